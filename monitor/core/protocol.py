@@ -1,0 +1,593 @@
+"""The wire protocol shared by the Monitor app, the headless client and the reference server.
+
+One contract that both design seeds fit into (see ``docs/protocol.md`` for the prose version):
+
+* The seed-004 envelope :class:`Message` with :class:`MessageType`, :class:`MessagePriority`
+  and :class:`CommandAction` (plus ``retry``), used for chat-like messages, commands, acks,
+  errors and seed-004 ``progress`` messages.
+* Task lifecycle events carrying a :class:`Task` (full snapshot) or a :class:`TaskProgress`
+  (a small delta for the hot path). The seed-000 names ``task_progress``, ``task_complete``,
+  ``task_failed`` and ``heartbeat`` are ours too, and their ``jobId`` field is accepted.
+* SSE framing rules: every event has ``id:`` (``<epoch>-<seq>``, opaque to clients, monotonic
+  within one server epoch), ``event:`` = the type and ``data:`` = JSON. :func:`encode_frame`
+  makes field injection impossible.
+
+Models validate strictly (no silent coercion of ``"12"`` to ``12``, no NaN) with size limits, so
+that a hostile or broken peer gets a clear error instead of corrupting state. Events from servers
+ignore unknown fields (forward compatibility); request bodies sent *to* the server forbid them.
+
+Time units: :class:`Task` times are Unix seconds (float); :attr:`Message.timestamp` is Unix
+milliseconds (int), as in seed 004.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from enum import IntEnum, StrEnum
+from typing import Annotated, Any, Final, Literal
+
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    StringConstraints,
+    field_validator,
+)
+
+__all__ = [
+    "EVENT_HEARTBEAT",
+    "EVENT_RESET",
+    "EVENT_SHUTDOWN",
+    "MAX_DATA_BYTES",
+    "MAX_ID_LENGTH",
+    "TASK_EVENT_TYPES",
+    "TERMINAL_STATES",
+    "BroadcastRequest",
+    "CommandAck",
+    "CommandAction",
+    "CommandRequest",
+    "CommandStatus",
+    "ErrorBody",
+    "EventRecord",
+    "Heartbeat",
+    "Message",
+    "MessagePriority",
+    "MessageRequest",
+    "MessageType",
+    "PollResponse",
+    "ProgressPayload",
+    "ResetNotice",
+    "ShutdownNotice",
+    "Snapshot",
+    "Task",
+    "TaskError",
+    "TaskEventType",
+    "TaskId",
+    "TaskProgress",
+    "TaskRemoved",
+    "TaskSnapshotEvent",
+    "TaskState",
+    "TaskSubmit",
+    "WorkerReport",
+    "WorkerReportKind",
+    "encode_comment",
+    "encode_frame",
+    "json_size",
+]
+
+# ----------------------------------------------------------------------------- limits
+
+#: Longest task id, message id, client id or event id we accept.
+MAX_ID_LENGTH: Final = 128
+#: Largest JSON payload (result, metadata, message payload) in bytes once encoded.
+MAX_DATA_BYTES: Final = 256 * 1024
+_MAX_NAME: Final = 512
+_MAX_TEXT: Final = 4096
+_MAX_DETAIL: Final = 64 * 1024
+
+# Ids travel in SSE `id:` lines, HTTP headers and URLs: printable, no whitespace control chars.
+_ID_RE: Final = r"^[^\x00-\x1f\x7f]+$"
+
+TaskId = Annotated[
+    str, StringConstraints(min_length=1, max_length=MAX_ID_LENGTH, pattern=_ID_RE, strict=True)
+]
+_Id = TaskId
+_Name = Annotated[str, StringConstraints(min_length=1, max_length=_MAX_NAME, strict=True)]
+_Text = Annotated[str, StringConstraints(max_length=_MAX_TEXT, strict=True)]
+_Short = Annotated[str, StringConstraints(max_length=128, strict=True)]
+_Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False, strict=True)]
+_Timestamp = Annotated[float, Field(ge=0, allow_inf_nan=False, strict=True)]
+
+
+def json_size(value: object) -> int:
+    """Return the size in bytes of ``value`` encoded as compact JSON."""
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+def _check_size(value: Any, what: str) -> Any:
+    if value is not None and not isinstance(value, str | int | float | bool):
+        if json_size(value) > MAX_DATA_BYTES:
+            raise ValueError(f"{what} is larger than {MAX_DATA_BYTES} bytes of JSON")
+    elif isinstance(value, str) and len(value) > MAX_DATA_BYTES:
+        raise ValueError(f"{what} is larger than {MAX_DATA_BYTES} bytes")
+    return value
+
+
+class _Event(BaseModel):
+    """Base for data that servers send: unknown fields are ignored, types are checked."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+
+class _Request(BaseModel):
+    """Base for bodies that clients send: unknown fields are an error."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+# ----------------------------------------------------------------------------- seed 004 envelope
+
+
+class MessageType(StrEnum):
+    """Seed-004 message types (``MessageType``)."""
+
+    TEXT = "text"
+    JSON = "json"
+    SYSTEM = "system"
+    COMMAND = "command"
+    HEARTBEAT = "heartbeat"
+    ACK = "ack"
+    ERROR = "error"
+    PROGRESS = "progress"
+
+
+class MessagePriority(IntEnum):
+    """Seed-004 priorities; higher is more urgent."""
+
+    LOW = 0
+    NORMAL = 1
+    HIGH = 2
+    CRITICAL = 3
+
+
+class CommandAction(StrEnum):
+    """Seed-004 command actions plus ``retry`` (a failed or cancelled task runs again)."""
+
+    EXECUTE = "execute"
+    CANCEL = "cancel"
+    PAUSE = "pause"
+    RESUME = "resume"
+    QUERY = "query"
+    SYNC = "sync"
+    RETRY = "retry"
+
+
+class Message(_Event):
+    """The seed-004 envelope: ``{id, type, priority, timestamp, source, target?, payload, metadata?}``."""
+
+    id: _Id
+    type: MessageType
+    priority: MessagePriority = MessagePriority.NORMAL
+    timestamp: Annotated[int, Field(ge=0, strict=True)]
+    source: _Short
+    target: _Short | None = None
+    payload: JsonValue = None
+    metadata: dict[str, JsonValue] | None = None
+
+    @field_validator("payload", "metadata")
+    @classmethod
+    def _limit(cls, value: Any) -> Any:
+        return _check_size(value, "payload")
+
+
+class MessageRequest(_Request):
+    """Body of ``POST /api/messages`` and ``POST /api/direct/{clientId}``.
+
+    ``id``, ``timestamp`` and ``source`` are optional: the server fills them in. A client that
+    sets ``id`` gets idempotency for free (the same id twice is delivered once).
+    """
+
+    id: _Id | None = None
+    type: MessageType = MessageType.TEXT
+    priority: MessagePriority = MessagePriority.NORMAL
+    timestamp: Annotated[int, Field(ge=0, strict=True)] | None = None
+    source: _Short | None = None
+    target: _Short | None = None
+    payload: JsonValue = None
+    metadata: dict[str, JsonValue] | None = None
+
+    @field_validator("payload", "metadata")
+    @classmethod
+    def _limit(cls, value: Any) -> Any:
+        return _check_size(value, "payload")
+
+
+class BroadcastRequest(_Request):
+    """Body of ``POST /api/broadcast`` (seed 004: ``{message, excludeClientId}``)."""
+
+    message: MessageRequest
+    exclude_client_id: _Short | None = Field(
+        default=None, validation_alias=AliasChoices("exclude_client_id", "excludeClientId")
+    )
+
+
+# ----------------------------------------------------------------------------- tasks
+
+
+class TaskState(StrEnum):
+    """Lifecycle of a task. ``cancelling`` is a real state: the server asked, the worker has not
+    stopped yet (Prefect and Dagster keep the same intermediate state)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    PAUSED = "paused"
+    CANCELLING = "cancelling"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_terminal(self) -> bool:
+        """True for completed, failed and cancelled."""
+        return self in TERMINAL_STATES
+
+
+TERMINAL_STATES: Final = frozenset({TaskState.COMPLETED, TaskState.FAILED, TaskState.CANCELLED})
+
+
+class TaskError(_Event):
+    """Why a task failed: a one-line ``message`` and an optional ``detail`` (traceback, log tail)."""
+
+    message: Annotated[str, StringConstraints(max_length=_MAX_TEXT, strict=True)]
+    detail: Annotated[str, StringConstraints(max_length=_MAX_DETAIL, strict=True)] | None = None
+
+
+class Task(_Event):
+    """A full task snapshot.
+
+    Attributes:
+        id: Opaque, unique per server.
+        name: Human label (for the first user: the audio file name).
+        kind: What sort of job (``transcription``...), free text.
+        state: See :class:`TaskState`.
+        progress: 0-100.
+        stage: What the task is doing now (``uploading``, ``transcribing``...).
+        eta: Seconds remaining as estimated by the worker, if it knows.
+        created_at / started_at / finished_at / updated_at: Unix seconds.
+        attempt: 1 for the first run, +1 for each retry.
+        worker: Which worker runs it.
+        result: Any JSON the worker reports on completion.
+        error: Why it failed.
+        metadata: Free JSON for the job system.
+    """
+
+    id: TaskId
+    name: _Name
+    kind: Annotated[str, StringConstraints(max_length=64, strict=True)] = "task"
+    state: TaskState = TaskState.QUEUED
+    progress: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False, strict=True)] = 0.0
+    stage: _Text | None = None
+    eta: _Seconds | None = None
+    created_at: _Timestamp
+    started_at: _Timestamp | None = None
+    finished_at: _Timestamp | None = None
+    updated_at: _Timestamp | None = None
+    attempt: Annotated[int, Field(ge=1, le=1_000_000, strict=True)] = 1
+    worker: _Short | None = None
+    result: JsonValue = None
+    error: TaskError | None = None
+    metadata: dict[str, JsonValue] = Field(default_factory=dict)
+
+    @field_validator("result", "metadata")
+    @classmethod
+    def _limit(cls, value: Any) -> Any:
+        return _check_size(value, "result/metadata")
+
+
+class TaskEventType(StrEnum):
+    """SSE ``event:`` names of task news.
+
+    ``task_progress``, ``task_complete`` and ``task_failed`` are seed 000's names, kept as they
+    are so a seed-000 client works against our server and vice versa.
+    """
+
+    CREATED = "task_created"
+    UPDATED = "task_updated"
+    PROGRESS = "task_progress"
+    COMPLETE = "task_complete"
+    FAILED = "task_failed"
+    CANCELLED = "task_cancelled"
+    REMOVED = "task_removed"
+
+
+TASK_EVENT_TYPES: Final = frozenset(t.value for t in TaskEventType)
+EVENT_HEARTBEAT: Final = "heartbeat"
+EVENT_RESET: Final = "reset"
+EVENT_SHUTDOWN: Final = "shutdown"
+
+
+class TaskSnapshotEvent(_Event):
+    """Data of ``task_created``, ``task_updated``, ``task_complete``, ``task_failed``,
+    ``task_cancelled``: the whole task after the change."""
+
+    task: Task
+
+
+class TaskProgress(_Event):
+    """Data of ``task_progress``: the hot-path delta.
+
+    Accepts our ``id`` and the seeds' ``taskId`` (004) and ``jobId`` (000).
+    """
+
+    id: TaskId = Field(validation_alias=AliasChoices("id", "task_id", "taskId", "jobId"))
+    progress: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False, strict=True)]
+    stage: _Text | None = Field(default=None, validation_alias=AliasChoices("stage", "description"))
+    eta: _Seconds | None = None
+    at: _Timestamp | None = None
+
+
+class TaskRemoved(_Event):
+    """Data of ``task_removed``: the server forgot a task (retention or explicit delete)."""
+
+    id: TaskId
+
+
+class ProgressPayload(_Event):
+    """Payload of a seed-004 ``progress`` :class:`Message`.
+
+    ``estimatedTimeRemaining`` is in milliseconds in seed 004; :attr:`eta` converts it to seconds.
+    """
+
+    task_id: TaskId = Field(validation_alias=AliasChoices("taskId", "task_id", "id"))
+    progress: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False, strict=True)]
+    description: _Text | None = None
+    estimated_time_remaining: Annotated[float, Field(ge=0, allow_inf_nan=False, strict=True)] | None = Field(
+        default=None, validation_alias=AliasChoices("estimatedTimeRemaining", "estimated_time_remaining")
+    )
+
+    @property
+    def eta(self) -> float | None:
+        """Seconds remaining, or None."""
+        ms = self.estimated_time_remaining
+        return None if ms is None else ms / 1000.0
+
+
+class Heartbeat(_Event):
+    """Data of ``heartbeat``: the server's clock (Unix seconds) and the heartbeat interval (ms)."""
+
+    server_time: _Timestamp
+    interval_ms: Annotated[int, Field(ge=0, strict=True)] | None = None
+
+
+class ResetNotice(_Event):
+    """Data of ``reset``: the cursor a client sent cannot be resumed; refetch the snapshot."""
+
+    reason: _Text
+    cursor: _Short | None = None
+
+
+class ShutdownNotice(_Event):
+    """Data of ``shutdown``: the server is going away; reconnect after ``retry_ms``."""
+
+    reason: _Text = "server shutting down"
+    retry_ms: Annotated[int, Field(ge=0, strict=True)]
+
+
+# ----------------------------------------------------------------------------- commands
+
+
+class CommandStatus(StrEnum):
+    """Where a command is. ``accepted`` is an interim ack; the others are final."""
+
+    ACCEPTED = "accepted"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+
+    @property
+    def is_final(self) -> bool:
+        """True once the command will not change any more."""
+        return self not in (CommandStatus.ACCEPTED, CommandStatus.RUNNING)
+
+
+class CommandRequest(_Request):
+    """Body of ``POST /api/commands`` (the flat form; the server also unwraps a seed-004
+    ``Message`` of type ``command`` whose ``payload`` has these fields in camelCase).
+
+    Attributes:
+        action: What to do.
+        task_id: Which task (cancel, pause, resume, retry, query).
+        command_id: Client-chosen id, echoed in every ack. The server makes one if absent.
+        params: Action parameters.
+        timeout_ms: How long the server may take before answering ``timed_out``.
+        require_ack: Whether the client wants ack events (default yes).
+        priority: Scheduling priority.
+        client_id: Where acks go (else the ``X-Client-Id`` header).
+    """
+
+    action: CommandAction
+    task_id: TaskId | None = Field(default=None, validation_alias=AliasChoices("task_id", "taskId"))
+    command_id: _Id | None = Field(default=None, validation_alias=AliasChoices("command_id", "commandId"))
+    params: dict[str, JsonValue] = Field(default_factory=dict)
+    timeout_ms: Annotated[int, Field(ge=1, le=3_600_000, strict=True)] | None = Field(
+        default=None, validation_alias=AliasChoices("timeout_ms", "timeout")
+    )
+    require_ack: Annotated[bool, Field(strict=True)] = Field(
+        default=True, validation_alias=AliasChoices("require_ack", "requireAck")
+    )
+    priority: MessagePriority = MessagePriority.HIGH
+    client_id: _Short | None = Field(default=None, validation_alias=AliasChoices("client_id", "clientId"))
+
+    @field_validator("params")
+    @classmethod
+    def _limit(cls, value: Any) -> Any:
+        return _check_size(value, "params")
+
+
+class CommandAck(_Event):
+    """Payload of an ``ack`` :class:`Message` sent to the commanding client.
+
+    ``success`` mirrors seed 004's ack; ``status`` says more.
+    """
+
+    command_id: _Id = Field(validation_alias=AliasChoices("command_id", "commandId"))
+    status: CommandStatus
+    success: Annotated[bool, Field(strict=True)]
+    action: CommandAction | None = None
+    task_id: TaskId | None = Field(default=None, validation_alias=AliasChoices("task_id", "taskId"))
+    result: JsonValue = None
+    error: _Text | None = None
+    attempt: Annotated[int, Field(ge=0, strict=True)] = 0
+
+
+# ----------------------------------------------------------------------------- publish side
+
+
+class TaskSubmit(_Request):
+    """Body of ``POST /api/tasks``: a job system announces a task."""
+
+    id: TaskId | None = None
+    name: _Name
+    kind: Annotated[str, StringConstraints(max_length=64, strict=True)] = "task"
+    metadata: dict[str, JsonValue] = Field(default_factory=dict)
+
+    @field_validator("metadata")
+    @classmethod
+    def _limit(cls, value: Any) -> Any:
+        return _check_size(value, "metadata")
+
+
+class WorkerReportKind(StrEnum):
+    """What a worker reports in ``POST /api/tasks/{id}/events``."""
+
+    STARTED = "started"
+    PROGRESS = "progress"
+    PAUSED = "paused"
+    RESUMED = "resumed"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class WorkerReport(_Request):
+    """Body of ``POST /api/tasks/{id}/events``."""
+
+    kind: WorkerReportKind
+    progress: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False, strict=True)] | None = None
+    stage: _Text | None = None
+    eta: _Seconds | None = None
+    worker: _Short | None = None
+    result: JsonValue = None
+    error: TaskError | None = None
+
+    @field_validator("result")
+    @classmethod
+    def _limit(cls, value: Any) -> Any:
+        return _check_size(value, "result")
+
+
+# ----------------------------------------------------------------------------- read side
+
+
+class EventRecord(_Event):
+    """One logged event as the poll endpoint returns it (seed 000: ``{id, type, data}``)."""
+
+    id: _Short
+    type: _Short
+    data: JsonValue
+
+
+class Snapshot(_Event):
+    """``GET /api/tasks``: every task, and the log position the snapshot corresponds to.
+
+    A client that applies this snapshot and then resumes the stream from ``cursor`` misses
+    nothing and sees nothing twice.
+    """
+
+    tasks: list[Task]
+    cursor: _Short | None = None
+    epoch: _Short
+
+
+class PollResponse(_Event):
+    """``GET /api/tasks/poll?after=``: seed 000's polling fallback.
+
+    ``reset`` is true when ``after`` could not be resumed (unknown or trimmed); the client then
+    refetches the snapshot, exactly as with the stream's ``reset`` event.
+    """
+
+    events: list[EventRecord]
+    last_event_id: _Short | None = Field(
+        default=None,
+        validation_alias=AliasChoices("lastEventId", "last_event_id"),
+        serialization_alias="lastEventId",
+    )
+    reset: bool = False
+
+
+class ErrorBody(_Event):
+    """Every 4xx/5xx answer of the server: ``{"error": "...", "detail": ...}``."""
+
+    error: _Text
+    detail: JsonValue = None
+
+
+# ----------------------------------------------------------------------------- SSE framing
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_FORBIDDEN_IN_FIELD = re.compile(r"[\r\n\x00]")
+
+
+def encode_frame(
+    event: str | None,
+    data: str,
+    *,
+    id: str | None = None,  # noqa: A002 - the SSE field is called id
+    retry: int | None = None,
+) -> bytes:
+    """Encode one SSE event block, immune to field injection.
+
+    Args:
+        event: The ``event:`` field, or None for the default ``message`` type.
+        data: The payload; each of its lines becomes one ``data:`` line, so a CR or LF inside it
+            can never start a new field.
+        id: The ``id:`` field.
+        retry: A ``retry:`` value in milliseconds.
+
+    Raises:
+        ValueError: If ``event`` or ``id`` contains CR, LF or NUL (an ``id`` with NUL would be
+            ignored by every compliant client; CR/LF would inject fields), or ``retry`` < 0.
+    """
+    parts: list[str] = []
+    if id is not None:
+        if _FORBIDDEN_IN_FIELD.search(id):
+            raise ValueError("SSE id must not contain CR, LF or NUL")
+        parts.append(f"id: {id}\n")
+    if event is not None:
+        if _FORBIDDEN_IN_FIELD.search(event) or not event:
+            raise ValueError("SSE event type must be non-empty without CR, LF or NUL")
+        parts.append(f"event: {event}\n")
+    if retry is not None:
+        if retry < 0 or not math.isfinite(retry):
+            raise ValueError("SSE retry must be a non-negative integer")
+        parts.append(f"retry: {int(retry)}\n")
+    for line in _LINE_BREAK.split(data):
+        parts.append(f"data: {line}\n")
+    parts.append("\n")
+    return "".join(parts).encode()
+
+
+def encode_comment(text: str = "") -> bytes:
+    """Encode an SSE comment (keep-alive). Line breaks in ``text`` are replaced by spaces."""
+    return (": " + _LINE_BREAK.sub(" ", text) + "\n\n").encode() if text else b":\n\n"
+
+
+# The literal type of the ``type`` of seed-000 poll events, kept for documentation.
+PollEventType = Literal["task_progress", "task_complete", "task_failed", "heartbeat"]

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Set up everything Monitor needs on a fresh Debian 12 machine, then run it or test it.
+#
+#   packaging/bootstrap.sh run  [monitor args...]   install, then launch the app on the demo server
+#   packaging/bootstrap.sh test [pytest args...]    install (with dev tools), lint, type-check,
+#                                                   check layers, run the whole test suite
+#   packaging/bootstrap.sh env                      install only (dev tools included)
+#
+# Idempotent: system packages are installed only when missing, the virtualenv (.venv) is reused
+# and reinstalled only when pyproject.toml changed. Needs root or sudo for apt-get.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$HERE"
+MODE=${1:-run}
+[ $# -gt 0 ] && shift
+VENV=${MONITOR_VENV:-$HERE/.venv}
+
+log() { printf '\033[1m[bootstrap]\033[0m %s\n' "$*" >&2; }
+
+# ------------------------------------------------------------------ system packages
+# Qt's offscreen and xcb platform plugins (PySide6 wheels bring Qt itself, not these), fonts,
+# D-Bus for notifications. The test set adds a virtual X server, a notification daemon and two
+# tray hosts for the end-to-end tests, and screenshot tools. Never dbus-x11: it makes every
+# D-Bus client with a DISPLAY autolaunch a stray session bus.
+RUN_PKGS=(
+  python3 python3-venv python3-dev ca-certificates
+  libgl1 libegl1 libfontconfig1 libfreetype6 libglib2.0-0 libxkbcommon0 libx11-6 libdbus-1-3
+  libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0
+  libxkbcommon-x11-0 libxcb-shape0 libxcb-xkb1 libxcb-randr0 libxcb-xinerama0
+  fontconfig-config fonts-dejavu-core dbus xvfb xauth
+)
+TEST_PKGS=(
+  dunst trayer haskell-status-notifier-item-utils haskell-gtk-sni-tray-utils
+  imagemagick xdotool desktop-file-utils binutils
+)
+
+missing_pkgs() {
+  local p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || echo "$p"
+  done
+}
+
+apt_install() {
+  local missing
+  missing=$(missing_pkgs "$@")
+  [ -z "$missing" ] && return 0
+  if ! command -v apt-get >/dev/null; then
+    log "not a Debian system; please install the equivalents of: $missing"
+    return 0
+  fi
+  local SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { log "need root or sudo to install: $missing"; exit 1; }
+    SUDO=sudo
+  fi
+  log "installing system packages: $(echo $missing | tr '\n' ' ')"
+  $SUDO apt-get update -qq
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+}
+
+# ------------------------------------------------------------------ python
+pick_python() {
+  local c
+  for c in "${MONITOR_PYTHON:-}" python3.13 python3.12 python3.11 python3; do
+    [ -n "$c" ] || continue
+    if command -v "$c" >/dev/null && "$c" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+      echo "$c"; return 0
+    fi
+  done
+  log "Python 3.11 or newer is required"; exit 1
+}
+
+setup_venv() {
+  local extras=$1 py stamp want
+  py=$(pick_python)
+  want="$(sha256sum pyproject.toml | cut -c1-16)-$extras-$("$py" -c 'import sys; print(sys.version.split()[0])')"
+  stamp="$VENV/.monitor-stamp"
+  if [ -x "$VENV/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+    return 0
+  fi
+  log "creating virtualenv $VENV with $py"
+  "$py" -m venv "$VENV"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e ".$extras"
+  echo "$want" > "$stamp"
+}
+
+case "$MODE" in
+  run)
+    apt_install "${RUN_PKGS[@]}"
+    setup_venv ""
+    log "starting Monitor against the built-in demo server"
+    exec "$VENV/bin/monitor" --demo "$@"
+    ;;
+  env)
+    apt_install "${RUN_PKGS[@]}" "${TEST_PKGS[@]}"
+    setup_venv "[dev]"
+    ;;
+  test)
+    apt_install "${RUN_PKGS[@]}" "${TEST_PKGS[@]}"
+    setup_venv "[dev]"
+    export PATH="$VENV/bin:$PATH"
+    log "ruff"
+    ruff check monitor tests bench packaging
+    log "mypy (strict on core, client, services, server)"
+    mypy monitor/core monitor/client monitor/services monitor/server
+    log "import-linter (layers)"
+    lint-imports
+    log "pytest (unit, integration, end-to-end, packaging)"
+    rc=0
+    timeout --kill-after=30s "${MONITOR_TEST_TIMEOUT:-80m}" python -m pytest "$@" || rc=$?
+    if [ "$rc" -eq 5 ]; then
+      # pytest's "no tests collected": an empty selection (-k/-m) is not a failure of the code.
+      log "pytest collected no tests for this selection"
+      exit 0
+    fi
+    exit "$rc"
+    ;;
+  *)
+    echo "usage: $0 run|test|env [args...]" >&2
+    exit 2
+    ;;
+esac
