@@ -13,7 +13,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # defaults: these machines export SSL_CERT_FILE, and a missing file would fail client creation.
 os.environ.setdefault("NO_AT_BRIDGE", "1")
 
-import pytest  # noqa: E402
+import pytest
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -549,7 +549,7 @@ def encode_frame(
     event: str | None,
     data: str,
     *,
-    id: str | None = None,  # noqa: A002 - the SSE field is called id
+    id: str | None = None,
     retry: int | None = None,
 ) -> bytes:
     """Encode one SSE event block, immune to field injection.

@@ -93,7 +93,8 @@ def test_message_envelope_matches_seed_004() -> None:
     assert msg.priority is p.MessagePriority.CRITICAL
     assert isinstance(msg.payload, dict)
     ack = p.CommandAck.model_validate(msg.payload)
-    assert ack.status.is_final and ack.success
+    assert ack.status.is_final
+    assert ack.success
 
 
 def test_enums_cover_both_seeds() -> None:

@@ -1,0 +1,286 @@
+"""Which desktop notifications to show, and when: a pure policy with an injectable clock.
+
+The policy turns facts (a task completed, failed or was cancelled; the connection dropped or came
+back; nothing is running any more) into a few :class:`Notice` objects. It never talks to a
+notification server: ``monitor.ui.notifications`` delivers what :meth:`NotificationPolicy.due`
+returns. Rules (ux.md §2 items 1-3 are the complaints they answer):
+
+* Per-event toggles (:class:`~monitor.core.settings.NotificationSettings`); ``enabled=False``
+  silences everything.
+* At most one notice per task, event and attempt: a task that fails, is retried and fails
+  again notifies twice; the same failure replayed after a reconnect notifies once.
+* Grouping: events of the same kind arriving within ``group_window_s`` of the first one are
+  merged ("3 tasks completed" / "a, b, c"). A group is released ``group_window_s`` after its
+  first event, so latency is bounded even under a steady stream.
+* A connection loss followed by a restore inside the group window is a blip: neither is shown.
+* Do not disturb (decision): suppresses the desktop toast of everything **except task
+  failures**, which a user cannot afford to miss (KDE shows critical notices in DND too). The
+  suppressed notices are still returned with ``toast=False`` so the window may show them in its
+  unobtrusive in-window banner.
+* While the main window has focus and ``quiet_when_focused`` is on, notices are returned with
+  ``toast=False`` too (the user is looking at the table already).
+* Failures are critical and never expire (``timeout_s=None``); successes expire after
+  ``success_timeout_s``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from monitor.core.settings import NotificationSettings
+
+__all__ = ["MAX_NAMES_IN_BODY", "Notice", "NotificationPolicy", "NotifyEvent"]
+
+#: Names listed in a grouped notice's body before "and N more".
+MAX_NAMES_IN_BODY = 5
+
+
+class NotifyEvent(StrEnum):
+    """Kinds of notice; each has a toggle of the same name in ``NotificationSettings``."""
+
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    CONNECTION_LOST = "connection_lost"
+    CONNECTION_RESTORED = "connection_restored"
+    ALL_DONE = "all_done"
+
+
+_TASK_EVENTS = frozenset({NotifyEvent.COMPLETED, NotifyEvent.FAILED, NotifyEvent.CANCELLED})
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """One notification to deliver.
+
+    Attributes:
+        kind: What happened.
+        title: Plain-text summary line.
+        body: Plain-text body (the deliverer escapes it for the D-Bus markup rules).
+        task_ids: Tasks concerned, in arrival order (clicking activates the first).
+        critical: Failures: shown with critical urgency.
+        timeout_s: Seconds until the notice expires; None = stays until dismissed.
+        toast: False when DND or window focus asks for the in-window banner only.
+        count: Number of events merged into this notice.
+    """
+
+    kind: NotifyEvent
+    title: str
+    body: str
+    task_ids: tuple[str, ...] = ()
+    critical: bool = False
+    timeout_s: float | None = None
+    toast: bool = True
+    count: int = 1
+
+
+@dataclass(slots=True)
+class _Pending:
+    first_at: float
+    items: list[tuple[str, str, str | None]] = field(default_factory=list)  # (task_id, name, detail)
+
+
+Translate = Callable[[str], str]
+
+
+def _identity(text: str) -> str:
+    return text
+
+
+class NotificationPolicy:
+    """Decides which notices to show (see the module docstring for the rules).
+
+    Args:
+        settings: The toggles; replace with :meth:`update_settings`.
+        clock: Monotonic seconds; tests pass a fake.
+        translate: Applied to every fixed phrase (the UI passes a Qt translation function).
+            Phrases contain ``{n}``/``{name}`` placeholders that are filled in after translation.
+    """
+
+    def __init__(
+        self,
+        settings: NotificationSettings | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        translate: Translate = _identity,
+    ) -> None:
+        self._settings = settings or NotificationSettings()
+        self._clock = clock
+        self._tr = translate
+        self._pending: dict[NotifyEvent, _Pending] = {}
+        self._seen: set[tuple[str, NotifyEvent, int]] = set()
+        self._connection_lost = False
+        self._active = 0
+        self.dnd = False
+        self.window_focused = False
+
+    # ------------------------------------------------------------------ configuration
+
+    @property
+    def settings(self) -> NotificationSettings:
+        """The current toggles."""
+        return self._settings
+
+    def update_settings(self, settings: NotificationSettings) -> None:
+        """Use new toggles from now on; pending groups of now-disabled kinds are dropped."""
+        self._settings = settings
+        for kind in list(self._pending):
+            if not self._enabled(kind):
+                del self._pending[kind]
+
+    def _enabled(self, kind: NotifyEvent) -> bool:
+        return self._settings.enabled and bool(getattr(self._settings, kind.value))
+
+    # ------------------------------------------------------------------ facts in
+
+    def task_finished(
+        self, kind: NotifyEvent, task_id: str, name: str, *, attempt: int = 1, detail: str | None = None
+    ) -> bool:
+        """Record that a task completed, failed or was cancelled.
+
+        Args:
+            kind: COMPLETED, FAILED or CANCELLED.
+            task_id: The task's id.
+            name: Its display name.
+            attempt: The task's attempt number: a retried task may notify again.
+            detail: For failures, the one-line error message.
+
+        Returns:
+            True if a notice was queued; False if disabled or already notified.
+
+        Raises:
+            ValueError: If ``kind`` is not a task event.
+        """
+        if kind not in _TASK_EVENTS:
+            raise ValueError(f"{kind} is not a task event")
+        key = (task_id, kind, attempt)
+        if key in self._seen or not self._enabled(kind):
+            return False
+        self._seen.add(key)
+        self._queue(kind, (task_id, name, detail))
+        return True
+
+    def forget_task(self, task_id: str) -> None:
+        """Drop the once-per-task memory of a removed task (keeps the set bounded)."""
+        self._seen = {k for k in self._seen if k[0] != task_id}
+
+    def connection_changed(self, connected: bool, reason: str = "") -> bool:
+        """Record a connection transition (only real transitions count).
+
+        Args:
+            connected: True when the stream is live (or polling) again, False when it was lost.
+            reason: Plain-text cause, shown in the body of a loss notice.
+
+        Returns:
+            True if this changed what is pending.
+        """
+        if connected:
+            if not self._connection_lost:
+                return False
+            self._connection_lost = False
+            if self._pending.pop(NotifyEvent.CONNECTION_LOST, None) is not None:
+                return True  # a blip: lost and back within the window, say nothing
+            if self._enabled(NotifyEvent.CONNECTION_RESTORED):
+                self._queue(NotifyEvent.CONNECTION_RESTORED, ("", "", None))
+            return True
+        if self._connection_lost:
+            return False
+        self._connection_lost = True
+        self._pending.pop(NotifyEvent.CONNECTION_RESTORED, None)
+        if self._enabled(NotifyEvent.CONNECTION_LOST):
+            self._queue(NotifyEvent.CONNECTION_LOST, ("", "", reason or None))
+        return True
+
+    def active_count_changed(self, active: int) -> bool:
+        """Record how many tasks are queued/running/paused; going to 0 queues "all done".
+
+        Returns:
+            True if an "all done" notice was queued.
+        """
+        was, self._active = self._active, max(0, active)
+        if was > 0 and self._active == 0 and self._enabled(NotifyEvent.ALL_DONE):
+            self._queue(NotifyEvent.ALL_DONE, ("", "", None))
+            return True
+        return False
+
+    def _queue(self, kind: NotifyEvent, item: tuple[str, str, str | None]) -> None:
+        pending = self._pending.get(kind)
+        if pending is None:
+            pending = self._pending[kind] = _Pending(self._clock())
+        pending.items.append(item)
+
+    # ------------------------------------------------------------------ notices out
+
+    def next_due_at(self) -> float | None:
+        """Clock time at which :meth:`due` will next return something, or None if nothing waits."""
+        if not self._pending:
+            return None
+        return min(p.first_at for p in self._pending.values()) + self._settings.group_window_s
+
+    def due(self) -> list[Notice]:
+        """Release the groups whose window has elapsed, failures first."""
+        now = self._clock()
+        window = self._settings.group_window_s
+        ready = [k for k, p in self._pending.items() if now - p.first_at >= window]
+        return self._release(ready)
+
+    def flush(self) -> list[Notice]:
+        """Release everything pending now (on quit, or when grouping is not wanted)."""
+        return self._release(list(self._pending))
+
+    def _release(self, kinds: list[NotifyEvent]) -> list[Notice]:
+        order = list(NotifyEvent)
+        kinds.sort(key=lambda k: (k is not NotifyEvent.FAILED, order.index(k)))
+        return [self._build(k, self._pending.pop(k)) for k in kinds]
+
+    def _build(self, kind: NotifyEvent, pending: _Pending) -> Notice:
+        tr = self._tr
+        items = pending.items
+        n = len(items)
+        ids = tuple(i[0] for i in items if i[0])
+        critical = kind is NotifyEvent.FAILED
+        if kind in _TASK_EVENTS:
+            if n == 1:
+                title = {
+                    NotifyEvent.COMPLETED: tr("Task completed"),
+                    NotifyEvent.FAILED: tr("Task failed"),
+                    NotifyEvent.CANCELLED: tr("Task cancelled"),
+                }[kind]
+                _, name, detail = items[0]
+                body = f"{name}: {detail}" if detail else name
+            else:
+                title = {
+                    NotifyEvent.COMPLETED: tr("{n} tasks completed"),
+                    NotifyEvent.FAILED: tr("{n} tasks failed"),
+                    NotifyEvent.CANCELLED: tr("{n} tasks cancelled"),
+                }[kind].format(n=n)
+                names = [i[1] for i in items[:MAX_NAMES_IN_BODY]]
+                body = ", ".join(names)
+                if n > MAX_NAMES_IN_BODY:
+                    body += tr(" and {n} more").format(n=n - MAX_NAMES_IN_BODY)
+        elif kind is NotifyEvent.CONNECTION_LOST:
+            title = tr("Connection to the server lost")
+            body = items[0][2] or tr("Monitor keeps retrying in the background.")
+        elif kind is NotifyEvent.CONNECTION_RESTORED:
+            title = tr("Connection restored")
+            body = tr("Live updates resumed.")
+        else:
+            title = tr("All tasks done")
+            body = tr("Nothing is running any more.")
+        # Failures ignore DND (decision in the module docstring); focus silences all toasts.
+        toast = not (self.dnd and not critical) and not (
+            self.window_focused and self._settings.quiet_when_focused
+        )
+        return Notice(
+            kind=kind,
+            title=title,
+            body=body,
+            task_ids=ids,
+            critical=critical,
+            timeout_s=None if critical else self._settings.success_timeout_s,
+            toast=toast,
+            count=n,
+        )

@@ -1,0 +1,459 @@
+"""Concurrent command scheduler (seed 004 section 4.2, done right with asyncio).
+
+Seed 004's ``CommandScheduler`` has the right knobs (``maxConcurrent`` 5, ``defaultTimeout``
+60000 ms, ``enablePriority``, ``maxRetries`` 3) and a sketch with known bugs: cancelling a running
+command does not stop its handler, a timeout marks the command cancelled and then failed, the retry
+counter is never incremented, and a 100 ms polling timer drives the queue. Here:
+
+* a priority queue (higher :class:`~monitor.core.protocol.MessagePriority` first, FIFO within a
+  priority) feeds ``max_concurrent`` worker tasks: the pool size *is* the concurrency limit and
+  nothing polls;
+* every handler run is its own asyncio task under ``asyncio.timeout``; ``cancel()`` really cancels
+  it and returns once it has stopped;
+* handlers that raise are retried with exponential backoff up to ``max_retries`` times (so at most
+  ``max_retries + 1`` runs); a :class:`CommandRejected` (bad or impossible command), a timeout or a
+  cancel is never retried;
+* every command gets one ``accepted`` ack when submitted (if the client wants acks) and exactly
+  one final ack (``succeeded``, ``failed``, ``timed_out``, ``cancelled`` or ``rejected``), whatever
+  races happen between completion, timeout, cancel and shutdown.
+
+The timeout (``timeout_ms`` of the request, else ``default_timeout_ms``) bounds each run of the
+handler, as in the seed; time spent queued or in retry backoff does not count.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import itertools
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from pydantic import JsonValue, ValidationError
+
+from monitor.core.protocol import (
+    CommandAck,
+    CommandAction,
+    CommandRequest,
+    CommandStatus,
+    MessagePriority,
+)
+from monitor.server.tasks import InvalidTransition, TaskNotFound, TaskService
+
+__all__ = [
+    "AckSink",
+    "CommandRecord",
+    "CommandRejected",
+    "CommandScheduler",
+    "Handler",
+    "register_task_handlers",
+]
+
+_log = logging.getLogger(__name__)
+
+#: ``(client_id, ack)``: the app publishes it as an ``ack`` event targeted at that client.
+AckSink = Callable[[str | None, CommandAck], Awaitable[None]]
+
+_MAX_ERROR = 4000  # CommandAck.error allows 4096 characters
+
+
+class CommandRejected(Exception):
+    """Raised by a handler when the command itself is wrong or impossible (unknown task, invalid
+    transition, missing parameter). The command ends ``rejected`` and is not retried."""
+
+
+@dataclass(eq=False)
+class CommandRecord:
+    """One command and where it is.
+
+    Attributes:
+        command_id: Echoed in every ack.
+        action: What to do.
+        task_id: Which task, if any.
+        params: Action parameters from the request.
+        client_id: Where acks go.
+        priority: Scheduling priority.
+        timeout_ms: Bound on each handler run.
+        require_ack: Whether acks are sent at all.
+        status: Current status; final statuses never change.
+        attempt: Number of handler runs started so far.
+        created_at / started_at / finished_at: Unix seconds.
+        result: The handler's result once succeeded.
+        error: Why it did not succeed.
+    """
+
+    command_id: str
+    action: CommandAction
+    task_id: str | None
+    params: dict[str, JsonValue]
+    client_id: str | None
+    priority: MessagePriority
+    timeout_ms: int
+    require_ack: bool
+    status: CommandStatus = CommandStatus.ACCEPTED
+    attempt: int = 0
+    created_at: float = field(default_factory=time.time)
+    started_at: float | None = None
+    finished_at: float | None = None
+    result: JsonValue = None
+    error: str | None = None
+    # Internals: the running handler task, the pending retry timer, and "final ack sent".
+    _run: asyncio.Task[JsonValue] | None = field(default=None, repr=False)
+    _retry_timer: asyncio.TimerHandle | None = field(default=None, repr=False)
+    _done: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+
+
+#: A command handler: gets the record, returns a JSON result or raises.
+Handler = Callable[[CommandRecord], Awaitable[JsonValue]]
+
+
+class CommandScheduler:
+    """Runs commands with bounded concurrency, priorities, timeouts, retries and real cancellation.
+
+    Args:
+        ack_sink: Receives every ack.
+        max_concurrent: Handlers running at once (seed 004 ``maxConcurrent``, default 5).
+        default_timeout_ms: Bound on a handler run when the request has no ``timeout_ms``
+            (seed ``defaultTimeout``, 60000).
+        max_retries: Extra runs after a handler raised (seed ``maxRetries``, 3).
+        enable_priority: Higher priority first; if False, strictly first come first served.
+        retry_backoff_s: First retry delay; doubles each retry, capped at 5 s.
+        history: How many finished commands ``get()`` remembers (oldest forgotten first).
+    """
+
+    def __init__(
+        self,
+        ack_sink: AckSink,
+        *,
+        max_concurrent: int = 5,
+        default_timeout_ms: int = 60_000,
+        max_retries: int = 3,
+        enable_priority: bool = True,
+        retry_backoff_s: float = 0.05,
+        history: int = 10_000,
+    ) -> None:
+        """See the class docstring."""
+        if max_concurrent < 1:
+            raise ValueError("max_concurrent must be at least 1")
+        if default_timeout_ms < 1:
+            raise ValueError("default_timeout_ms must be positive")
+        if max_retries < 0:
+            raise ValueError("max_retries must be >= 0")
+        self._ack_sink = ack_sink
+        self._max_concurrent = max_concurrent
+        self._default_timeout_ms = default_timeout_ms
+        self._max_retries = max_retries
+        self._enable_priority = enable_priority
+        self._retry_backoff_s = retry_backoff_s
+        self._history = history
+        self._handlers: dict[CommandAction, Handler] = {}
+        self._records: dict[str, CommandRecord] = {}
+        self._finished_order: collections.deque[str] = collections.deque()
+        self._queue: asyncio.PriorityQueue[tuple[int, int, CommandRecord]] = asyncio.PriorityQueue()
+        self._seq = itertools.count()
+        self._workers: list[asyncio.Task[None]] = []
+        self._started = False
+        self._closed = False
+        self._counts: collections.Counter[str] = collections.Counter()
+
+    # ------------------------------------------------------------------ configuration
+
+    def register_handler(self, action: CommandAction, handler: Handler) -> None:
+        """Run ``handler`` for commands with ``action`` (replaces an earlier one)."""
+        self._handlers[action] = handler
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        """Start the worker pool.
+
+        Raises:
+            RuntimeError: Started twice, or after :meth:`aclose`.
+        """
+        if self._started or self._closed:
+            raise RuntimeError("CommandScheduler can only be started once")
+        self._started = True
+        self._workers = [
+            asyncio.create_task(self._worker(), name=f"command-worker-{i}")
+            for i in range(self._max_concurrent)
+        ]
+
+    async def aclose(self) -> None:
+        """Cancel pending and running commands (each gets its ``cancelled`` ack) and stop the workers."""
+        if self._closed:
+            return
+        self._closed = True
+        for record in list(self._records.values()):
+            if not record.status.is_final:
+                await self.cancel(record.command_id, reason="server shutting down")
+        for worker in self._workers:
+            worker.cancel()
+        await asyncio.gather(*self._workers, return_exceptions=True)
+        self._workers.clear()
+
+    # ------------------------------------------------------------------ commands
+
+    async def submit(self, request: CommandRequest, *, client_id: str | None) -> str:
+        """Queue a command and send its ``accepted`` ack (or its ``rejected`` ack at once).
+
+        A ``command_id`` that is already known is not run again: its id is returned and no ack is
+        repeated (the earlier acks are in the event log, replayed to that client).
+
+        Returns:
+            The command id (the request's, or a new one).
+        """
+        command_id = request.command_id or "cmd_" + secrets.token_hex(8)
+        if command_id in self._records:
+            return command_id
+        record = CommandRecord(
+            command_id=command_id,
+            action=request.action,
+            task_id=request.task_id,
+            params=dict(request.params),
+            client_id=client_id,
+            priority=request.priority,
+            timeout_ms=request.timeout_ms or self._default_timeout_ms,
+            require_ack=request.require_ack,
+        )
+        self._records[command_id] = record
+        self._counts["submitted"] += 1
+        if self._closed:
+            await self._finish(record, CommandStatus.REJECTED, error="server shutting down")
+        elif request.action not in self._handlers:
+            await self._finish(
+                record, CommandStatus.REJECTED, error=f"no handler for action {request.action.value!r}"
+            )
+        else:
+            await self._send(record, CommandStatus.ACCEPTED)
+            self._enqueue(record)
+        return command_id
+
+    async def cancel(self, command_id: str, *, reason: str = "cancelled on request") -> bool:
+        """Cancel a pending or running command; a running handler is cancelled and awaited.
+
+        Returns:
+            True if the command was live and is now cancelled; False if unknown or already final.
+        """
+        record = self._records.get(command_id)
+        if record is None or record.status.is_final:
+            return False
+        if record._retry_timer is not None:
+            record._retry_timer.cancel()
+            record._retry_timer = None
+        run = record._run
+        if run is not None:
+            # The worker that owns the run sends the final ack once the handler has really stopped.
+            # A run that already finished keeps its real outcome (it did happen).
+            run.cancel()
+            await record._done.wait()
+        else:
+            # Pending: its heap entry is skipped by the workers (lazy deletion keeps cancel O(1)).
+            await self._finish(record, CommandStatus.CANCELLED, error=reason)
+        return record.status is CommandStatus.CANCELLED
+
+    def get(self, command_id: str) -> CommandRecord | None:
+        """Return the record of a live or recently finished command."""
+        return self._records.get(command_id)
+
+    def stats(self) -> dict[str, int]:
+        """Counters: submitted, pending, running, retries and one per final status."""
+        pending = sum(1 for r in self._records.values() if r.status is CommandStatus.ACCEPTED)
+        running = sum(1 for r in self._records.values() if r.status is CommandStatus.RUNNING)
+        out = {
+            "submitted": self._counts["submitted"],
+            "pending": pending,
+            "running": running,
+            "retries": self._counts["retries"],
+        }
+        for status in CommandStatus:
+            if status.is_final:
+                out[status.value] = self._counts[status.value]
+        return out
+
+    # ------------------------------------------------------------------ internals
+
+    def _enqueue(self, record: CommandRecord) -> None:
+        key = -int(record.priority) if self._enable_priority else 0
+        self._queue.put_nowait((key, next(self._seq), record))
+
+    async def _next(self) -> CommandRecord:
+        while True:
+            _, _, record = await self._queue.get()
+            # Cancelled while pending: skipped here (lazy deletion keeps cancel O(1)).
+            if not record.status.is_final:
+                return record
+
+    async def _worker(self) -> None:
+        while True:
+            record = await self._next()
+            await self._run_once(record)
+
+    async def _run_once(self, record: CommandRecord) -> None:
+        handler = self._handlers.get(record.action)
+        if handler is None:  # unregistered after submit: still one clear final ack
+            await self._finish(
+                record, CommandStatus.REJECTED, error=f"no handler for {record.action.value!r}"
+            )
+            return
+        record.attempt += 1
+        record.status = CommandStatus.RUNNING
+        if record.started_at is None:
+            record.started_at = time.time()
+        expired = False
+
+        async def run() -> JsonValue:
+            nonlocal expired
+            timeout = asyncio.timeout(record.timeout_ms / 1000)
+            try:
+                async with timeout:
+                    return await handler(record)
+            except TimeoutError:
+                # Only our own deadline is a timeout; a TimeoutError from inside the handler
+                # (a network call, say) is an ordinary failure and may be retried.
+                expired = timeout.expired()
+                raise
+
+        record._run = asyncio.create_task(run(), name=f"command-{record.command_id}")
+        # asyncio.wait does not cancel the run when this worker is cancelled (aclose): aclose
+        # cancels runs itself through cancel(), which waits for the ack below.
+        try:
+            await asyncio.wait({record._run})
+        except asyncio.CancelledError:
+            record._run.cancel()
+            await asyncio.gather(record._run, return_exceptions=True)
+            await self._finish(record, CommandStatus.CANCELLED, error="server shutting down")
+            raise
+        run_task, record._run = record._run, None
+        if run_task.cancelled():
+            await self._finish(record, CommandStatus.CANCELLED, error="cancelled on request")
+            return
+        exc = run_task.exception()
+        if exc is None:
+            await self._finish(record, CommandStatus.SUCCEEDED, result=run_task.result())
+        elif isinstance(exc, CommandRejected):
+            await self._finish(record, CommandStatus.REJECTED, error=str(exc) or "rejected")
+        elif isinstance(exc, TimeoutError) and expired:
+            await self._finish(
+                record, CommandStatus.TIMED_OUT, error=f"no answer within {record.timeout_ms} ms"
+            )
+        elif record.attempt <= self._max_retries and not self._closed:
+            self._counts["retries"] += 1
+            record.status = CommandStatus.ACCEPTED
+            record.error = _describe(exc)
+            delay = min(5.0, self._retry_backoff_s * 2 ** (record.attempt - 1))
+            _log.info(
+                "command %s attempt %d failed (%s); retry in %.2f s",
+                record.command_id,
+                record.attempt,
+                record.error,
+                delay,
+            )
+            loop = asyncio.get_running_loop()
+            record._retry_timer = loop.call_later(delay, self._retry_due, record)
+        else:
+            await self._finish(record, CommandStatus.FAILED, error=_describe(exc))
+
+    def _retry_due(self, record: CommandRecord) -> None:
+        record._retry_timer = None
+        if record.status.is_final or self._closed:
+            return
+        self._enqueue(record)
+
+    async def _finish(
+        self,
+        record: CommandRecord,
+        status: CommandStatus,
+        *,
+        result: JsonValue = None,
+        error: str | None = None,
+    ) -> None:
+        if record.status.is_final:
+            return  # exactly one final ack, whatever raced
+        record.status = status
+        record.result = result
+        record.error = error[:_MAX_ERROR] if error else None
+        record.finished_at = time.time()
+        self._counts[status.value] += 1
+        self._finished_order.append(record.command_id)
+        while len(self._finished_order) > self._history:
+            self._records.pop(self._finished_order.popleft(), None)
+        try:
+            await self._send(record, status)
+        finally:
+            record._done.set()
+
+    async def _send(self, record: CommandRecord, status: CommandStatus) -> None:
+        if not record.require_ack:
+            return
+        try:
+            ack = CommandAck(
+                command_id=record.command_id,
+                status=status,
+                success=status in (CommandStatus.ACCEPTED, CommandStatus.SUCCEEDED),
+                action=record.action,
+                task_id=record.task_id,
+                result=record.result if status is CommandStatus.SUCCEEDED else None,
+                error=record.error if status.is_final else None,
+                attempt=record.attempt,
+            )
+        except ValidationError as exc:
+            # A handler result that is not JSON: say so rather than losing the ack.
+            ack = CommandAck(
+                command_id=record.command_id,
+                status=CommandStatus.FAILED,
+                success=False,
+                action=record.action,
+                task_id=record.task_id,
+                error=f"handler result is not valid JSON: {exc.error_count()} error(s)",
+                attempt=record.attempt,
+            )
+        try:
+            await self._ack_sink(record.client_id, ack)
+        except Exception:  # noqa: BLE001 - a failing sink must not wedge the scheduler
+            _log.exception("could not deliver ack %s for command %s", status.value, record.command_id)
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def register_task_handlers(
+    scheduler: CommandScheduler, tasks: TaskService, *, execute: Handler | None = None
+) -> None:
+    """Wire task commands to ``tasks``.
+
+    ``cancel`` / ``pause`` / ``resume`` / ``retry`` call :meth:`TaskService.request`; ``query`` and
+    ``sync`` answer the current task. The result is the task as JSON. An unknown task or a refused
+    transition ends the command ``rejected`` with the reason. ``execute`` runs the job system's
+    hook if one is given, else it stays unregistered and is rejected.
+    """
+
+    def task_id_of(record: CommandRecord) -> str:
+        if record.task_id is None:
+            raise CommandRejected(f"{record.action.value} needs a task_id")
+        return record.task_id
+
+    async def change(record: CommandRecord) -> JsonValue:
+        try:
+            task = await tasks.request(task_id_of(record), record.action)
+        except (TaskNotFound, InvalidTransition) as exc:
+            raise CommandRejected(str(exc)) from exc
+        return task.model_dump(mode="json")
+
+    async def query(record: CommandRecord) -> JsonValue:
+        task_id = task_id_of(record)
+        task = tasks.get(task_id)
+        if task is None:
+            raise CommandRejected(f"unknown task {task_id!r}")
+        return task.model_dump(mode="json")
+
+    for action in (CommandAction.CANCEL, CommandAction.PAUSE, CommandAction.RESUME, CommandAction.RETRY):
+        scheduler.register_handler(action, change)
+    scheduler.register_handler(CommandAction.QUERY, query)
+    scheduler.register_handler(CommandAction.SYNC, query)
+    if execute is not None:
+        scheduler.register_handler(CommandAction.EXECUTE, execute)

@@ -1,0 +1,446 @@
+"""The server's task registry: the one place where task state transitions are validated and published.
+
+Every accepted change is stored (:class:`TaskStorage`), published as exactly one event through the
+injected :class:`~monitor.server.log.Publisher`, and then handed to listeners. Event types:
+
+* ``task_created`` / ``task_updated`` / ``task_complete`` / ``task_failed`` / ``task_cancelled``
+  with ``TaskSnapshotEvent(task=...)`` JSON (the whole task after the change);
+* ``task_progress`` with a :class:`~monitor.core.protocol.TaskProgress` delta when only progress,
+  stage or eta changed (the hot path: a small payload several times a second per task);
+* ``task_removed`` with :class:`~monitor.core.protocol.TaskRemoved`.
+
+Transition rules (anything else raises :class:`InvalidTransition` naming from-state, to-state and why):
+
+Worker reports (:meth:`TaskService.apply_report`):
+    ``started``: queued/running -> running. ``progress``: queued -> running (an implicit start:
+    seed-000 workers only send progress); running/paused/cancelling keep their state (a late
+    progress report while pausing or cancelling is still true news). ``paused``: queued/running ->
+    paused. ``resumed``: paused/queued -> running. ``completed``: any live state -> completed
+    (a job that finished while a cancel was on its way did finish). ``failed`` / ``cancelled``:
+    any live state. Nothing is accepted on a terminal task: it has to be retried first.
+
+Commands (:meth:`TaskService.request`):
+    ``cancel``: queued/paused -> cancelled at once, running -> cancelling (the worker or the demo
+    finishes it with a ``cancelled`` report). ``pause``: queued/running -> paused. ``resume``:
+    paused -> running if the attempt had started, else queued. ``retry``: failed/cancelled ->
+    queued with attempt+1 and progress, stage, eta, error, result, started_at, finished_at reset.
+
+Progress never goes backwards within one attempt: a lower value (reports that overtook each
+other, a worker restarting a stage) is kept at the higher one, while stage and eta still update.
+A retry starts again from 0. ``started_at`` is the start of the current attempt, ``finished_at``
+is set on terminal states, ``updated_at`` on every change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from monitor.core.protocol import (
+    TERMINAL_STATES,
+    CommandAction,
+    Task,
+    TaskError,
+    TaskEventType,
+    TaskProgress,
+    TaskRemoved,
+    TaskSnapshotEvent,
+    TaskState,
+    TaskSubmit,
+    WorkerReport,
+    WorkerReportKind,
+)
+from monitor.server.log import Publisher
+
+__all__ = [
+    "DuplicateTask",
+    "InMemoryTaskStorage",
+    "InvalidTransition",
+    "RemovalListener",
+    "TaskListener",
+    "TaskNotFound",
+    "TaskService",
+    "TaskStorage",
+]
+
+_log = logging.getLogger(__name__)
+
+#: Called after every change (after the event is published) with ``(new, old)``; ``old`` is None
+#: for a created task.
+TaskListener = Callable[[Task, Task | None], None]
+#: Called after a task was removed (after ``task_removed`` is published) with the last snapshot.
+RemovalListener = Callable[[Task], None]
+
+_LIVE = frozenset({TaskState.QUEUED, TaskState.RUNNING, TaskState.PAUSED, TaskState.CANCELLING})
+
+_TERMINAL_EVENT = {
+    TaskState.COMPLETED: TaskEventType.COMPLETE,
+    TaskState.FAILED: TaskEventType.FAILED,
+    TaskState.CANCELLED: TaskEventType.CANCELLED,
+}
+
+
+class TaskNotFound(LookupError):
+    """No task with that id."""
+
+
+class InvalidTransition(ValueError):
+    """A report or command that the task's current state does not allow.
+
+    Attributes:
+        task_id: The task.
+        from_state: Its state.
+        to_state: What was asked for (a state name or an action).
+        reason: Why it is refused.
+    """
+
+    def __init__(self, task_id: str, from_state: TaskState, to_state: str, reason: str) -> None:
+        """Build the error; the message says from-state, to-state and why."""
+        self.task_id = task_id
+        self.from_state = from_state
+        self.to_state = to_state
+        self.reason = reason
+        super().__init__(f"task {task_id!r}: cannot go from {from_state.value} to {to_state}: {reason}")
+
+
+class DuplicateTask(ValueError):
+    """``create`` with an id that is already taken."""
+
+
+class TaskStorage(Protocol):
+    """Where tasks live across restarts. Calls are synchronous and quick (SQLite or a dict)."""
+
+    def load(self) -> list[Task]:
+        """Return every stored task."""
+        ...
+
+    def save(self, task: Task) -> None:
+        """Insert or replace ``task``."""
+        ...
+
+    def delete(self, task_id: str) -> None:
+        """Forget ``task_id`` (no error if absent)."""
+        ...
+
+
+class InMemoryTaskStorage:
+    """The default :class:`TaskStorage`: a dict, gone with the process."""
+
+    def __init__(self, tasks: list[Task] | None = None) -> None:
+        """Start with ``tasks`` (tests use this to simulate a restart)."""
+        self._tasks: dict[str, Task] = {t.id: t for t in tasks or []}
+
+    def load(self) -> list[Task]:
+        """Return every stored task."""
+        return list(self._tasks.values())
+
+    def save(self, task: Task) -> None:
+        """Insert or replace ``task``."""
+        self._tasks[task.id] = task
+
+    def delete(self, task_id: str) -> None:
+        """Forget ``task_id``."""
+        self._tasks.pop(task_id, None)
+
+
+class TaskService:
+    """Registry of tasks; validates, stores and publishes every change.
+
+    Args:
+        publisher: Where events go (the hub / event log).
+        clock: Unix-seconds clock for ``created_at``, ``updated_at`` and friends.
+        store: Persistent storage; tasks it holds are loaded at construction (a restart keeps them).
+            Defaults to :class:`InMemoryTaskStorage`.
+    """
+
+    def __init__(
+        self,
+        publisher: Publisher,
+        *,
+        clock: Callable[[], float] = time.time,
+        store: TaskStorage | None = None,
+    ) -> None:
+        """See the class docstring."""
+        self._publisher = publisher
+        self._clock = clock
+        self._store: TaskStorage = store if store is not None else InMemoryTaskStorage()
+        loaded = sorted(self._store.load(), key=lambda t: t.created_at)
+        self._tasks: dict[str, Task] = {t.id: t for t in loaded}
+        self._listeners: list[TaskListener] = []
+        self._removal_listeners: list[RemovalListener] = []
+        # One change at a time, from validation to publish: the event order on the wire is then
+        # exactly the order of the changes, and two concurrent commands on one task cannot both
+        # validate against the same old state.
+        self._lock = asyncio.Lock()
+
+    # ------------------------------------------------------------------ read side
+
+    def get(self, task_id: str) -> Task | None:
+        """Return the task or None."""
+        return self._tasks.get(task_id)
+
+    def all(self) -> list[Task]:
+        """Return every task ordered by ``created_at`` (ties: creation order)."""
+        return sorted(self._tasks.values(), key=lambda t: t.created_at)
+
+    def __len__(self) -> int:
+        """Number of tasks."""
+        return len(self._tasks)
+
+    def add_listener(self, listener: TaskListener) -> Callable[[], None]:
+        """Call ``listener(new, old)`` after every change; returns a function that unsubscribes."""
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def add_removal_listener(self, listener: RemovalListener) -> Callable[[], None]:
+        """Call ``listener(task)`` after a task is removed; returns a function that unsubscribes."""
+        self._removal_listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._removal_listeners:
+                self._removal_listeners.remove(listener)
+
+        return unsubscribe
+
+    # ------------------------------------------------------------------ write side
+
+    async def create(self, submit: TaskSubmit) -> Task:
+        """Register a new queued task and publish ``task_created``.
+
+        Raises:
+            DuplicateTask: ``submit.id`` is already used.
+        """
+        async with self._lock:
+            task_id = submit.id or "task_" + secrets.token_hex(8)
+            if task_id in self._tasks:
+                raise DuplicateTask(f"task {task_id!r} already exists")
+            now = self._now()
+            task = Task(
+                id=task_id,
+                name=submit.name,
+                kind=submit.kind,
+                metadata=dict(submit.metadata),
+                created_at=now,
+                updated_at=now,
+            )
+            await self._commit(task, None, TaskEventType.CREATED)
+        self._notify(task, None)
+        return task
+
+    async def apply_report(self, task_id: str, report: WorkerReport) -> Task:
+        """Apply a worker's news (see the module docstring for the rules).
+
+        Returns:
+            The task after the change (unchanged if the report changed nothing).
+
+        Raises:
+            TaskNotFound: Unknown id.
+            InvalidTransition: The report does not fit the task's state.
+        """
+        async with self._lock:
+            old = self._require(task_id)
+            new = self._after_report(old, report)
+            if new is None:
+                return old
+            kind = self._event_for(old, new)
+            await self._commit(new, old, kind)
+        self._notify(new, old)
+        return new
+
+    async def request(self, task_id: str, action: CommandAction) -> Task:
+        """Apply a user command: cancel, pause, resume or retry (see the module docstring).
+
+        Raises:
+            TaskNotFound: Unknown id.
+            InvalidTransition: The action does not fit the task's state, or is not a task action.
+        """
+        async with self._lock:
+            old = self._require(task_id)
+            new = self._after_request(old, action)
+            kind = self._event_for(old, new)
+            await self._commit(new, old, kind)
+        self._notify(new, old)
+        return new
+
+    async def remove(self, task_id: str) -> None:
+        """Forget a task in any state and publish ``task_removed``.
+
+        Raises:
+            TaskNotFound: Unknown id.
+        """
+        async with self._lock:
+            old = self._require(task_id)
+            self._store.delete(task_id)
+            del self._tasks[task_id]
+            await self._publisher.publish(
+                TaskEventType.REMOVED.value, TaskRemoved(id=task_id).model_dump_json()
+            )
+        for listener in list(self._removal_listeners):
+            try:
+                listener(old)
+            except Exception:  # noqa: BLE001 - a listener may raise anything; it must not break us
+                _log.exception("task removal listener %r failed", listener)
+
+    # ------------------------------------------------------------------ internals
+
+    def _now(self) -> float:
+        # Clamped at 0 because the model refuses negative timestamps (a test clock may start at 0).
+        return max(0.0, float(self._clock()))
+
+    def _require(self, task_id: str) -> Task:
+        task = self._tasks.get(task_id)
+        if task is None:
+            raise TaskNotFound(f"unknown task {task_id!r}")
+        return task
+
+    def _after_report(self, old: Task, report: WorkerReport) -> Task | None:
+        kind = report.kind
+        state = old.state
+        if state in TERMINAL_STATES:
+            raise InvalidTransition(
+                old.id, state, kind.value, f"the task is already {state.value}; retry it first"
+            )
+        now = self._now()
+        changes: dict[str, object] = {}
+        if report.worker is not None:
+            changes["worker"] = report.worker
+        if report.stage is not None:
+            changes["stage"] = report.stage
+        if report.eta is not None:
+            changes["eta"] = report.eta
+        if report.progress is not None:
+            # Never backwards within an attempt: out-of-order reports must not make the bar jump back.
+            changes["progress"] = max(old.progress, report.progress)
+
+        target: TaskState
+        if kind is WorkerReportKind.STARTED:
+            if state not in (TaskState.QUEUED, TaskState.RUNNING):
+                raise InvalidTransition(old.id, state, "running", "only a queued task can be started")
+            target = TaskState.RUNNING
+        elif kind is WorkerReportKind.PROGRESS:
+            target = TaskState.RUNNING if state is TaskState.QUEUED else state
+        elif kind is WorkerReportKind.PAUSED:
+            if state not in (TaskState.QUEUED, TaskState.RUNNING, TaskState.PAUSED):
+                raise InvalidTransition(old.id, state, "paused", "a cancelling task cannot pause")
+            target = TaskState.PAUSED
+        elif kind is WorkerReportKind.RESUMED:
+            if state not in (TaskState.PAUSED, TaskState.QUEUED, TaskState.RUNNING):
+                raise InvalidTransition(old.id, state, "running", "a cancelling task cannot resume")
+            target = TaskState.RUNNING
+        elif kind is WorkerReportKind.COMPLETED:
+            target = TaskState.COMPLETED
+            changes["progress"] = 100.0
+            changes["eta"] = 0.0
+            changes["result"] = report.result
+        elif kind is WorkerReportKind.FAILED:
+            target = TaskState.FAILED
+            changes["error"] = report.error or TaskError(message="the worker reported a failure")
+            changes["eta"] = None
+        else:  # CANCELLED
+            target = TaskState.CANCELLED
+            changes["eta"] = None
+
+        if target is not state:
+            changes["state"] = target
+        if target is TaskState.RUNNING and old.started_at is None:
+            changes["started_at"] = now
+        if target in TERMINAL_STATES:
+            changes["finished_at"] = now
+        if all(getattr(old, k) == v for k, v in changes.items()):
+            return None  # a pure repeat: nothing to publish
+        changes["updated_at"] = now
+        return old.model_copy(update=changes)
+
+    def _after_request(self, old: Task, action: CommandAction) -> Task:
+        state = old.state
+        now = self._now()
+        changes: dict[str, object] = {"updated_at": now}
+        if action is CommandAction.CANCEL:
+            if state in (TaskState.QUEUED, TaskState.PAUSED):
+                changes.update(state=TaskState.CANCELLED, finished_at=now, eta=None)
+            elif state is TaskState.RUNNING:
+                changes["state"] = TaskState.CANCELLING
+            else:
+                raise InvalidTransition(
+                    old.id,
+                    state,
+                    "cancelled",
+                    f"only queued, paused or running tasks can be cancelled (the task is {state.value})",
+                )
+        elif action is CommandAction.PAUSE:
+            if state not in (TaskState.QUEUED, TaskState.RUNNING):
+                raise InvalidTransition(
+                    old.id,
+                    state,
+                    "paused",
+                    f"only queued or running tasks can be paused (it is {state.value})",
+                )
+            changes.update(state=TaskState.PAUSED, eta=None)
+        elif action is CommandAction.RESUME:
+            if state is not TaskState.PAUSED:
+                raise InvalidTransition(
+                    old.id, state, "resumed", f"only paused tasks can be resumed (it is {state.value})"
+                )
+            changes["state"] = TaskState.RUNNING if old.started_at is not None else TaskState.QUEUED
+        elif action is CommandAction.RETRY:
+            if state not in (TaskState.FAILED, TaskState.CANCELLED):
+                raise InvalidTransition(
+                    old.id,
+                    state,
+                    "queued",
+                    f"only failed or cancelled tasks can be retried (it is {state.value})",
+                )
+            changes.update(
+                state=TaskState.QUEUED,
+                attempt=old.attempt + 1,
+                progress=0.0,
+                stage=None,
+                eta=None,
+                error=None,
+                result=None,
+                started_at=None,
+                finished_at=None,
+            )
+        else:
+            raise InvalidTransition(old.id, state, action.value, "not a task state command")
+        return old.model_copy(update=changes)
+
+    @staticmethod
+    def _event_for(old: Task, new: Task) -> TaskEventType:
+        if new.state is not old.state:
+            return _TERMINAL_EVENT.get(new.state, TaskEventType.UPDATED)
+        same = all(
+            getattr(old, f) == getattr(new, f)
+            for f in Task.model_fields
+            if f not in ("progress", "stage", "eta", "updated_at")
+        )
+        return TaskEventType.PROGRESS if same else TaskEventType.UPDATED
+
+    async def _commit(self, new: Task, old: Task | None, kind: TaskEventType) -> None:
+        # Store first: if storage fails, nothing was published and memory still holds the old task.
+        self._store.save(new)
+        self._tasks[new.id] = new
+        if kind is TaskEventType.PROGRESS:
+            data = TaskProgress(
+                id=new.id, progress=new.progress, stage=new.stage, eta=new.eta, at=new.updated_at
+            ).model_dump_json()
+        else:
+            data = TaskSnapshotEvent(task=new).model_dump_json()
+        await self._publisher.publish(kind.value, data)
+
+    def _notify(self, new: Task, old: Task | None) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(new, old)
+            except Exception:  # noqa: BLE001 - a listener may raise anything; it must not break us
+                # A broken listener (the demo, a metrics hook) must never break publishing.
+                _log.exception("task listener %r failed", listener)

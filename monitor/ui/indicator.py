@@ -1,0 +1,213 @@
+"""The connection indicator: a status-bar chip that tells the truth about the stream.
+
+Live / Connecting... / Reconnecting in N s [Retry now] / Polling / Offline since hh:mm [Retry now] /
+Authentication failed [Settings]. Network trouble never opens a dialog (ux.md §2 item 6): the chip
+changes and offers the one useful action. The countdown ticks once a second only while a reconnect
+is scheduled, so an idle app does no work.
+
+The indicator also owns the *stale* notion: when the stream stops being live, the data in the table
+is "as of" the moment it stopped. :attr:`ConnectionIndicator.stale_since` and the ``stale_changed``
+signal let the task model grey its rows (D1's ``set_stale`` hook).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
+
+from monitor.core.connection import ConnectionState, ConnectionStatus, FailureKind
+
+__all__ = ["ConnectionIndicator", "format_clock"]
+
+_COLOURS = {
+    "live": "#2e7d32",
+    "busy": "#f9a825",
+    "polling": "#1565c0",
+    "offline": "#9e9e9e",
+    "error": "#c62828",
+}
+
+
+def format_clock(ts: float) -> str:
+    """Local ``hh:mm`` of a Unix time."""
+    return time.strftime("%H:%M", time.localtime(ts))
+
+
+class ConnectionIndicator(QWidget):
+    """Renders :class:`ConnectionStatus` objects.
+
+    Signals:
+        retry_now_requested(): The user pressed "Retry now".
+        settings_requested(): The user pressed "Settings" (after an authentication failure).
+        stale_changed(object): ``float`` Unix time since which shown data is stale, or None
+            when it is live again.
+
+    Args:
+        parent: Qt parent.
+        clock: Unix-time source (tests pass a fake).
+    """
+
+    retry_now_requested = Signal()
+    settings_requested = Signal()
+    stale_changed = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None, *, clock: Callable[[], float] = time.time) -> None:
+        super().__init__(parent)
+        self._clock = clock
+        self._status = ConnectionStatus(ConnectionState.DISCONNECTED, ConnectionState.DISCONNECTED, "")
+        self._server_url = ""
+        self._last_event_at: float | None = None
+        self._stale_since: float | None = None
+        self._ever_live = False
+
+        self.setObjectName("connectionIndicator")
+        self._dot = QLabel("●", self)
+        self._dot.setAccessibleName(self.tr("Connection state colour"))
+        self._label = QLabel(self)
+        self._label.setTextFormat(Qt.TextFormat.PlainText)  # reasons may quote a server
+        self._label.setObjectName("connectionText")
+        self._retry = QPushButton(self.tr("Retry now"), self)
+        self._retry.setObjectName("retryNow")
+        self._retry.setAccessibleName(self.tr("Retry connecting now"))
+        self._retry.setFlat(True)
+        self._retry.clicked.connect(self.retry_now_requested)
+        self._settings = QPushButton(self.tr("Settings"), self)
+        self._settings.setObjectName("openSettings")
+        self._settings.setAccessibleName(self.tr("Open connection settings"))
+        self._settings.setFlat(True)
+        self._settings.clicked.connect(self.settings_requested)
+
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 0, 4, 0)
+        layout.setSpacing(4)
+        for w in (self._dot, self._label, self._retry, self._settings):
+            layout.addWidget(w)
+
+        self._timer = QTimer(self)
+        self._timer.setInterval(1000)
+        self._timer.timeout.connect(self._refresh)
+        self.setAccessibleName(self.tr("Connection status"))
+        self._refresh()
+
+    # ------------------------------------------------------------------ inputs
+
+    def set_status(self, status: ConnectionStatus) -> None:
+        """Show a new connection state."""
+        self._status = status
+        live = status.state in (ConnectionState.CONNECTED, ConnectionState.POLLING)
+        if live:
+            self._ever_live = True
+            self._set_stale(None)
+        elif self._ever_live and self._stale_since is None:
+            self._set_stale(status.since or self._clock())
+        waiting = status.state is ConnectionState.RECONNECTING and status.next_attempt_at is not None
+        if waiting:
+            self._timer.start()
+        else:
+            self._timer.stop()
+        self._refresh()
+
+    def set_server_url(self, url: str) -> None:
+        """The URL shown in the tooltip."""
+        self._server_url = url
+        self._refresh()
+
+    def note_event(self, at: float | None = None) -> None:
+        """Record that an event (or heartbeat) arrived, for the tooltip's "last event" age."""
+        self._last_event_at = self._clock() if at is None else at
+
+    # ------------------------------------------------------------------ outputs
+
+    @property
+    def status(self) -> ConnectionStatus:
+        """The status last shown."""
+        return self._status
+
+    @property
+    def stale_since(self) -> float | None:
+        """Unix time since which the data shown is not live, or None."""
+        return self._stale_since
+
+    @property
+    def countdown_active(self) -> bool:
+        """True while the once-a-second countdown timer runs."""
+        return self._timer.isActive()
+
+    def text(self) -> str:
+        """The chip's text as shown."""
+        return self._label.text()
+
+    def retry_visible(self) -> bool:
+        """Whether "Retry now" is offered."""
+        return not self._retry.isHidden()
+
+    def settings_visible(self) -> bool:
+        """Whether "Settings" is offered."""
+        return not self._settings.isHidden()
+
+    def tooltip_text(self) -> str:
+        """Server URL, age of the last event, attempts and reason, one per line."""
+        st = self._status
+        lines = [self.tr("Server: %1").replace("%1", self._server_url or "-")]
+        if self._last_event_at is None:
+            lines.append(self.tr("No events received yet"))
+        else:
+            age = max(0, int(self._clock() - self._last_event_at))
+            lines.append(self.tr("Last event %n s ago", "", age))
+        if st.attempt:
+            lines.append(self.tr("Attempt %n", "", st.attempt))
+        if st.reason:
+            lines.append(self.tr("Reason: %1").replace("%1", st.reason))
+        if self._stale_since is not None:
+            lines.append(self.tr("Data as of %1").replace("%1", format_clock(self._stale_since)))
+        return "\n".join(lines)
+
+    # ------------------------------------------------------------------ internals
+
+    def _set_stale(self, since: float | None) -> None:
+        if since != self._stale_since:
+            self._stale_since = since
+            self.stale_changed.emit(since)
+
+    def _refresh(self) -> None:
+        st = self._status
+        retry = settings = False
+        if st.state is ConnectionState.CONNECTED:
+            text, colour = self.tr("Live"), "live"
+        elif st.state is ConnectionState.CONNECTING:
+            text, colour = self.tr("Connecting…"), "busy"
+        elif st.state is ConnectionState.RECONNECTING:
+            colour, retry = "busy", True
+            if st.next_attempt_at is not None:
+                left = max(0, round(st.next_attempt_at - self._clock()))
+                text = self.tr("Reconnecting in %n s", "", left)
+            else:
+                text = self.tr("Reconnecting…")
+        elif st.state is ConnectionState.POLLING:
+            text, colour = self.tr("Polling"), "polling"
+        elif st.state is ConnectionState.FAILED and st.failure is FailureKind.AUTH:
+            text, colour, settings = self.tr("Authentication failed"), "error", True
+        else:
+            since = self._stale_since or st.since or self._clock()
+            if st.state is ConnectionState.FAILED and st.failure is FailureKind.NOT_A_STREAM:
+                text, colour = self.tr("Not a Monitor server"), "error"
+                settings = True
+            else:
+                text, colour = self.tr("Offline since %1").replace("%1", format_clock(since)), "offline"
+            retry = True  # whatever stopped us, trying again by hand is always allowed
+        self._label.setText(text)
+        self._dot.setStyleSheet(f"color: {_COLOURS[colour]};")
+        self._retry.setVisible(retry)
+        self._settings.setVisible(settings)
+        tip = self.tooltip_text()
+        self.setToolTip(tip)
+        self.setAccessibleDescription(f"{text}. {tip}")
+
+    def event(self, e: QEvent) -> bool:
+        """Recompute the tooltip when it is about to show, so the event age is current."""
+        if e.type() == QEvent.Type.ToolTip:
+            self.setToolTip(self.tooltip_text())
+        return super().event(e)

@@ -1,0 +1,324 @@
+"""The main window shell: menus, toolbar slot, status bar, banner and central task view.
+
+The window holds no task logic. The app puts D1's ``TaskView`` in the middle
+(:meth:`MainWindow.set_task_view`), D1's shared actions in the toolbar (:meth:`add_toolbar_actions`)
+and wires the signals below. Close and minimise go to the tray only when a tray really exists
+(``tray_available``); otherwise closing quits, so the app can never become unreachable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QByteArray, QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QHideEvent, QKeySequence, QShowEvent
+from PySide6.QtWidgets import (
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from monitor.core.notify_policy import Notice
+from monitor.core.settings import AppSettings, UiState
+from monitor.ui.icons import app_icon
+from monitor.ui.indicator import ConnectionIndicator
+from monitor.ui.notifications import NotificationBanner
+from monitor.ui.tray import TaskCounts, summary_text
+
+__all__ = ["SHORTCUTS", "MainWindow"]
+
+#: Shortcut help (key, what). Shown by Help > Keyboard shortcuts; D1's actions define the keys.
+SHORTCUTS: tuple[tuple[str, object], ...] = (  # QT_TRANSLATE_NOOP is typed as object
+    ("Enter", QT_TRANSLATE_NOOP("MainWindow", "Show details")),
+    ("Space", QT_TRANSLATE_NOOP("MainWindow", "Pause / resume")),
+    ("Del", QT_TRANSLATE_NOOP("MainWindow", "Cancel")),
+    ("Ctrl+R", QT_TRANSLATE_NOOP("MainWindow", "Retry")),
+    ("Ctrl+F", QT_TRANSLATE_NOOP("MainWindow", "Search")),
+    ("F5", QT_TRANSLATE_NOOP("MainWindow", "Resync with the server")),
+    ("Ctrl+,", QT_TRANSLATE_NOOP("MainWindow", "Settings")),
+    ("Ctrl+Q", QT_TRANSLATE_NOOP("MainWindow", "Quit")),
+)
+
+
+class MainWindow(QMainWindow):
+    """The application window.
+
+    Signals:
+        settings_requested(): File > Settings (or the indicator's Settings button).
+        quit_requested(): File > Quit, or closing the window when it cannot go to the tray.
+        retry_now_requested(): The indicator's "Retry now".
+        hidden_to_tray(): The window hid itself into the tray (the app may say so once).
+        visibility_changed(bool): Shown or hidden (keeps the tray menu text right).
+        focus_changed(bool): The window became active or inactive (notification policy).
+        detail_pane_toggled(bool): View > Detail pane.
+        task_activated(str): The banner's "Show" button (task id).
+
+    Args:
+        settings: Close/minimise-to-tray and start-minimised preferences.
+        tray_available: Whether a tray exists; without one the window never hides itself.
+        parent: Qt parent.
+    """
+
+    settings_requested = Signal()
+    quit_requested = Signal()
+    retry_now_requested = Signal()
+    hidden_to_tray = Signal()
+    visibility_changed = Signal(bool)
+    focus_changed = Signal(bool)
+    detail_pane_toggled = Signal(bool)
+    task_activated = Signal(str)
+
+    def __init__(
+        self,
+        settings: AppSettings | None = None,
+        *,
+        tray_available: bool = False,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._settings = settings or AppSettings()
+        self._tray_available = tray_available
+        self._quitting = False
+        self.setObjectName("mainWindow")
+        self.setWindowIcon(app_icon())
+        self.resize(1000, 640)
+
+        # Central area: the banner above whatever task view the app installs.
+        central = QWidget(self)
+        self._central_layout = QVBoxLayout(central)
+        self._central_layout.setContentsMargins(0, 0, 0, 0)
+        self._central_layout.setSpacing(0)
+        self.banner = NotificationBanner(central)
+        self.banner.task_activated.connect(self.task_activated)
+        self._central_layout.addWidget(self.banner)
+        self._placeholder = QLabel(self.tr("No tasks yet"), central)
+        self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._task_view: QWidget = self._placeholder
+        self._central_layout.addWidget(self._placeholder, 1)
+        self.setCentralWidget(central)
+
+        self.toolbar = QToolBar(self.tr("Actions"), self)
+        self.toolbar.setObjectName("actionsToolBar")  # saveState() needs object names
+        self.addToolBar(self.toolbar)
+
+        self.indicator = ConnectionIndicator(self)
+        self.indicator.settings_requested.connect(self.settings_requested)
+        self.indicator.retry_now_requested.connect(self.retry_now_requested)
+        self.counts_label = QLabel(self)
+        self.counts_label.setObjectName("taskCounts")
+        self.counts_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.counts_label.setAccessibleName(self.tr("Task counts"))
+        self.statusBar().addWidget(self.counts_label, 1)
+        self.statusBar().addPermanentWidget(self.indicator)
+
+        self._build_menus()
+        self.set_server_url(self._settings.server_url)
+        self.set_counts(TaskCounts())
+
+    # ------------------------------------------------------------------ menus
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu(self.tr("&File"))
+        self.action_settings = QAction(self.tr("&Settings…"), self)
+        self.action_settings.setShortcut(QKeySequence("Ctrl+,"))
+        self.action_settings.setMenuRole(QAction.MenuRole.PreferencesRole)
+        self.action_settings.triggered.connect(self.settings_requested)
+        file_menu.addAction(self.action_settings)
+        file_menu.addSeparator()
+        self.action_quit = QAction(self.tr("&Quit"), self)
+        self.action_quit.setShortcut(QKeySequence(QKeySequence.StandardKey.Quit))
+        self.action_quit.setMenuRole(QAction.MenuRole.QuitRole)
+        self.action_quit.triggered.connect(self.request_quit)
+        file_menu.addAction(self.action_quit)
+
+        view_menu = bar.addMenu(self.tr("&View"))
+        self.columns_menu: QMenu = view_menu.addMenu(self.tr("&Columns"))
+        self.columns_menu.setObjectName("columnsMenu")  # the task view fills it
+        self.action_detail_pane = QAction(self.tr("&Detail pane"), self)
+        self.action_detail_pane.setCheckable(True)
+        self.action_detail_pane.setChecked(True)
+        self.action_detail_pane.toggled.connect(self.detail_pane_toggled)
+        view_menu.addAction(self.action_detail_pane)
+
+        help_menu = bar.addMenu(self.tr("&Help"))
+        self.action_shortcuts = QAction(self.tr("Keyboard &shortcuts"), self)
+        self.action_shortcuts.triggered.connect(self.show_shortcuts)
+        help_menu.addAction(self.action_shortcuts)
+        self.action_about = QAction(self.tr("&About Monitor"), self)
+        self.action_about.setMenuRole(QAction.MenuRole.AboutRole)
+        self.action_about.triggered.connect(self.show_about)
+        help_menu.addAction(self.action_about)
+
+    def shortcuts_text(self) -> str:
+        """Plain-text shortcut list, translated."""
+        return "\n".join(f"{key}\t{self.tr(str(what))}" for key, what in SHORTCUTS)
+
+    def show_shortcuts(self) -> None:
+        """Help > Keyboard shortcuts (a user-requested dialog, so modal is fine)."""
+        box = QMessageBox(QMessageBox.Icon.Information, self.tr("Keyboard shortcuts"), self.shortcuts_text(),
+                          QMessageBox.StandardButton.Close, self)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.open()
+
+    def show_about(self) -> None:
+        """Help > About."""
+        from monitor import __version__
+
+        box = QMessageBox(QMessageBox.Icon.NoIcon, self.tr("About Monitor"),
+                          self.tr("Monitor %1\nWatch server tasks live.").replace("%1", str(__version__)),
+                          QMessageBox.StandardButton.Close, self)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setIconPixmap(app_icon().pixmap(64, 64))
+        box.open()
+
+    # ------------------------------------------------------------------ content
+
+    def set_task_view(self, widget: QWidget) -> None:
+        """Put the task view (D1's ``TaskView``) in the central area, replacing the previous one."""
+        old = self._task_view
+        self._central_layout.replaceWidget(old, widget)
+        widget.setParent(self.centralWidget())
+        widget.show()
+        if old is not self._placeholder:
+            old.deleteLater()
+        else:
+            old.hide()
+        self._task_view = widget
+
+    @property
+    def task_view(self) -> QWidget | None:
+        """The installed task view, or None while the placeholder shows."""
+        return None if self._task_view is self._placeholder else self._task_view
+
+    def add_toolbar_actions(self, actions: Iterable[QAction | None]) -> None:
+        """Append actions to the toolbar; None adds a separator."""
+        for action in actions:
+            if action is None:
+                self.toolbar.addSeparator()
+            else:
+                self.toolbar.addAction(action)
+
+    def set_server_url(self, url: str) -> None:
+        """Title "Monitor - <host>" and the indicator's tooltip."""
+        host = urlsplit(url).hostname or url
+        self.setWindowTitle(self.tr("Monitor - %1").replace("%1", host))
+        self.indicator.set_server_url(url)
+
+    def set_counts(self, counts: TaskCounts) -> None:
+        """Status-bar counts (same text as the tray tooltip)."""
+        self.counts_label.setText(summary_text(counts))
+
+    def show_banner(self, notice: Notice) -> None:
+        """Show a notice in the in-window banner."""
+        self.banner.show_notice(notice)
+
+    # ------------------------------------------------------------------ tray rules
+
+    @property
+    def tray_available(self) -> bool:
+        """Whether hiding into the tray is allowed."""
+        return self._tray_available
+
+    def set_tray_available(self, available: bool) -> None:
+        """Tray hosts come and go (a panel restart); without one the window stops hiding."""
+        self._tray_available = available
+
+    def apply_settings(self, settings: AppSettings) -> None:
+        """Take new preferences (tray behaviour, server URL)."""
+        self._settings = settings
+        self.set_server_url(settings.server_url)
+
+    def start_hidden(self) -> bool:
+        """True if the app should start with the window hidden (start minimised and a tray)."""
+        return self._settings.start_minimised and self._tray_available
+
+    def toggle_visible(self) -> None:
+        """Tray "Show/Hide": raise and activate, or hide (only when a tray exists)."""
+        if self.isVisible() and not self.isMinimized() and self._tray_available:
+            self.hide()
+        else:
+            self.bring_to_front()
+
+    def bring_to_front(self) -> None:
+        """Show, un-minimise, raise and activate (single-instance and notification clicks)."""
+        if self.isMinimized():
+            self.showNormal()
+        self.show()
+        self.raise_()
+        self.activateWindow()
+
+    def request_quit(self) -> None:
+        """File > Quit: close for real."""
+        self._quitting = True
+        self.quit_requested.emit()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Hide into the tray if allowed, else ask the app to quit."""
+        if not self._quitting and self._settings.close_to_tray and self._tray_available:
+            event.ignore()
+            self.hide()
+            self.hidden_to_tray.emit()
+            return
+        event.accept()
+        if not self._quitting:
+            self._quitting = True
+            self.quit_requested.emit()
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Track focus for the notification policy; minimise into the tray if asked to."""
+        if event.type() == QEvent.Type.ActivationChange:
+            self.focus_changed.emit(self.isActiveWindow())
+        elif (
+            event.type() == QEvent.Type.WindowStateChange
+            and self.isMinimized()
+            and self._settings.minimise_to_tray
+            and self._tray_available
+        ):
+            # Hiding inside the state-change handler confuses some window managers; defer it.
+            QTimer.singleShot(0, self._hide_minimised)
+        super().changeEvent(event)
+
+    def _hide_minimised(self) -> None:
+        if self.isMinimized():
+            self.hide()
+            self.hidden_to_tray.emit()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Tell the tray."""
+        super().showEvent(event)
+        self.visibility_changed.emit(True)
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        """Tell the tray."""
+        super().hideEvent(event)
+        if not self._quitting:
+            self.visibility_changed.emit(False)
+
+    # ------------------------------------------------------------------ persistence
+
+    def save_ui_state(self, state: UiState | None = None) -> UiState:
+        """Return ``state`` (or a new one) with window geometry and toolbar state filled in."""
+        state = state.model_copy() if state is not None else UiState()
+        state.geometry = UiState.encode_bytes(bytes(self.saveGeometry().data()))
+        state.window_state = UiState.encode_bytes(bytes(self.saveState().data()))
+        state.detail_pane_visible = self.action_detail_pane.isChecked()
+        return state
+
+    def restore_ui_state(self, state: UiState) -> bool:
+        """Restore geometry and toolbars; returns False if Qt rejected the saved bytes."""
+        ok = True
+        geometry = UiState.decode_bytes(state.geometry)
+        if geometry:
+            ok = self.restoreGeometry(QByteArray(geometry)) and ok
+        window_state = UiState.decode_bytes(state.window_state)
+        if window_state:
+            ok = self.restoreState(QByteArray(window_state)) and ok
+        self.action_detail_pane.setChecked(state.detail_pane_visible)
+        return ok
+

@@ -1,0 +1,399 @@
+"""The settings dialog and theme switching.
+
+The dialog edits a copy of :class:`~monitor.core.settings.AppSettings`; nothing changes until OK.
+The token field is write-only: it never shows the stored token, only whether one is stored, and
+typing a new one replaces it in the OS keyring on OK. Without a keyring the field is disabled and
+says why (``NO_KEYRING_MESSAGE``); there is no silent plain-file fallback.
+"""
+
+from __future__ import annotations
+
+import re
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QStyleFactory,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from monitor.core.settings import (
+    AppSettings,
+    NotificationSettings,
+    ReconnectSettings,
+    Theme,
+    validate_server_url,
+)
+from monitor.services.secrets import NoKeyringError, SecretStoreError, TokenStore
+
+__all__ = ["SettingsDialog", "apply_theme", "dark_palette", "effective_theme"]
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def dark_palette() -> QPalette:
+    """A dark palette for the Fusion style."""
+    p = QPalette()
+    window, base, text = QColor(45, 45, 48), QColor(30, 30, 30), QColor(230, 230, 230)
+    highlight = QColor(38, 110, 200)
+    for role, colour in (
+        (QPalette.ColorRole.Window, window),
+        (QPalette.ColorRole.WindowText, text),
+        (QPalette.ColorRole.Base, base),
+        (QPalette.ColorRole.AlternateBase, window),
+        (QPalette.ColorRole.ToolTipBase, base),
+        (QPalette.ColorRole.ToolTipText, text),
+        (QPalette.ColorRole.Text, text),
+        (QPalette.ColorRole.Button, window),
+        (QPalette.ColorRole.ButtonText, text),
+        (QPalette.ColorRole.BrightText, QColor(255, 80, 80)),
+        (QPalette.ColorRole.Link, QColor(90, 160, 255)),
+        (QPalette.ColorRole.Highlight, highlight),
+        (QPalette.ColorRole.HighlightedText, QColor(255, 255, 255)),
+        (QPalette.ColorRole.PlaceholderText, QColor(150, 150, 150)),
+    ):
+        p.setColor(role, colour)
+    grey = QColor(127, 127, 127)
+    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText, QPalette.ColorRole.WindowText):
+        p.setColor(QPalette.ColorGroup.Disabled, role, grey)
+    return p
+
+
+def effective_theme(theme: Theme) -> Theme:
+    """Resolve ``system`` to light or dark using what Qt reports (6.5+), else light."""
+    if theme is not Theme.SYSTEM:
+        return theme
+    hints = QGuiApplication.styleHints()
+    scheme = hints.colorScheme() if hints is not None else Qt.ColorScheme.Unknown
+    return Theme.DARK if scheme == Qt.ColorScheme.Dark else Theme.LIGHT
+
+
+def apply_theme(app: QApplication, theme: Theme) -> Theme:
+    """Apply ``theme`` to ``app`` via the Fusion style and a palette; returns light or dark."""
+    resolved = effective_theme(theme)
+    style = QStyleFactory.create("Fusion")
+    if style is not None:
+        app.setStyle(style)
+    app.setPalette(dark_palette() if resolved is Theme.DARK else app.style().standardPalette())
+    return resolved
+
+
+class SettingsDialog(QDialog):
+    """Edit the settings.
+
+    Signals:
+        settings_applied(object): The new :class:`AppSettings`, emitted on a successful OK.
+
+    Args:
+        settings: Current settings (not modified).
+        token_store: Where the token goes; None hides the token field's keyring status.
+        tray_available: Without a tray, "close to tray"/"minimise to tray"/"start minimised"
+            are disabled (they would make the app unreachable).
+        parent: Qt parent.
+    """
+
+    settings_applied = Signal(object)
+
+    def __init__(
+        self,
+        settings: AppSettings,
+        *,
+        token_store: TokenStore | None = None,
+        tray_available: bool = False,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Monitor settings"))
+        self.setObjectName("settingsDialog")
+        self._original = settings
+        self._store = token_store
+        self._result: AppSettings | None = None
+        tabs = QTabWidget(self)
+        tabs.addTab(self._server_tab(settings), self.tr("Server"))
+        tabs.addTab(self._notifications_tab(settings.notifications), self.tr("Notifications"))
+        tabs.addTab(self._appearance_tab(settings, tray_available), self.tr("Appearance"))
+        tabs.addTab(self._reconnect_tab(settings.reconnect), self.tr("Connection"))
+
+        self.error_label = QLabel(self)
+        self.error_label.setObjectName("settingsError")
+        self.error_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet("color: #c62828;")
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(tabs)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.buttons)
+        self._validate()
+
+    # ------------------------------------------------------------------ tabs
+
+    @staticmethod
+    def _named(widget: QWidget, name: str, accessible: str) -> None:
+        widget.setObjectName(name)
+        widget.setAccessibleName(accessible)
+
+    def _server_tab(self, s: AppSettings) -> QWidget:
+        page = QWidget()
+        form = QFormLayout(page)
+        self.url_edit = QLineEdit(s.server_url, page)
+        self._named(self.url_edit, "serverUrl", self.tr("Server URL"))
+        self.url_edit.setPlaceholderText("https://tasks.example.org")
+        self.url_edit.textChanged.connect(self._validate)
+        form.addRow(self.tr("Server &URL:"), self.url_edit)
+
+        self.token_edit = QLineEdit(page)
+        self._named(self.token_edit, "token", self.tr("Access token"))
+        self.token_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.token_status = QLabel(page)
+        self.token_status.setObjectName("tokenStatus")
+        self.token_status.setTextFormat(Qt.TextFormat.PlainText)
+        self.token_status.setWordWrap(True)
+        self._describe_token()
+        form.addRow(self.tr("&Token:"), self.token_edit)
+        form.addRow("", self.token_status)
+
+        self.token_env_edit = QLineEdit(s.token_env or "", page)
+        self._named(self.token_env_edit, "tokenEnv", self.tr("Token environment variable"))
+        self.token_env_edit.setPlaceholderText("MONITOR_TOKEN")
+        self.token_env_edit.textChanged.connect(self._validate)
+        form.addRow(self.tr("Token from &environment variable:"), self.token_env_edit)
+        return page
+
+    def _describe_token(self) -> None:
+        if self._store is None:
+            self.token_status.setText(self.tr("The token is stored in the system keyring."))
+            return
+        try:
+            stored = self._store.get() is not None
+        except NoKeyringError:
+            self.token_edit.setEnabled(False)
+            self.token_edit.setPlaceholderText(self.tr("No keyring available"))
+            self.token_status.setText(
+                self.tr("No system keyring is available, so the token cannot be stored here.")
+                + "\n"
+                + self.tr("Set the token in an environment variable and name it below, "
+                          "or install and unlock GNOME Keyring or KWallet.")
+            )
+            self.token_status.setAccessibleDescription(self.token_status.text())
+            return
+        except SecretStoreError as exc:
+            self.token_status.setText(self.tr("The keyring could not be read: %1").replace("%1", str(exc)))
+            return
+        self.token_edit.setPlaceholderText(
+            self.tr("Stored in keyring (type to replace)") if stored else self.tr("Not set")
+        )
+        self.token_status.setText(
+            self.tr("A token is stored in the system keyring.")
+            if stored
+            else self.tr("The token will be stored in the system keyring.")
+        )
+
+    def _check(self, text: str, checked: bool, name: str, parent: QWidget) -> QCheckBox:
+        box = QCheckBox(text, parent)
+        box.setChecked(checked)
+        self._named(box, name, text.replace("&", ""))
+        return box
+
+    def _notifications_tab(self, n: NotificationSettings) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        self.notify_enabled = self._check(self.tr("Show &notifications"), n.enabled, "notifyEnabled", page)
+        layout.addWidget(self.notify_enabled)
+        group = QGroupBox(self.tr("Notify when"), page)
+        inner = QVBoxLayout(group)
+        self.notify_boxes: dict[str, QCheckBox] = {}
+        for key, label in (
+            ("failed", self.tr("A task fails")),
+            ("completed", self.tr("A task completes")),
+            ("cancelled", self.tr("A task is cancelled")),
+            ("all_done", self.tr("All tasks are done")),
+            ("connection_lost", self.tr("The connection is lost")),
+            ("connection_restored", self.tr("The connection is restored")),
+        ):
+            box = self._check(label, bool(getattr(n, key)), f"notify_{key}", group)
+            self.notify_boxes[key] = box
+            inner.addWidget(box)
+        layout.addWidget(group)
+        self.notify_enabled.toggled.connect(group.setEnabled)
+        group.setEnabled(n.enabled)
+        self.quiet_focused = self._check(
+            self.tr("No pop-ups while the Monitor window is active"),
+            n.quiet_when_focused,
+            "quietFocused",
+            page,
+        )
+        layout.addWidget(self.quiet_focused)
+        layout.addStretch(1)
+        return page
+
+    def _appearance_tab(self, s: AppSettings, tray: bool) -> QWidget:
+        page = QWidget()
+        form = QFormLayout(page)
+        self.theme_combo = QComboBox(page)
+        self._named(self.theme_combo, "theme", self.tr("Theme"))
+        for theme, label in (
+            (Theme.SYSTEM, self.tr("Follow the system")),
+            (Theme.LIGHT, self.tr("Light")),
+            (Theme.DARK, self.tr("Dark")),
+        ):
+            self.theme_combo.addItem(label, theme.value)
+        self.theme_combo.setCurrentIndex(self.theme_combo.findData(s.theme.value))
+        form.addRow(self.tr("T&heme:"), self.theme_combo)
+        self.language_combo = QComboBox(page)
+        self._named(self.language_combo, "language", self.tr("Language"))
+        for code, label in (("", self.tr("System language")), ("en", "English"), ("zh_CN", "简体中文")):
+            self.language_combo.addItem(label, code)
+        self.language_combo.setCurrentIndex(max(0, self.language_combo.findData(s.language)))
+        form.addRow(self.tr("&Language (after restart):"), self.language_combo)
+        self.close_to_tray = self._check(self.tr("&Close to tray"), s.close_to_tray, "closeToTray", page)
+        self.minimise_to_tray = self._check(
+            self.tr("&Minimise to tray"), s.minimise_to_tray, "minimiseToTray", page
+        )
+        self.start_minimised = self._check(
+            self.tr("&Start minimised"), s.start_minimised, "startMinimised", page
+        )
+        for box in (self.close_to_tray, self.minimise_to_tray, self.start_minimised):
+            box.setEnabled(tray)
+            if not tray:
+                box.setToolTip(self.tr("No system tray is available on this desktop"))
+            form.addRow("", box)
+        return page
+
+    def _reconnect_tab(self, r: ReconnectSettings) -> QWidget:
+        page = QWidget()
+        form = QFormLayout(page)
+
+        def spin(value: int, lo: int, hi: int, name: str, label: str, suffix: str = " ms") -> QSpinBox:
+            box = QSpinBox(page)
+            box.setRange(lo, hi)
+            box.setValue(value)
+            box.setSuffix(suffix)
+            self._named(box, name, label.replace("&", "").rstrip(":"))
+            form.addRow(label, box)
+            return box
+
+        self.auto_reconnect = self._check(self.tr("&Reconnect automatically"), r.reconnect, "reconnect", page)
+        form.addRow("", self.auto_reconnect)
+        self.reconnect_interval = spin(r.reconnect_interval_ms, 0, 600_000, "reconnectInterval",
+                                       self.tr("First retry after:"))
+        self.reconnect_decay = QDoubleSpinBox(page)
+        self.reconnect_decay.setRange(1.0, 10.0)
+        self.reconnect_decay.setSingleStep(0.1)
+        self.reconnect_decay.setValue(r.reconnect_decay)
+        self._named(self.reconnect_decay, "reconnectDecay", self.tr("Backoff factor"))
+        form.addRow(self.tr("Backoff factor:"), self.reconnect_decay)
+        self.max_reconnect_interval = spin(r.max_reconnect_interval_ms, 0, 3_600_000, "maxReconnectInterval",
+                                           self.tr("Longest wait between retries:"))
+        self.max_attempts = spin(r.max_reconnect_attempts or 0, 0, 1_000_000, "maxReconnectAttempts",
+                                 self.tr("Give up after (0 = never):"), "")
+        self.heartbeat_interval = spin(r.heartbeat_interval_ms, 0, 3_600_000, "heartbeatInterval",
+                                       self.tr("Heartbeat interval:"))
+        self.heartbeat_timeout = spin(r.heartbeat_timeout_ms, 0, 3_600_000, "heartbeatTimeout",
+                                      self.tr("Heartbeat timeout:"))
+        self.fallback_polling = self._check(self.tr("Fall back to &polling"), r.fallback_to_polling,
+                                            "fallbackToPolling", page)
+        form.addRow("", self.fallback_polling)
+        self.polling_interval = spin(r.polling_interval_ms, 100, 3_600_000, "pollingInterval",
+                                     self.tr("Polling interval:"))
+        self._reconnect_extra = r
+        return page
+
+    # ------------------------------------------------------------------ result
+
+    def _validate(self) -> bool:
+        problems: list[str] = []
+        try:
+            validate_server_url(self.url_edit.text())
+        except ValueError as exc:
+            problems.append(self.tr("Server URL: %1").replace("%1", str(exc)))
+        env = self.token_env_edit.text().strip()
+        if env and not _ENV_NAME.fullmatch(env):
+            problems.append(self.tr("The environment variable name may hold only letters, digits and _"))
+        self.error_label.setText("\n".join(problems))
+        buttons = getattr(self, "buttons", None)  # None while the constructor builds the tabs
+        ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok) if buttons is not None else None
+        if ok_button is not None:
+            ok_button.setEnabled(not problems)
+        self.url_edit.setProperty("invalid", bool(problems))
+        return not problems
+
+    def build_settings(self) -> AppSettings:
+        """The settings as edited (raises ``ValueError`` if a field is invalid)."""
+        notifications = self._original.notifications.model_copy(
+            update={key: box.isChecked() for key, box in self.notify_boxes.items()}
+            | {
+                "enabled": self.notify_enabled.isChecked(),
+                "quiet_when_focused": self.quiet_focused.isChecked(),
+            }
+        )
+        reconnect = ReconnectSettings(
+            reconnect=self.auto_reconnect.isChecked(),
+            reconnect_interval_ms=self.reconnect_interval.value(),
+            reconnect_decay=self.reconnect_decay.value(),
+            max_reconnect_interval_ms=self.max_reconnect_interval.value(),
+            max_reconnect_attempts=self.max_attempts.value() or None,
+            heartbeat_interval_ms=self.heartbeat_interval.value(),
+            heartbeat_timeout_ms=self.heartbeat_timeout.value(),
+            fallback_to_polling=self.fallback_polling.isChecked(),
+            polling_interval_ms=self.polling_interval.value(),
+            connection_timeout_ms=self._reconnect_extra.connection_timeout_ms,
+        )
+        data = self._original.model_dump()
+        data.update(
+            server_url=validate_server_url(self.url_edit.text()),
+            token_env=self.token_env_edit.text().strip() or None,
+            notifications=notifications.model_dump(),
+            reconnect=reconnect.model_dump(),
+            theme=Theme(self.theme_combo.currentData()),
+            language=str(self.language_combo.currentData()),
+            close_to_tray=self.close_to_tray.isChecked(),
+            minimise_to_tray=self.minimise_to_tray.isChecked(),
+            start_minimised=self.start_minimised.isChecked(),
+        )
+        return AppSettings.model_validate(data)
+
+    @property
+    def result_settings(self) -> AppSettings | None:
+        """The settings accepted with OK, or None."""
+        return self._result
+
+    def accept(self) -> None:
+        """Validate, store a newly typed token, emit ``settings_applied`` and close."""
+        if not self._validate():
+            return
+        try:
+            settings = self.build_settings()
+        except ValueError as exc:
+            self.error_label.setText(str(exc))
+            return
+        token = self.token_edit.text()
+        if token and self._store is not None:
+            # Store under the URL being saved, so the token follows a changed server URL.
+            store = TokenStore(settings.server_url, token_env=settings.token_env, backend=self._store.backend)
+            try:
+                store.set(token)
+            except SecretStoreError as exc:  # NoKeyringError included: stay open, say why
+                self.error_label.setText(str(exc))
+                return
+            self.token_edit.clear()
+        self._result = settings
+        self.settings_applied.emit(settings)
+        super().accept()

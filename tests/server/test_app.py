@@ -1,0 +1,595 @@
+"""The HTTP app end to end: real uvicorn on 127.0.0.1 (ServerThread), httpx and raw SSE clients."""
+
+from __future__ import annotations
+
+import json
+import random
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+pytest.importorskip(
+    "monitor.server.tasks", reason="the task service (B2's monitor/server/tasks.py) is not merged yet"
+)
+pytest.importorskip("monitor.server.scheduler", reason="B2's monitor/server/scheduler.py is not merged yet")
+
+from monitor.core.protocol import (
+    CommandAck,
+    CommandAction,
+    CommandStatus,
+    ErrorBody,
+    Message,
+    PollResponse,
+    Snapshot,
+    Task,
+    TaskSnapshotEvent,
+    TaskState,
+)
+from monitor.server.app import MonitorApp, create_app
+from monitor.server.config import ServerConfig
+from monitor.server.runner import ServerThread
+from tests.server.sse_helpers import RawSSE, SSEEvent, until
+
+QUIET = {"heartbeat_interval_ms": 60_000, "keepalive_interval_ms": 60_000}
+
+
+def make(**kw: Any) -> tuple[MonitorApp, ServerThread]:
+    app = create_app(ServerConfig(**{"db": ":memory:", **QUIET, **kw}))
+    return app, ServerThread(app)
+
+
+@pytest.fixture
+def served() -> Iterator[tuple[MonitorApp, ServerThread, httpx.Client]]:
+    app, server = make()
+    with server, http(server.url) as client:
+        yield app, server, client
+
+
+def http(url: str) -> httpx.Client:
+    """A sync client with TCP_NODELAY: httpx writes headers and body separately, and Nagle plus
+    delayed ACKs would otherwise add 40 ms to every POST."""
+    nodelay = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+    return httpx.Client(
+        base_url=url, timeout=5.0, trust_env=False, transport=httpx.HTTPTransport(socket_options=nodelay)
+    )
+
+
+def error_of(resp: httpx.Response) -> ErrorBody:
+    return ErrorBody.model_validate(resp.json())
+
+
+async def next_of(sse: RawSSE, *types: str, timeout: float = 5.0) -> SSEEvent:
+    """The next event whose type is one of ``types`` (others are skipped)."""
+    while True:
+        ev = await sse.next_event(timeout)
+        assert ev is not None, f"stream ended while waiting for {types}"
+        if ev.type in types:
+            return ev
+
+
+def ack_of(ev: SSEEvent) -> CommandAck:
+    msg = Message.model_validate_json(ev.data)
+    return CommandAck.model_validate(msg.payload)
+
+
+# ---------------------------------------------------------------------------- tasks & read side
+
+
+@pytest.mark.asyncio
+async def test_snapshot_then_stream_from_its_cursor(
+    served: tuple[MonitorApp, ServerThread, httpx.Client],
+) -> None:
+    _, server, client = served
+    created = client.post("/api/tasks", json={"name": "a.wav", "kind": "transcription"})
+    assert created.status_code == 201
+    task = Task.model_validate(created.json())
+    snap = Snapshot.model_validate(client.get("/api/tasks").json())
+    assert [t.id for t in snap.tasks] == [task.id]
+    assert snap.cursor is not None
+    assert snap.cursor.startswith(snap.epoch + "-")
+    async with RawSSE(server.url, headers={"Last-Event-ID": snap.cursor}) as sse:
+        assert sse.response_headers["monitor-cursor"] == snap.cursor
+        second = Task.model_validate(client.post("/api/tasks", json={"name": "b.wav"}).json())
+        ev = await next_of(sse, "task_created")  # a.wav's creation is not replayed again
+        assert TaskSnapshotEvent.model_validate_json(ev.data).task.id == second.id
+
+
+def test_task_detail_and_404(served: tuple[MonitorApp, ServerThread, httpx.Client]) -> None:
+    _, _, client = served
+    task = client.post("/api/tasks", json={"name": "a.wav"}).json()
+    client.post(f"/api/tasks/{task['id']}/events", json={"kind": "started"})
+    client.post(f"/api/tasks/{task['id']}/events", json={"kind": "progress", "progress": 40.0})
+    detail = client.get(f"/api/tasks/{task['id']}").json()
+    assert detail["task"]["id"] == task["id"]
+    assert detail["task"]["progress"] == 40.0
+    types = [e["type"] for e in detail["events"]]
+    assert types[0] == "task_created"
+    assert "task_progress" in types
+    missing = client.get("/api/tasks/nope")
+    assert missing.status_code == 404
+    assert "nope" in error_of(missing).error
+
+
+def test_poll_fallback(served: tuple[MonitorApp, ServerThread, httpx.Client]) -> None:
+    _, _, client = served
+    client.post("/api/tasks", json={"name": "a.wav"})
+    first = client.get("/api/tasks/poll")
+    assert "lastEventId" in first.json()
+    page = PollResponse.model_validate(first.json())
+    assert [e.type for e in page.events] == ["task_created"]
+    assert page.reset is False
+    empty = PollResponse.model_validate(
+        client.get("/api/tasks/poll", params={"after": page.last_event_id}).json()
+    )
+    assert empty.events == []
+    assert empty.last_event_id == page.last_event_id
+    gone = PollResponse.model_validate(client.get("/api/tasks/poll", params={"after": "zz-9"}).json())
+    assert gone.reset is True
+    assert client.get("/api/tasks/poll", params={"limit": 0}).status_code == 422
+
+
+@pytest.mark.asyncio
+async def test_worker_reports_reach_the_stream(served: tuple[MonitorApp, ServerThread, httpx.Client]) -> None:
+    _, server, client = served
+    async with RawSSE(server.url) as sse:
+        task = client.post("/api/tasks", json={"name": "a.wav"}).json()
+        tid = task["id"]
+        assert client.post(f"/api/tasks/{tid}/events", json={"kind": "started"}).json()["state"] == "running"
+        client.post(f"/api/tasks/{tid}/events", json={"kind": "progress", "progress": 55.5, "stage": "x"})
+        done = client.post(f"/api/tasks/{tid}/events", json={"kind": "completed", "result": {"words": 3}})
+        assert done.json()["state"] == "completed"
+        prog = await next_of(sse, "task_progress")
+        assert json.loads(prog.data)["progress"] == 55.5
+        complete = await next_of(sse, "task_complete")
+        assert TaskSnapshotEvent.model_validate_json(complete.data).task.result == {"words": 3}
+    bad = client.post(f"/api/tasks/{tid}/events", json={"kind": "started"})
+    assert bad.status_code == 409
+    assert client.post("/api/tasks/nope/events", json={"kind": "started"}).status_code == 404
+
+
+# ---------------------------------------------------------------------------- commands
+
+
+@pytest.mark.asyncio
+async def test_command_lifecycle_with_acks(served: tuple[MonitorApp, ServerThread, httpx.Client]) -> None:
+    _, server, client = served
+    hdr = {"X-Client-Id": "ctl"}
+    async with (
+        RawSSE(server.url, headers=hdr) as sse,
+        RawSSE(server.url, headers={"X-Client-Id": "other"}) as spy,
+    ):
+        tid = client.post("/api/tasks", json={"name": "a.wav"}).json()["id"]
+        client.post(f"/api/tasks/{tid}/events", json={"kind": "started"})
+
+        async def command(action: str, expect: CommandStatus, state: TaskState | None) -> CommandAck:
+            resp = client.post("/api/commands", json={"action": action, "taskId": tid}, headers=hdr)
+            assert resp.status_code == 202
+            body = resp.json()
+            assert body["status"] == "accepted"
+            first = ack_of(await next_of(sse, "ack"))
+            assert (first.command_id, first.status) == (body["commandId"], CommandStatus.ACCEPTED)
+            final = ack_of(await next_of(sse, "ack"))
+            assert final.command_id == body["commandId"]
+            assert final.status == expect, final
+            if state is not None:
+                assert Task.model_validate(client.get(f"/api/tasks/{tid}").json()["task"]).state == state
+            return final
+
+        await command("pause", CommandStatus.SUCCEEDED, TaskState.PAUSED)
+        await command("resume", CommandStatus.SUCCEEDED, None)
+        assert client.get(f"/api/tasks/{tid}").json()["task"]["state"] in ("queued", "running")
+        await command("cancel", CommandStatus.SUCCEEDED, None)
+        client.post(f"/api/tasks/{tid}/events", json={"kind": "cancelled"})
+        bad = await command("pause", CommandStatus.REJECTED, TaskState.CANCELLED)  # invalid transition
+        assert bad.success is False
+        assert bad.error
+        await command("retry", CommandStatus.SUCCEEDED, TaskState.QUEUED)
+        assert client.get(f"/api/tasks/{tid}").json()["task"]["attempt"] == 2
+        # acks are addressed: the other client saw task events but no ack
+        ev = await next_of(spy, "task_updated", "ack")
+        assert ev.type == "task_updated"
+
+
+@pytest.mark.asyncio
+async def test_seed004_command_envelope_and_ack_survives_reconnect(
+    served: tuple[MonitorApp, ServerThread, httpx.Client],
+) -> None:
+    _, server, client = served
+    tid = client.post("/api/tasks", json={"name": "a.wav"}).json()["id"]
+    cursor = client.get("/api/tasks").json()["cursor"]
+    envelope = {
+        "id": "m-1",
+        "type": "command",
+        "priority": 2,
+        "timestamp": 1,
+        "source": "desk-1",
+        "payload": {"commandId": "c-42", "action": "query", "taskId": tid, "params": {}, "requireAck": True},
+    }
+    resp = client.post("/api/commands", json=envelope)
+    assert resp.status_code == 202
+    assert resp.json() == {"commandId": "c-42", "status": "accepted"}
+    # not connected while the acks were published: they are replayed on connect, to desk-1 only
+    async with RawSSE(server.url, headers={"X-Client-Id": "desk-1", "Last-Event-ID": cursor}) as sse:
+        acks = [ack_of(await next_of(sse, "ack")) for _ in range(2)]
+    assert [a.status for a in acks] == [CommandStatus.ACCEPTED, CommandStatus.SUCCEEDED]
+    assert all(a.command_id == "c-42" for a in acks)
+    assert Task.model_validate(acks[1].result).id == tid  # query answers with the task
+    async with RawSSE(server.url, headers={"X-Client-Id": "desk-2", "Last-Event-ID": cursor}) as other:
+        server.call(lambda: None)
+        client.post("/api/messages", json={"type": "system", "payload": "marker"})
+        assert (await next_of(other, "ack", "system")).type == "system"
+
+
+@pytest.mark.asyncio
+async def test_command_timeout_and_handler_retry(
+    served: tuple[MonitorApp, ServerThread, httpx.Client],
+) -> None:
+    app, server, client = served
+    calls: list[int] = []
+
+    async def flaky(record: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("transient")
+        return {"ran": len(calls)}
+
+    async def stuck(record: Any) -> Any:
+        import asyncio
+
+        await asyncio.Event().wait()  # never finishes: the scheduler must time it out
+
+    server.call(app.scheduler.register_handler, CommandAction.EXECUTE, stuck)
+    hdr = {"X-Client-Id": "ctl"}
+    async with RawSSE(server.url, headers=hdr) as sse:
+        r = client.post(
+            "/api/commands", json={"action": "execute", "timeout": 200, "params": {"job": "x"}}, headers=hdr
+        )
+        assert r.status_code == 202
+        acks = [ack_of(await next_of(sse, "ack")) for _ in range(2)]
+        assert acks[-1].status == CommandStatus.TIMED_OUT
+        server.call(app.scheduler.register_handler, CommandAction.EXECUTE, flaky)
+        r = client.post("/api/commands", json={"action": "execute", "timeout": 5000}, headers=hdr)
+        final = None
+        while final is None or not final.status.is_final:
+            final = ack_of(await next_of(sse, "ack"))
+        assert final.status == CommandStatus.SUCCEEDED
+        assert final.result == {"ran": 2}
+        assert len(calls) == 2
+
+
+def test_command_bad_input(served: tuple[MonitorApp, ServerThread, httpx.Client]) -> None:
+    _, _, client = served
+    assert client.post("/api/commands", json={"action": "explode"}).status_code == 422
+    assert client.post("/api/commands", json={"type": "command", "payload": 3}).status_code == 422
+    r = client.post("/api/commands", content=b"{nope", headers={"content-type": "application/json"})
+    assert r.status_code == 400
+    assert "malformed JSON" in error_of(r).error
+
+
+# ---------------------------------------------------------------------------- idempotency
+
+
+def test_idempotent_post_runs_once(served: tuple[MonitorApp, ServerThread, httpx.Client]) -> None:
+    app, _, client = served
+    hdr = {"Idempotency-Key": "k-1", "X-Client-Id": "c"}
+    first = client.post("/api/tasks", json={"name": "a.wav"}, headers=hdr)
+    again = client.post("/api/tasks", json={"name": "a.wav"}, headers=hdr)
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    assert len(client.get("/api/tasks").json()["tasks"]) == 1
+    other_client = client.post("/api/tasks", json={"name": "a.wav"}, headers={**hdr, "X-Client-Id": "d"})
+    assert other_client.json()["id"] != first.json()["id"]  # keys are scoped per client
+    assert app.hub.metrics.idempotent_replays_total == 1
+
+
+# ---------------------------------------------------------------------------- auth & limits
+
+
+@pytest.mark.asyncio
+async def test_auth_401_and_open_healthz() -> None:
+    _, server = make(tokens=["s3cret", "other"])
+    with server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=5.0, trust_env=False) as client:
+            assert (await client.get("/healthz")).status_code == 200
+            for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic s3cret"}):
+                r = await client.get("/api/tasks", headers=headers)
+                assert r.status_code == 401
+                assert r.headers["www-authenticate"].startswith("Bearer")
+                assert error_of(r).error
+            ok = await client.get("/api/tasks", headers={"Authorization": "Bearer s3cret"})
+            assert ok.status_code == 200
+            query = await client.get("/api/tasks", params={"access_token": "s3cret"})
+            assert query.status_code == 401  # query tokens are not enabled
+        async with RawSSE(server.url) as sse:
+            assert sse.status == 401
+        async with RawSSE(server.url, headers={"Authorization": "Bearer other"}) as sse:
+            assert sse.status == 200
+
+
+@pytest.mark.asyncio
+async def test_query_token_when_enabled_is_scrubbed() -> None:
+    app, server = make(tokens=["s3cret"], allow_query_token=True)
+    seen: list[bytes] = []
+    inner = app.api
+
+    async def spy(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            seen.append(scope["query_string"])
+        await inner(scope, receive, send)
+
+    app.api = spy  # type: ignore[assignment]
+    with server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=5.0, trust_env=False) as client:
+            good = await client.get("/api/tasks", params={"access_token": "s3cret", "x": "1"})
+            assert good.status_code == 200
+            assert (await client.get("/api/tasks", params={"access_token": "bad"})).status_code == 401
+        async with RawSSE(server.url, path="/api/tasks/stream?access_token=s3cret") as sse:
+            assert sse.status == 200
+    assert seen
+    assert all(b"s3cret" not in q for q in seen)
+
+
+def test_body_limit_413(served: tuple[MonitorApp, ServerThread, httpx.Client]) -> None:
+    app, _, client = served
+    big = b'{"name":"' + b"x" * (app.config.max_body_bytes + 10) + b'"}'
+    r = client.post("/api/tasks", content=big, headers={"content-type": "application/json"})
+    assert r.status_code == 413
+    assert "larger than" in error_of(r).error
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the server must count
+        for _ in range(40):
+            yield b"x" * 32768
+
+    r = client.post("/api/tasks", content=chunks(), headers={"content-type": "application/json"})
+    assert r.status_code == 413
+
+
+@pytest.mark.asyncio
+async def test_max_connections_503() -> None:
+    _, server = make(max_connections=1)
+    with server:
+        async with RawSSE(server.url) as a, RawSSE(server.url) as b:
+            assert a.status == 200
+            assert b.status == 503
+            assert "retry-after" in b.response_headers
+
+
+# ---------------------------------------------------------------------------- bad input
+
+
+def test_malformed_and_wrong_types_get_clear_4xx(
+    served: tuple[MonitorApp, ServerThread, httpx.Client],
+) -> None:
+    _, _, client = served
+    r = client.post("/api/tasks", content=b'{"name": ', headers={"content-type": "application/json"})
+    assert r.status_code == 400
+    assert error_of(r).error == "malformed JSON body"
+    r = client.post("/api/tasks", json={"name": 5})
+    assert r.status_code == 422
+    body = error_of(r)
+    assert "name" in body.error
+    assert isinstance(body.detail, list)
+    assert client.post("/api/tasks", json={"name": "a", "extra": 1}).status_code == 422
+    assert client.post("/api/tasks", json=[1, 2]).status_code == 422
+    r = client.get("/no/such/route")
+    assert r.status_code == 404
+    assert error_of(r).error == "not found"
+    assert client.put("/api/tasks").status_code == 405
+
+
+def test_fuzz_garbage_bodies_never_500(served: tuple[MonitorApp, ServerThread, httpx.Client]) -> None:
+    _, _, client = served
+    tid = client.post("/api/tasks", json={"name": "a.wav"}).json()["id"]
+    rng = random.Random(1234)
+    atoms: list[Any] = [
+        None,
+        True,
+        0,
+        -1,
+        1e308,
+        "",
+        "x" * 300,
+        [],
+        {},
+        {"a": [1, {"b": None}]},
+        "\u0000",
+        3.5,
+    ]
+    keys = [
+        "name",
+        "kind",
+        "id",
+        "action",
+        "taskId",
+        "progress",
+        "type",
+        "payload",
+        "message",
+        "target",
+        "timeout",
+    ]
+    paths = [
+        "/api/tasks",
+        f"/api/tasks/{tid}/events",
+        "/api/commands",
+        "/api/messages",
+        "/api/broadcast",
+        "/api/direct/nobody",
+    ]
+    for i in range(150):
+        path = rng.choice(paths)
+        mode = i % 3
+        if mode == 0:
+            content = bytes(rng.getrandbits(8) for _ in range(rng.randint(0, 64)))
+        elif mode == 1:
+            content = json.dumps(rng.choice(atoms)).encode()
+        else:
+            obj = {rng.choice(keys): rng.choice(atoms) for _ in range(rng.randint(1, 4))}
+            content = json.dumps(obj).encode()
+        r = client.post(path, content=content, headers={"content-type": "application/json"})
+        assert r.status_code < 500, (path, content, r.text)
+        if r.status_code >= 400:
+            assert error_of(r).error
+
+
+# ---------------------------------------------------------------------------- messages & ops
+
+
+@pytest.mark.asyncio
+async def test_messages_direct_broadcast_and_connections(
+    served: tuple[MonitorApp, ServerThread, httpx.Client],
+) -> None:
+    _, server, client = served
+    assert client.post("/api/direct/ghost", json={"payload": "hi"}).status_code == 404
+    assert client.post("/api/messages", json={"target": "ghost", "payload": "hi"}).status_code == 404
+    async with (
+        RawSSE(server.url, headers={"X-Client-Id": "a"}) as a,
+        RawSSE(server.url, path="/sse?clientId=b") as b,
+    ):
+        conns = client.get("/api/connections").json()
+        assert sorted(c["clientId"] for c in conns) == ["a", "b"]
+        assert {"connectionId", "createdAt", "lastActiveAt", "uptime", "cursor"} <= conns[0].keys()
+        r = client.post("/api/direct/a", json={"type": "json", "payload": {"n": 1}})
+        assert r.status_code == 200
+        ev = await next_of(a, "json")
+        msg = Message.model_validate_json(ev.data)
+        assert (msg.target, msg.payload, msg.source) == ("a", {"n": 1}, "server")
+        assert ev.id == r.json()["eventId"]
+        r = client.post(
+            "/api/broadcast", json={"message": {"type": "system", "payload": "x"}, "excludeClientId": "a"}
+        )
+        assert r.json()["sentCount"] == 1
+        assert Message.model_validate_json((await next_of(b, "system")).data).payload == "x"
+        once = {"id": "m-1", "type": "text", "payload": "once"}
+        first = client.post("/api/messages", json=once).json()
+        assert client.post("/api/messages", json=once).json() == first  # same id: delivered once
+        ev_a = await next_of(a, "text", "system")
+        assert (ev_a.type, ev_a.id) == ("text", first["eventId"])  # a was excluded from the broadcast
+        assert client.post("/api/messages", json={"type": "heartbeat"}).status_code == 422
+
+
+def test_metrics_healthz_openapi(served: tuple[MonitorApp, ServerThread, httpx.Client]) -> None:
+    _, _, client = served
+    client.post("/api/tasks", json={"name": "a.wav"})
+    text = client.get("/metrics").text
+    for name in (
+        "monitor_connections ",
+        "monitor_events_published_total 1",
+        "monitor_replays_total",
+        "monitor_resets_total",
+        "monitor_slow_consumer_drops_total",
+        "monitor_heartbeats_total",
+    ):
+        assert name in text
+    health = client.get("/healthz").json()
+    assert health["status"] == "ok"
+    spec = client.get("/openapi.json").json()
+    assert {"/api/tasks", "/api/commands", "/api/tasks/stream", "/api/tasks/poll"} <= spec["paths"].keys()
+
+
+@pytest.mark.asyncio
+async def test_stop_with_open_streams_is_prompt() -> None:
+    import asyncio
+
+    _, server = make(drain_timeout_s=2.0)
+    server.start()
+    sse = await RawSSE(server.url).open()
+    try:
+        await sse.next_event()
+        loop = asyncio.get_running_loop()
+        t0 = loop.time()
+        stopping = loop.run_in_executor(None, server.stop)
+        assert (await next_of(sse, "shutdown")).retry is not None
+        await stopping
+        assert loop.time() - t0 < 2.0
+    finally:
+        await sse.close()
+
+
+@pytest.mark.asyncio
+async def test_demo_mode_produces_live_task_events() -> None:
+    pytest.importorskip("monitor.server.demo", reason="B2's demo workload is not merged yet")
+    _, server = make(demo=True, demo_speed=200.0)
+    with server:
+        async with RawSSE(server.url) as sse:
+            created = await next_of(sse, "task_created", timeout=10)
+            task = TaskSnapshotEvent.model_validate_json(created.data).task
+            ev = await next_of(
+                sse, "task_progress", "task_updated", "task_complete", "task_failed", timeout=10
+            )
+            assert ev.id is not None
+        assert task.name
+
+
+@pytest.mark.asyncio
+async def test_cors_allowlist_and_stream_behind_middleware() -> None:
+    app, server = make(cors_origins=["https://ok.example"])
+    with server, http(server.url) as client:
+        pre = client.options(
+            "/api/commands",
+            headers={"Origin": "https://ok.example", "Access-Control-Request-Method": "POST"},
+        )
+        assert pre.status_code == 200
+        assert pre.headers["access-control-allow-origin"] == "https://ok.example"
+        bad = client.get("/healthz", headers={"Origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in bad.headers
+        # Behind the CORS middleware the stream uses the portable disconnect watcher.
+        sse = await RawSSE(server.url, headers={"Origin": "https://ok.example"}).open()
+        assert sse.response_headers["access-control-allow-origin"] == "https://ok.example"
+        assert "monitor-cursor" in sse.response_headers["access-control-expose-headers"].lower()
+        await sse.next_event()
+        client.post("/api/messages", json={"type": "text", "payload": "hi"})
+        assert (await next_of(sse, "text")).json()["payload"] == "hi"
+        await sse.close()
+        await until(lambda: len(app.hub) == 0, what="stream detached without any write")
+
+
+@pytest.mark.asyncio
+async def test_racing_duplicates_with_one_key_execute_once() -> None:
+    import asyncio
+
+    app, server = make()
+    with server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=5.0, trust_env=False) as client:
+            hdr = {"Idempotency-Key": "race"}
+            answers = await asyncio.gather(
+                *(client.post("/api/tasks", json={"name": "r.wav"}, headers=hdr) for _ in range(8))
+            )
+            assert {r.status_code for r in answers} == {201}
+            assert len({r.json()["id"] for r in answers}) == 1
+            assert len((await client.get("/api/tasks")).json()["tasks"]) == 1
+    assert app.hub.metrics.idempotent_replays_total == 7
+
+
+@pytest.mark.asyncio
+@pytest.mark.skipif(not hasattr(socket, "TCP_USER_TIMEOUT"), reason="TCP_USER_TIMEOUT is Linux-only")
+async def test_stream_sockets_get_tcp_user_timeout() -> None:
+    _, server = make(tcp_user_timeout_ms=30_000)
+    with server:
+        async with RawSSE(server.url) as sse:
+            await sse.next_event()
+
+            def option_values() -> list[int]:
+                # uvicorn's live protocol objects: the only place the server-side socket is visible.
+                out = []
+                for proto in server.server.server_state.connections:
+                    sock = proto.transport.get_extra_info("socket")  # type: ignore[attr-defined]
+                    out.append(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT))
+                return out
+
+            assert server.call(option_values) == [30_000]
+
+
+@pytest.mark.asyncio
+async def test_delete_task(served: tuple[MonitorApp, ServerThread, httpx.Client]) -> None:
+    _, server, client = served
+    tid = client.post("/api/tasks", json={"name": "a.wav"}).json()["id"]
+    async with RawSSE(server.url) as sse:
+        assert client.delete(f"/api/tasks/{tid}").status_code == 204
+        assert json.loads((await next_of(sse, "task_removed")).data) == {"id": tid}
+    assert client.delete(f"/api/tasks/{tid}").status_code == 404
+    assert client.get("/api/tasks").json()["tasks"] == []

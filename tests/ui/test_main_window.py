@@ -1,0 +1,170 @@
+"""Main window shell: close/minimise-to-tray rules, title, task view slot, banner, state."""
+
+from __future__ import annotations
+
+import pytest
+import shiboken6
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
+from pytestqt.qtbot import QtBot
+
+from monitor.core.notify_policy import Notice, NotifyEvent
+from monitor.core.settings import AppSettings, UiState
+from monitor.ui.main_window import MainWindow
+from monitor.ui.tray import TaskCounts
+
+
+def make(qtbot: QtBot, tray: bool, **settings: object) -> MainWindow:
+    w = MainWindow(AppSettings(**settings), tray_available=tray)  # type: ignore[arg-type]
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def test_title_and_menus(qtbot: QtBot) -> None:
+    w = make(qtbot, False, server_url="https://jobs.example.org:8443/api")
+    assert w.windowTitle() == "Monitor - jobs.example.org"
+    menus = [a.text() for a in w.menuBar().actions()]
+    assert menus == ["&File", "&View", "&Help"]
+    assert w.columns_menu.title() == "&Columns"
+    assert "Ctrl+R" in w.shortcuts_text()
+
+
+def test_close_without_tray_quits(qtbot: QtBot) -> None:
+    w = make(qtbot, tray=False, close_to_tray=True)
+    with qtbot.waitSignal(w.quit_requested, timeout=1000), qtbot.assertNotEmitted(w.hidden_to_tray):
+        w.close()
+    assert not w.isVisible()
+
+
+def test_close_with_tray_hides(qtbot: QtBot) -> None:
+    w = make(qtbot, tray=True, close_to_tray=True)
+    with qtbot.waitSignal(w.hidden_to_tray, timeout=1000), qtbot.assertNotEmitted(w.quit_requested):
+        w.close()
+    assert not w.isVisible()
+    w.toggle_visible()
+    assert w.isVisible()
+
+
+def test_close_to_tray_off_quits(qtbot: QtBot) -> None:
+    w = make(qtbot, tray=True, close_to_tray=False)
+    with qtbot.waitSignal(w.quit_requested, timeout=1000):
+        w.close()
+
+
+def test_file_quit_really_quits_even_with_tray(qtbot: QtBot) -> None:
+    w = make(qtbot, tray=True, close_to_tray=True)
+    with qtbot.waitSignal(w.quit_requested, timeout=1000):
+        w.action_quit.trigger()
+    with qtbot.assertNotEmitted(w.hidden_to_tray):
+        w.close()
+    assert not w.isVisible()
+
+
+def test_toggle_without_tray_never_hides(qtbot: QtBot) -> None:
+    w = make(qtbot, tray=False)
+    w.toggle_visible()
+    assert w.isVisible()
+
+
+@pytest.mark.parametrize(("tray", "expected"), [(True, True), (False, False)])
+def test_start_hidden_needs_tray(qtbot: QtBot, tray: bool, expected: bool) -> None:
+    w = MainWindow(AppSettings(start_minimised=True), tray_available=tray)
+    qtbot.addWidget(w)
+    assert w.start_hidden() is expected
+
+
+def test_minimise_to_tray(qtbot: QtBot) -> None:
+    w = make(qtbot, tray=True, minimise_to_tray=True)
+    with qtbot.waitSignal(w.hidden_to_tray, timeout=2000):
+        w.showMinimized()
+    assert not w.isVisible()
+
+
+def test_set_task_view_replaces_placeholder(qtbot: QtBot) -> None:
+    w = make(qtbot, False)
+    assert w.task_view is None
+    view = QLabel("tasks")
+    w.set_task_view(view)
+    assert w.task_view is view
+    assert view.isVisible()
+    view2 = QLabel("tasks 2")
+    w.set_task_view(view2)
+    assert w.task_view is view2
+    qtbot.waitUntil(lambda: not shiboken6.isValid(view), timeout=1000)  # the old view is deleted
+
+
+def test_toolbar_and_counts(qtbot: QtBot) -> None:
+    w = make(qtbot, False)
+    a = QAction("Cancel", w)
+    w.add_toolbar_actions([a, None])
+    assert a in w.toolbar.actions()
+    w.set_counts(TaskCounts(running=2, progress=50.0, failed=1))
+    assert w.counts_label.text() == "2 running, 50%, 1 failed"
+
+
+def test_banner_and_activation(qtbot: QtBot) -> None:
+    w = make(qtbot, False)
+    w.show_banner(Notice(NotifyEvent.FAILED, "Task failed", "x.wav", ("t9",), critical=True))
+    assert w.banner.isVisible()
+    with qtbot.waitSignal(w.task_activated, timeout=1000) as blocker:
+        w.banner._show.click()
+    assert blocker.args == ["t9"]
+
+
+def test_indicator_settings_button_forwards(qtbot: QtBot) -> None:
+    w = make(qtbot, False)
+    with qtbot.waitSignal(w.settings_requested, timeout=1000):
+        w.indicator.settings_requested.emit()
+    with qtbot.waitSignal(w.settings_requested, timeout=1000):
+        w.action_settings.trigger()
+
+
+def test_ui_state_round_trip(qtbot: QtBot) -> None:
+    w = make(qtbot, False)
+    w.resize(777, 555)
+    w.action_detail_pane.setChecked(False)
+    state = w.save_ui_state(UiState(columns=["name"]))
+    assert state.columns == ["name"]
+    assert state.geometry
+    assert state.window_state
+    w2 = MainWindow(AppSettings())
+    qtbot.addWidget(w2)
+    assert w2.restore_ui_state(UiState.model_validate_json(state.model_dump_json()))
+    assert w2.size().width() == 777
+    assert w2.size().height() == 555
+    assert not w2.action_detail_pane.isChecked()
+    assert isinstance(w2, QMainWindow)
+
+
+def test_zh_cn_translation(qtbot: QtBot, qapp: QApplication) -> None:
+    """The shipped .qm translates known strings, incl. plurals and the Qt-free policy's phrases."""
+    from monitor.core.notify_policy import NotificationPolicy
+    from monitor.ui.i18n import install_translator
+    from monitor.ui.notifications import translate_policy
+
+    translators = install_translator(qapp, "zh_CN")
+    try:
+        assert translators, "monitor_zh_CN.qm not found or not loadable"
+        assert QCoreApplication.translate("TrayController", "Do not disturb") == "勿扰模式"
+        w = MainWindow(AppSettings(server_url="http://127.0.0.1:8765"))
+        qtbot.addWidget(w)
+        assert [a.text() for a in w.menuBar().actions()] == ["文件(&F)", "视图(&V)", "帮助(&H)"]
+        w.set_counts(TaskCounts(running=3, progress=62.0, failed=1))
+        assert w.counts_label.text() == "3 个运行中，62%，1 个失败"
+        policy = NotificationPolicy(translate=translate_policy)
+        policy.task_finished(NotifyEvent.FAILED, "t1", "a")
+        policy.task_finished(NotifyEvent.FAILED, "t2", "b")
+        assert policy.flush()[0].title == "2 个任务失败"
+    finally:
+        for t in translators:
+            qapp.removeTranslator(t)
+    assert QCoreApplication.translate("TrayController", "Do not disturb") == "Do not disturb"
+
+
+def test_english_installs_nothing(qapp: QApplication) -> None:
+    from monitor.ui.i18n import install_translator
+
+    assert install_translator(qapp, "en_US") == []
