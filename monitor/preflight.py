@@ -1,0 +1,121 @@
+"""Checks that run before Qt is loaded, so a missing display or library gets a clear message.
+
+Qt's own message for these cases is an abort with "could not load the Qt platform plugin xcb",
+which names neither the cause nor the fix. This module runs first and says both.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+__all__ = ["debian_package_for", "display_problem", "missing_xcb_libraries", "qt_platform_hint"]
+
+# Libraries whose Debian package name does not follow "soname without .so plus version".
+_KNOWN_PACKAGES = {
+    "libGL.so.1": "libgl1",
+    "libEGL.so.1": "libegl1",
+    "libOpenGL.so.0": "libopengl0",
+    "libxkbcommon-x11.so.0": "libxkbcommon-x11-0",
+    "libxkbcommon.so.0": "libxkbcommon0",
+    "libX11-xcb.so.1": "libx11-xcb1",
+    "libX11.so.6": "libx11-6",
+    "libfontconfig.so.1": "libfontconfig1",
+    "libfreetype.so.6": "libfreetype6",
+    "libdbus-1.so.3": "libdbus-1-3",
+    "libglib-2.0.so.0": "libglib2.0-0",
+    "libgthread-2.0.so.0": "libglib2.0-0",
+}
+
+_HOW_TO_RUN = (
+    "Run it on a desktop session, or without a screen:\n"
+    "  QT_QPA_PLATFORM=offscreen monitor --self-test      (no window at all)\n"
+    "  xvfb-run -a monitor --demo                          (a virtual X display; apt-get install xvfb)"
+)
+
+
+def debian_package_for(soname: str) -> str:
+    """Guess the Debian package that ships a shared library.
+
+    Args:
+        soname: e.g. ``libxcb-cursor.so.0``.
+
+    Returns:
+        e.g. ``libxcb-cursor0`` (Debian names library packages after the soname; a name ending in
+        a digit gets a ``-`` before the version).
+    """
+    if soname in _KNOWN_PACKAGES:
+        return _KNOWN_PACKAGES[soname]
+    match = re.fullmatch(r"(lib[\w+.-]+?)\.so\.(\d+)(?:\.\d+)*", soname)
+    if not match:
+        return soname
+    base, major = match.group(1).lower(), match.group(2)
+    return f"{base}-{major}" if base[-1].isdigit() else f"{base}{major}"
+
+
+def display_problem(environ: Mapping[str, str] | None = None, platform: str = sys.platform) -> str | None:
+    """Say why no window can be shown, or None when a display (or a headless platform) is set.
+
+    Args:
+        environ: The environment (default ``os.environ``).
+        platform: ``sys.platform``.
+    """
+    env = os.environ if environ is None else environ
+    if not platform.startswith("linux"):
+        return None
+    qpa = env.get("QT_QPA_PLATFORM", "")
+    if qpa and not qpa.startswith(("xcb", "wayland")):
+        return None  # offscreen, minimal, vnc, eglfs...: Qt needs no display server
+    if env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"):
+        return None
+    return f"monitor: no display found (neither DISPLAY nor WAYLAND_DISPLAY is set).\n{_HOW_TO_RUN}"
+
+
+def _xcb_plugin() -> Path | None:
+    try:
+        import PySide6
+    except ImportError:  # pragma: no cover - the app cannot run at all then
+        return None
+    root = Path(PySide6.__file__).parent
+    for candidate in (root / "Qt" / "plugins" / "platforms" / "libqxcb.so",):
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def missing_xcb_libraries() -> list[str]:
+    """Shared libraries the xcb platform plugin needs but the system lacks (``ldd``); [] if unknown."""
+    plugin = _xcb_plugin()
+    ldd = shutil.which("ldd")
+    if plugin is None or ldd is None:
+        return []
+    try:
+        out = subprocess.run(
+            [ldd, str(plugin)], capture_output=True, text=True, timeout=10, check=False
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return sorted({line.split()[0] for line in out.splitlines() if "not found" in line})
+
+
+def qt_platform_hint(environ: Mapping[str, str] | None = None) -> str | None:
+    """A message naming the packages to install when the xcb plugin cannot load, else None."""
+    env = os.environ if environ is None else environ
+    if not sys.platform.startswith("linux") or env.get("QT_QPA_PLATFORM", "xcb") not in ("", "xcb"):
+        return None
+    if getattr(sys, "frozen", False):
+        return None  # the bundle carries its own libraries next to the plugin
+    missing = missing_xcb_libraries()
+    if not missing:
+        return None
+    packages = sorted({debian_package_for(lib) for lib in missing})
+    return (
+        "monitor: Qt's xcb platform plugin cannot load; missing system libraries: "
+        + ", ".join(missing)
+        + f"\nInstall them with:\n  sudo apt-get install {' '.join(packages)}"
+    )
