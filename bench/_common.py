@@ -265,7 +265,7 @@ async def _command(cmd: dict[str, Any], ops: dict[str, Callable[..., Any]]) -> d
         for i in range(cmd["n"]):
             ops["publish"](_payload(i), None)
         return {"cursor": before, "head": ops["head"]()}
-    if op == "rate":  # paced targeted publishing: `rate` events/s for `seconds`, round-robin targets
+    if op == "rate":  # paced publishing: `rate` events/s for `seconds`, round-robin targets or broadcast
         loop = asyncio.get_running_loop()
         targets = cmd["targets"]
         rate, seconds = cmd["rate"], cmd["seconds"]
@@ -275,7 +275,7 @@ async def _command(cmd: dict[str, Any], ops: dict[str, Callable[..., Any]]) -> d
         while sent < total:
             due = min(total, int((loop.time() - start) * rate) + 1)
             while sent < due:
-                ops["publish"](_payload(sent), targets[sent % len(targets)])
+                ops["publish"](_payload(sent), targets[sent % len(targets)] if targets else None)
                 sent += 1
             # Pacing, not synchronisation: wake every millisecond to publish what is due.
             await asyncio.sleep(0.001)
@@ -413,6 +413,10 @@ class StreamProto(asyncio.Protocol):
                 else:
                     self.opened.set_exception(RuntimeError(status.decode("latin-1")))
             buf = buf[end + 4 :]
+        if b"\r" in buf:
+            # sse-starlette ends lines with CRLF (and chunked encoding adds CRLF anyway); a CR
+            # left at the end of the buffer is completed by the next read before this runs again.
+            buf = buf.replace(b"\r\n", b"\n")
         *frames, self.buf = buf.split(b"\n\n")
         hit = False
         for frame in frames:
