@@ -34,6 +34,7 @@ from monitor.core.protocol import (
     BroadcastRequest,
     CommandAck,
     CommandRequest,
+    CommandStatus,
     ErrorBody,
     EventRecord,
     Message,
@@ -50,7 +51,7 @@ from monitor.server.config import ServerConfig, default_db_path
 from monitor.server.hub import Hub, HubSettings
 from monitor.server.log import GONE, EventLog, LogRecord, MemoryLog
 from monitor.server.metrics import Metrics
-from monitor.server.scheduler import CommandScheduler, register_task_handlers
+from monitor.server.scheduler import CommandRecord, CommandScheduler, register_task_handlers
 from monitor.server.sqlite_log import SqliteLog
 from monitor.server.stream import Receive, Scope, Send, StreamEndpoint, request_client_id, send_error
 from monitor.server.tasks import InvalidTransition, TaskNotFound, TaskService
@@ -548,6 +549,50 @@ def _build_api(
         client_id = req.client_id or request_client_id(request.scope) or source
         command_id = await state["scheduler"].submit(req, client_id=client_id)
         return JSONResponse({"commandId": command_id, "status": "accepted"}, status_code=202)
+
+    def _command_view(record: CommandRecord) -> dict[str, Any]:
+        return {
+            "commandId": record.command_id,
+            "action": record.action.value,
+            "taskId": record.task_id,
+            "clientId": record.client_id,
+            "status": record.status.value,
+            "attempt": record.attempt,
+            "createdAt": int(record.created_at * 1000),
+            "startedAt": None if record.started_at is None else int(record.started_at * 1000),
+            "finishedAt": None if record.finished_at is None else int(record.finished_at * 1000),
+            "result": record.result,
+            "error": record.error,
+        }
+
+    def _known_command(command_id: str) -> CommandRecord:
+        record: CommandRecord | None = state["scheduler"].get(command_id)
+        if record is None:
+            # The scheduler keeps a bounded history: an old command id is as unknown as a wrong one.
+            raise _HTTPError(404, f"unknown command {command_id!r}")
+        return record
+
+    @api.get("/api/commands/{command_id}", tags=["commands"])
+    async def command_status(command_id: str) -> dict[str, Any]:
+        """Where a command is (seed 004 ``getTaskStatus``): status, attempt, result or error."""
+        return _command_view(_known_command(command_id))
+
+    @api.delete("/api/commands/{command_id}", tags=["commands"])
+    async def command_cancel(command_id: str) -> JSONResponse:
+        """Cancel a pending or running command (seed 004 ``cancelTask``); 409 once it is final.
+
+        The final ``cancelled`` ack still travels to the sender as an event; this answer only
+        saves the caller a round trip through the stream.
+        """
+        record = _known_command(command_id)
+        if record.status.is_final:
+            raise _HTTPError(
+                409, f"command {command_id!r} already {record.status.value}", detail=_command_view(record)
+            )
+        await state["scheduler"].cancel(command_id)
+        # A run that finished while we waited for it keeps its real outcome: report what happened.
+        status = 200 if record.status is CommandStatus.CANCELLED else 409
+        return JSONResponse(_command_view(record), status_code=status)
 
     def _message(req: MessageRequest, request: Request, target: str | None) -> Message:
         return Message(

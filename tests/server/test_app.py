@@ -593,3 +593,55 @@ async def test_delete_task(served: tuple[MonitorApp, ServerThread, httpx.Client]
         assert json.loads((await next_of(sse, "task_removed")).data) == {"id": tid}
     assert client.delete(f"/api/tasks/{tid}").status_code == 404
     assert client.get("/api/tasks").json()["tasks"] == []
+
+
+@pytest.mark.asyncio
+async def test_command_status_and_cancel_of_pending_and_running_over_http() -> None:
+    """``GET``/``DELETE /api/commands/{id}``: one slot, so the second command waits; both cancel."""
+    import threading
+
+    app, server = make(command_max_concurrent=1)
+    started = threading.Event()
+    stopped = threading.Event()
+
+    async def stuck(record: Any) -> Any:
+        import asyncio
+
+        started.set()
+        try:
+            await asyncio.Event().wait()  # runs until cancelled
+        finally:
+            stopped.set()  # the handler really stopped, not just its ack
+
+    hdr = {"X-Client-Id": "ctl"}
+    with server, http(server.url) as client:
+        server.call(app.scheduler.register_handler, CommandAction.EXECUTE, stuck)
+        async with RawSSE(server.url, headers=hdr) as sse:
+            running = client.post("/api/commands", json={"action": "execute"}, headers=hdr).json()
+            pending = client.post("/api/commands", json={"action": "execute"}, headers=hdr).json()
+            assert started.wait(5)
+            run_id, pend_id = running["commandId"], pending["commandId"]
+            assert client.get(f"/api/commands/{run_id}").json()["status"] == "running"
+            assert client.get(f"/api/commands/{pend_id}").json()["status"] == "accepted"
+
+            r = client.delete(f"/api/commands/{pend_id}")
+            assert r.status_code == 200
+            assert r.json()["status"] == "cancelled"
+            assert not stopped.is_set()  # cancelling the pending one left the running one alone
+            r = client.delete(f"/api/commands/{run_id}")
+            assert (r.status_code, r.json()["status"]) == (200, "cancelled")
+            assert stopped.is_set()  # answered only after the handler was really cancelled
+
+            finals = {}
+            while len(finals) < 2:
+                ack = ack_of(await next_of(sse, "ack"))
+                if ack.status.is_final:
+                    finals[ack.command_id] = ack.status
+            assert finals == {run_id: CommandStatus.CANCELLED, pend_id: CommandStatus.CANCELLED}
+
+        again = client.delete(f"/api/commands/{run_id}")
+        assert again.status_code == 409
+        assert "already cancelled" in error_of(again).error
+        assert client.get(f"/api/commands/{run_id}").json()["attempt"] == 1
+        assert client.get("/api/commands/nope").status_code == 404
+        assert client.delete("/api/commands/nope").status_code == 404
