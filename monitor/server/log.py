@@ -252,4 +252,3 @@ class MemoryLog(_WindowMixin):
 
     def close(self) -> None:
         """Nothing to release."""
-

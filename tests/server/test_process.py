@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import selectors
 import signal
@@ -20,6 +21,7 @@ pytest.importorskip(
     "monitor.server.tasks", reason="the task service (B2's monitor/server/tasks.py) is not merged yet"
 )
 
+from monitor.core.protocol import TaskProgress, TaskSnapshotEvent
 from monitor.server.log import parse_cursor
 from tests.server.sse_helpers import RawSSE, until
 
@@ -209,3 +211,53 @@ async def test_sigterm_drains_every_stream_and_loses_nothing(tmp_path: Path, pro
         start = parse_cursor(cursor)[1]  # type: ignore[index]
         assert seqs == list(range(start + 1, start + 1 + len(seqs)))  # contiguous: nothing lost
         assert (page["events"][-1]["id"] if seqs else cursor) == head
+
+
+def test_serve_demo_is_a_live_stream_for_curl(tmp_path: Path, procs: list[Proc]) -> None:
+    """The README's run command: ``monitor serve --demo`` streams task events to ``curl -N``."""
+    import shutil
+
+    curl = shutil.which("curl")
+    if curl is None:
+        pytest.skip("curl is not installed; the stream itself is covered by test_app's demo test")
+    proc = Proc(tmp_path / "demo.sqlite3", "--demo", env={"MONITOR_SERVER_DEMO_SPEED": "20"})
+    procs.append(proc)
+    watcher = subprocess.Popen(
+        [curl, "-sN", "--noproxy", "*", "-H", "X-Client-Id: curl", f"{proc.url}/api/tasks/stream"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    assert watcher.stdout is not None
+    seen: dict[str, dict[str, object]] = {}
+    lines: list[str] = []
+    sel = selectors.DefaultSelector()
+    sel.register(watcher.stdout, selectors.EVENT_READ)
+    buf = b""
+    deadline = time.monotonic() + 15
+    event = ""
+    try:
+        while not {"task_created", "task_progress"} <= seen.keys():
+            if not sel.select(timeout=max(0.0, deadline - time.monotonic())):
+                raise AssertionError(f"no task_created + task_progress from the demo; got {lines[:20]}")
+            chunk = os.read(watcher.stdout.fileno(), 65536)
+            assert chunk, f"curl's stream ended early: {lines[:20]}"
+            buf += chunk
+            *complete, buf = buf.split(b"\n")
+            for raw in complete:
+                line = raw.decode()
+                lines.append(line)
+                if line.startswith("event: "):
+                    event = line[7:]
+                elif line.startswith("data: ") and event:
+                    seen.setdefault(event, json.loads(line[6:]))
+    finally:
+        sel.close()
+        watcher.terminate()
+        watcher.wait(10)
+        watcher.stdout.close()
+    assert lines[0].startswith("retry: ")
+    created = TaskSnapshotEvent.model_validate(seen["task_created"])
+    progress = TaskProgress.model_validate(seen["task_progress"])
+    assert created.task.id.startswith("demo-")
+    assert 0 <= progress.progress <= 100
+    assert progress.stage  # demo jobs name their stage (uploading, transcribing, ...)
