@@ -78,7 +78,7 @@ def raise_nofile() -> int:
 
 
 def machine_info() -> str:
-    """One line: cores, CPU model, Python, uvicorn, sse-starlette, fd limit."""
+    """One line: cores, CPU model, Python, uvicorn, sse-starlette, HTTP implementation, fd limit."""
     model = "?"
     with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -96,7 +96,8 @@ def machine_info() -> str:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     return (
         f"machine: nproc {os.cpu_count()}, {model}, Python {platform.python_version()}, "
-        f"{', '.join(versions)}, nofile {soft}/{hard}"
+        f"{', '.join(versions)}, uvicorn http {os.environ.get('BENCH_UVICORN_HTTP', 'h11')}, "
+        f"nofile {soft}/{hard}"
     )
 
 
@@ -217,9 +218,15 @@ async def _serve(kind: str) -> None:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     sock.listen(4096)
-    # Identical uvicorn settings for both servers; h11 + asyncio (uvloop is not installed).
+    # Identical uvicorn settings for both servers; h11 + asyncio unless BENCH_UVICORN_HTTP names
+    # another HTTP implementation (e.g. "httptools", to measure what it would gain).
     config = uvicorn.Config(
-        app, log_level="warning", lifespan="on", backlog=4096, timeout_graceful_shutdown=1
+        app,
+        log_level="warning",
+        lifespan="on",
+        backlog=4096,
+        timeout_graceful_shutdown=1,
+        http=os.environ.get("BENCH_UVICORN_HTTP", "h11"),
     )
     if kind == "monitor":
         from monitor.server.runner import MonitorServer  # drains streams with `shutdown` on exit
@@ -295,7 +302,8 @@ class ServerProc:
             RuntimeError: If the server does not report a port within ``timeout``.
         """
         self.kind = kind
-        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        extra = os.environ.get("PYTHONPATH")
+        env = dict(os.environ, PYTHONPATH=str(ROOT) + (os.pathsep + extra if extra else ""))
         # Server stderr goes to a file (shutdown noise from cancelled streams is expected) and is
         # shown when the server fails.
         self.stderr = tempfile.TemporaryFile("w+")
