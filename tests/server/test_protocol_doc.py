@@ -49,3 +49,38 @@ def test_every_exported_model_is_documented() -> None:
     assert len(models) >= 20
     for name in models:
         assert f"### {name}\n" in text
+
+
+def test_every_endpoint_and_event_is_documented_with_an_example() -> None:
+    """Each OpenAPI operation has a ``### `METHOD /path`` section; each event a table row."""
+    import re
+
+    from monitor.core.protocol import MessageType
+    from monitor.server.app import create_app
+    from monitor.server.config import ServerConfig
+
+    text = DOC.read_text(encoding="utf-8")
+    headings = re.findall(r"^##+ [^`\n]*`([A-Z]+) ([^`?]+)", text, flags=re.MULTILINE)
+    documented = {(m, re.sub(r"\{[^}]+\}", "{}", path)) for m, path in headings}
+    app = create_app(ServerConfig(db=":memory:"))
+    operations = {
+        (method.upper(), re.sub(r"\{[^}]+\}", "{}", path))
+        for path, ops in app.api.openapi()["paths"].items()
+        for method in ops
+    }
+    assert len(operations) >= 15
+    assert operations - documented == set(), "endpoints missing from docs/protocol.md"
+    assert "`GET /sse?clientId=" in text  # the seed-004 alias of the stream
+    events = {
+        "task_created", "task_updated", "task_progress", "task_complete", "task_failed",
+        "task_cancelled", "task_removed", "ack", "heartbeat", "reset", "shutdown",
+    }  # fmt: skip
+    rows = set(re.findall(r"^\| `([a-z_]+)`", text, flags=re.MULTILINE))
+    assert events - rows == set(), "events missing from the Events table"
+    for mt in MessageType:
+        assert f"`{mt.value}`" in text
+    # An example per endpoint: a JSON block, an inline JSON body, or a status line in its section.
+    sections = re.split(r"^(?=##+ [^`\n]*`[A-Z]+ /)", text, flags=re.MULTILINE)[1:]
+    for section in sections:
+        heading, _, body = section.split("\n## ", 1)[0].partition("\n")
+        assert "```" in body or "`{" in body, f"no example under {heading}"
