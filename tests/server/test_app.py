@@ -645,3 +645,75 @@ async def test_command_status_and_cancel_of_pending_and_running_over_http() -> N
         assert client.get(f"/api/commands/{run_id}").json()["attempt"] == 1
         assert client.get("/api/commands/nope").status_code == 404
         assert client.delete("/api/commands/nope").status_code == 404
+
+
+def test_chunked_body_over_the_limit_is_413(served: tuple[MonitorApp, ServerThread, httpx.Client]) -> None:
+    """No Content-Length (chunked upload): the server counts what arrives and stops at the limit."""
+    app, _, client = served
+    limit = app.config.max_body_bytes
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"name":"'
+        for _ in range(limit // 65536 + 2):
+            yield b"x" * 65536
+        yield b'"}'
+
+    r = client.post("/api/tasks", content=chunks(), headers={"content-type": "application/json"})
+    assert r.status_code == 413
+    assert str(limit) in error_of(r).error
+    assert client.get("/api/tasks").json()["tasks"] == []  # nothing was created
+    assert client.get("/healthz").status_code == 200  # and the server is fine
+
+
+@pytest.mark.asyncio
+async def test_fuzz_bad_cursors_ids_and_queries_never_500(
+    served: tuple[MonitorApp, ServerThread, httpx.Client],
+) -> None:
+    """Garbage in every GET/DELETE parameter and stream header: 2xx/4xx, never 5xx, server alive."""
+    _, server, client = served
+    rng = random.Random(99)
+    junk = [
+        "",
+        "-",
+        "-1",
+        "0",
+        "1e309",
+        "x" * 5000,
+        "%00",
+        "%ZZ",
+        "deadbeef-99999999999999999999",
+        "../../etc/passwd",
+        "\u202e\u00e9",
+        "a b",
+        "'; DROP TABLE events;--",
+    ]
+    for i in range(120):
+        value = rng.choice(junk)
+        quoted = httpx.URL("http://x/").copy_with(path="/" + value.replace("/", "%2F")).raw_path.decode()
+        kind = i % 6
+        if kind == 0:
+            r = client.get("/api/tasks/poll", params={"after": value, "limit": rng.choice(junk)})
+        elif kind == 1:
+            r = client.get("/api/tasks/poll", params={"after": value})
+        elif kind == 2:
+            r = client.get(f"/api/tasks{quoted}")
+        elif kind == 3:
+            r = client.get(f"/api/commands{quoted}")
+        elif kind == 4:
+            r = client.delete(f"/api/commands{quoted}")
+        else:
+            r = client.get("/api/tasks/poll", params={"after": value, "clientId": value})
+        assert r.status_code < 500, (kind, value, r.text)
+        if r.status_code >= 400:
+            assert error_of(r).error
+    # The stream: bad cursors get a reset (never an error), bad client ids a clear 400.
+    for value in ["x" * 5000, "deadbeef-1", "-", "\u00e9\u00e9", "1-2-3", "earliest-"]:
+        safe = value.encode("utf-8").decode("latin-1")  # what a raw client puts on the wire
+        async with RawSSE(server.url, headers={"Last-Event-ID": safe}) as sse:
+            assert sse.status == 200
+            assert (await next_of(sse, "reset")).type == "reset"
+    for value in ["a b", "x" * 200, "é", "<script>"]:
+        path = "/sse?clientId=" + httpx.URL("http://x/", params={"c": value}).query.decode()[2:]
+        async with RawSSE(server.url, path=path) as sse:
+            assert sse.status == 400
+    assert client.get("/healthz").status_code == 200

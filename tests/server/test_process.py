@@ -261,3 +261,31 @@ def test_serve_demo_is_a_live_stream_for_curl(tmp_path: Path, procs: list[Proc])
     assert created.task.id.startswith("demo-")
     assert 0 <= progress.progress <= 100
     assert progress.stage  # demo jobs name their stage (uploading, transcribing, ...)
+
+
+def test_tokens_never_reach_the_logs(tmp_path: Path, procs: list[Proc]) -> None:
+    """Header and query tokens, right and wrong, with the access log on: none is ever printed."""
+    good, wrong = "tok-GOOD-5f1c9e", "tok-WRONG-77ab30"
+    proc = Proc(
+        tmp_path / "auth.sqlite3",
+        "--log-level",
+        "info",
+        env={"MONITOR_TOKENS": good, "MONITOR_SERVER_ALLOW_QUERY_TOKEN": "true"},
+    )
+    procs.append(proc)
+    c = proc.client
+    assert c.get("/api/tasks", headers={"Authorization": f"Bearer {good}"}).status_code == 200
+    assert c.get("/api/tasks", headers={"Authorization": f"Bearer {wrong}"}).status_code == 401
+    assert c.get("/api/tasks", params={"access_token": good, "x": "1"}).status_code == 200
+    assert c.get("/api/tasks", params={"access_token": wrong}).status_code == 401
+    assert c.get("/api/tasks/poll", params={"token": wrong, "after": "zz"}).status_code == 401
+    marker = c.get("/api/tasks/poll?access_token=" + good + "&marker=end")
+    assert marker.status_code == 200
+    proc.popen.send_signal(signal.SIGTERM)
+    assert proc.popen.wait(DRAIN_S + 5) == 0
+    assert proc.popen.stderr is not None
+    log = proc.popen.stderr.read().decode(errors="replace")
+    assert "marker=end" in log  # the access log is on: the check below can fail
+    assert "access_token=***" in log
+    assert good not in log
+    assert wrong not in log
