@@ -359,3 +359,43 @@ async def test_reconnects_during_continuous_publishing_lose_and_double_nothing(
     assert replays_during_publish >= 3  # the resumes really overlapped publishing
     assert app.hub.metrics.replays_total >= 4
     assert seen == list(range(len(published)))  # no gap, no duplicate, in order
+
+
+@pytest.mark.asyncio
+async def test_lean_path_one_task_per_stream_and_one_encode_per_event(
+    served: tuple[HubApp, ServerThread], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """20 idle streams add at most one asyncio task each (uvicorn's request cycle: no reader or
+    timer tasks of ours), and one published event is encoded once for all of them."""
+    from monitor.server import hub as hub_module
+
+    app, server = served
+
+    def task_count() -> int:
+        return server.call(lambda: len(asyncio.all_tasks()))
+
+    idle = task_count()
+    streams = [await RawSSE(server.url, headers={"X-Client-Id": f"c{i}"}).open() for i in range(20)]
+    try:
+        for s in streams:
+            assert (await s.next_event()).retry is not None  # type: ignore[union-attr]
+        await until(lambda: len(app.hub) == 20, what="20 streams attached")
+        extra = task_count() - idle
+        assert 1 <= extra <= 20, extra
+        calls: list[str] = []
+        real = hub_module.encode_frame
+
+        def counting(event: str, data: str, **kw: object) -> bytes:
+            calls.append(event)
+            return real(event, data, **kw)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(hub_module, "encode_frame", counting)
+        publish(server, app, "tick", {"n": 1})
+        for s in streams:
+            ev = await s.next_event()
+            assert ev is not None
+            assert (ev.type, ev.json()) == ("tick", {"n": 1})
+        assert calls == ["tick"]
+    finally:
+        for s in streams:
+            await s.close()
