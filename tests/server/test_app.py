@@ -717,3 +717,15 @@ async def test_fuzz_bad_cursors_ids_and_queries_never_500(
         async with RawSSE(server.url, path=path) as sse:
             assert sse.status == 400
     assert client.get("/healthz").status_code == 200
+
+
+def test_cors_is_off_by_default(served: tuple[MonitorApp, ServerThread, httpx.Client]) -> None:
+    """Without an allowlist no response carries CORS headers, so browsers block other origins."""
+    _, _, client = served
+    origin = {"Origin": "https://evil.example"}
+    plain = client.get("/api/tasks", headers=origin)
+    assert plain.status_code == 200
+    assert not any(h.startswith("access-control-") for h in plain.headers)
+    pre = client.options("/api/commands", headers={**origin, "Access-Control-Request-Method": "POST"})
+    assert pre.status_code == 405
+    assert not any(h.startswith("access-control-") for h in pre.headers)
