@@ -287,6 +287,22 @@ class MonitorApp:
         await self.api(scope, receive, send)
 
     async def _read_body(self, scope: Scope, receive: Receive, send: Send) -> bytes | None:
+        # A client that declares a body and then trickles or stalls would otherwise hold this
+        # coroutine (and its buffer) forever: bound the whole read in time as well as in size.
+        try:
+            async with asyncio.timeout(self.config.body_timeout_s):
+                return await self._read_body_unbounded(scope, receive, send)
+        except TimeoutError:
+            self.hub.metrics.body_timeouts_total += 1
+            await send_error(
+                send,
+                408,
+                f"request body not received within {self.config.body_timeout_s:g} s",
+                headers=[(b"connection", b"close")],
+            )
+            return None
+
+    async def _read_body_unbounded(self, scope: Scope, receive: Receive, send: Send) -> bytes | None:
         limit = self.config.max_body_bytes
         declared = _header(scope, b"content-length")
         if declared is not None:

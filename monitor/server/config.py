@@ -48,6 +48,9 @@ class ServerConfig(BaseModel):
     max_queue_events: int = Field(default=1_000, ge=1)
     max_queue_bytes: int = Field(default=1 << 20, ge=1024)
     max_body_bytes: int = Field(default=1 << 20, ge=1024)
+    body_timeout_s: float = Field(
+        default=30.0, gt=0, description="Time allowed to receive a request body; slower clients get 408"
+    )
     replay_page: int = Field(default=500, ge=1)
     tcp_user_timeout_ms: int = Field(default=45_000, ge=0)
     log_max_events: int = Field(default=100_000, ge=1)

@@ -22,6 +22,7 @@ _HELP: dict[str, tuple[str, str]] = {
     "shutdown_notices_total": ("counter", "shutdown events sent to streams"),
     "auth_failures_total": ("counter", "Requests refused with 401"),
     "idempotent_replays_total": ("counter", "POSTs answered from the idempotency cache"),
+    "body_timeouts_total": ("counter", "Requests answered 408 because their body arrived too slowly"),
 }
 
 
@@ -41,6 +42,7 @@ class Metrics:
     shutdown_notices_total: int = 0
     auth_failures_total: int = 0
     idempotent_replays_total: int = 0
+    body_timeouts_total: int = 0
 
     def render(self, *, connections: int, prefix: str = "monitor_") -> str:
         """Prometheus text format (version 0.0.4)."""

@@ -729,3 +729,31 @@ def test_cors_is_off_by_default(served: tuple[MonitorApp, ServerThread, httpx.Cl
     pre = client.options("/api/commands", headers={**origin, "Access-Control-Request-Method": "POST"})
     assert pre.status_code == 405
     assert not any(h.startswith("access-control-") for h in pre.headers)
+
+
+@pytest.mark.asyncio
+async def test_stalled_request_body_gets_408_and_frees_the_server() -> None:
+    """A client that declares a body and never sends it (slowloris) is answered 408 and closed."""
+    import asyncio
+
+    app, server = make(body_timeout_s=0.3)
+    with server:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        try:
+            writer.write(
+                b"POST /api/tasks HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b'Content-Length: 100\r\n\r\n{"na'
+            )
+            await writer.drain()
+            async with asyncio.timeout(5):
+                raw = await reader.read()  # until the server closes the connection
+        finally:
+            writer.close()
+            await writer.wait_closed()
+        head, _, body = raw.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 408")
+        assert "not received within 0.3 s" in ErrorBody.model_validate_json(body).error
+        assert app.hub.metrics.body_timeouts_total == 1
+        with http(server.url) as client:
+            assert "monitor_body_timeouts_total 1" in client.get("/metrics").text
+            assert client.get("/api/tasks").json()["tasks"] == []
