@@ -245,6 +245,16 @@ async def _serve(kind: str) -> None:
         await asyncio.sleep(0.01)  # uvicorn offers no started event; bounded by the caller's timeout
     print(json.dumps({"port": sock.getsockname()[1], "pid": os.getpid()}), flush=True)
     loop = asyncio.get_running_loop()
+    freezer = None
+    if os.environ.get("BENCH_GC_FREEZE"):
+        # Diagnostic for a proposed server change: move long-lived objects (connections) out of
+        # the collected generations once a second, as a hub timer tick would.
+        async def freeze() -> None:
+            while True:
+                await asyncio.sleep(1.0)
+                gc.freeze()
+
+        freezer = loop.create_task(freeze())
     try:
         while True:
             line = await loop.run_in_executor(None, sys.stdin.readline)
@@ -256,6 +266,8 @@ async def _serve(kind: str) -> None:
             if cmd["op"] == "quit":
                 break
     finally:
+        if freezer is not None:
+            freezer.cancel()
         server.should_exit = True
         await serving
 

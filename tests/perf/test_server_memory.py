@@ -8,11 +8,11 @@ server's stdin control channel).
 Bounds:
 * one asyncio task per stream, exactly (the design's property; the common sse-starlette recipe
   uses 5);
-* at most 20 KB of RSS per stream. The target is 16 KB at 10,000 streams (measured ~13 KB there,
-  see ``docs/performance-server.md``). At 500 streams the delta is only ~6.5 MB, and RSS moves in
-  steps (allocator arenas, gc timing) of up to ~1 MB on this kind of machine, i.e. up to 2 KB per
-  stream; the 4 KB margin is twice that, and 20 KB still fails the sse-starlette-style design
-  (44 KB) by a wide margin.
+* at most 20 KB of RSS per stream. The target is 16 KB at 10,000 streams (measured 12.8 KB
+  there, see ``docs/performance-server.md``; 12.6-12.8 KB at 500 streams over 6 fresh servers).
+  At 500 streams the delta is only ~6.5 MB, and RSS moves in steps (allocator arenas, gc timing)
+  of up to ~1 MB on this kind of machine, i.e. up to 2 KB per stream; the 4 KB margin is twice
+  that, and 20 KB still fails the sse-starlette-style design (44 KB) by a wide margin.
 """
 
 from __future__ import annotations
