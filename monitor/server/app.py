@@ -733,6 +733,7 @@ def create_app(
         max_concurrent=config.command_max_concurrent,
         default_timeout_ms=config.command_timeout_ms,
         max_retries=config.command_max_retries,
+        enable_priority=config.command_enable_priority,
     )
     register_task_handlers(scheduler, tasks)
     state: dict[str, Any] = {"hub": hub, "tasks": tasks, "scheduler": scheduler}

@@ -61,6 +61,7 @@ class ServerConfig(BaseModel):
     command_max_concurrent: int = Field(default=5, ge=1)
     command_timeout_ms: int = Field(default=60_000, ge=1)
     command_max_retries: int = Field(default=3, ge=0)
+    command_enable_priority: bool = True
     demo: bool = False
     demo_speed: float = Field(default=1.0, gt=0)
     demo_concurrency: int = Field(default=3, ge=1)

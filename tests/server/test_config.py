@@ -81,3 +81,22 @@ def test_scrubbing() -> None:
     )
     TokenScrubFilter().filter(record)
     assert "sekrit" not in record.getMessage()
+
+
+def test_seed004_scheduler_settings_reach_the_scheduler() -> None:
+    """maxConcurrent / defaultTimeout / maxRetries / enablePriority from the env end up in force."""
+    from monitor.server.app import create_app
+
+    env = {
+        "MONITOR_SERVER_COMMAND_MAX_CONCURRENT": "2",
+        "MONITOR_SERVER_COMMAND_TIMEOUT_MS": "1500",
+        "MONITOR_SERVER_COMMAND_MAX_RETRIES": "0",
+        "MONITOR_SERVER_COMMAND_ENABLE_PRIORITY": "false",
+    }
+    cfg = load_config(env=env, overrides={"db": ":memory:"})
+    assert cfg.command_enable_priority is False
+    sched = create_app(cfg).scheduler
+    # Private attributes: the scheduler has no public getters, and its behaviour for each value
+    # is covered in test_scheduler.py (test_priority_order[False] etc.).
+    assert (sched._max_concurrent, sched._default_timeout_ms, sched._max_retries) == (2, 1500, 0)
+    assert sched._enable_priority is False
