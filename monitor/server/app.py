@@ -56,12 +56,23 @@ from monitor.server.sqlite_log import SqliteLog
 from monitor.server.stream import Receive, Scope, Send, StreamEndpoint, request_client_id, send_error
 from monitor.server.tasks import InvalidTransition, TaskNotFound, TaskService
 
-__all__ = ["OPEN_PATHS", "STREAM_PATHS", "IdempotencyCache", "MonitorApp", "create_app", "open_log"]
+__all__ = [
+    "CANCEL_WAIT_S",
+    "OPEN_PATHS",
+    "STREAM_PATHS",
+    "IdempotencyCache",
+    "MonitorApp",
+    "create_app",
+    "open_log",
+]
 
 _log = logging.getLogger(__name__)
 
 #: Paths served by the pure-ASGI stream endpoint.
 STREAM_PATHS = frozenset({"/api/tasks/stream", "/sse"})
+#: How long ``DELETE /api/commands/{id}`` waits for a running handler to stop before it answers
+#: ``202`` (cancellation requested, still running) instead.
+CANCEL_WAIT_S = 5.0
 #: Paths that never require a token.
 OPEN_PATHS = frozenset({"/healthz"})
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -605,7 +616,12 @@ def _build_api(
             raise _HTTPError(
                 409, f"command {command_id!r} already {record.status.value}", detail=_command_view(record)
             )
-        await state["scheduler"].cancel(command_id)
+        cancelling = asyncio.ensure_future(state["scheduler"].cancel(command_id))
+        # A handler that swallows its cancellation keeps running; the request must not hang on
+        # it. The cancel goes on in the background and its final ack still reaches the sender.
+        done, _ = await asyncio.wait({cancelling}, timeout=CANCEL_WAIT_S)
+        if not done:
+            return JSONResponse(_command_view(record), status_code=202)
         # A run that finished while we waited for it keeps its real outcome: report what happened.
         status = 200 if record.status is CommandStatus.CANCELLED else 409
         return JSONResponse(_command_view(record), status_code=status)

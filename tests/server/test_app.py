@@ -757,3 +757,43 @@ async def test_stalled_request_body_gets_408_and_frees_the_server() -> None:
         with http(server.url) as client:
             assert "monitor_body_timeouts_total 1" in client.get("/metrics").text
             assert client.get("/api/tasks").json()["tasks"] == []
+
+
+@pytest.mark.asyncio
+async def test_cancel_of_a_handler_that_ignores_cancellation_does_not_hang(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``DELETE`` answers ``202`` after ``CANCEL_WAIT_S``; the run keeps its real outcome."""
+    import asyncio
+    import threading
+
+    from monitor.server import app as app_module
+
+    monkeypatch.setattr(app_module, "CANCEL_WAIT_S", 0.2)
+    app, server = make()
+    release = asyncio.Event()  # set from the server's loop via server.call
+    started = threading.Event()
+
+    async def stubborn(record: Any) -> Any:
+        started.set()
+        try:
+            await release.wait()
+        except asyncio.CancelledError:
+            await release.wait()  # a badly behaved handler: swallows its cancellation
+        return "finished anyway"
+
+    hdr = {"X-Client-Id": "ctl"}
+    with server, http(server.url) as client:
+        server.call(app.scheduler.register_handler, CommandAction.EXECUTE, stubborn)
+        async with RawSSE(server.url, headers=hdr) as sse:
+            cid = client.post("/api/commands", json={"action": "execute"}, headers=hdr).json()["commandId"]
+            assert started.wait(5)
+            r = client.delete(f"/api/commands/{cid}")
+            assert (r.status_code, r.json()["status"]) == (202, "running")
+            server.call(release.set)
+            final = None
+            while final is None or not final.status.is_final:
+                final = ack_of(await next_of(sse, "ack"))
+            assert (final.command_id, final.status) == (cid, CommandStatus.SUCCEEDED)
+            assert final.result == "finished anyway"
+        assert client.get(f"/api/commands/{cid}").json()["status"] == "succeeded"
