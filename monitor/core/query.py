@@ -1,0 +1,176 @@
+"""The search-box language.
+
+Plain words match a substring of the task's name or id (case-insensitive). Qualifiers narrow by
+field: ``state:`` (a state or a group such as ``active``), ``name:``, ``id:``, ``worker:``,
+``kind:``. Double quotes keep spaces (``name:"my file.wav"``); a leading ``-`` negates a term.
+All terms must match. :func:`parse_query` never raises: a syntax error is a :class:`QuerySyntaxError`
+with a message the UI shows inline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final, Protocol
+
+from monitor.core.protocol import TaskState
+
+__all__ = ["QUALIFIERS", "STATE_GROUPS", "Query", "QuerySyntaxError", "QueryTarget", "Term", "parse_query"]
+
+#: Field qualifiers the language knows.
+QUALIFIERS: Final = ("state", "name", "id", "worker", "kind")
+
+#: State groups (sidebar entries) by lower-case name; ``all`` has every state.
+STATE_GROUPS: Final[dict[str, frozenset[TaskState]]] = {
+    "all": frozenset(TaskState),
+    "active": frozenset({TaskState.QUEUED, TaskState.RUNNING, TaskState.PAUSED, TaskState.CANCELLING}),
+    "queued": frozenset({TaskState.QUEUED}),
+    "running": frozenset({TaskState.RUNNING, TaskState.CANCELLING}),
+    "paused": frozenset({TaskState.PAUSED}),
+    "cancelling": frozenset({TaskState.CANCELLING}),
+    "completed": frozenset({TaskState.COMPLETED}),
+    "failed": frozenset({TaskState.FAILED}),
+    "cancelled": frozenset({TaskState.CANCELLED}),
+    "finished": frozenset({TaskState.COMPLETED, TaskState.FAILED, TaskState.CANCELLED}),
+}
+
+
+class QueryTarget(Protocol):
+    """What a query looks at (the store's task record satisfies it)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def state(self) -> TaskState: ...
+    @property
+    def worker(self) -> str | None: ...
+    @property
+    def kind(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One search term: ``field`` is None for plain text; ``value`` is already case-folded."""
+
+    field: str | None
+    value: str
+    negated: bool = False
+    states: frozenset[TaskState] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class QuerySyntaxError:
+    """A message for the user and the character position it refers to."""
+
+    message: str
+    position: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A parsed query: every term must match."""
+
+    terms: tuple[Term, ...] = ()
+    text: str = ""
+
+    @property
+    def is_empty(self) -> bool:
+        """True when the query matches everything."""
+        return not self.terms
+
+    def matches(self, task: QueryTarget) -> bool:
+        """Whether ``task`` passes every term."""
+        for term in self.terms:
+            if _term_matches(term, task) == term.negated:
+                return False
+        return True
+
+    def predicate(self) -> Callable[[QueryTarget], bool]:
+        """A fast callable for filtering many tasks."""
+        return self.matches
+
+
+def _term_matches(term: Term, task: QueryTarget) -> bool:
+    f = term.field
+    if f is None:
+        return term.value in task.name.casefold() or term.value in task.id.casefold()
+    if f == "state":
+        return task.state in term.states
+    if f == "name":
+        return term.value in task.name.casefold()
+    if f == "id":
+        return term.value in task.id.casefold()
+    if f == "worker":
+        return task.worker is not None and term.value in task.worker.casefold()
+    return term.value in task.kind.casefold()
+
+
+def _tokens(text: str) -> list[tuple[int, str, bool]] | QuerySyntaxError:
+    """Split on whitespace outside quotes: (start, raw token, had quotes)."""
+    out: list[tuple[int, str, bool]] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i].isspace():
+            i += 1
+            continue
+        start, buf, quoted = i, [], False
+        while i < n and not text[i].isspace():
+            if text[i] == '"':
+                close = text.find('"', i + 1)
+                if close < 0:
+                    return QuerySyntaxError(f'Missing closing quote for the quote at {i + 1}', i)
+                buf.append("\x00" + text[i + 1 : close])  # \x00 marks a quoted chunk
+                quoted = True
+                i = close + 1
+            else:
+                buf.append(text[i])
+                i += 1
+        out.append((start, "".join(buf), quoted))
+    return out
+
+
+def parse_query(text: str) -> Query | QuerySyntaxError:
+    """Parse the search box text.
+
+    Args:
+        text: What the user typed.
+
+    Returns:
+        A :class:`Query`, or a :class:`QuerySyntaxError` (never raises).
+    """
+    toks = _tokens(text)
+    if isinstance(toks, QuerySyntaxError):
+        return toks
+    terms: list[Term] = []
+    for start, raw, _quoted in toks:
+        negated = raw.startswith("-") and len(raw) > 1
+        body = raw[1:] if negated else raw
+        field: str | None = None
+        # A qualifier is only recognised before any quoted part ("a:b" inside quotes is text).
+        head, sep, rest = body.partition(":")
+        if sep and "\x00" not in head:
+            key = head.casefold()
+            if key not in QUALIFIERS:
+                return QuerySyntaxError(
+                    f"Unknown filter '{head}:' (use {', '.join(q + ':' for q in QUALIFIERS)}"
+                    ' or put the text in quotes)',
+                    start,
+                )
+            field, body = key, rest
+        value = body.replace("\x00", "").casefold()
+        if field is not None and not value:
+            return QuerySyntaxError(f"'{field}:' needs a value", start)
+        if not value:
+            continue
+        states: frozenset[TaskState] = frozenset()
+        if field == "state":
+            group = STATE_GROUPS.get(value)
+            if group is None:
+                return QuerySyntaxError(
+                    f"Unknown state '{value}' (use one of {', '.join(STATE_GROUPS)})", start
+                )
+            states = group
+        terms.append(Term(field, value, negated, states))
+    return Query(tuple(terms), text)
