@@ -1,0 +1,458 @@
+"""The task table model: a thin adapter over :class:`~monitor.core.store.TaskStore`'s view rows.
+
+Repaints are batched: news only marks rows dirty; a ~10 Hz timer (running only while something is
+dirty) flushes. Per flush either ONE ``layoutAboutToBeChanged``/``layoutChanged`` pair (order or
+membership changed; persistent indexes are remapped so selection, current row and scroll stay on
+the same tasks) or one ``dataChanged`` per contiguous span of changed rows. Sorting and filtering
+are done by the store in Python, never by a dynamic proxy (measured to freeze at 10k rows).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from enum import IntEnum
+from typing import Any, Final
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QCoreApplication,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+)
+from PySide6.QtGui import QBrush, QFont, QIcon, QPalette
+from PySide6.QtWidgets import QApplication
+
+from monitor.core.eta import EtaKind, EtaReading, format_duration
+from monitor.core.news import TaskPatch
+from monitor.core.protocol import TaskState
+from monitor.core.store import Change, TaskRecord, TaskStore, Updated
+from monitor.ui.icons import IconState, state_icon
+
+__all__ = ["FLUSH_INTERVAL_MS", "TaskColumn", "TaskRole", "TaskTableModel", "eta_text", "state_text"]
+
+#: Flush period: 10 Hz is smooth to the eye and leaves the main thread idle most of the time.
+FLUSH_INTERVAL_MS: Final = 100
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+class TaskColumn(IntEnum):
+    """Table columns. The int is the model column; :attr:`key` is stable for saved layouts."""
+
+    NAME = 0
+    STATUS = 1
+    PROGRESS = 2
+    ETA = 3
+    ELAPSED = 4
+    STARTED = 5
+    FINISHED = 6
+    ID = 7
+    WORKER = 8
+    ATTEMPT = 9
+    ERROR = 10
+    KIND = 11
+
+    @property
+    def key(self) -> str:
+        """Stable string key (settings, store sort key)."""
+        return self.name.lower()
+
+    @property
+    def opt_in(self) -> bool:
+        """Hidden unless the user shows it."""
+        return self >= TaskColumn.ID
+
+    @classmethod
+    def from_key(cls, key: str) -> TaskColumn | None:
+        """The column for ``key`` or None."""
+        return cls.__members__.get(key.upper())
+
+
+class TaskRole(IntEnum):
+    """Custom data roles."""
+
+    TASK_ID = Qt.ItemDataRole.UserRole + 1
+    SORT = Qt.ItemDataRole.UserRole + 2
+    PROGRESS = Qt.ItemDataRole.UserRole + 3
+    STATE = Qt.ItemDataRole.UserRole + 4
+    STAGE = Qt.ItemDataRole.UserRole + 5
+    PENDING = Qt.ItemDataRole.UserRole + 6
+    STALE = Qt.ItemDataRole.UserRole + 7
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("TaskTableModel", text)
+
+
+def state_text(state: TaskState) -> str:
+    """Translated state label."""
+    return {
+        TaskState.QUEUED: _tr("Queued"),
+        TaskState.RUNNING: _tr("Running"),
+        TaskState.PAUSED: _tr("Paused"),
+        TaskState.CANCELLING: _tr("Cancelling"),
+        TaskState.COMPLETED: _tr("Completed"),
+        TaskState.FAILED: _tr("Failed"),
+        TaskState.CANCELLED: _tr("Cancelled"),
+    }[state]
+
+
+def eta_text(reading: EtaReading) -> str:
+    """What the ETA cell shows."""
+    if reading.kind is EtaKind.ESTIMATING:
+        return _tr("estimating…")
+    if reading.kind is EtaKind.PAUSED:
+        return _tr("paused")
+    if reading.kind is EtaKind.OVER_DAY:
+        return _tr("> 1 day")
+    if reading.kind is EtaKind.REMAINING and reading.seconds is not None:
+        return format_duration(reading.seconds)
+    return "-"
+
+
+def _clock_text(ts: float | None) -> str:
+    if ts is None:
+        return ""
+    dt = datetime.fromtimestamp(ts)
+    if dt.date() == datetime.now().date():
+        return dt.strftime("%H:%M:%S")
+    return dt.strftime("%Y-%m-%d %H:%M")
+
+
+_ICON_STATE: Final = {
+    TaskState.QUEUED: IconState.IDLE,
+    TaskState.RUNNING: IconState.RUNNING,
+    TaskState.CANCELLING: IconState.RUNNING,
+    TaskState.PAUSED: IconState.PAUSED,
+    TaskState.COMPLETED: IconState.IDLE,
+    TaskState.FAILED: IconState.ATTENTION,
+    TaskState.CANCELLED: IconState.DISCONNECTED,
+}
+
+_HEADER_TIPS: Final = {
+    TaskColumn.NAME: "Task name (audio file for transcriptions)",
+    TaskColumn.STATUS: "Lifecycle state",
+    TaskColumn.PROGRESS: "Percent done and current stage",
+    TaskColumn.ETA: "Estimated time left (worker estimate, else smoothed from progress)",
+    TaskColumn.ELAPSED: "Run time so far",
+    TaskColumn.STARTED: "When the task started",
+    TaskColumn.FINISHED: "When the task finished",
+    TaskColumn.ID: "Server task id",
+    TaskColumn.WORKER: "Worker running the task",
+    TaskColumn.ATTEMPT: "Run number (1 = first run)",
+    TaskColumn.ERROR: "Why the task failed",
+    TaskColumn.KIND: "Kind of job",
+}
+
+
+class TaskTableModel(QAbstractTableModel):
+    """Table over the store's sorted, filtered view.
+
+    Signals: only the standard model signals (``layoutChanged``, ``dataChanged``...).
+
+    Args:
+        store: The task store (the model never modifies tasks, only the view settings).
+        clock: Unix time source (ETA and elapsed), injectable for tests.
+        parent: Qt parent.
+    """
+
+    def __init__(
+        self, store: TaskStore, *, clock: Callable[[], float] = time.time, parent: Any = None
+    ) -> None:
+        super().__init__(parent)
+        self._store = store
+        self._clock = clock
+        self._rows: list[str] = list(store.view_rows())
+        self._row_of: dict[str, int] = {tid: i for i, tid in enumerate(self._rows)}
+        self._dirty: set[str] = set()
+        self._stale_since: float | None = None
+        self._pending: dict[str, str] = {}
+        self._icons: dict[TaskState, QIcon] = {}
+        self._timer = QTimer(self)
+        self._timer.setInterval(FLUSH_INTERVAL_MS)
+        self._timer.timeout.connect(self.flush)
+        #: Counters for tests and benchmarks.
+        self.layout_changes = 0
+        self.data_changed_spans = 0
+        self.flushes = 0
+
+    # ------------------------------------------------------------------ feeding
+
+    @property
+    def store(self) -> TaskStore:
+        """The adapted store."""
+        return self._store
+
+    def apply(self, patches: Iterable[TaskPatch]) -> list[Change]:
+        """Apply patches to the store and schedule a repaint; return the store's changes."""
+        changes = self._store.apply(patches)
+        self.note_changes(changes)
+        return changes
+
+    def note_changes(self, changes: Iterable[Change]) -> None:
+        """Tell the model what the store changed (when someone else applied it)."""
+        for change in changes:
+            if isinstance(change, Updated):
+                self._dirty.add(change.id)
+                if change.old_state is not change.new_state:
+                    self._pending.pop(change.id, None)  # the server answered
+            else:
+                self._dirty.update(change.ids)
+        self._schedule()
+
+    def invalidate_view(self) -> None:
+        """The view settings changed (filter/sort): flush now so the user sees it at once."""
+        self.flush()
+
+    def _schedule(self) -> None:
+        if (self._dirty or self._store.view_dirty) and not self._timer.isActive():
+            self._timer.start()
+
+    @property
+    def flush_pending(self) -> bool:
+        """True while the flush timer runs."""
+        return self._timer.isActive()
+
+    def flush(self) -> None:
+        """Push pending changes to views: one layout change or one dataChanged per row span."""
+        self._timer.stop()
+        self.flushes += 1
+        rows = self._store.view_rows()
+        if rows != self._rows:
+            self._relayout(rows)
+        elif self._dirty:
+            self._emit_spans()
+        self._dirty.clear()
+
+    def _relayout(self, rows: list[str]) -> None:
+        self.layoutAboutToBeChanged.emit()
+        old = self.persistentIndexList()
+        old_ids = [self._rows[i.row()] if 0 <= i.row() < len(self._rows) else None for i in old]
+        self._rows = list(rows)
+        self._row_of = {tid: i for i, tid in enumerate(self._rows)}
+        new = []
+        for idx, tid in zip(old, old_ids, strict=True):
+            row = self._row_of.get(tid) if tid is not None else None
+            new.append(QModelIndex() if row is None else self.index(row, idx.column()))
+        self.changePersistentIndexList(old, new)
+        self.layoutChanged.emit()
+        self.layout_changes += 1
+
+    def _emit_spans(self) -> None:
+        rows = sorted(r for tid in self._dirty if (r := self._row_of.get(tid)) is not None)
+        last = self.columnCount() - 1
+        start = prev = -2
+        for r in [*rows, -10]:
+            if r != prev + 1:
+                if start >= 0:
+                    self.dataChanged.emit(self.index(start, 0), self.index(prev, last))
+                    self.data_changed_spans += 1
+                start = r
+            prev = r
+
+    # ------------------------------------------------------------------ stale / pending
+
+    def set_stale(self, as_of: float | None) -> None:
+        """Grey everything out as "as of ``as_of``" (offline), or None when live again."""
+        if as_of == self._stale_since:
+            return
+        self._stale_since = as_of
+        if self._rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, self.columnCount() - 1))
+
+    @property
+    def stale_since(self) -> float | None:
+        """When the data went stale, or None."""
+        return self._stale_since
+
+    def set_pending(self, ids: Iterable[str], action: str | None) -> None:
+        """Show ``action`` ("cancelling…") for ``ids`` until their state changes; None clears."""
+        for tid in ids:
+            if action is None:
+                self._pending.pop(tid, None)
+            else:
+                self._pending[tid] = action
+            self._dirty.add(tid)
+        self._schedule()
+
+    def pending(self, task_id: str) -> str | None:
+        """The pending action text for ``task_id``."""
+        return self._pending.get(task_id)
+
+    # ------------------------------------------------------------------ lookups
+
+    def task_id(self, row: int) -> str:
+        """The id shown in ``row``."""
+        return self._rows[row]
+
+    def row_of(self, task_id: str) -> int | None:
+        """Row of ``task_id`` in the current view, or None."""
+        return self._row_of.get(task_id)
+
+    def rows(self) -> list[str]:
+        """The ids as the views see them now (until the next flush)."""
+        return list(self._rows)
+
+    # ------------------------------------------------------------------ Qt model API
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt API
+        """Rows in the view (0 under any valid parent: a flat table)."""
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt API
+        """Every column; opt-in ones are hidden by the view, not removed here."""
+        return 0 if parent.isValid() else len(TaskColumn)
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        """Selectable and enabled, never editable."""
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        """Column titles and their tooltips."""
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(TaskColumn):
+            return None
+        col = TaskColumn(section)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return {
+                TaskColumn.NAME: _tr("Name"), TaskColumn.STATUS: _tr("Status"),
+                TaskColumn.PROGRESS: _tr("Progress"), TaskColumn.ETA: _tr("ETA"),
+                TaskColumn.ELAPSED: _tr("Elapsed"), TaskColumn.STARTED: _tr("Started"),
+                TaskColumn.FINISHED: _tr("Finished"), TaskColumn.ID: _tr("ID"),
+                TaskColumn.WORKER: _tr("Worker"), TaskColumn.ATTEMPT: _tr("Attempt"),
+                TaskColumn.ERROR: _tr("Error"), TaskColumn.KIND: _tr("Kind"),
+            }[col]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return _tr(_HEADER_TIPS[col])
+        return None
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sort via the store (Python), then flush at once."""
+        if not 0 <= column < len(TaskColumn):
+            return
+        self._store.set_sort(TaskColumn(column).key, order == Qt.SortOrder.DescendingOrder)
+        self.flush()
+
+    def sort_state(self) -> tuple[TaskColumn, Qt.SortOrder]:
+        """The store's sort as (column, order), for the header's sort indicator."""
+        key, desc = self._store.sort
+        col = TaskColumn.from_key(key) or TaskColumn.NAME
+        return col, Qt.SortOrder.DescendingOrder if desc else Qt.SortOrder.AscendingOrder
+
+    def record(self, index: _Index) -> TaskRecord | None:
+        """The task behind ``index``."""
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        return self._store.get(self._rows[index.row()])
+
+    def _icon(self, state: TaskState) -> QIcon:
+        icon = self._icons.get(state)
+        if icon is None:
+            icon = self._icons[state] = state_icon(_ICON_STATE[state])
+        return icon
+
+    def _status_text(self, rec: TaskRecord) -> str:
+        pending = self._pending.get(rec.id)
+        return pending if pending is not None else state_text(rec.state)
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        """Cell data; text is always plain (never rich text)."""
+        rec = self.record(index)
+        if rec is None:
+            return None
+        col = TaskColumn(index.column())
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(rec, col)
+        if role == TaskRole.TASK_ID:
+            return rec.id
+        if role == TaskRole.SORT:
+            return self._sort_value(rec, col)
+        if role == TaskRole.PROGRESS:
+            return rec.progress
+        if role == TaskRole.STATE:
+            return rec.state.value
+        if role == TaskRole.STAGE:
+            return rec.stage
+        if role == TaskRole.PENDING:
+            return self._pending.get(rec.id)
+        if role == TaskRole.STALE:
+            return self._stale_since is not None
+        if role == Qt.ItemDataRole.DecorationRole and col is TaskColumn.STATUS:
+            return self._icon(rec.state)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(rec, col)
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return self._display(rec, col)
+        if role == Qt.ItemDataRole.AccessibleDescriptionRole:
+            return self.accessible_summary(rec)
+        if role == Qt.ItemDataRole.ForegroundRole and self._stale_since is not None:
+            return QBrush(QApplication.palette().color(QPalette.ColorGroup.Disabled,
+                                                       QPalette.ColorRole.Text))
+        if role == Qt.ItemDataRole.FontRole and rec.id in self._pending:
+            font = QFont()
+            font.setItalic(True)
+            return font
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in (TaskColumn.ATTEMPT, TaskColumn.ELAPSED,
+                                                                 TaskColumn.ETA):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def _display(self, rec: TaskRecord, col: TaskColumn) -> str:
+        now = self._clock()
+        if col is TaskColumn.NAME:
+            return rec.name
+        if col is TaskColumn.STATUS:
+            return self._status_text(rec)
+        if col is TaskColumn.PROGRESS:
+            return f"{rec.progress:.0f}%" + (f" · {rec.stage}" if rec.stage else "")
+        if col is TaskColumn.ETA:
+            return eta_text(rec.eta_reading(now))
+        if col is TaskColumn.ELAPSED:
+            el = rec.elapsed(now)
+            return "" if el is None else format_duration(el)
+        if col is TaskColumn.STARTED:
+            return _clock_text(rec.started_at)
+        if col is TaskColumn.FINISHED:
+            return _clock_text(rec.finished_at)
+        if col is TaskColumn.ID:
+            return rec.id
+        if col is TaskColumn.WORKER:
+            return rec.worker or ""
+        if col is TaskColumn.ATTEMPT:
+            return str(rec.attempt)
+        if col is TaskColumn.ERROR:
+            return rec.error.message.splitlines()[0] if rec.error and rec.error.message else ""
+        return rec.kind
+
+    def _sort_value(self, rec: TaskRecord, col: TaskColumn) -> Any:
+        return {
+            TaskColumn.NAME: rec.name, TaskColumn.STATUS: rec.state.value, TaskColumn.PROGRESS: rec.progress,
+            TaskColumn.ETA: rec.eta, TaskColumn.ELAPSED: rec.elapsed(self._clock()),
+            TaskColumn.STARTED: rec.started_at, TaskColumn.FINISHED: rec.finished_at, TaskColumn.ID: rec.id,
+            TaskColumn.WORKER: rec.worker, TaskColumn.ATTEMPT: rec.attempt,
+            TaskColumn.ERROR: rec.error.message if rec.error else None, TaskColumn.KIND: rec.kind,
+        }[col]
+
+    def _tooltip(self, rec: TaskRecord, col: TaskColumn) -> str:
+        if col is TaskColumn.ERROR and rec.error is not None:
+            return rec.error.message
+        if self._stale_since is not None:
+            as_of = datetime.fromtimestamp(self._stale_since).strftime("%H:%M")
+            return _tr("Offline: as of {time}").format(time=as_of)
+        return f"{rec.name}\n{rec.id}"
+
+    def accessible_summary(self, rec: TaskRecord) -> str:
+        """"name, running, 42 percent, 3m 00s left" for screen readers."""
+        parts = [rec.name, self._status_text(rec).lower(),
+                 _tr("{n} percent").format(n=f"{rec.progress:.0f}")]
+        reading = rec.eta_reading(self._clock())
+        if reading.kind is EtaKind.REMAINING and reading.seconds is not None:
+            parts.append(_tr("{t} left").format(t=format_duration(reading.seconds)))
+        return ", ".join(parts)
