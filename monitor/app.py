@@ -144,6 +144,8 @@ class DesktopApp:
         self.exit_code = 0
         self.hook = _ExceptionHook(self)
         self._quit = asyncio.Event()
+        #: Set once every part is built and the stream started (tests and drivers wait on it).
+        self.built = asyncio.Event()
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._demo: Any = None
         self._window_shown_at: float | None = None
@@ -379,6 +381,7 @@ class DesktopApp:
         self._window_shown_at = time.perf_counter()
         await service.start()
         await commands.start()
+        self.built.set()
         return True
 
     def _open_settings(self) -> None:

@@ -1,0 +1,181 @@
+"""Runs the real desktop app (``monitor.app.DesktopApp``) and reports what it shows, for e2e tests.
+
+Started by a test as a subprocess inside a private desktop (``tests/e2e/desktop.py``: Xvfb, D-Bus,
+dunst, a tray host), with the app's own command line plus driver options::
+
+    python -m tests.e2e.app_driver -- --server URL --config-dir DIR --new-instance
+
+It writes one JSON object per line on stdout (the test reads them as they come):
+
+* ``{"ev": "ready"}`` once the window is shown,
+* ``{"ev": "state", "state": "connected", "text": "<indicator text>"}`` on each connection change,
+* ``{"ev": "rows", "rows": N, "running": R, "progress_sum": P}`` after each flush that changed rows
+  (throttled to 5 per second),
+* ``{"ev": "activated", "id": ID, "selected": [...]}`` when a notification click selected a task,
+* ``{"ev": "dump", ...}`` / ``{"ev": "shot", "path": ...}`` answering stdin commands.
+
+stdin commands, one per line: ``dump``, ``shot PATH`` (window grab), ``screen PATH`` (whole
+screen), ``select ID``, ``detail on|off``, ``theme light|dark``, ``settings PATH`` (open the settings
+dialog and grab it), ``quit``. This is test scaffolding, not product code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import threading
+import time
+from typing import Any
+
+__all__ = ["main"]
+
+
+def _emit(obj: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+class Driver:
+    """Observes a running DesktopApp and answers commands."""
+
+    def __init__(self, desktop: Any) -> None:
+        self.desktop = desktop
+        self._last_rows = 0.0
+        self._rows_pending = False
+
+    def attach(self) -> None:
+        parts = self.desktop.parts
+        service, window = parts["service"], parts["window"]
+        service.connection_state_changed.connect(
+            lambda status: _emit(
+                {"ev": "state", "state": str(status.state.value), "text": window.indicator.text}
+            )
+        )
+        service.tasks_changed.connect(lambda _changes: self._rows())
+        parts["notifier"].task_activated.connect(self._activated)
+        _emit({"ev": "ready"})
+        _emit({"ev": "state", "state": str(service.status.state.value), "text": window.indicator.text})
+
+    def _rows(self) -> None:
+        now = time.monotonic()
+        if now - self._last_rows < 0.2:
+            if not self._rows_pending:
+                self._rows_pending = True
+                asyncio.get_running_loop().call_later(0.25, self._flush_rows)
+            return
+        self._flush_rows()
+
+    def _flush_rows(self) -> None:
+        self._rows_pending = False
+        self._last_rows = time.monotonic()
+        tasks = list(self.desktop.parts["store"].tasks())
+        _emit(
+            {
+                "ev": "rows",
+                "rows": self.desktop.parts["view"].row_count(),
+                "tasks": len(tasks),
+                "running": sum(1 for t in tasks if t.state.value == "running"),
+                "progress_sum": sum(t.progress for t in tasks),
+            }
+        )
+
+    def _activated(self, task_id: str) -> None:
+        # The app's own slot (bring to front + select) runs first: it was connected earlier.
+        _emit({"ev": "activated", "id": task_id, "selected": self.desktop.parts["view"].selected_ids()})
+
+    def command(self, line: str) -> None:
+        parts = self.desktop.parts
+        cmd, _, arg = line.strip().partition(" ")
+        if cmd == "dump":
+            store, service = parts["store"], parts["service"]
+            stats = service.stats()
+            _emit(
+                {
+                    "ev": "dump",
+                    "tasks": {
+                        t.id: {"state": t.state.value, "progress": t.progress, "attempt": t.attempt}
+                        for t in store.tasks()
+                    },
+                    "last_event_id": stats.last_event_id,
+                    "messages": stats.messages_received,
+                    "indicator": parts["window"].indicator.text,
+                }
+            )
+        elif cmd == "shot":
+            window = parts["window"]
+            ok = window.grab().save(arg)
+            _emit({"ev": "shot", "path": arg, "ok": bool(ok)})
+        elif cmd == "screen":
+            from PySide6.QtGui import QGuiApplication
+
+            ok = QGuiApplication.primaryScreen().grabWindow(0).save(arg)
+            _emit({"ev": "shot", "path": arg, "ok": bool(ok)})
+        elif cmd == "select":
+            parts["view"].select_task(arg)
+            _emit({"ev": "selected", "selected": parts["view"].selected_ids()})
+        elif cmd == "theme":
+            from monitor.core.settings import Theme
+            from monitor.ui.settings_dialog import apply_theme
+
+            apply_theme(self.desktop.qapp, Theme(arg))
+            _emit({"ev": "theme", "theme": arg})
+        elif cmd == "settings":
+            from monitor.services.secrets import TokenStore
+            from monitor.ui.settings_dialog import SettingsDialog
+
+            dialog = SettingsDialog(
+                self.desktop.settings,
+                token_store=TokenStore(self.desktop.settings.server_url),
+                tray_available=parts["tray"].available,
+                parent=parts["window"],
+            )
+            dialog.show()
+            dialog.raise_()
+
+            def grab() -> None:
+                ok = dialog.grab().save(arg)
+                dialog.close()
+                _emit({"ev": "shot", "path": arg, "ok": bool(ok)})
+
+            asyncio.get_running_loop().call_later(0.5, grab)
+        elif cmd == "quit":
+            self.desktop.quit(0)
+        else:
+            _emit({"ev": "error", "text": f"unknown command {line!r}"})
+
+
+def main(argv: list[str]) -> int:
+    """Run the app with a driver attached; return its exit code."""
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    from monitor.app import DesktopApp, build_parser
+
+    args = build_parser().parse_args([a for a in argv if a != "--"])
+    qapp = QApplication([sys.argv[0]])
+    qapp.setQuitOnLastWindowClosed(False)
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    desktop = DesktopApp(qapp, args)
+    driver = Driver(desktop)
+
+    async def attach_when_built() -> None:
+        await desktop.built.wait()
+        driver.attach()
+
+    def read_stdin() -> None:
+        for line in sys.stdin:
+            loop.call_soon_threadsafe(driver.command, line)
+        loop.call_soon_threadsafe(desktop.quit, 0)
+
+    threading.Thread(target=read_stdin, daemon=True).start()
+    with loop:
+        attach = loop.create_task(attach_when_built())
+        code = loop.run_until_complete(desktop.run())
+        attach.cancel()
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
