@@ -22,6 +22,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
     QTimer,
+    Signal,
 )
 from PySide6.QtGui import QBrush, QFont, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
@@ -152,13 +153,17 @@ _HEADER_TIPS: Final = {
 class TaskTableModel(QAbstractTableModel):
     """Table over the store's sorted, filtered view.
 
-    Signals: only the standard model signals (``layoutChanged``, ``dataChanged``...).
+    Signals:
+        flushed(): After each flush (views refresh counts, the status bar and the detail pane).
+        Plus the standard model signals (``layoutChanged``, ``dataChanged``...).
 
     Args:
         store: The task store (the model never modifies tasks, only the view settings).
         clock: Unix time source (ETA and elapsed), injectable for tests.
         parent: Qt parent.
     """
+
+    flushed = Signal()
 
     def __init__(
         self, store: TaskStore, *, clock: Callable[[], float] = time.time, parent: Any = None
@@ -227,6 +232,7 @@ class TaskTableModel(QAbstractTableModel):
         elif self._dirty:
             self._emit_spans()
         self._dirty.clear()
+        self.flushed.emit()
 
     def _relayout(self, rows: list[str]) -> None:
         self.layoutAboutToBeChanged.emit()

@@ -1,0 +1,152 @@
+"""ONE set of task actions shared by the toolbar, the context menu and the keyboard.
+
+Actions never talk to the network: triggering emits a ``_requested`` signal with the ids of the
+*eligible* selected tasks; the app turns that into commands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+
+from monitor.core.protocol import TaskState
+
+__all__ = ["ActionRule", "TaskActions"]
+
+_ACTIVE = frozenset({TaskState.QUEUED, TaskState.RUNNING, TaskState.PAUSED})
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("TaskActions", text)
+
+
+@dataclass(frozen=True)
+class ActionRule:
+    """Which states an action applies to, and the texts it shows."""
+
+    states: frozenset[TaskState]
+    label: str  # "Cancel"
+    why_not: str  # tooltip when nothing selected is eligible
+
+
+class TaskActions(QObject):
+    """The task actions and the intents they emit.
+
+    Signals:
+        cancel_requested(list): ids to cancel.
+        pause_requested(list): ids to pause.
+        resume_requested(list): ids to resume.
+        retry_requested(list): ids to run again.
+        query_requested(list): ids to refresh (empty: refresh everything).
+        remove_requested(list): ids to drop from the list (local only).
+    """
+
+    cancel_requested = Signal(list)
+    pause_requested = Signal(list)
+    resume_requested = Signal(list)
+    retry_requested = Signal(list)
+    query_requested = Signal(list)
+    remove_requested = Signal(list)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._selection: list[tuple[str, TaskState]] = []
+        running, paused = frozenset({TaskState.RUNNING}), frozenset({TaskState.PAUSED})
+        finished = frozenset({TaskState.COMPLETED, TaskState.FAILED, TaskState.CANCELLED})
+        self._rules: dict[str, ActionRule] = {
+            "cancel": ActionRule(
+                _ACTIVE, _tr("Cancel"), _tr("Only queued, running or paused tasks can be cancelled")
+            ),
+            "pause": ActionRule(running, _tr("Pause"), _tr("Only running tasks can be paused")),
+            "resume": ActionRule(paused, _tr("Resume"), _tr("Only paused tasks can be resumed")),
+            "retry": ActionRule(
+                frozenset({TaskState.FAILED, TaskState.CANCELLED}), _tr("Retry"),
+                _tr("Only failed or cancelled tasks can be retried"),
+            ),
+            "remove": ActionRule(
+                finished, _tr("Remove from list"), _tr("Only finished tasks can be removed from the list")
+            ),
+        }
+        self.cancel = self._make("cancel", QKeySequence(Qt.Key.Key_Delete), self.cancel_requested.emit)
+        self.pause_resume = self._make("pause", QKeySequence(Qt.Key.Key_Space), self._pause_or_resume)
+        self.retry = self._make("retry", QKeySequence("Ctrl+R"), self.retry_requested.emit)
+        self.remove = self._make("remove", QKeySequence("Shift+Del"), self.remove_requested.emit)
+        self.refresh = QAction(_tr("Refresh"), self)
+        self.refresh.setShortcut(QKeySequence(QKeySequence.StandardKey.Refresh))
+        self.refresh.setShortcuts([QKeySequence(Qt.Key.Key_F5)])
+        self.refresh.setToolTip(_tr("Ask the server for the latest state (F5)"))
+        self.refresh.triggered.connect(lambda: self.query_requested.emit([tid for tid, _ in self._selection]))
+        self.copy_id = QAction(_tr("Copy ID"), self)
+        self.copy_id.setShortcut(QKeySequence(QKeySequence.StandardKey.Copy))
+        self.copy_id.triggered.connect(self._copy)
+        for action in self.all():
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.set_selection([])
+
+    def _make(self, name: str, key: QKeySequence, emit: Callable[[list[str]], Any]) -> QAction:
+        action = QAction(self._rules[name].label, self)
+        action.setShortcut(key)
+        action.setObjectName(f"action_{name}")
+        action.triggered.connect(lambda: emit(self.eligible(name)))
+        return action
+
+    def all(self) -> list[QAction]:
+        """Every action, in toolbar order."""
+        return [self.cancel, self.pause_resume, self.retry, self.refresh, self.remove, self.copy_id]
+
+    def toolbar_actions(self) -> list[QAction | None]:
+        """For ``MainWindow.add_toolbar_actions`` (None = separator)."""
+        return [self.cancel, self.pause_resume, self.retry, None, self.refresh]
+
+    def eligible(self, name: str) -> list[str]:
+        """Ids of selected tasks the action ``name`` applies to."""
+        states = self._rules[name].states
+        return [tid for tid, state in self._selection if state in states]
+
+    def set_selection(self, selection: Sequence[tuple[str, TaskState]]) -> None:
+        """Update enabled state, texts and tooltips for the selected (id, state) pairs."""
+        self._selection = list(selection)
+        for name, action in (("cancel", self.cancel), ("retry", self.retry), ("remove", self.remove)):
+            self._update(name, action)
+        # Space pauses when something runs, else resumes what is paused.
+        self._update("pause" if self.eligible("pause") or not self.eligible("resume") else "resume",
+                     self.pause_resume)
+        self.copy_id.setEnabled(bool(self._selection))
+        self.copy_id.setToolTip(_tr("Copy the selected task ids") if self._selection
+                                else _tr("No task selected"))
+
+    def _update(self, name: str, action: QAction) -> None:
+        rule = self._rules[name]
+        n_ok, n_sel = len(self.eligible(name)), len(self._selection)
+        action.setData(name)
+        if n_sel == 0:
+            action.setEnabled(False)
+            action.setText(rule.label)
+            action.setToolTip(_tr("No task selected"))
+            return
+        action.setEnabled(n_ok > 0)
+        if n_ok == 0:
+            action.setText(rule.label)
+            action.setToolTip(rule.why_not)
+        elif n_ok < n_sel:
+            text = _tr("{action} {n} of {m} selected").format(action=rule.label, n=n_ok, m=n_sel)
+            action.setText(text)
+            action.setToolTip(text)
+        else:
+            action.setText(rule.label if n_ok == 1 else f"{rule.label} ({n_ok})")
+            action.setToolTip(rule.label)
+
+    def _pause_or_resume(self, _ids: list[str]) -> None:
+        if self.pause_resume.data() == "resume":
+            self.resume_requested.emit(self.eligible("resume"))
+        else:
+            self.pause_requested.emit(self.eligible("pause"))
+
+    def _copy(self) -> None:
+        ids = [tid for tid, _ in self._selection]
+        if ids:
+            QGuiApplication.clipboard().setText("\n".join(ids))

@@ -1,0 +1,64 @@
+"""Delegates: the progress cell is a real progress bar with percent and stage text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QPainter
+from PySide6.QtWidgets import (
+    QApplication,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionProgressBar,
+    QStyleOptionViewItem,
+)
+
+from monitor.core.protocol import TaskState
+from monitor.ui.task_model import TaskRole
+
+__all__ = ["ProgressDelegate", "progress_label"]
+
+# States whose bar is drawn disabled (grey): nothing is moving.
+_GREY = frozenset({TaskState.PAUSED.value, TaskState.FAILED.value, TaskState.CANCELLED.value})
+
+
+def progress_label(progress: float, stage: str | None) -> str:
+    """"42% · transcribing" (plain text)."""
+    return f"{progress:.0f}%" + (f" · {stage}" if stage else "")
+
+
+class ProgressDelegate(QStyledItemDelegate):
+    """Paints :data:`TaskRole.PROGRESS` as a progress bar; greyed when paused, failed or stale."""
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
+        """Draw the selection background, then the bar with its label on top."""
+        progress = index.data(TaskRole.PROGRESS)
+        if progress is None:
+            super().paint(painter, option, index)
+            return
+        style = option.widget.style() if option.widget is not None else QApplication.style()
+        # Background and selection as a normal cell, without text.
+        bg = QStyleOptionViewItem(option)
+        self.initStyleOption(bg, index)
+        bg.text = ""
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, bg, painter, option.widget)
+        bar = QStyleOptionProgressBar()
+        bar.rect = option.rect.adjusted(2, 2, -2, -2)
+        bar.minimum, bar.maximum = 0, 1000
+        bar.progress = round(float(progress) * 10)
+        bar.text = progress_label(float(progress), index.data(TaskRole.STAGE))
+        bar.textVisible = True
+        bar.textAlignment = Qt.AlignmentFlag.AlignCenter
+        bar.state = option.state
+        if index.data(TaskRole.STATE) in _GREY or index.data(TaskRole.STALE):
+            bar.state &= ~QStyle.StateFlag.State_Enabled
+        style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter, option.widget)
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: Any) -> Any:
+        """Wide enough for "100% · a stage"."""
+        hint = super().sizeHint(option, index)
+        hint.setWidth(max(hint.width(), 140))
+        return hint

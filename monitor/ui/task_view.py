@@ -1,0 +1,285 @@
+"""The window's centre: search box, "Showing N of M" bar, state sidebar, task table, detail pane.
+
+The widget knows nothing about the network: it shows a :class:`TaskStore` and re-emits user
+intents through :attr:`TaskView.task_actions` (``cancel_requested`` ...).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from PySide6.QtCore import QItemSelection, QModelIndex, QPoint, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from monitor.core.protocol import TaskState
+from monitor.core.query import QuerySyntaxError, parse_query
+from monitor.core.store import StateGroup, TaskStore
+from monitor.ui.actions import TaskActions
+from monitor.ui.delegates import ProgressDelegate
+from monitor.ui.detail import TaskDetail
+from monitor.ui.sidebar import StateSidebar
+from monitor.ui.task_model import TaskColumn, TaskTableModel
+from monitor.ui.tray import TaskCounts
+
+__all__ = ["TaskView", "task_counts"]
+
+
+def task_counts(store: TaskStore) -> TaskCounts:
+    """Map the store's live counts onto D2's :class:`TaskCounts` (tray, status bar)."""
+    c = store.counts()
+    running = [store.get(t) for t in store.ids()] if c[TaskState.RUNNING] <= 1000 else []
+    progress_values = [r.progress for r in running if r is not None and r.state is TaskState.RUNNING]
+    return TaskCounts(
+        running=c[TaskState.RUNNING] + c[TaskState.CANCELLING],
+        queued=c[TaskState.QUEUED],
+        paused=c[TaskState.PAUSED],
+        completed=c[TaskState.COMPLETED],
+        failed=c[TaskState.FAILED],
+        cancelled=c[TaskState.CANCELLED],
+        progress=sum(progress_values) / len(progress_values) if progress_values else None,
+    )
+
+
+class TaskView(QWidget):
+    """Search, filter bar, sidebar, table and detail pane over one store.
+
+    Signals:
+        counts_changed(object): A :class:`TaskCounts` after each flush (for the tray/status bar).
+
+    Intents come from :attr:`task_actions` (a :class:`TaskActions`).
+    """
+
+    counts_changed = Signal(object)
+
+    def __init__(
+        self, store: TaskStore, *, clock: Callable[[], float] = time.time, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.model = TaskTableModel(store, clock=clock, parent=self)
+        self.task_actions = TaskActions(self)
+
+        self.search = QLineEdit()
+        self.search.setPlaceholderText(self.tr('Search: text, state:failed, worker:gpu1, -name:"x y"'))
+        self.search.setAccessibleName(self.tr("Search tasks"))
+        self.search.setClearButtonEnabled(True)
+        self.search_error = QLabel()
+        self.search_error.setTextFormat(Qt.TextFormat.PlainText)
+        self.search_error.setAccessibleName(self.tr("Search error"))
+        self.search_error.hide()
+        clear_search = QAction(self.search)
+        clear_search.setShortcut(QKeySequence(Qt.Key.Key_Escape))
+        clear_search.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        clear_search.triggered.connect(self.search.clear)
+        self.search.addAction(clear_search)
+        QShortcut(QKeySequence(QKeySequence.StandardKey.Find), self, self._focus_search)
+
+        self.showing = QLabel()
+        self.showing.setTextFormat(Qt.TextFormat.PlainText)
+        self.clear_filter = QPushButton(self.tr("Clear filter"))
+        self.clear_filter.setToolTip(self.tr("Show every task"))
+        self.clear_filter.clicked.connect(self.clear_filters)
+
+        self.sidebar = StateSidebar()
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.setAccessibleName(self.tr("Tasks"))
+        vh = self.table.verticalHeader()
+        vh.hide()
+        vh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # uniform rows: O(1) layout per row
+        vh.setDefaultSectionSize(self.fontMetrics().height() + 8)
+        header = self.table.horizontalHeader()
+        header.setSectionsMovable(True)
+        header.setStretchLastSection(True)
+        self.table.setItemDelegateForColumn(TaskColumn.PROGRESS, ProgressDelegate(self.table))
+        for col in TaskColumn:
+            self.table.setColumnHidden(col, col.opt_in)
+        col, order = self.model.sort_state()
+        header.setSortIndicator(col, order)
+        self.table.setSortingEnabled(True)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
+        for action in self.task_actions.all():
+            self.table.addAction(action)
+
+        self.detail = TaskDetail()
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.sidebar)
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setStretchFactor(1, 1)
+
+        top = QHBoxLayout()
+        top.addWidget(self.search, 1)
+        bar = QHBoxLayout()
+        bar.addWidget(self.showing, 1)
+        bar.addWidget(self.clear_filter)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.search_error)
+        layout.addLayout(bar)
+        layout.addWidget(self.splitter, 1)
+
+        self.search.textChanged.connect(self._search_changed)
+        self.sidebar.group_selected.connect(self._group_selected)
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.table.selectionModel().currentRowChanged.connect(lambda *_: self._refresh_detail())
+        self.model.flushed.connect(self._after_flush)
+        self.model.layoutChanged.connect(self._selection_changed)
+        self._after_flush()
+
+    # ------------------------------------------------------------------ app-facing API
+
+    def set_pending(self, ids: Iterable[str], action: str | None) -> None:
+        """Show a pending action (e.g. "cancelling…", italic) until the server confirms."""
+        self.model.set_pending(ids, action)
+
+    def set_stale(self, as_of: float | None) -> None:
+        """Grey the table ("as of hh:mm") while offline; None when live."""
+        self.model.set_stale(as_of)
+
+    def selected_ids(self) -> list[str]:
+        """Ids of the selected rows, in view order."""
+        rows = sorted(i.row() for i in self.table.selectionModel().selectedRows())
+        return [self.model.task_id(r) for r in rows]
+
+    def clear_filters(self) -> None:
+        """Show everything: empty search, sidebar on All."""
+        self.search.clear()
+        self.sidebar.select(StateGroup.ALL)
+
+    def state(self) -> dict[str, Any]:
+        """Column layout (by stable keys), sort, filter and splitter sizes, JSON-ready."""
+        header = self.table.horizontalHeader()
+        columns = []
+        for visual in range(header.count()):
+            logical = header.logicalIndex(visual)
+            col = TaskColumn(logical)
+            columns.append({"key": col.key, "width": header.sectionSize(logical),
+                            "hidden": header.isSectionHidden(logical)})
+        key, desc = self.store.sort
+        return {
+            "columns": columns,
+            "sort": {"key": key, "descending": desc},
+            "group": self.sidebar.current_group().value,
+            "query": self.search.text(),
+            "splitter": self.splitter.sizes(),
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Apply a :meth:`state` dict; unknown keys and bad values are ignored (old settings)."""
+        header = self.table.horizontalHeader()
+        columns = state.get("columns")
+        if isinstance(columns, list):
+            for visual, entry in enumerate(columns):
+                if not isinstance(entry, dict):
+                    continue
+                col = TaskColumn.from_key(str(entry.get("key", "")))
+                if col is None:
+                    continue
+                header.moveSection(header.visualIndex(col), min(visual, header.count() - 1))
+                width = entry.get("width")
+                if isinstance(width, int) and 10 <= width <= 5000:
+                    header.resizeSection(col, width)
+                self.table.setColumnHidden(col, bool(entry.get("hidden", col.opt_in)))
+        sort = state.get("sort")
+        if isinstance(sort, dict):
+            col = TaskColumn.from_key(str(sort.get("key", "")))
+            if col is not None:
+                desc = bool(sort.get("descending"))
+                order = Qt.SortOrder.DescendingOrder if desc else Qt.SortOrder.AscendingOrder
+                header.setSortIndicator(col, order)  # QTableView calls model.sort()
+        group = state.get("group")
+        if isinstance(group, str) and group in StateGroup.__members__.values():
+            self.sidebar.select(StateGroup(group))
+        query = state.get("query")
+        if isinstance(query, str):
+            self.search.setText(query)
+        sizes = state.get("splitter")
+        if isinstance(sizes, list) and all(isinstance(s, int) and s >= 0 for s in sizes):
+            self.splitter.setSizes(sizes)
+
+    # ------------------------------------------------------------------ internals
+
+    def _focus_search(self) -> None:
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+
+    def _search_changed(self, text: str) -> None:
+        parsed = parse_query(text)
+        if isinstance(parsed, QuerySyntaxError):
+            self.search_error.setText(parsed.message)
+            self.search_error.show()
+            return  # keep the last valid filter rather than flashing everything
+        self.search_error.hide()
+        self.store.set_filter(query=parsed)
+        self.model.invalidate_view()
+
+    def _group_selected(self, group: str) -> None:
+        self.store.set_filter(group=StateGroup(group))
+        self.model.invalidate_view()
+
+    def _after_flush(self) -> None:
+        shown, total = self.model.rowCount(), len(self.store)
+        self.showing.setText(self.tr("Showing {n} of {m}").format(n=shown, m=total))
+        filtered = self.store.group is not StateGroup.ALL or not self.store.query.is_empty
+        self.clear_filter.setVisible(filtered)
+        self.sidebar.set_counts(self.store.group_counts())
+        self._selection_changed()
+        self.counts_changed.emit(task_counts(self.store))
+
+    def _selection_changed(self, *_args: QItemSelection) -> None:
+        pairs = []
+        for tid in self.selected_ids():
+            rec = self.store.get(tid)
+            if rec is not None:
+                pairs.append((tid, rec.state))
+        self.task_actions.set_selection(pairs)
+        self._refresh_detail()
+
+    def _refresh_detail(self) -> None:
+        current = self.table.selectionModel().currentIndex()
+        rec = self.model.record(current) if current.isValid() else None
+        self.detail.show_task(rec)
+
+    def _context_menu(self, pos: QPoint) -> None:
+        menu = self.context_menu()
+        menu.exec(self.table.viewport().mapToGlobal(pos))
+        menu.deleteLater()
+
+    def context_menu(self) -> QMenu:
+        """The table's context menu (the same QActions as toolbar and shortcuts)."""
+        menu = QMenu(self)
+        for action in self.task_actions.all():
+            menu.addAction(action)
+        return menu
+
+    def select_task(self, task_id: str) -> bool:
+        """Select and scroll to ``task_id``; False if it is not in the view."""
+        row = self.model.row_of(task_id)
+        if row is None:
+            return False
+        index: QModelIndex = self.model.index(row, 0)
+        self.table.selectRow(row)
+        self.table.scrollTo(index)
+        return True

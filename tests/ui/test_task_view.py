@@ -1,0 +1,120 @@
+"""TaskView: search (inline errors), Showing N of M, sidebar counts, detail, selection, state()."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelectionModel, Qt
+
+from monitor.core.news import TaskPatch
+from monitor.core.protocol import TaskError, TaskState
+from monitor.core.store import StateGroup, TaskStore
+from monitor.ui.task_model import TaskColumn
+from monitor.ui.task_view import TaskView
+
+
+def _view(qtbot) -> TaskView:
+    store = TaskStore()
+    store.apply([
+        TaskPatch(id="a", received_at=1.0, name="alpha.wav", state=TaskState.RUNNING, progress=10.0,
+                  created_at=1.0),
+        TaskPatch(id="b", received_at=1.0, name="beta.wav", state=TaskState.FAILED, created_at=2.0,
+                  error=TaskError(message="<i>boom</i>", detail="tb")),
+        TaskPatch(id="c", received_at=1.0, name="gamma.mp3", state=TaskState.QUEUED, created_at=3.0),
+    ])
+    view = TaskView(store, clock=lambda: 5.0)
+    qtbot.addWidget(view)
+    return view
+
+
+def test_search_filters_and_shows_inline_error(qtbot) -> None:
+    v = _view(qtbot)
+    assert v.showing.text() == "Showing 3 of 3"
+    assert not v.clear_filter.isVisibleTo(v)
+    v.search.setText("wav")
+    assert v.model.rows() == ["a", "b"]
+    assert v.showing.text() == "Showing 2 of 3"
+    assert v.clear_filter.isVisibleTo(v)
+    v.search.setText("bogus:x")
+    assert v.search_error.isVisibleTo(v)
+    assert "Unknown filter" in v.search_error.text()
+    assert v.model.rows() == ["a", "b"]  # last valid filter kept
+    v.clear_filter.click()
+    assert v.model.rows() == ["a", "b", "c"]
+    assert not v.search_error.isVisibleTo(v)
+
+
+def test_sidebar_counts_and_group_filter(qtbot) -> None:
+    v = _view(qtbot)
+    assert v.sidebar.count_text(StateGroup.FAILED) == "Failed (1)"
+    assert v.sidebar.count_text(StateGroup.ACTIVE) == "Active (2)"
+    v.sidebar.select(StateGroup.FAILED)
+    assert v.model.rows() == ["b"]
+    v.model.apply([TaskPatch(id="a", received_at=2.0, state=TaskState.FAILED)])
+    with qtbot.waitSignal(v.model.flushed, timeout=2000):
+        pass
+    assert v.model.rows() == ["a", "b"]
+    assert v.sidebar.count_text(StateGroup.FAILED) == "Failed (2)"
+
+
+def test_selection_drives_actions_and_plain_text_detail(qtbot) -> None:
+    v = _view(qtbot)
+    flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+    v.table.selectionModel().setCurrentIndex(v.model.index(1, 0), flags)
+    assert v.selected_ids() == ["b"]
+    assert v.task_actions.retry.isEnabled()
+    assert not v.task_actions.cancel.isEnabled()
+    assert v.detail.task_id == "b"
+    assert v.detail.error.toPlainText() == "<i>boom</i>\n\ntb"
+    assert v.detail.values["name"].textFormat() == Qt.TextFormat.PlainText
+    assert len(v.context_menu().actions()) == 6
+
+
+def test_selection_survives_resort(qtbot) -> None:
+    v = _view(qtbot)
+    v.select_task("a")
+    v.table.sortByColumn(TaskColumn.NAME, Qt.SortOrder.DescendingOrder)
+    assert v.model.rows() == ["c", "b", "a"]
+    assert v.selected_ids() == ["a"]
+
+
+def test_state_roundtrip(qtbot) -> None:
+    v = _view(qtbot)
+    v.table.sortByColumn(TaskColumn.PROGRESS, Qt.SortOrder.DescendingOrder)
+    v.table.setColumnHidden(TaskColumn.WORKER, False)
+    v.search.setText("state:active")
+    saved = v.state()
+    assert saved["sort"] == {"key": "progress", "descending": True}
+    w = _view(qtbot)
+    w.restore(saved)
+    assert w.store.sort == ("progress", True)
+    assert not w.table.isColumnHidden(TaskColumn.WORKER)
+    assert w.search.text() == "state:active"
+    assert w.model.rows() == ["a", "c"]
+    w.restore({"columns": "junk", "sort": {"key": "nope"}, "group": 3})  # bad input ignored
+
+
+def test_ctrl_f_focuses_search_and_escape_clears(qtbot) -> None:
+    v = _view(qtbot)
+    v.show()
+    v.activateWindow()
+    qtbot.waitUntil(v.isActiveWindow, timeout=1000)  # shortcuts only fire in the active window
+    v.table.setFocus()
+    qtbot.keyClick(v.table, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(v.search.hasFocus, timeout=1000)
+    qtbot.keyClicks(v.search, "beta")
+    assert v.model.rows() == ["b"]
+    qtbot.keyClick(v.search, Qt.Key.Key_Escape)
+    assert v.search.text() == ""
+
+
+def test_progress_delegate_paints_without_error(qtbot) -> None:
+    """pytest-qt fails the test if paint() raises inside Qt; grab() forces a real paint."""
+    from monitor.ui.delegates import progress_label
+
+    v = _view(qtbot)
+    v.resize(900, 300)
+    v.show()
+    qtbot.waitExposed(v)
+    v.set_stale(1_700_000_000.0)
+    image = v.table.viewport().grab().toImage()
+    assert not image.isNull()
+    assert progress_label(42.0, "transcribing") == "42% · transcribing"
