@@ -60,6 +60,7 @@ class SSEDecodeError(ValueError):
 
 
 _LINE_END = re.compile(rb"\r\n|\r|\n")
+_MAX_DEFER = 4096  # longest run of complete lines held back waiting for their blank line
 
 # A common whole block: optional "id", optional "event", one "data" line, blank line (groups:
 # id flag, id value, event flag, event, data); otherwise any single line with its LF (group 6).
@@ -209,15 +210,30 @@ class SSEDecoder:
                 )
             self._buf = buf
             return []
-        complete = buf[: last + 1]
-        rest = buf[last + 1 :]
-        if len(rest) > self._max_line:
+        if len(buf) - last - 1 > self._max_line:
             raise SSEDecodeError(
-                f"SSE line of more than {len(rest)} bytes exceeds the limit of {self._max_line} bytes"
+                f"SSE line of more than {len(buf) - last - 1} bytes exceeds the limit of "
+                f"{self._max_line} bytes"
             )
-        self._buf = rest
-        if buf[last] == 0x0D and not rest:
-            self._skip_lf = True  # CR at the end: an LF opening the next chunk belongs to it
+        # Small reads (TCP segments) usually end inside a block. Its complete lines are kept as
+        # bytes until the block's blank line arrives, so the block goes through the fast path in
+        # one piece. Only safe when deferring is unobservable: no retry line (applied at once), no
+        # CR (CR-LF pairing), and a short tail (no quadratic re-buffering of a huge block).
+        cut = buf.rfind(b"\n\n", 0, last + 1) + 2
+        if (
+            cut > 1
+            and last + 1 - cut <= _MAX_DEFER
+            and cut <= last
+            and b"\r" not in buf[cut:]
+            and b"retry" not in buf[cut:]
+        ):
+            complete = buf[:cut]
+            self._buf = buf[cut:]
+        else:
+            complete = buf[: last + 1]
+            self._buf = rest = buf[last + 1 :]
+            if buf[last] == 0x0D and not rest:
+                self._skip_lf = True  # CR at the end: an LF opening the next chunk belongs to it
         if len(complete) > self._max_line:
             longest = max(map(len, _LINE_END.split(complete)))
             if longest > self._max_line:
