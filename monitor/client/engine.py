@@ -1,0 +1,739 @@
+"""The streaming engine: one SSE connection kept alive for as long as the caller wants it.
+
+Qt-free (asyncio + httpx) so that the desktop app, ``monitor watch`` and the tests share it.
+
+Listener API (what the Qt ``SSEService`` and ``monitor watch`` use)::
+
+    engine = StreamEngine(ClientConfig(url=...))
+    engine.on_event(cb)      # cb(IncomingEvent): every new event, in order, deduplicated
+    engine.on_status(cb)     # cb(ConnectionStatus): every state change, with reason and next attempt
+    engine.on_snapshot(cb)   # cb(Snapshot): a full task list to reconcile (start, reset, gap)
+    engine.on_error(cb)      # cb(str): a problem worth showing (malformed event, failed snapshot)
+    engine.subscribe("ack", handler)   # the dispatcher (by type, priority, once)
+    await engine.start(); ...; await engine.aclose()
+
+Each ``on_*`` returns an unsubscribe callable. Callbacks run on the engine's task; one that raises
+is logged and counted, and never stops the stream.
+
+Rules (see docs/client.md for the why of each):
+
+* 200 with ``text/event-stream`` (case-insensitive, parameters allowed) opens the stream; 204
+  stops for good; 401/403 stop as "authentication failed" (after one retry with a fresh token
+  when a token provider is set); 404/410, other 4xx and a wrong content type stop as "not a
+  stream"; 408/429/5xx and network errors retry, honouring ``Retry-After``; a clean end of
+  stream reconnects.
+* The body is decoded with our spec-exact :class:`~monitor.core.sse.SSEDecoder` over
+  ``aiter_bytes()``.
+* A read timeout of heartbeat interval + heartbeat timeout is the heartbeat watchdog: silence
+  that long (no byte at all, comments included) means the connection is dead.
+* ``Last-Event-ID`` is sent on every reconnect (and ``lastEventId`` in the query when
+  configured). The first connection starts from a snapshot's cursor, so nothing published
+  between the snapshot and the stream is lost; a ``reset`` event, an epoch change or a
+  ``Monitor-Cursor`` header other than the id sent (a gap) refetches the snapshot.
+* When reconnect attempts run out, polling takes over (if enabled), and a probe returns to
+  streaming as soon as the stream works again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+from pydantic import ValidationError
+
+from monitor.client.config import ClientConfig, ssl_context
+from monitor.client.dispatcher import Dispatcher
+from monitor.core.backoff import ReconnectPolicy
+from monitor.core.connection import ConnectionState, ConnectionStatus, FailureKind
+from monitor.core.protocol import EVENT_RESET, PollResponse, Snapshot
+from monitor.core.sse import SSEDecodeError, SSEDecoder
+
+__all__ = ["CURSOR_HEADER", "EngineStats", "IncomingEvent", "StreamEngine", "TokenProvider"]
+
+_log = logging.getLogger(__name__)
+
+CURSOR_HEADER = "Monitor-Cursor"
+TokenProvider = Callable[[], Awaitable[str | None]]
+_BODY_EXCERPT = 300
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingEvent:
+    """One event as delivered to listeners.
+
+    Attributes:
+        type: SSE event type (``message`` when none).
+        data: The raw data string (usually JSON).
+        id: The event's id, or the last event id in force (``""`` if none).
+        retry: The ``retry`` value set in this event's block, if any.
+        via: ``"stream"`` or ``"poll"``.
+    """
+
+    type: str
+    data: str
+    id: str
+    retry: int | None = None
+    via: str = "stream"
+
+
+@dataclass
+class EngineStats:
+    """Seed 000's stats plus ours."""
+
+    status: ConnectionState = ConnectionState.DISCONNECTED
+    connected: bool = False
+    reconnect_count: int = 0
+    messages_received: int = 0
+    last_message_time: float | None = None
+    connected_since: float | None = None
+    bytes_received: int = 0
+    parse_errors: int = 0
+    duplicates_dropped: int = 0
+    snapshots: int = 0
+    last_event_id: str = ""
+    polls: int = 0
+
+    @property
+    def uptime(self) -> float:
+        """Seconds the current connection has been up (0 when not connected)."""
+        return 0.0 if self.connected_since is None else max(0.0, time.time() - self.connected_since)
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-friendly copy (for ``monitor watch --stats`` and logs)."""
+        out = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        out["status"] = self.status.value
+        out["uptime"] = round(self.uptime, 3)
+        return out
+
+
+class _Stop(Exception):
+    """The stream must not be retried (204, auth, not a stream)."""
+
+    def __init__(self, failure: FailureKind, reason: str, status: int | None = None) -> None:
+        super().__init__(reason)
+        self.failure, self.reason, self.status = failure, reason, status
+
+
+class _Retry(Exception):
+    """The attempt failed in a way worth retrying."""
+
+    def __init__(
+        self, failure: FailureKind, reason: str, status: int | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(reason)
+        self.failure, self.reason, self.status, self.retry_after = failure, reason, status, retry_after
+
+
+def _retry_after(value: str | None, now: float) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return min(float(value), 3600.0)
+    with contextlib.suppress(TypeError, ValueError, IndexError, OverflowError):
+        return max(0.0, min(parsedate_to_datetime(value).timestamp() - now, 3600.0))
+    return None
+
+
+def _is_event_stream(content_type: str | None) -> bool:
+    return (content_type or "").split(";", 1)[0].strip().lower() == "text/event-stream"
+
+
+def _message_id(data: str) -> str | None:
+    """Dedup key of a seed-004 ``Message`` envelope (servers that send no SSE ids)."""
+    if not data.startswith("{") or '"id"' not in data:
+        return None
+    try:
+        obj = json.loads(data)
+    except ValueError:
+        return None
+    if isinstance(obj, dict) and isinstance(obj.get("id"), str) and "type" in obj and "payload" in obj:
+        return f"msg:{obj['id']}"
+    return None
+
+
+def _epoch(event_id: str) -> str | None:
+    head, sep, _ = event_id.rpartition("-")
+    return head if sep else None
+
+
+@dataclass
+class _Listeners:
+    event: list[Callable[[IncomingEvent], Any]] = field(default_factory=list)
+    status: list[Callable[[ConnectionStatus], Any]] = field(default_factory=list)
+    snapshot: list[Callable[[Snapshot], Any]] = field(default_factory=list)
+    error: list[Callable[[str], Any]] = field(default_factory=list)
+
+
+class StreamEngine:
+    """Keeps one SSE stream alive and delivers its events.
+
+    Args:
+        config: The client configuration.
+        token_provider: Called for a fresh token after a 401/403 (once per failure).
+        client: An httpx client to use (not closed by the engine); None creates one.
+        clock: Unix-seconds clock (status times).
+        policy: Reconnect policy; None builds one from ``config``.
+        fetch_snapshot: Whether to fetch the task snapshot on start, reset and gaps.
+    """
+
+    def __init__(
+        self,
+        config: ClientConfig,
+        *,
+        token_provider: TokenProvider | None = None,
+        client: httpx.AsyncClient | None = None,
+        clock: Callable[[], float] = time.time,
+        policy: ReconnectPolicy | None = None,
+        fetch_snapshot: bool = True,
+    ) -> None:
+        self.config = config
+        self._token = config.auth_token
+        self._token_provider = token_provider
+        self._own_client = client is None
+        self._client = client
+        self._clock = clock
+        self.policy = policy or ReconnectPolicy(
+            reconnect_interval=config.reconnect_interval,
+            reconnect_decay=config.reconnect_decay,
+            max_interval=config.max_reconnect_interval,
+            max_attempts=config.max_reconnect_attempts,
+            jitter=config.jitter,
+            stable_after=config.stable_after,
+        )
+        self._fetch_snapshot = fetch_snapshot
+        self.dispatcher = Dispatcher()
+        self._listeners = _Listeners()
+        self._stats = EngineStats()
+        self._status = ConnectionStatus(
+            ConnectionState.DISCONNECTED, ConnectionState.DISCONNECTED, "not started"
+        )
+        self._last_id = ""
+        self._epoch: str | None = None
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self._want_running = True
+        self._need_snapshot = fetch_snapshot
+        self._closed = False
+        self._started = False
+
+    # ------------------------------------------------------------------ listeners
+
+    def _add(self, bucket: list[Any], cb: Any) -> Callable[[], None]:
+        bucket.append(cb)
+        return lambda: bucket.remove(cb) if cb in bucket else None
+
+    def on_event(self, cb: Callable[[IncomingEvent], Any]) -> Callable[[], None]:
+        """Call ``cb(event)`` for every new event; returns an unsubscribe callable."""
+        return self._add(self._listeners.event, cb)
+
+    def on_status(self, cb: Callable[[ConnectionStatus], Any]) -> Callable[[], None]:
+        """Call ``cb(status)`` on every state change."""
+        return self._add(self._listeners.status, cb)
+
+    def on_snapshot(self, cb: Callable[[Snapshot], Any]) -> Callable[[], None]:
+        """Call ``cb(snapshot)`` when a full task list arrives (start, reset, gap)."""
+        return self._add(self._listeners.snapshot, cb)
+
+    def on_error(self, cb: Callable[[str], Any]) -> Callable[[], None]:
+        """Call ``cb(text)`` for problems worth showing (malformed events, failed snapshot)."""
+        return self._add(self._listeners.error, cb)
+
+    def subscribe(self, event_type: str, handler: Callable[[Any], Any], **kw: Any) -> Callable[[], None]:
+        """Subscribe to events by type on the dispatcher (handlers get :class:`IncomingEvent`)."""
+        return self.dispatcher.subscribe(event_type, handler, **kw)
+
+    def _notify(self, bucket: list[Any], arg: Any) -> None:
+        for cb in list(bucket):
+            try:
+                cb(arg)
+            except Exception:  # noqa: BLE001 - a listener's bug must not stop the stream
+                _log.exception("listener %r failed", cb)
+
+    # ------------------------------------------------------------------ read side
+
+    @property
+    def status(self) -> ConnectionStatus:
+        """The last announced status."""
+        return self._status
+
+    @property
+    def last_event_id(self) -> str:
+        """The id the next reconnect resumes from."""
+        return self._last_id
+
+    def set_last_event_id(self, value: str) -> None:
+        """Seed the resume position (e.g. from saved state) before :meth:`start`."""
+        self._last_id = value
+        self._stats.last_event_id = value
+        if value:
+            self._need_snapshot = False
+
+    def stats(self) -> EngineStats:
+        """Live statistics."""
+        self._stats.status = self._status.state
+        self._stats.connected = self._status.state is ConnectionState.CONNECTED
+        return self._stats
+
+    def clear_queue(self) -> None:
+        """Forget the dedup window and the dispatcher history (seed ``clearQueue``)."""
+        self._seen.clear()
+        self.dispatcher.history.clear()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        """Start the connection task.
+
+        Raises:
+            RuntimeError: Started twice or after :meth:`aclose`.
+        """
+        if self._started or self._closed:
+            raise RuntimeError("StreamEngine.start() called twice" if self._started else "engine is closed")
+        self._started = True
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                verify=ssl_context(self.config), trust_env=True, follow_redirects=True, http2=False
+            )
+        self._task = asyncio.create_task(self._run(), name="monitor-stream")
+
+    async def aclose(self) -> None:
+        """Stop, cancel and await every task, close the client we created; idempotent."""
+        self._closed = True
+        self._want_running = False
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.dispatcher.aclose()
+        if self._own_client and self._client is not None:
+            await self._client.aclose()
+            self._client = None
+        if self._status.state is not ConnectionState.DISCONNECTED:
+            self._set(ConnectionState.DISCONNECTED, "closed")
+
+    async def wait_closed(self) -> None:
+        """Wait until the engine stopped by itself (204, auth failure...) or was closed."""
+        task = self._task
+        if task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(task)
+
+    def reconnect(self) -> None:
+        """Reconnect now: reset the backoff and drop the current connection or wait."""
+        self.policy.reset()
+        self._want_running = True
+        self._restart_task()
+
+    def disconnect(self) -> None:
+        """Close the stream and stay disconnected until :meth:`reconnect`."""
+        self._want_running = False
+        self._restart_task()
+
+    def connect(self) -> None:
+        """Open the stream again after :meth:`disconnect` (same as :meth:`reconnect`)."""
+        self.reconnect()
+
+    def _restart_task(self) -> None:
+        if self._closed or not self._started:
+            return
+        old = self._task
+        if old is not None and not old.done():
+            old.cancel()
+
+        async def chain() -> None:
+            if old is not None:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await old
+            if self._want_running:
+                await self._run()
+            else:
+                self._set(ConnectionState.DISCONNECTED, "disconnected by the user")
+
+        self._task = asyncio.create_task(chain(), name="monitor-stream")
+
+    # ------------------------------------------------------------------ status
+
+    def _set(
+        self,
+        state: ConnectionState,
+        reason: str,
+        *,
+        failure: FailureKind = FailureKind.NONE,
+        next_at: float | None = None,
+        http_status: int | None = None,
+    ) -> None:
+        prev = self._status
+        status = ConnectionStatus(
+            state=state,
+            previous=prev.state,
+            reason=reason,
+            failure=failure,
+            attempt=self.policy.attempt,
+            next_attempt_at=next_at,
+            since=self._clock() if state is not prev.state else prev.since,
+            http_status=http_status,
+        )
+        if status == prev:
+            return
+        self._status = status
+        self._stats.status = state
+        self._notify(self._listeners.status, status)
+
+    # ------------------------------------------------------------------ main loop
+
+    async def _run(self) -> None:
+        first = True
+        while True:
+            if first:
+                self._set(ConnectionState.CONNECTING, "connecting")
+            else:
+                self._set(
+                    ConnectionState.RECONNECTING,
+                    f"reconnecting (attempt {self.policy.attempt})",
+                    failure=self._status.failure,
+                )
+            first = False
+            try:
+                await self._stream_once()
+                failure, reason, status_code, retry_after = (
+                    FailureKind.NONE,
+                    "the server ended the stream",
+                    None,
+                    None,
+                )
+            except _Stop as stop:
+                self._set(ConnectionState.FAILED, stop.reason, failure=stop.failure, http_status=stop.status)
+                return
+            except _Retry as err:
+                failure, reason, status_code, retry_after = (
+                    err.failure,
+                    err.reason,
+                    err.status,
+                    err.retry_after,
+                )
+            except Exception as exc:  # noqa: BLE001 - a surprise from the network stack: log, retry
+                _log.exception("stream attempt failed unexpectedly")
+                failure, reason, status_code, retry_after = (
+                    FailureKind.PROTOCOL,
+                    f"error: {exc!r}",
+                    None,
+                    None,
+                )
+            finally:
+                if self._stats.connected_since is not None:
+                    self._stats.connected_since = None
+                    self.policy.disconnected()
+            if not self.config.reconnect:
+                self._set(ConnectionState.DISCONNECTED, reason, failure=failure, http_status=status_code)
+                return
+            delay = self.policy.next_delay(retry_after)
+            if delay is None:
+                if self.config.fallback_to_polling:
+                    await self._poll_until_stream_works()
+                    continue
+                self._set(
+                    ConnectionState.FAILED,
+                    f"gave up after {self.policy.attempt} attempts: {reason}",
+                    failure=FailureKind.EXHAUSTED,
+                    http_status=status_code,
+                )
+                return
+            self._stats.reconnect_count += 1
+            self._set(
+                ConnectionState.RECONNECTING,
+                reason,
+                failure=failure,
+                next_at=self._clock() + delay,
+                http_status=status_code,
+            )
+            await asyncio.sleep(delay)
+
+    def _headers(self) -> dict[str, str]:
+        # Built fresh for every attempt; the caller's dict is copied, never changed.
+        headers = {
+            "Accept": "text/event-stream",
+            "Cache-Control": "no-cache",
+            "X-Client-Id": self.config.client_id,
+        }
+        headers.update(self.config.headers)
+        if self._token:
+            headers["Authorization"] = f"Bearer {self._token}"
+        if self._last_id:
+            headers["Last-Event-ID"] = self._last_id
+        return headers
+
+    def _params(self) -> dict[str, str]:
+        params: dict[str, str] = {}
+        if self.config.url.rstrip("/").endswith("/sse"):
+            params["clientId"] = self.config.client_id
+        if self.config.send_last_event_id_query and self._last_id:
+            params["lastEventId"] = self._last_id
+        if self.config.allow_token_in_query and self._token:
+            params["token"] = self._token
+        return params
+
+    def _timeout(self, read: float | None) -> httpx.Timeout:
+        connect = self.config.connection_timeout / 1000.0
+        return httpx.Timeout(connect=connect, read=read, write=connect, pool=connect)
+
+    async def _stream_once(self) -> None:
+        assert self._client is not None
+        if self._need_snapshot:
+            await self._snapshot()
+        sent_id = self._last_id
+        refreshed = False
+        while True:
+            try:
+                async with self._client.stream(
+                    "GET",
+                    self.config.url,
+                    headers=self._headers(),
+                    params=self._params(),
+                    timeout=self._timeout(self.config.read_timeout_s),
+                ) as response:
+                    if (
+                        response.status_code in (401, 403)
+                        and self._token_provider is not None
+                        and not refreshed
+                    ):
+                        refreshed = True
+                        self._token = await self._token_provider()
+                        continue
+                    await self._check_response(response)
+                    await self._consume(response, sent_id)
+                    return
+            except httpx.ReadTimeout:
+                raise _Retry(
+                    FailureKind.HEARTBEAT,
+                    f"no data for {self.config.read_timeout_s:.0f} s (heartbeat timeout)",
+                ) from None
+            except httpx.TransportError as exc:
+                raise _Retry(
+                    FailureKind.NETWORK, f"network error: {type(exc).__name__}: {exc}".rstrip(": ")
+                ) from None
+
+    async def _check_response(self, response: httpx.Response) -> None:
+        code = response.status_code
+        if code == 200 and _is_event_stream(response.headers.get("content-type")):
+            return
+        excerpt = ""
+        with contextlib.suppress(httpx.HTTPError, UnicodeDecodeError):
+            body = b""
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) >= _BODY_EXCERPT:
+                    break
+            excerpt = body[:_BODY_EXCERPT].decode("utf-8", "replace").strip()
+        detail = f": {excerpt}" if excerpt else ""
+        if code == 200:
+            ctype = response.headers.get("content-type", "none")
+            raise _Stop(FailureKind.NOT_A_STREAM, f"not an event stream (content type {ctype}){detail}", code)
+        if code == 204:
+            raise _Stop(FailureKind.STOPPED, "the server asked the client to stop (HTTP 204)", code)
+        if code in (401, 403):
+            raise _Stop(FailureKind.AUTH, f"authentication failed (HTTP {code}){detail}", code)
+        if code == 408 or code == 429 or code >= 500:
+            raise _Retry(
+                FailureKind.SERVER,
+                f"HTTP {code}{detail}",
+                code,
+                _retry_after(response.headers.get("retry-after"), self._clock()),
+            )
+        raise _Stop(FailureKind.NOT_A_STREAM, f"not a stream (HTTP {code}){detail}", code)
+
+    async def _consume(self, response: httpx.Response, sent_id: str) -> None:
+        cursor = response.headers.get(CURSOR_HEADER)
+        self._stats.connected_since = time.time()
+        self.policy.connected()
+        self._set(ConnectionState.CONNECTED, "connected", http_status=200)
+        if cursor is not None and sent_id and cursor != sent_id and cursor != "earliest":
+            # The server resumed from somewhere else than we asked: events were lost in between.
+            _log.info("cursor gap: sent %s, server continues from %s", sent_id, cursor)
+            await self._snapshot()
+        decoder = SSEDecoder(
+            max_line_bytes=self.config.max_line_bytes, max_event_bytes=self.config.max_event_bytes
+        )
+        prev_id = ""
+        try:
+            async for chunk in response.aiter_bytes():
+                self._stats.bytes_received += len(chunk)
+                try:
+                    events = decoder.feed(chunk)
+                except SSEDecodeError as exc:
+                    self._stats.parse_errors += 1
+                    self._error(str(exc))
+                    raise _Retry(FailureKind.PROTOCOL, str(exc)) from None
+                if decoder.retry is not None:
+                    self.policy.set_server_retry(decoder.retry)
+                for ev in events:
+                    # A block without an id line inherits the id in force: that is not its own id
+                    # and must not be used for dedup (a fresh decoder starts with no id).
+                    own = ev.last_event_id != prev_id
+                    prev_id = ev.last_event_id
+                    await self._handle(IncomingEvent(ev.type, ev.data, ev.last_event_id, ev.retry), own)
+        finally:
+            decoder.close()
+        # Keep the id of the last complete block even when no event was dispatched from it.
+        if decoder.last_event_id and decoder.last_event_id != self._last_id:
+            self._last_id = decoder.last_event_id
+            self._stats.last_event_id = self._last_id
+
+    async def _handle(self, event: IncomingEvent, own_id: bool) -> None:
+        self._stats.last_message_time = time.time()
+        if event.type == EVENT_RESET:
+            self._stats.messages_received += 1
+            await self._snapshot()
+            self._deliver(event)
+            return
+        if own_id and event.id:
+            epoch = _epoch(event.id)
+            if epoch is not None and self._epoch is not None and epoch != self._epoch:
+                _log.info("server epoch changed %s -> %s: refetching the snapshot", self._epoch, epoch)
+                await self._snapshot()
+            if epoch is not None:
+                self._epoch = epoch
+        if self.config.enable_dedup:
+            key = f"id:{event.id}" if own_id and event.id else _message_id(event.data)
+            if key is not None:
+                if key in self._seen:
+                    self._stats.duplicates_dropped += 1
+                    return
+                self._seen[key] = None
+                if len(self._seen) > self.config.dedup_window:
+                    self._seen.popitem(last=False)
+        if own_id and event.id:
+            self._last_id = event.id
+            self._stats.last_event_id = event.id
+        self._stats.messages_received += 1
+        self._deliver(event)
+
+    def _deliver(self, event: IncomingEvent) -> None:
+        self._notify(self._listeners.event, event)
+        self.dispatcher.dispatch(event.type, event)
+
+    def _error(self, text: str) -> None:
+        _log.warning("%s", text)
+        self._notify(self._listeners.error, text)
+
+    # ------------------------------------------------------------------ snapshot
+
+    async def _snapshot(self) -> None:
+        """Fetch the task list and resume the stream from its cursor; tolerate servers without it."""
+        assert self._client is not None
+        self._need_snapshot = False
+        try:
+            response = await self._client.get(
+                self.config.resolved_snapshot_url,
+                headers=self._plain_headers(),
+                timeout=self._timeout(self.config.connection_timeout / 1000.0 * 3),
+            )
+        except httpx.HTTPError as exc:
+            self._error(f"snapshot request failed: {type(exc).__name__}")
+            self._need_snapshot = True
+            return
+        if response.status_code in (404, 405):
+            return  # a server without snapshots (seed 000/004): the stream alone fills the table
+        if response.status_code != 200:
+            self._error(f"snapshot request failed: HTTP {response.status_code}")
+            self._need_snapshot = True
+            return
+        try:
+            snapshot = Snapshot.model_validate_json(response.content)
+        except ValidationError as exc:
+            self._stats.parse_errors += 1
+            self._error(f"snapshot skipped: {exc.error_count()} validation errors")
+            return
+        self._stats.snapshots += 1
+        self._epoch = snapshot.epoch
+        if snapshot.cursor:
+            self._last_id = snapshot.cursor
+            self._stats.last_event_id = snapshot.cursor
+        self._seen.clear()
+        self._notify(self._listeners.snapshot, snapshot)
+
+    def _plain_headers(self) -> dict[str, str]:
+        headers = {"Accept": "application/json", "X-Client-Id": self.config.client_id}
+        headers.update(self.config.headers)
+        if self._token:
+            headers["Authorization"] = f"Bearer {self._token}"
+        return headers
+
+    # ------------------------------------------------------------------ polling fallback
+
+    async def _poll_until_stream_works(self) -> None:
+        """Poll until a probe shows the stream works again (then return to streaming)."""
+        assert self._client is not None
+        self._set(ConnectionState.POLLING, "stream unavailable; polling", failure=FailureKind.EXHAUSTED)
+        interval = self.config.polling_interval / 1000.0
+        next_probe = time.monotonic() + self.config.probe_interval / 1000.0
+        while True:
+            await self._poll_once()
+            if time.monotonic() >= next_probe:
+                if await self._probe():
+                    self.policy.reset()
+                    return
+                next_probe = time.monotonic() + self.config.probe_interval / 1000.0
+            await asyncio.sleep(interval)
+
+    async def _poll_once(self) -> None:
+        assert self._client is not None
+        params = {"after": self._last_id} if self._last_id else {}
+        try:
+            response = await self._client.get(
+                self.config.resolved_poll_url,
+                params=params | ({"lastEventId": self._last_id} if self._last_id else {}),
+                headers=self._plain_headers(),
+                timeout=self._timeout(self.config.connection_timeout / 1000.0),
+            )
+        except httpx.HTTPError as exc:
+            self._set(ConnectionState.POLLING, f"polling: {type(exc).__name__}", failure=FailureKind.NETWORK)
+            return
+        if response.status_code != 200:
+            self._set(
+                ConnectionState.POLLING, f"polling: HTTP {response.status_code}", failure=FailureKind.SERVER
+            )
+            return
+        try:
+            poll = PollResponse.model_validate_json(response.content)
+        except ValidationError:
+            self._stats.parse_errors += 1
+            self._error("poll response skipped: not a valid poll response")
+            return
+        self._stats.polls += 1
+        self._set(ConnectionState.POLLING, "polling", failure=FailureKind.EXHAUSTED)
+        if poll.reset:
+            await self._snapshot()
+            return
+        for rec in poll.events:
+            data = rec.data if isinstance(rec.data, str) else json.dumps(rec.data, separators=(",", ":"))
+            await self._handle(IncomingEvent(rec.type, data, rec.id, None, "poll"), True)
+        if poll.last_event_id:
+            self._last_id = poll.last_event_id
+            self._stats.last_event_id = poll.last_event_id
+
+    async def _probe(self) -> bool:
+        """Does the stream answer with an event stream now? (Closes the probe connection.)"""
+        assert self._client is not None
+        try:
+            async with self._client.stream(
+                "GET",
+                self.config.url,
+                headers=self._headers(),
+                params=self._params(),
+                timeout=self._timeout(5.0),
+            ) as response:
+                return response.status_code == 200 and _is_event_stream(response.headers.get("content-type"))
+        except httpx.HTTPError:
+            return False

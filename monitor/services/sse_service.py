@@ -1,0 +1,306 @@
+"""``SSEService``: the streaming engine on the qasync loop, as Qt signals.
+
+The engine (``monitor.client``) does the protocol: connecting, reconnecting, Last-Event-ID,
+watchdog, dedup, polling. This adapter adds only what Qt needs: it turns the engine's callbacks
+into signals, feeds task news into the pure :class:`~monitor.core.store.TaskStore` and derives
+the lifecycle signals from the store's change records, so that "completed" is emitted once per
+real state change and never for a replayed or stale event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from monitor.client.config import ClientConfig
+from monitor.client.engine import IncomingEvent, StreamEngine, TokenProvider
+from monitor.core.connection import ConnectionState, ConnectionStatus
+from monitor.core.news import MESSAGE_EVENT_TYPES, NewsError, normalize
+from monitor.core.protocol import Snapshot, TaskEventType, TaskState
+from monitor.core.settings import AppSettings
+from monitor.core.store import Added, Change, Removed, TaskStore, Updated
+
+__all__ = ["SSEService", "client_config"]
+
+_log = logging.getLogger(__name__)
+
+_TASK_EVENTS = frozenset(t.value for t in TaskEventType) | MESSAGE_EVENT_TYPES
+#: Events that are the engine's own business (it already acted on them).
+_QUIET_EVENTS = frozenset({"heartbeat", "reset", "shutdown"})
+
+
+def client_config(settings: AppSettings, *, token: str | None = None) -> ClientConfig:
+    """Map the user's settings onto the engine's configuration (seed names, Python spelling)."""
+    r = settings.reconnect
+    return ClientConfig(
+        url=settings.server_url.rstrip("/") + "/api/tasks/stream",
+        reconnect=r.reconnect,
+        reconnect_interval=r.reconnect_interval_ms,
+        reconnect_decay=r.reconnect_decay,
+        max_reconnect_interval=r.max_reconnect_interval_ms,
+        max_reconnect_attempts=r.max_reconnect_attempts,
+        heartbeat_interval=r.heartbeat_interval_ms,
+        heartbeat_timeout=r.heartbeat_timeout_ms,
+        fallback_to_polling=r.fallback_to_polling,
+        polling_interval=r.polling_interval_ms,
+        connection_timeout=r.connection_timeout_ms,
+        auth_token=token,
+    )
+
+
+class SSEService(QObject):
+    """The live task feed as Qt signals.
+
+    Signals:
+        connection_state_changed(object): A :class:`~monitor.core.connection.ConnectionStatus`.
+        tasks_changed(list): Store change records (``Added``/``Updated``/``Removed``) from one
+            event or snapshot; the table model batches its repaints on these.
+        task_added(str): A task appeared (id).
+        task_updated(str): A task's fields changed (id), for any change.
+        task_progressed(str, float): A task's progress changed (id, percent).
+        task_completed(str): A task reached completed (id).
+        task_failed(str, str): A task reached failed (id, error message).
+        task_cancelled(str): A task reached cancelled (id).
+        task_removed(str): A task left the list (id).
+        message_received(str, object): A non-task event (type, parsed JSON data, or the raw
+            string when it is not JSON): chat-style messages, acks, system notices.
+        event_received(str): Any event arrived (its type); drives "last event" ages.
+        error_occurred(str): A malformed event was skipped, or the engine reported a problem.
+
+    Args:
+        settings: Server URL and reconnect parameters.
+        store: The task store to feed (shared with the table model).
+        token: Bearer token, if the server needs one.
+        token_provider: Called for a fresh token after a 401/403 (once per failure).
+        engine_factory: Builds the engine from a config (tests inject configured engines).
+        clock: Unix-seconds clock stamped on arriving news.
+        parent: Qt parent.
+    """
+
+    connection_state_changed = Signal(object)
+    tasks_changed = Signal(list)
+    task_added = Signal(str)
+    task_updated = Signal(str)
+    task_progressed = Signal(str, float)
+    task_completed = Signal(str)
+    task_failed = Signal(str, str)
+    task_cancelled = Signal(str)
+    task_removed = Signal(str)
+    message_received = Signal(str, object)
+    event_received = Signal(str)
+    error_occurred = Signal(str)
+
+    def __init__(
+        self,
+        settings: AppSettings,
+        *,
+        store: TaskStore,
+        token: str | None = None,
+        token_provider: TokenProvider | None = None,
+        engine_factory: Callable[[ClientConfig], StreamEngine] | None = None,
+        clock: Callable[[], float] = time.time,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.store = store
+        self._settings = settings
+        self._token = token
+        self._token_provider = token_provider
+        self._factory = engine_factory or (lambda cfg: StreamEngine(cfg, token_provider=self._token_provider))
+        self._clock = clock
+        self._engine: StreamEngine | None = None
+        self._started = False
+        self._closed = False
+        self._changed = asyncio.Event()
+        self.malformed = 0
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @property
+    def engine(self) -> StreamEngine | None:
+        """The running engine (None before :meth:`start`)."""
+        return self._engine
+
+    async def start(self) -> None:
+        """Create and start the engine.
+
+        Raises:
+            RuntimeError: Started twice, or after :meth:`aclose`.
+        """
+        if self._started or self._closed:
+            raise RuntimeError("SSEService.start() called twice" if self._started else "SSEService is closed")
+        self._started = True
+        await self._start_engine()
+
+    async def _start_engine(self) -> None:
+        engine = self._factory(client_config(self._settings, token=self._token))
+        engine.on_event(self._on_event)
+        engine.on_status(self._on_status)
+        engine.on_snapshot(self._on_snapshot)
+        engine.on_error(self._on_error)
+        self._engine = engine
+        await engine.start()
+
+    async def aclose(self) -> None:
+        """Stop the engine and wait for it; idempotent."""
+        self._closed = True
+        engine, self._engine = self._engine, None
+        if engine is not None:
+            await engine.aclose()
+
+    async def reconfigure(self, settings: AppSettings, *, token: str | None = None) -> None:
+        """Apply new settings: a new engine against the (maybe new) server, resuming if same."""
+        same_server = settings.server_url == self._settings.server_url
+        last_id = self._engine.stats().last_event_id if (self._engine and same_server) else None
+        self._settings = settings
+        if token is not None:
+            self._token = token
+        old, self._engine = self._engine, None
+        if old is not None:
+            await old.aclose()
+        if not same_server:
+            changes = self.store.remove(self.store.ids())
+            self._publish(changes)
+        if not self._closed and self._started:
+            await self._start_engine()
+            if last_id and self._engine is not None:
+                self._engine.set_last_event_id(last_id)
+
+    # ------------------------------------------------------------------ the seed's API
+
+    def connect_stream(self) -> None:
+        """The seed's ``connect()``: (re)open the stream after :meth:`disconnect_stream`."""
+        if self._engine is not None:
+            self._engine.reconnect()
+
+    def disconnect_stream(self) -> None:
+        """The seed's ``disconnect()``: close the stream and stay disconnected."""
+        if self._engine is not None:
+            self._engine.disconnect()
+
+    def reconnect(self) -> None:
+        """Reconnect now, resetting the backoff (the indicator's "Retry now")."""
+        if self._engine is not None:
+            self._engine.reconnect()
+
+    @property
+    def status(self) -> ConnectionStatus:
+        """The current connection status."""
+        if self._engine is None:
+            return ConnectionStatus(ConnectionState.DISCONNECTED, ConnectionState.DISCONNECTED, "not started")
+        return self._engine.status
+
+    def stats(self) -> Any:
+        """The engine's statistics (see ``monitor.client.engine``)."""
+        if self._engine is None:
+            raise RuntimeError("SSEService has not been started")
+        return self._engine.stats()
+
+    def clear_queue(self) -> None:
+        """Drop messages queued for delivery (the seed's ``clearQueue()``)."""
+        if self._engine is not None:
+            self._engine.clear_queue()
+
+    def subscribe(self, event_type: str, handler: Callable[[Any], Any]) -> Callable[[], None]:
+        """Subscribe a handler to one event type on the engine's dispatcher; returns unsubscribe."""
+        if self._engine is None:
+            raise RuntimeError("SSEService has not been started")
+        return self._engine.subscribe(event_type, handler)
+
+    def forget(self, ids: list[str]) -> None:
+        """Remove tasks from the list locally (the server is not told)."""
+        self._publish(self.store.remove(ids))
+
+    async def wait_changed(self) -> None:
+        """Wait until the next event or status change (the self-test and tests use it)."""
+        self._changed.clear()
+        await self._changed.wait()
+
+    # ------------------------------------------------------------------ engine callbacks
+
+    def _on_status(self, status: ConnectionStatus) -> None:
+        self._changed.set()
+        self.connection_state_changed.emit(status)
+
+    def _on_error(self, text: str) -> None:
+        self.error_occurred.emit(text)
+
+    def _on_snapshot(self, snapshot: Snapshot) -> None:
+        changes = self.store.apply_snapshot(snapshot.tasks, received_at=self._clock())
+        # Tasks first seen in a snapshot finished long ago: no "completed" for history. A task we
+        # knew that finished while we were away is an Updated change and does notify.
+        self._publish(changes, live=False)
+
+    def _on_event(self, event: IncomingEvent) -> None:
+        self._changed.set()
+        etype = event.type
+        self.event_received.emit(etype)
+        if etype in _QUIET_EVENTS:
+            return
+        try:
+            data: Any = json.loads(event.data) if event.data else None
+        except ValueError:
+            if etype in _TASK_EVENTS:
+                self._malformed(f"{etype} event {event.id or ''}: data is not JSON")
+            else:
+                self.message_received.emit(etype, event.data)
+            return
+        if etype not in _TASK_EVENTS:
+            self.message_received.emit(etype, data)
+            return
+        news = normalize(etype, data, received_at=self._clock())
+        if isinstance(news, NewsError):
+            self._malformed(f"event {event.id or '?'} skipped: {news.reason}")
+            return
+        if not news:
+            # A seed-004 envelope that is not task news (a text or json message).
+            self.message_received.emit(etype, data)
+            return
+        self._publish(self.store.apply(news))
+
+    def _malformed(self, text: str) -> None:
+        self.malformed += 1
+        _log.warning("%s", text)
+        self.error_occurred.emit(text)
+
+    def _publish(self, changes: list[Change], *, live: bool = True) -> None:
+        if not changes:
+            return
+        self.tasks_changed.emit(changes)
+        for change in changes:
+            if isinstance(change, Added):
+                for task_id in change.ids:
+                    self.task_added.emit(task_id)
+                    record = self.store.get(task_id)
+                    if live and record is not None and record.state in _TERMINAL_SIGNALS:
+                        self._terminal(task_id, record.state)
+            elif isinstance(change, Updated):
+                self.task_updated.emit(change.id)
+                if "progress" in change.fields:
+                    record = self.store.get(change.id)
+                    if record is not None:
+                        self.task_progressed.emit(change.id, float(record.progress))
+                if change.new_state != change.old_state and change.new_state in _TERMINAL_SIGNALS:
+                    self._terminal(change.id, change.new_state)
+            elif isinstance(change, Removed):
+                for task_id in change.ids:
+                    self.task_removed.emit(task_id)
+
+    def _terminal(self, task_id: str, state: TaskState) -> None:
+        if state is TaskState.COMPLETED:
+            self.task_completed.emit(task_id)
+        elif state is TaskState.FAILED:
+            record = self.store.get(task_id)
+            message = record.error.message if record is not None and record.error is not None else ""
+            self.task_failed.emit(task_id, message)
+        elif state is TaskState.CANCELLED:
+            self.task_cancelled.emit(task_id)
+
+
+_TERMINAL_SIGNALS = frozenset({TaskState.COMPLETED, TaskState.FAILED, TaskState.CANCELLED})
