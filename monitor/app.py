@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import sys
@@ -151,6 +152,7 @@ class DesktopApp:
         self._window_shown_at: float | None = None
         self._started_at = time.perf_counter()
         self.parts: dict[str, Any] = {}
+        self._background: set[asyncio.Future[None]] = set()
 
     # ------------------------------------------------------------------ errors
 
@@ -241,10 +243,10 @@ class DesktopApp:
         return self.exit_code
 
     async def _build(self) -> bool:
+        from monitor.core.connection import ConnectionState, ConnectionStatus
         from monitor.core.notify_policy import NotificationPolicy, NotifyEvent
         from monitor.core.settings import load_ui_state
         from monitor.core.store import TaskStore
-        from monitor.services.command_service import CommandService
         from monitor.services.secrets import SecretStoreError, TokenStore
         from monitor.services.sse_service import SSEService
         from monitor.ui.i18n import install_translator
@@ -282,73 +284,56 @@ class DesktopApp:
         window = MainWindow(settings, tray_available=tray.available)
         window.set_server_url(settings.server_url)
         view = TaskView(store)
+        actions = view.task_actions
         window.set_task_view(view)
-        window.add_toolbar_actions(view.actions.toolbar_actions())
+        window.add_toolbar_actions(actions.toolbar_actions())
         policy = NotificationPolicy(settings.notifications, translate=translate_policy)
-        dbus = bool(os.environ.get("DBUS_SESSION_BUS_ADDRESS")) and sys.platform.startswith("linux")
-        notifier = Notifier(policy, tray=tray, use_dbus=dbus or not sys.platform.startswith("linux"))
+        # On Linux desktop-notifier needs a session bus; without one (offscreen, CI) go straight to
+        # the tray balloon / in-window banner instead of logging a D-Bus error per notice.
+        on_linux = sys.platform.startswith("linux")
+        notifier = Notifier(
+            policy, tray=tray, use_dbus=bool(os.environ.get("DBUS_SESSION_BUS_ADDRESS")) or not on_linux
+        )
         notifier.set_dnd(settings.do_not_disturb)
         tray.set_dnd(settings.do_not_disturb)
-
         service = SSEService(settings, store=store, token=token)
-        commands = CommandService(service, state_path=folder / "outbox.json")
         self.parts.update(
-            store=store,
-            tray=tray,
-            window=window,
-            view=view,
-            notifier=notifier,
-            service=service,
-            commands=commands,
+            store=store, tray=tray, window=window, view=view, notifier=notifier, service=service
         )
 
         # service -> UI
-        def on_status(status: Any) -> None:
-            from monitor.core.connection import ConnectionState
-
+        def on_status(status: ConnectionStatus) -> None:
             live = status.state in (ConnectionState.CONNECTED, ConnectionState.POLLING)
             window.indicator.set_status(status)
             tray.set_connected(live)
             notifier.connection_changed(live, status.reason or "")
 
         service.connection_state_changed.connect(on_status)
-        service.tasks_changed.connect(view.apply_changes)
-        service.event_received.connect(lambda *_: window.indicator.note_event())
+        service.tasks_changed.connect(view.model.note_changes)
+        service.event_received.connect(lambda _type: window.indicator.note_event())
+        service.error_occurred.connect(lambda text: log.info("stream: %s", text))
 
-        def finished(kind: NotifyEvent) -> Any:
-            def slot(task_id: str) -> None:
-                task = store.get(task_id)
-                if task is not None:
-                    detail = task.error.message if task.error is not None else None
-                    notifier.task_finished(kind, task.id, task.name, attempt=task.attempt, detail=detail)
+        def finished(kind: NotifyEvent, task_id: str) -> None:
+            record = store.get(task_id)
+            if record is not None:
+                detail = record.error.message if record.error is not None else None
+                notifier.task_finished(kind, record.id, record.name, attempt=record.attempt, detail=detail)
 
-            return slot
+        service.task_completed.connect(lambda task_id: finished(NotifyEvent.COMPLETED, task_id))
+        service.task_failed.connect(lambda task_id, _msg: finished(NotifyEvent.FAILED, task_id))
+        service.task_cancelled.connect(lambda task_id: finished(NotifyEvent.CANCELLED, task_id))
 
-        service.task_completed.connect(finished(NotifyEvent.COMPLETED))
-        service.task_failed.connect(lambda task_id, _msg: finished(NotifyEvent.FAILED)(task_id))
-        service.task_cancelled.connect(finished(NotifyEvent.CANCELLED))
-
-        def on_counts() -> None:
-            counts = TaskCounts.from_tasks(store.tasks())
+        def on_counts(counts: TaskCounts) -> None:
             tray.set_counts(counts)
             window.set_counts(counts)
             notifier.active_count_changed(counts.active)
 
-        service.tasks_changed.connect(lambda _changes: on_counts())
+        view.counts_changed.connect(on_counts)
         window.indicator.stale_changed.connect(view.set_stale)
 
         # UI -> services
         window.retry_now_requested.connect(service.reconnect)
-        view.actions.cancel_requested.connect(commands.cancel)
-        view.actions.pause_requested.connect(commands.pause)
-        view.actions.resume_requested.connect(commands.resume)
-        view.actions.retry_requested.connect(commands.retry)
-        view.actions.query_requested.connect(commands.query)
-        view.actions.remove_requested.connect(service.forget)
-        commands.pending_changed.connect(view.set_pending)
-        commands.command_failed.connect(lambda _ids, text: window.statusBar().showMessage(text, 15_000))
-        tray.pause_all_requested.connect(lambda: commands.pause(view.active_ids()))
-        tray.resume_all_requested.connect(lambda: commands.resume(view.paused_ids()))
+        actions.remove_requested.connect(service.forget)
         tray.show_hide_requested.connect(window.toggle_visible)
         window.visibility_changed.connect(tray.set_window_visible)
         tray.dnd_toggled.connect(notifier.set_dnd)
@@ -358,7 +343,11 @@ class DesktopApp:
         def activate(task_id: str) -> None:
             window.bring_to_front()
             if task_id:
-                view.select_task(task_id)
+                view.model.flush()
+                if not view.select_task(task_id):
+                    view.clear_filters()  # the task is hidden by a filter: show it anyway
+                    view.model.flush()
+                    view.select_task(task_id)
 
         notifier.task_activated.connect(activate)
         window.task_activated.connect(activate)
@@ -370,7 +359,7 @@ class DesktopApp:
 
         ui_state = load_ui_state(folder / "ui-state.json").value
         window.restore_ui_state(ui_state)
-        view.restore(ui_state.filters, ui_state)
+        view.restore(_read_json(folder / "table-state.json"))
         if warning:
             log.warning("settings: %s", warning)
             window.statusBar().showMessage(warning, 30_000)
@@ -380,9 +369,50 @@ class DesktopApp:
             window.show()
         self._window_shown_at = time.perf_counter()
         await service.start()
-        await commands.start()
+        await self._start_commands()
         self.built.set()
         return True
+
+    async def _start_commands(self) -> None:
+        """(Re)build the command service on the current engine and wire it to the actions."""
+        from monitor.services.command_service import CommandService
+        from monitor.services.sse_service import client_config
+
+        service, view, window = self.parts["service"], self.parts["view"], self.parts["window"]
+        old = self.parts.pop("commands", None)
+        if old is not None:
+            await old.aclose()
+        config = client_config(self.settings, token=service.token)
+        commands = CommandService(
+            config.model_copy(update={"client_id": service.engine.config.client_id}),
+            engine=service.engine,
+            state_path=None if self.self_test else self.config_dir / "outbox.json",
+        )
+        actions = view.task_actions
+        for signal, slot in (
+            (actions.cancel_requested, commands.cancel),
+            (actions.pause_requested, commands.pause),
+            (actions.resume_requested, commands.resume),
+            (actions.retry_requested, commands.retry),
+            (actions.query_requested, commands.query),
+            (
+                self.parts["tray"].pause_all_requested,
+                lambda: commands.pause(_ids_in(self.parts["store"], "running")),
+            ),
+            (
+                self.parts["tray"].resume_all_requested,
+                lambda: commands.resume(_ids_in(self.parts["store"], "paused")),
+            ),
+        ):
+            if old is not None:
+                with contextlib.suppress(RuntimeError, TypeError):
+                    signal.disconnect()
+            signal.connect(slot)
+        commands.pending_changed.connect(view.set_pending)
+        commands.command_failed.connect(lambda _ids, text: window.statusBar().showMessage(text, 15_000))
+        service.task_updated.connect(commands.confirm)
+        self.parts["commands"] = commands
+        await commands.start()
 
     def _open_settings(self) -> None:
         from monitor.services.secrets import TokenStore
@@ -408,8 +438,15 @@ class DesktopApp:
         self.parts["window"].apply_settings(settings)
         self.parts["notifier"].policy.update_settings(settings.notifications)
         if (settings.server_url, settings.reconnect) != (old.server_url, old.reconnect):
-            task = asyncio.ensure_future(self.parts["service"].reconfigure(settings))
-            task.add_done_callback(lambda t: t.cancelled() or t.exception())
+            self.parts["window"].set_server_url(settings.server_url)
+
+            async def switch() -> None:
+                await self.parts["service"].reconfigure(settings)
+                await self._start_commands()
+
+            task = asyncio.ensure_future(switch())
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
 
     async def _shutdown(self) -> None:
         window = self.parts.get("window")
@@ -417,13 +454,16 @@ class DesktopApp:
         if window is not None and not self.self_test:
             from monitor.core.settings import save_model
 
-            with contextlib.suppress(Exception):
-                state = window.save_ui_state()
+            try:
+                save_model(window.save_ui_state(), self.config_dir / "ui-state.json")
                 if view is not None:
-                    state = view.save(state)
-                save_model(state, self.config_dir / "ui-state.json")
+                    _write_json(self.config_dir / "table-state.json", view.state())
+            except OSError as exc:  # a read-only config dir must not block quitting
+                log.warning("could not save the window state: %s", exc)
         if window is not None:
             window.hide()
+        for task in list(self._background):
+            task.cancel()
         for name in ("commands", "service", "notifier"):
             part = self.parts.get(name)
             if part is not None and hasattr(part, "aclose"):
@@ -497,6 +537,26 @@ class DesktopApp:
         self.quit(0)
 
 
+def _ids_in(store: Any, state: str) -> list[str]:
+    return [i for i in store.ids() if (r := store.get(i)) is not None and r.state.value == state]
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    """A small JSON state file, or {} when missing or unreadable (never blocks start-up)."""
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _write_json(path: Path, value: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(value), encoding="utf-8")
+    os.replace(tmp, path)
+
+
 def _signal(signal: Any) -> asyncio.Future[None]:
     """A future resolved by the next emission of a Qt signal (bridges Qt to ``await``)."""
     future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -509,6 +569,27 @@ def _signal(signal: Any) -> asyncio.Future[None]:
 
     signal.connect(fire)
     return future
+
+
+def _install_qt_message_handler() -> None:
+    """Route Qt's own messages into logging (so ``--log-level`` and the self-test govern them)."""
+    from PySide6.QtCore import QtMsgType, qInstallMessageHandler
+
+    qt_log = logging.getLogger("monitor.qt")
+    levels = {
+        QtMsgType.QtDebugMsg: logging.DEBUG,
+        QtMsgType.QtInfoMsg: logging.INFO,
+        QtMsgType.QtWarningMsg: logging.WARNING,
+        QtMsgType.QtCriticalMsg: logging.ERROR,
+        QtMsgType.QtFatalMsg: logging.CRITICAL,
+    }
+
+    def handler(kind: QtMsgType, _context: object, message: str) -> None:
+        if "propagateSizeHints" in message:
+            return  # the offscreen/xcb plugin's harmless notice on every top-level resize
+        qt_log.log(levels.get(kind, logging.WARNING), "%s", message)
+
+    qInstallMessageHandler(handler)
 
 
 def _configure_logging(level: str) -> None:
@@ -535,6 +616,8 @@ def main(argv: Sequence[str]) -> int:
 
     import qasync
     from PySide6.QtCore import QCoreApplication, Qt
+
+    _install_qt_message_handler()
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 

@@ -123,6 +123,11 @@ class SSEService(QObject):
     # ------------------------------------------------------------------ lifecycle
 
     @property
+    def token(self) -> str | None:
+        """The bearer token in use (None: none)."""
+        return self._token
+
+    @property
     def engine(self) -> StreamEngine | None:
         """The running engine (None before :meth:`start`)."""
         return self._engine

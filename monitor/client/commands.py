@@ -1,0 +1,514 @@
+"""The command sender: seed 004's outgoing half (messages, commands, queue, retries, acks).
+
+* ``send_text`` / ``send_json`` post to ``/api/messages``; ``send_command`` (and the ``cancel``,
+  ``pause``, ``resume``, ``retry``, ``query`` helpers) to ``/api/commands``.
+* An outgoing queue bounded by ``message_queue_size``: when full, the lowest-priority item goes
+  first (oldest first among equals), and a new item never evicts a more urgent one (it is refused).
+* Network errors, 408, 429 and 5xx are retried after 1, 2, 5, 10, 30 s (then every 30 s); other
+  4xx fail at once with the server's message.
+* Every item has an ``Idempotency-Key`` (its id) that stays the same across retries and restarts,
+  so the server executes a command once however often it is posted.
+* Acks come back over the stream as ``ack`` events (a ``Message`` whose payload is a
+  :class:`~monitor.core.protocol.CommandAck`); a command resolves on its final ack, or times out.
+* Unsent items are persisted to a JSON file (atomic replace) and sent after a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from pydantic import ValidationError
+
+from monitor.client.config import ClientConfig, ssl_context
+from monitor.client.engine import IncomingEvent, StreamEngine
+from monitor.core.protocol import CommandAck, CommandAction, Message, MessagePriority, MessageType
+
+__all__ = [
+    "RETRY_SCHEDULE_S",
+    "CommandError",
+    "CommandSender",
+    "CommandTimeout",
+    "Outgoing",
+    "QueueFull",
+]
+
+_log = logging.getLogger(__name__)
+
+#: Seconds before each retry of a failed POST (the last repeats).
+RETRY_SCHEDULE_S = (1.0, 2.0, 5.0, 10.0, 30.0)
+#: Ack timeout when a command has no ``timeout_ms`` of its own.
+DEFAULT_ACK_TIMEOUT_MS = 30_000
+
+
+class CommandError(Exception):
+    """The server refused or failed the command (the message says why, plain text)."""
+
+    def __init__(self, message: str, *, status: int | None = None, ack: CommandAck | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.ack = ack
+
+
+class CommandTimeout(CommandError):
+    """No final ack arrived in time."""
+
+
+class QueueFull(CommandError):
+    """The outgoing queue is full of more urgent items."""
+
+
+@dataclass
+class Outgoing:
+    """One queued message or command."""
+
+    id: str
+    path: str
+    body: dict[str, Any]
+    priority: int
+    require_ack: bool
+    ack_timeout_ms: int
+    created: float
+    attempts: int = 0
+    not_before: float = 0.0
+    future: asyncio.Future[Any] | None = field(default=None, repr=False)
+    on_success: Callable[[Any], Any] | None = field(default=None, repr=False)
+    on_error: Callable[[CommandError], Any] | None = field(default=None, repr=False)
+    on_timeout: Callable[[CommandError], Any] | None = field(default=None, repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "path": self.path,
+            "body": self.body,
+            "priority": self.priority,
+            "require_ack": self.require_ack,
+            "ack_timeout_ms": self.ack_timeout_ms,
+            "created": self.created,
+            "attempts": self.attempts,
+        }
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> Outgoing:
+        return cls(
+            id=str(obj["id"]),
+            path=str(obj["path"]),
+            body=dict(obj["body"]),
+            priority=int(obj["priority"]),
+            require_ack=bool(obj["require_ack"]),
+            ack_timeout_ms=int(obj["ack_timeout_ms"]),
+            created=float(obj["created"]),
+            attempts=int(obj.get("attempts", 0)),
+        )
+
+
+class CommandSender:
+    """Sends messages and commands with a bounded, persistent, retrying queue.
+
+    Args:
+        config: Client configuration (base URL, token, client id, queue size).
+        engine: The stream engine whose ``ack`` events resolve commands (None: no acks; commands
+            resolve on the server's 202).
+        client: httpx client to use (not closed by us); None creates one.
+        state_path: JSON file for unsent items (None: memory only).
+        retry_schedule: Seconds before each retry.
+        clock: Monotonic seconds.
+    """
+
+    def __init__(
+        self,
+        config: ClientConfig,
+        *,
+        engine: StreamEngine | None = None,
+        client: httpx.AsyncClient | None = None,
+        state_path: Path | None = None,
+        retry_schedule: tuple[float, ...] = RETRY_SCHEDULE_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.config = config
+        self._engine = engine
+        self._client = client
+        self._own_client = client is None
+        self._state_path = state_path
+        self._schedule = retry_schedule
+        self._clock = clock
+        self._queue: list[Outgoing] = []
+        self._awaiting_ack: dict[str, Outgoing] = {}
+        self._ack_timers: dict[str, asyncio.TimerHandle] = {}
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._unsubscribe: Callable[[], None] | None = None
+        self._unsub_status: Callable[[], None] | None = None
+        self._started = False
+        self._closed = False
+        self.sent = 0
+        self.failed = 0
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        """Load persisted items, listen for acks, start sending.
+
+        Raises:
+            RuntimeError: Started twice or after :meth:`aclose`.
+        """
+        if self._started or self._closed:
+            raise RuntimeError("CommandSender.start() called twice" if self._started else "sender is closed")
+        self._started = True
+        if self._client is None:
+            self._client = httpx.AsyncClient(verify=ssl_context(self.config), trust_env=True)
+        self._load()
+        if self._engine is not None:
+            self._unsubscribe = self._engine.subscribe("ack", self._on_ack_event)
+            # Back online: retry now instead of waiting out the schedule.
+            self._unsub_status = self._engine.on_status(
+                lambda st: self._retry_now() if st.state.value == "connected" else None
+            )
+        self._task = asyncio.create_task(self._run(), name="monitor-commands")
+
+    async def aclose(self) -> None:
+        """Stop sending (unsent items stay persisted), fail what waits for acks; idempotent."""
+        self._closed = True
+        for unsub in (self._unsubscribe, self._unsub_status):
+            if unsub is not None:
+                unsub()
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for timer in self._ack_timers.values():
+            timer.cancel()
+        self._ack_timers.clear()
+        for item in list(self._awaiting_ack.values()):
+            self._resolve_error(item, CommandError("closed before the server answered"))
+        self._awaiting_ack.clear()
+        for item in self._queue:
+            if item.future is not None and not item.future.done():
+                item.future.cancel()
+        if self._own_client and self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    # ------------------------------------------------------------------ API
+
+    @property
+    def queue_size(self) -> int:
+        """Items not yet accepted by the server."""
+        return len(self._queue)
+
+    @property
+    def awaiting_ack(self) -> int:
+        """Commands accepted by the server whose final ack has not arrived."""
+        return len(self._awaiting_ack)
+
+    def clear_queue(self) -> int:
+        """Drop every unsent item (their futures fail); returns how many."""
+        dropped = list(self._queue)
+        self._queue.clear()
+        for item in dropped:
+            self._resolve_error(item, CommandError("removed from the queue"))
+        self._save()
+        return len(dropped)
+
+    def send_command(
+        self,
+        action: CommandAction | str,
+        task_id: str | None = None,
+        *,
+        params: dict[str, Any] | None = None,
+        timeout_ms: int | None = None,
+        require_ack: bool = True,
+        priority: MessagePriority = MessagePriority.HIGH,
+        on_success: Callable[[Any], Any] | None = None,
+        on_error: Callable[[CommandError], Any] | None = None,
+        on_timeout: Callable[[CommandError], Any] | None = None,
+    ) -> asyncio.Future[Any]:
+        """Queue a command; the future resolves with the final :class:`CommandAck`.
+
+        Raises (through the future): :class:`CommandError`, :class:`CommandTimeout`,
+        :class:`QueueFull`.
+        """
+        command_id = f"cmd-{uuid.uuid4().hex}"
+        body: dict[str, Any] = {
+            "command_id": command_id,
+            "action": CommandAction(action).value,
+            "params": params or {},
+            "require_ack": require_ack,
+            "priority": int(priority),
+            "client_id": self.config.client_id,
+        }
+        if task_id is not None:
+            body["task_id"] = task_id
+        if timeout_ms is not None:
+            body["timeout_ms"] = timeout_ms
+        item = Outgoing(
+            id=command_id,
+            path="/api/commands",
+            body=body,
+            priority=int(priority),
+            require_ack=require_ack and self._engine is not None,
+            ack_timeout_ms=(timeout_ms or DEFAULT_ACK_TIMEOUT_MS) + 5_000,
+            created=time.time(),
+            on_success=on_success,
+            on_error=on_error,
+            on_timeout=on_timeout,
+        )
+        return self._enqueue(item)
+
+    def cancel(self, task_id: str, **kw: Any) -> asyncio.Future[Any]:
+        """Cancel a task."""
+        return self.send_command(CommandAction.CANCEL, task_id, **kw)
+
+    def pause(self, task_id: str, **kw: Any) -> asyncio.Future[Any]:
+        """Pause a task."""
+        return self.send_command(CommandAction.PAUSE, task_id, **kw)
+
+    def resume(self, task_id: str, **kw: Any) -> asyncio.Future[Any]:
+        """Resume a paused task."""
+        return self.send_command(CommandAction.RESUME, task_id, **kw)
+
+    def retry(self, task_id: str, **kw: Any) -> asyncio.Future[Any]:
+        """Run a failed or cancelled task again."""
+        return self.send_command(CommandAction.RETRY, task_id, **kw)
+
+    def query(self, task_id: str, **kw: Any) -> asyncio.Future[Any]:
+        """Ask for a task's current state (the ack's ``result`` is the task)."""
+        return self.send_command(CommandAction.QUERY, task_id, **kw)
+
+    def send_text(
+        self, text: str, *, target: str | None = None, priority: MessagePriority = MessagePriority.NORMAL
+    ) -> asyncio.Future[Any]:
+        """Send a text message (to ``target`` or everyone); resolves with the server's answer."""
+        return self._message(MessageType.TEXT, text, target, priority)
+
+    def send_json(
+        self, payload: Any, *, target: str | None = None, priority: MessagePriority = MessagePriority.NORMAL
+    ) -> asyncio.Future[Any]:
+        """Send a JSON message."""
+        return self._message(MessageType.JSON, payload, target, priority)
+
+    def _message(
+        self, mtype: MessageType, payload: Any, target: str | None, priority: MessagePriority
+    ) -> asyncio.Future[Any]:
+        message_id = f"msg-{uuid.uuid4().hex}"
+        body: dict[str, Any] = {
+            "id": message_id,
+            "type": mtype.value,
+            "priority": int(priority),
+            "payload": payload,
+        }
+        if target is not None:
+            body["target"] = target
+        item = Outgoing(
+            id=message_id,
+            path="/api/messages",
+            body=body,
+            priority=int(priority),
+            require_ack=False,
+            ack_timeout_ms=0,
+            created=time.time(),
+        )
+        return self._enqueue(item)
+
+    # ------------------------------------------------------------------ queue
+
+    def _enqueue(self, item: Outgoing) -> asyncio.Future[Any]:
+        item.future = asyncio.get_running_loop().create_future()
+        if self._closed:
+            self._resolve_error(item, CommandError("the sender is closed"))
+            return item.future
+        if len(self._queue) >= self.config.message_queue_size:
+            victim = min(self._queue, key=lambda i: (i.priority, i.created))
+            if victim.priority > item.priority:
+                self._resolve_error(item, QueueFull("the outgoing queue is full of more urgent items"))
+                return item.future
+            self._queue.remove(victim)
+            self._resolve_error(victim, QueueFull("evicted from a full outgoing queue by a newer item"))
+        self._queue.append(item)
+        self._save()
+        self._wake.set()
+        return item.future
+
+    def _retry_now(self) -> None:
+        for item in self._queue:
+            item.not_before = 0.0
+        self._wake.set()
+
+    def _next(self) -> tuple[Outgoing | None, float | None]:
+        now = self._clock()
+        ready = [i for i in self._queue if i.not_before <= now]
+        if ready:
+            return max(ready, key=lambda i: (i.priority, -i.created)), None
+        if self._queue:
+            return None, min(i.not_before for i in self._queue) - now
+        return None, None
+
+    async def _run(self) -> None:
+        while True:
+            item, wait = self._next()
+            if item is None:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=wait)
+                continue
+            await self._post(item)
+
+    def _headers(self, item: Outgoing) -> dict[str, str]:
+        headers = {"Idempotency-Key": item.id, "X-Client-Id": self.config.client_id}
+        headers.update(self.config.headers)
+        if self.config.auth_token:
+            headers["Authorization"] = f"Bearer {self.config.auth_token}"
+        return headers
+
+    async def _post(self, item: Outgoing) -> None:
+        assert self._client is not None
+        item.attempts += 1
+        try:
+            response = await self._client.post(
+                self.config.base_url + item.path,
+                json=item.body,
+                headers=self._headers(item),
+                timeout=self.config.connection_timeout / 1000.0,
+            )
+        except httpx.HTTPError as exc:
+            self._reschedule(item, f"{type(exc).__name__}")
+            return
+        code = response.status_code
+        if code == 408 or code == 429 or code >= 500:
+            self._reschedule(item, f"HTTP {code}")
+            return
+        self._queue.remove(item)
+        self._save()
+        if code >= 400:
+            self._resolve_error(item, CommandError(_error_text(response), status=code))
+            return
+        self.sent += 1
+        try:
+            answer: Any = response.json()
+        except ValueError:
+            answer = response.text
+        if not item.require_ack:
+            self._resolve_ok(item, answer)
+            return
+        self._awaiting_ack[item.id] = item
+        loop = asyncio.get_running_loop()
+        self._ack_timers[item.id] = loop.call_later(
+            item.ack_timeout_ms / 1000.0, self._ack_timed_out, item.id
+        )
+
+    def _reschedule(self, item: Outgoing, why: str) -> None:
+        delay = self._schedule[min(item.attempts - 1, len(self._schedule) - 1)]
+        item.not_before = self._clock() + delay
+        _log.info("sending %s failed (%s); retry %d in %.0f s", item.id, why, item.attempts, delay)
+        self._save()
+
+    # ------------------------------------------------------------------ acks
+
+    def _on_ack_event(self, event: IncomingEvent) -> None:
+        try:
+            message = Message.model_validate_json(event.data)
+            ack = CommandAck.model_validate(message.payload)
+        except (ValidationError, ValueError):
+            try:
+                ack = CommandAck.model_validate_json(event.data)
+            except (ValidationError, ValueError):
+                _log.warning("ack event skipped: not a CommandAck")
+                return
+        item = self._awaiting_ack.get(ack.command_id)
+        if item is None or not ack.status.is_final:
+            return
+        del self._awaiting_ack[ack.command_id]
+        timer = self._ack_timers.pop(ack.command_id, None)
+        if timer is not None:
+            timer.cancel()
+        if ack.success:
+            self._resolve_ok(item, ack)
+        else:
+            reason = ack.error or ack.status.value.replace("_", " ")
+            self._resolve_error(item, CommandError(reason, ack=ack))
+
+    def _ack_timed_out(self, command_id: str) -> None:
+        self._ack_timers.pop(command_id, None)
+        item = self._awaiting_ack.pop(command_id, None)
+        if item is not None:
+            seconds = item.ack_timeout_ms / 1000.0
+            self._resolve_error(item, CommandTimeout(f"no answer from the server within {seconds:.0f} s"))
+
+    # ------------------------------------------------------------------ outcomes
+
+    def _resolve_ok(self, item: Outgoing, value: Any) -> None:
+        if item.future is not None and not item.future.done():
+            item.future.set_result(value)
+        _call(item.on_success, value)
+
+    def _resolve_error(self, item: Outgoing, error: CommandError) -> None:
+        self.failed += 1
+        if item.future is not None and not item.future.done():
+            item.future.set_exception(error)
+            item.future.exception()  # mark retrieved: callers may rely on callbacks only
+        callback = item.on_timeout if isinstance(error, CommandTimeout) and item.on_timeout else item.on_error
+        _call(callback, error)
+
+    # ------------------------------------------------------------------ persistence
+
+    def _load(self) -> None:
+        path = self._state_path
+        if path is None or not path.exists():
+            return
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            items = [Outgoing.from_json(obj) for obj in raw.get("queue", [])]
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            _log.warning("outgoing queue %s unreadable (%s); starting empty", path, exc)
+            return
+        loop = asyncio.get_running_loop()
+        for item in items[: self.config.message_queue_size]:
+            item.future = loop.create_future()
+            self._queue.append(item)
+
+    def _save(self) -> None:
+        path = self._state_path
+        if path is None:
+            return
+        data = json.dumps({"version": 1, "queue": [i.to_json() for i in self._queue]})
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except OSError as exc:
+            _log.warning("could not save the outgoing queue to %s: %s", path, exc)
+
+
+def _call(callback: Callable[[Any], Any] | None, arg: Any) -> None:
+    if callback is None:
+        return
+    try:
+        callback(arg)
+    except Exception:  # noqa: BLE001 - a caller's callback must not break the sender
+        _log.exception("command callback failed")
+
+
+def _error_text(response: httpx.Response) -> str:
+    with contextlib.suppress(ValueError):
+        body = response.json()
+        if isinstance(body, dict):
+            detail = body.get("detail") or body.get("error") or body.get("message")
+            if detail:
+                return f"HTTP {response.status_code}: {str(detail)[:300]}"
+    return f"HTTP {response.status_code}: {response.text[:300]}"

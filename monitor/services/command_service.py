@@ -1,0 +1,162 @@
+"""``CommandService``: the user's task actions, sent to the server, as Qt signals.
+
+A task shows as pending ("cancelling...") from the click until the server's final ack, or the
+task's own event, confirms it; a refusal or a timeout clears the pending mark and says why.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from monitor.client.commands import CommandError, CommandSender
+from monitor.client.config import ClientConfig
+from monitor.core.protocol import CommandAction
+
+__all__ = ["CommandService"]
+
+_log = logging.getLogger(__name__)
+
+
+class CommandService(QObject):
+    """Cancel, pause, resume, retry and query, with pending state until confirmed.
+
+    Signals:
+        pending_changed(list, str): Task ids and the action now pending for them
+            (``""``: no longer pending).
+        command_succeeded(str, str): Task id and action the server confirmed.
+        command_failed(list, str): Task ids and a plain-text reason (refused, timed out,
+            could not be sent).
+
+    Args:
+        config: Client configuration (server, token, client id, queue size).
+        engine: The stream engine, whose ``ack`` events confirm commands.
+        state_path: Where unsent commands are persisted across restarts.
+        sender_factory: Builds the sender (tests pass configured ones).
+        parent: Qt parent.
+    """
+
+    pending_changed = Signal(list, str)
+    command_succeeded = Signal(str, str)
+    command_failed = Signal(list, str)
+
+    def __init__(
+        self,
+        config: ClientConfig,
+        *,
+        engine: Any = None,
+        state_path: Path | None = None,
+        sender_factory: Callable[[], CommandSender] | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._factory = sender_factory or (
+            lambda: CommandSender(config, engine=engine, state_path=state_path)
+        )
+        self._sender: CommandSender | None = None
+        self._pending: dict[str, str] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._started = False
+        self._closed = False
+
+    @property
+    def command_sender(self) -> CommandSender | None:
+        """The underlying sender (None before :meth:`start`)."""
+        return self._sender
+
+    def pending(self) -> dict[str, str]:
+        """Task id -> pending action."""
+        return dict(self._pending)
+
+    async def start(self) -> None:
+        """Start the sender.
+
+        Raises:
+            RuntimeError: Started twice or after :meth:`aclose`.
+        """
+        if self._started or self._closed:
+            raise RuntimeError("CommandService.start() called twice" if self._started else "closed")
+        self._started = True
+        self._sender = self._factory()
+        await self._sender.start()
+
+    async def aclose(self) -> None:
+        """Cancel in-flight waits and close the sender; idempotent."""
+        self._closed = True
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        if self._sender is not None:
+            await self._sender.aclose()
+
+    # ------------------------------------------------------------------ intents (slots)
+
+    def cancel(self, ids: list[str]) -> None:
+        """Cancel tasks."""
+        self._send(CommandAction.CANCEL, ids)
+
+    def pause(self, ids: list[str]) -> None:
+        """Pause tasks."""
+        self._send(CommandAction.PAUSE, ids)
+
+    def resume(self, ids: list[str]) -> None:
+        """Resume tasks."""
+        self._send(CommandAction.RESUME, ids)
+
+    def retry(self, ids: list[str]) -> None:
+        """Retry tasks."""
+        self._send(CommandAction.RETRY, ids)
+
+    def query(self, ids: list[str]) -> None:
+        """Refresh tasks from the server."""
+        self._send(CommandAction.QUERY, ids)
+
+    def confirm(self, task_id: str) -> None:
+        """The task's own event arrived (e.g. it is cancelled now): clear its pending mark."""
+        if self._pending.pop(task_id, None) is not None:
+            self.pending_changed.emit([task_id], "")
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _send(self, action: CommandAction, ids: list[str]) -> None:
+        ids = [i for i in dict.fromkeys(ids) if i]
+        if not ids:
+            return
+        if self._sender is None or self._closed:
+            self.command_failed.emit(ids, self.tr("Not connected to a server yet."))
+            return
+        if action is not CommandAction.QUERY:
+            for task_id in ids:
+                self._pending[task_id] = action.value
+            self.pending_changed.emit(ids, action.value)
+        for task_id in ids:
+            future = self._sender.send_command(action, task_id)
+            task = asyncio.ensure_future(self._await(action, task_id, future))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _await(self, action: CommandAction, task_id: str, future: asyncio.Future[Any]) -> None:
+        try:
+            await future
+        except CommandError as exc:
+            self._clear(task_id)
+            verb = action.value
+            self.command_failed.emit(
+                [task_id], self.tr("Could not {0} {1}: {2}").format(verb, task_id, str(exc))
+            )
+            return
+        except asyncio.CancelledError:
+            raise
+        self._clear(task_id)
+        self.command_succeeded.emit(task_id, action.value)
+
+    def _clear(self, task_id: str) -> None:
+        if self._pending.pop(task_id, None) is not None:
+            self.pending_changed.emit([task_id], "")
