@@ -251,32 +251,45 @@ class SSEDecoder:
         # One C-level pass cuts the text into common whole blocks (optional id, optional event,
         # one data line, blank line) and single other lines; Python then does a few operations per
         # event instead of per line.
+        # The hot loop keeps the id state in locals and writes it back around every call into the
+        # generic path (which reads and writes the attributes) and at the end.
+        pending = self._pending_id
+        last_id = self._last_id
+        clean = not (big or self._data or self._event or self._block_retry is not None)
         for id_flag, id_value, ev_flag, ev_type, data, line in _TOKENS(text):
-            if line:
-                raw_line = line[:-1]
-                if raw_line:
-                    self._text_line(raw_line)
+            if line or not clean:
+                self._pending_id = pending
+                self._last_id = last_id
+                if line:
+                    raw_line = line[:-1]
+                    if raw_line:
+                        self._text_line(raw_line)
+                    else:
+                        self._dispatch(out)
                 else:
+                    # A block already in progress (or a possibly oversized one): apply its lines
+                    # one by one.
+                    if id_flag:
+                        self._pending_id = id_value
+                    if ev_flag:
+                        self._event = ev_type
+                    self._add_text_data(data)
                     self._dispatch(out)
-                continue
-            if self._data or self._event or self._block_retry is not None or big:
-                # A block already in progress (or a possibly oversized one): apply line by line.
-                if id_flag:
-                    self._pending_id = id_value
-                if ev_flag:
-                    self._event = ev_type
-                self._add_text_data(data)
-                self._dispatch(out)
+                pending = self._pending_id
+                last_id = self._last_id
+                clean = not (big or self._data or self._event or self._block_retry is not None)
                 continue
             if id_flag:
-                self._pending_id = id_value
-            self._last_id = last_id = self._pending_id
+                pending = id_value
+            last_id = pending
             ev = new(SSEEvent)
             set_type(ev, ev_type or "message")
             set_data(ev, data)
             set_id(ev, last_id)
             set_retry(ev, None)
             append(ev)
+        self._pending_id = pending
+        self._last_id = last_id
         return out
 
     def _text_line(self, line: str) -> None:
