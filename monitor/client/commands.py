@@ -123,6 +123,8 @@ class CommandSender:
         client: httpx client to use (not closed by us); None creates one.
         state_path: JSON file for unsent items (None: memory only).
         retry_schedule: Seconds before each retry.
+        ack_margin_ms: Added to a command's ``timeout_ms`` to wait for its final ack (the
+            server's own timeout answer must have time to arrive).
         clock: Monotonic seconds.
     """
 
@@ -134,6 +136,7 @@ class CommandSender:
         client: httpx.AsyncClient | None = None,
         state_path: Path | None = None,
         retry_schedule: tuple[float, ...] = RETRY_SCHEDULE_S,
+        ack_margin_ms: int = 5_000,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
@@ -142,6 +145,7 @@ class CommandSender:
         self._own_client = client is None
         self._state_path = state_path
         self._schedule = retry_schedule
+        self._ack_margin_ms = ack_margin_ms
         self._clock = clock
         self._queue: list[Outgoing] = []
         self._awaiting_ack: dict[str, Outgoing] = {}
@@ -259,7 +263,7 @@ class CommandSender:
             body=body,
             priority=int(priority),
             require_ack=require_ack and self._engine is not None,
-            ack_timeout_ms=(timeout_ms or DEFAULT_ACK_TIMEOUT_MS) + 5_000,
+            ack_timeout_ms=(timeout_ms or DEFAULT_ACK_TIMEOUT_MS) + self._ack_margin_ms,
             created=time.time(),
             on_success=on_success,
             on_error=on_error,
@@ -375,6 +379,10 @@ class CommandSender:
     async def _post(self, item: Outgoing) -> None:
         assert self._client is not None
         item.attempts += 1
+        if item.require_ack:
+            # Registered before the POST: the server may send the final ack over the stream
+            # before its 202 reaches us.
+            self._awaiting_ack[item.id] = item
         try:
             response = await self._client.post(
                 self.config.base_url + item.path,
@@ -389,9 +397,11 @@ class CommandSender:
         if code == 408 or code == 429 or code >= 500:
             self._reschedule(item, f"HTTP {code}")
             return
-        self._queue.remove(item)
-        self._save()
+        if item in self._queue:
+            self._queue.remove(item)
+            self._save()
         if code >= 400:
+            self._awaiting_ack.pop(item.id, None)
             self._resolve_error(item, CommandError(_error_text(response), status=code))
             return
         self.sent += 1
@@ -402,11 +412,11 @@ class CommandSender:
         if not item.require_ack:
             self._resolve_ok(item, answer)
             return
-        self._awaiting_ack[item.id] = item
-        loop = asyncio.get_running_loop()
-        self._ack_timers[item.id] = loop.call_later(
-            item.ack_timeout_ms / 1000.0, self._ack_timed_out, item.id
-        )
+        if item.id in self._awaiting_ack:  # the final ack has not overtaken the 202
+            loop = asyncio.get_running_loop()
+            self._ack_timers[item.id] = loop.call_later(
+                item.ack_timeout_ms / 1000.0, self._ack_timed_out, item.id
+            )
 
     def _reschedule(self, item: Outgoing, why: str) -> None:
         delay = self._schedule[min(item.attempts - 1, len(self._schedule) - 1)]
@@ -430,6 +440,9 @@ class CommandSender:
         if item is None or not ack.status.is_final:
             return
         del self._awaiting_ack[ack.command_id]
+        if item in self._queue:  # answered while its POST was in flight or being retried
+            self._queue.remove(item)
+            self._save()
         timer = self._ack_timers.pop(ack.command_id, None)
         if timer is not None:
             timer.cancel()

@@ -31,6 +31,15 @@ from typing import Any
 __all__ = ["main"]
 
 
+def _text(indicator: Any) -> str:
+    text = indicator.text
+    return str(text() if callable(text) else text)
+
+
+def _records(store: Any) -> list[Any]:
+    return [r for i in store.ids() if (r := store.get(i)) is not None]
+
+
 def _emit(obj: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(obj) + "\n")
     sys.stdout.flush()
@@ -49,13 +58,13 @@ class Driver:
         service, window = parts["service"], parts["window"]
         service.connection_state_changed.connect(
             lambda status: _emit(
-                {"ev": "state", "state": str(status.state.value), "text": window.indicator.text}
+                {"ev": "state", "state": str(status.state.value), "text": _text(window.indicator)}
             )
         )
         service.tasks_changed.connect(lambda _changes: self._rows())
         parts["notifier"].task_activated.connect(self._activated)
         _emit({"ev": "ready"})
-        _emit({"ev": "state", "state": str(service.status.state.value), "text": window.indicator.text})
+        _emit({"ev": "state", "state": str(service.status.state.value), "text": _text(window.indicator)})
 
     def _rows(self) -> None:
         now = time.monotonic()
@@ -69,11 +78,11 @@ class Driver:
     def _flush_rows(self) -> None:
         self._rows_pending = False
         self._last_rows = time.monotonic()
-        tasks = list(self.desktop.parts["store"].tasks())
+        tasks = _records(self.desktop.parts["store"])
         _emit(
             {
                 "ev": "rows",
-                "rows": self.desktop.parts["view"].row_count(),
+                "rows": self.desktop.parts["view"].model.rowCount(),
                 "tasks": len(tasks),
                 "running": sum(1 for t in tasks if t.state.value == "running"),
                 "progress_sum": sum(t.progress for t in tasks),
@@ -95,11 +104,11 @@ class Driver:
                     "ev": "dump",
                     "tasks": {
                         t.id: {"state": t.state.value, "progress": t.progress, "attempt": t.attempt}
-                        for t in store.tasks()
+                        for t in _records(store)
                     },
                     "last_event_id": stats.last_event_id,
                     "messages": stats.messages_received,
-                    "indicator": parts["window"].indicator.text,
+                    "indicator": _text(parts["window"].indicator),
                 }
             )
         elif cmd == "shot":

@@ -1,0 +1,182 @@
+"""The engine and the command sender against the real reference server over loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+
+from monitor.client.commands import CommandError, CommandSender, CommandTimeout, QueueFull
+from monitor.client.config import ClientConfig
+from monitor.client.engine import IncomingEvent, StreamEngine
+from monitor.core.protocol import CommandAck, CommandStatus, MessagePriority, Snapshot
+from monitor.server.app import create_app
+from monitor.server.config import ServerConfig
+from monitor.server.runner import ServerThread
+from tests.client.rawhttp import RawServer, response
+
+pytestmark = pytest.mark.asyncio
+
+
+def _server(db: str = ":memory:", port: int = 0) -> ServerThread:
+    cfg = ServerConfig(port=port, db=db, heartbeat_interval_ms=500, retry_ms=250)
+    return ServerThread(create_app(cfg), port=port)
+
+
+async def _until(pred, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+    """Wait for a condition, checking after each loop turn (events arrive as callbacks)."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not pred():
+        if loop.time() > end:
+            raise TimeoutError("condition not reached")
+        await asyncio.sleep(0.01)  # yield to the engine's task; bounded by the deadline
+
+
+async def _submit(http: httpx.AsyncClient, name: str) -> str:
+    r = await http.post("/api/tasks", json={"name": name})
+    assert r.status_code in (200, 201), r.text
+    return str(r.json()["id"])
+
+
+async def test_snapshot_first_then_stream_resumes_from_its_cursor() -> None:
+    with _server() as srv:
+        async with httpx.AsyncClient(base_url=srv.url) as http:
+            before = [await _submit(http, f"before-{i}") for i in range(3)]
+            engine = StreamEngine(ClientConfig(url=srv.url + "/api/tasks/stream"))
+            snaps: list[Snapshot] = []
+            events: list[IncomingEvent] = []
+            engine.on_snapshot(snaps.append)
+            engine.on_event(events.append)
+            await engine.start()
+            try:
+                await _until(lambda: engine.status.state.value == "connected")
+                after = [await _submit(http, f"after-{i}") for i in range(3)]
+                await _until(lambda: len([e for e in events if e.type == "task_created"]) == 3)
+                assert [t.id for t in snaps[0].tasks] == before
+                created = [json.loads(e.data)["task"]["id"] for e in events if e.type == "task_created"]
+                assert created == after  # nothing from before the snapshot again, nothing missed
+            finally:
+                await engine.aclose()
+
+
+async def test_server_killed_and_restarted_no_event_lost_or_doubled(tmp_path: Path) -> None:
+    db = str(tmp_path / "events.sqlite3")
+    first = _server(db).start()
+    port = first.port
+    engine = StreamEngine(
+        ClientConfig(url=first.url + "/api/tasks/stream", jitter=0.0, reconnect_interval=250)
+    )
+    events: list[IncomingEvent] = []
+    engine.on_event(events.append)
+    await engine.start()
+    try:
+        async with httpx.AsyncClient(base_url=first.url) as http:
+            await _until(lambda: engine.status.state.value == "connected")
+            ids = [await _submit(http, f"a-{i}") for i in range(5)]
+            await _until(lambda: sum(e.type == "task_created" for e in events) == 5)
+        await asyncio.to_thread(first.stop)
+        await _until(lambda: engine.status.state.value in ("reconnecting", "connecting"))
+        second = _server(db, port=port).start()
+        try:
+            async with httpx.AsyncClient(base_url=second.url) as http:
+                ids += [await _submit(http, f"b-{i}") for i in range(5)]  # maybe before we are back
+            await _until(lambda: sum(e.type == "task_created" for e in events) >= 10, timeout=10)
+            created = [json.loads(e.data)["task"]["id"] for e in events if e.type == "task_created"]
+            assert created == ids
+            assert engine.status.state.value == "connected"
+            assert engine.stats().reconnect_count >= 1
+        finally:
+            await engine.aclose()
+            await asyncio.to_thread(second.stop)
+    finally:
+        await engine.aclose()
+
+
+async def test_command_acked_over_the_stream() -> None:
+    with _server() as srv:
+        async with httpx.AsyncClient(base_url=srv.url) as http:
+            task_id = await _submit(http, "to-cancel")
+        cfg = ClientConfig(url=srv.url + "/api/tasks/stream")
+        engine = StreamEngine(cfg)
+        sender = CommandSender(cfg, engine=engine)
+        await engine.start()
+        await sender.start()
+        try:
+            await _until(lambda: engine.status.state.value == "connected")
+            ack = await asyncio.wait_for(sender.cancel(task_id), 10)
+            assert isinstance(ack, CommandAck)
+            assert ack.status is CommandStatus.SUCCEEDED
+            assert ack.task_id == task_id
+            with pytest.raises(CommandError):  # cancelling a cancelled task is refused, with a reason
+                await asyncio.wait_for(sender.pause(task_id), 10)
+        finally:
+            await sender.aclose()
+            await engine.aclose()
+
+
+async def test_ack_timeout_calls_on_timeout() -> None:
+    async with RawServer() as srv:
+        srv.script("/api/commands", response(202, b'{"commandId":"x","status":"accepted"}'))
+        srv.script("/api/tasks/stream", response(204))
+        cfg = ClientConfig(url=srv.url + "/api/tasks/stream")
+        engine = StreamEngine(cfg, fetch_snapshot=False)
+        sender = CommandSender(cfg, engine=engine, ack_margin_ms=0)
+        await sender.start()
+        timeouts: list[CommandError] = []
+        try:
+            fut = sender.send_command("cancel", "t1", timeout_ms=200, on_timeout=timeouts.append)
+            with pytest.raises(CommandTimeout, match="no answer"):
+                await asyncio.wait_for(fut, 5)
+            assert len(timeouts) == 1
+        finally:
+            await sender.aclose()
+
+
+async def test_offline_command_sent_once_with_one_idempotency_key_and_survives_restart(
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "outbox.json"
+    async with RawServer() as srv:
+        srv.script("/api/commands", response(503), response(503), response(202, b'{"status":"accepted"}'))
+        cfg = ClientConfig(url=srv.url + "/api/tasks/stream")
+        first = CommandSender(cfg, state_path=state, retry_schedule=(60.0,))
+        await first.start()
+        fut = first.send_command("pause", "t9", require_ack=False)
+        await srv.wait_requests(1)
+        assert json.loads(state.read_text())["queue"][0]["body"]["task_id"] == "t9"
+        await first.aclose()  # "quit" while the command waits for its retry
+        assert fut.cancelled()
+        second = CommandSender(cfg, state_path=state, retry_schedule=(0.05,))
+        await second.start()
+        try:
+            await _until(lambda: second.queue_size == 0 and second.sent == 1)
+            posts = [r for r in srv.requests if r.path == "/api/commands"]
+            assert len(posts) == 3
+            assert len({r.headers["idempotency-key"] for r in posts}) == 1
+            assert json.loads(state.read_text())["queue"] == []
+        finally:
+            await second.aclose()
+
+
+async def test_full_queue_evicts_lowest_priority_never_a_more_urgent_one() -> None:
+    cfg = ClientConfig(url="http://127.0.0.1:9/api/tasks/stream", message_queue_size=2)
+    sender = CommandSender(cfg)  # not started: items stay queued
+    low = sender.send_text("low", priority=MessagePriority.LOW)
+    high = sender.send_command("cancel", "t1", priority=MessagePriority.HIGH)
+    normal = sender.send_text("normal", priority=MessagePriority.NORMAL)
+    with pytest.raises(QueueFull, match="evicted"):
+        await low
+    lower = sender.send_text("too low", priority=MessagePriority.LOW)
+    with pytest.raises(QueueFull, match="more urgent"):
+        await lower
+    assert sender.queue_size == 2
+    assert not high.done()
+    assert not normal.done()
+    sender.clear_queue()
+    for fut in (high, normal):
+        with pytest.raises(CommandError):
+            await fut
