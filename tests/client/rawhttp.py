@@ -96,7 +96,9 @@ class RawServer:
             await handler(req, writer)
             with contextlib.suppress(ConnectionError):
                 await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
+            # Swallow cancellation too: asyncio's start_server callback calls task.exception()
+            # on a finished handler, which raises for a cancelled one (and logs a traceback).
             pass
         finally:
             writer.close()

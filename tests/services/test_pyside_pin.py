@@ -38,7 +38,11 @@ _SCRIPT = textwrap.dedent(
 @pytest.mark.timeout(60)
 def test_ten_thousand_signal_emits_do_not_abort_the_interpreter() -> None:
     proc = subprocess.run(
-        [sys.executable, "-c", _SCRIPT], capture_output=True, text=True, timeout=50, check=False,
+        [sys.executable, "-c", _SCRIPT],
+        capture_output=True,
+        text=True,
+        timeout=50,
+        check=False,
         env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"},
     )
     assert proc.returncode == 0, f"interpreter died (rc={proc.returncode}): {proc.stderr[-2000:]}"

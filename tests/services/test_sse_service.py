@@ -1,0 +1,132 @@
+"""SSEService on a fresh qasync loop against the real server: signals, store, lifecycle."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Any
+
+import httpx
+import pytest
+import qasync
+
+from monitor.core.settings import AppSettings, ReconnectSettings
+from monitor.core.store import TaskStore
+from monitor.server.app import create_app
+from monitor.server.config import ServerConfig
+from monitor.server.runner import ServerThread
+from monitor.services.sse_service import SSEService
+from tests.client.rawhttp import RawServer, stream
+
+
+@pytest.fixture
+def run(qapp: Any) -> Iterator[Callable[[Coroutine[Any, Any, Any]], Any]]:
+    """Run a coroutine on a fresh qasync loop; fail if it leaves tasks behind."""
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+
+    def runner(coro: Coroutine[Any, Any, Any]) -> Any:
+        async def wrapped() -> Any:
+            result = await asyncio.wait_for(coro, 30)
+            leftover = [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()]
+            assert not leftover, f"tasks outlived the test: {leftover}"
+            return result
+
+        return loop.run_until_complete(wrapped())
+
+    try:
+        yield runner
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
+
+
+async def _until(pred: Callable[[], bool], service: SSEService, timeout: float = 10) -> None:
+    end = asyncio.get_running_loop().time() + timeout
+    while not pred():
+        left = end - asyncio.get_running_loop().time()
+        if left <= 0:
+            raise TimeoutError("condition not reached")
+        try:
+            await asyncio.wait_for(service.wait_changed(), min(left, 0.5))
+        except TimeoutError:
+            pass
+
+
+def _settings(url: str) -> AppSettings:
+    return AppSettings(server_url=url, reconnect=ReconnectSettings(reconnect_interval_ms=250))
+
+
+def test_lifecycle_signals_from_real_events(run: Callable[..., Any]) -> None:
+    async def scenario() -> None:
+        with ServerThread(create_app(ServerConfig(port=0, db=":memory:"))) as srv:
+            async with httpx.AsyncClient(base_url=srv.url) as http:
+                old = (await http.post("/api/tasks", json={"name": "old.wav"})).json()["id"]
+                await http.post(f"/api/tasks/{old}/events", json={"kind": "started"})
+                await http.post(f"/api/tasks/{old}/events", json={"kind": "completed"})
+                store = TaskStore()
+                service = SSEService(_settings(srv.url), store=store)
+                seen: dict[str, list[Any]] = {
+                    k: [] for k in ("added", "progressed", "completed", "failed", "state")
+                }
+                service.task_added.connect(seen["added"].append)
+                service.task_progressed.connect(lambda i, p: seen["progressed"].append((i, p)))
+                service.task_completed.connect(seen["completed"].append)
+                service.task_failed.connect(lambda i, m: seen["failed"].append((i, m)))
+                service.connection_state_changed.connect(lambda s: seen["state"].append(s.state.value))
+                await service.start()
+                with pytest.raises(RuntimeError, match="twice"):
+                    await service.start()
+                try:
+                    await _until(lambda: "connected" in seen["state"], service)
+                    assert old in store  # from the snapshot...
+                    assert seen["completed"] == []  # ...without notifying history
+                    new = (await http.post("/api/tasks", json={"name": "new.wav"})).json()["id"]
+                    await http.post(f"/api/tasks/{new}/events", json={"kind": "started"})
+                    await http.post(f"/api/tasks/{new}/events", json={"kind": "progress", "progress": 42.0})
+                    await http.post(
+                        f"/api/tasks/{new}/events", json={"kind": "failed", "error": {"message": "disk full"}}
+                    )
+                    await _until(lambda: bool(seen["failed"]), service)
+                    assert (new, 42.0) in seen["progressed"]
+                    assert seen["failed"] == [(new, "disk full")]
+                    record = store.get(new)
+                    assert record is not None
+                    assert record.state.value == "failed"
+                finally:
+                    await service.aclose()
+                assert seen["state"][-1] == "disconnected"
+
+    run(scenario())
+
+
+def test_malformed_event_is_counted_and_skipped(run: Callable[..., Any]) -> None:
+    async def scenario() -> None:
+        async with RawServer() as srv:
+            srv.script(
+                "/api/tasks/stream",
+                stream(
+                    b"event: task_created\ndata: {not json\n\n"
+                    b'event: task_created\ndata: {"task": {"id": 5}}\n\n'
+                    b'event: task_progress\ndata: {"jobId": "j1", "progress": 10}\n\n'
+                    b'event: text\ndata: {"hello": "world"}\n\n',
+                    stall=asyncio.Event(),
+                ),
+            )
+            store = TaskStore()
+            service = SSEService(_settings(srv.url), store=store)
+            errors: list[str] = []
+            messages: list[tuple[str, Any]] = []
+            service.error_occurred.connect(errors.append)
+            service.message_received.connect(lambda t, d: messages.append((t, d)))
+            await service.start()
+            try:
+                await _until(lambda: bool(messages), service)
+                assert service.malformed == 2
+                assert len(errors) == 2
+                assert "j1" in store  # seed-000 progress still fills the table
+                assert messages == [("text", {"hello": "world"})]
+            finally:
+                await service.aclose()
+
+    run(scenario())
