@@ -33,6 +33,9 @@ class _Sub:
     handler: Handler = field(compare=False)
     once: bool = field(compare=False, default=False)
     active: bool = field(compare=False, default=True)
+    # The subscription's remover: a ``once`` handler subscribed to several types must be
+    # removed from every bucket after its first call, not once per type.
+    remove: Callable[[], None] | None = field(compare=False, default=None)
 
 
 class Dispatcher:
@@ -74,6 +77,8 @@ class Dispatcher:
                 if bucket and sub in bucket:
                     bucket.remove(sub)
 
+        for _, sub in subs:
+            sub.remove = unsubscribe
         return unsubscribe
 
     def once(self, types: str | Iterable[str], handler: Handler, *, priority: int = 0) -> Callable[[], None]:
@@ -103,11 +108,8 @@ class Dispatcher:
         for sub in list(subs):
             if not sub.active:
                 continue
-            if sub.once:
-                sub.active = False
-                for bucket in self._subs.values():
-                    if sub in bucket:
-                        bucket.remove(sub)
+            if sub.once and sub.remove is not None:
+                sub.remove()
             self._call(sub.handler, event)
             ran += 1
         return ran
