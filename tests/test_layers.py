@@ -48,5 +48,7 @@ def test_layer_imports_only_allowed_qt_modules(layer: str) -> None:
 
 def test_checker_sees_qt_imports(tmp_path: Path) -> None:
     sample = tmp_path / "m.py"
-    sample.write_text("from PySide6 import QtGui\nimport PySide6.QtWidgets\nfrom PySide6.QtCore import QObject\n")
+    sample.write_text(
+        "from PySide6 import QtGui\nimport PySide6.QtWidgets\nfrom PySide6.QtCore import QObject\n"
+    )
     assert _qt_imports(sample) == {"PySide6.QtGui", "PySide6.QtWidgets", "PySide6.QtCore"}
