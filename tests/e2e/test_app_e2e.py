@@ -89,13 +89,15 @@ class AppProcess:
     def __init__(self, desktop: Desktop, server_url: str, config_dir: Path) -> None:
         env = {**desktop.env, "PYTHONPATH": str(ROOT), "MONITOR_CONFIG_DIR": str(config_dir)}
         env.pop("QT_QPA_PLATFORMTHEME", None)
+        self.stderr_path = config_dir / "app.stderr"
+        self._stderr = self.stderr_path.open("wb")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "tests.e2e.app_driver", "--", "--server", server_url, "--new-instance"],
             cwd=ROOT,
             env=env,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=(config_dir / "app.stderr").open("wb"),
+            stderr=self._stderr,
             text=True,
         )
         self.lines: queue.Queue[dict[str, Any]] = queue.Queue()
@@ -128,13 +130,19 @@ class AppProcess:
         self.proc.stdin.flush()
 
     def close(self) -> int:
-        if self.proc.poll() is None:
-            try:
-                self.send("quit")
-                return self.proc.wait(20)
-            except (BrokenPipeError, subprocess.TimeoutExpired):
-                self.proc.kill()
-        return self.proc.wait(10)
+        try:
+            if self.proc.poll() is None:
+                try:
+                    self.send("quit")
+                    return self.proc.wait(20)
+                except (BrokenPipeError, subprocess.TimeoutExpired):
+                    self.proc.kill()
+            return self.proc.wait(10)
+        finally:
+            for stream in (self.proc.stdin, self.proc.stdout):
+                if stream is not None:
+                    stream.close()
+            self._stderr.close()
 
 
 @pytest.fixture
