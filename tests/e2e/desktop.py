@@ -147,15 +147,20 @@ class Desktop:
         base = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "DBUS_SESSION_BUS_ADDRESS")}
         bus = self.dir / "bus"
         self.env = {**base, "NO_AT_BRIDGE": "1", "E2E_DIR": str(self.dir)}
-        self._spawn("dbus-daemon", ["dbus-daemon", "--session", "--nofork", "--nopidfile",
-                                    f"--address=unix:path={bus}"])
+        self._spawn(
+            "dbus-daemon",
+            ["dbus-daemon", "--session", "--nofork", "--nopidfile", f"--address=unix:path={bus}"],
+        )
         _wait_for(bus.exists, 5, "the D-Bus socket")
         self.env["DBUS_SESSION_BUS_ADDRESS"] = f"unix:path={bus}"
 
         read_fd, write_fd = os.pipe()
         try:
-            self._spawn("xvfb", ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", self.screen,
-                                 "-nolisten", "tcp"], pass_fds=(write_fd,))
+            self._spawn(
+                "xvfb",
+                ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", self.screen, "-nolisten", "tcp"],
+                pass_fds=(write_fd,),
+            )
             os.close(write_fd)
             # Read up to the newline: Xvfb may write the number and the newline separately, and
             # closing the pipe early makes its second write fail, which kills the server.
@@ -175,19 +180,39 @@ class Desktop:
         self.env["DISPLAY"] = f":{display}"
         self.env["QT_QPA_PLATFORM"] = "xcb"
 
-        self._spawn("dbus-monitor", ["dbus-monitor", "--session",
-                                     "interface='org.freedesktop.Notifications',member='Notify'"])
+        self._spawn(
+            "dbus-monitor",
+            ["dbus-monitor", "--session", "interface='org.freedesktop.Notifications',member='Notify'"],
+        )
         self._spawn("dunst", ["dunst"])
         _wait_for(lambda: self.has_name("org.freedesktop.Notifications"), 10, "dunst on the bus")
         if self.tray == "sni":
             self._spawn("snw", ["status-notifier-watcher"])
             _wait_for(lambda: self.has_name("org.kde.StatusNotifierWatcher"), 10, "the SNI watcher")
-            self._spawn("sni-tray", ["gtk-sni-tray-standalone", "--bottom", "--end", "--size", "32",
-                                     "--color", "#404040"])
+            self._spawn(
+                "sni-tray",
+                ["gtk-sni-tray-standalone", "--bottom", "--end", "--size", "32", "--color", "#404040"],
+            )
             _wait_for(self._sni_host_registered, 10, "the SNI tray host")
         elif self.tray == "xembed":
-            self._spawn("trayer", ["trayer", "--edge", "bottom", "--align", "right", "--widthtype", "pixel",
-                                   "--width", "200", "--height", "40", "--SetDockType", "true"])
+            self._spawn(
+                "trayer",
+                [
+                    "trayer",
+                    "--edge",
+                    "bottom",
+                    "--align",
+                    "right",
+                    "--widthtype",
+                    "pixel",
+                    "--width",
+                    "200",
+                    "--height",
+                    "40",
+                    "--SetDockType",
+                    "true",
+                ],
+            )
             _wait_for(self._xembed_tray_present, 10, "the XEmbed tray")
 
     def stop(self) -> None:
@@ -212,15 +237,32 @@ class Desktop:
 
     def has_name(self, name: str) -> bool:
         """Whether ``name`` has an owner on the private bus."""
-        out = self._run(["dbus-send", "--session", "--print-reply=literal", "--dest=org.freedesktop.DBus",
-                         "/org/freedesktop/DBus", "org.freedesktop.DBus.NameHasOwner", f"string:{name}"])
+        out = self._run(
+            [
+                "dbus-send",
+                "--session",
+                "--print-reply=literal",
+                "--dest=org.freedesktop.DBus",
+                "/org/freedesktop/DBus",
+                "org.freedesktop.DBus.NameHasOwner",
+                f"string:{name}",
+            ]
+        )
         return "true" in out.stdout
 
     def _sni_host_registered(self) -> bool:
-        out = self._run(["dbus-send", "--session", "--print-reply=literal",
-                         "--dest=org.kde.StatusNotifierWatcher", "/StatusNotifierWatcher",
-                         "org.freedesktop.DBus.Properties.Get",
-                         "string:org.kde.StatusNotifierWatcher", "string:IsStatusNotifierHostRegistered"])
+        out = self._run(
+            [
+                "dbus-send",
+                "--session",
+                "--print-reply=literal",
+                "--dest=org.kde.StatusNotifierWatcher",
+                "/StatusNotifierWatcher",
+                "org.freedesktop.DBus.Properties.Get",
+                "string:org.kde.StatusNotifierWatcher",
+                "string:IsStatusNotifierHostRegistered",
+            ]
+        )
         return "true" in out.stdout
 
     def _xembed_tray_present(self) -> bool:

@@ -54,12 +54,16 @@ def qloop(qapp: object) -> Iterator[qasync.QEventLoop]:
         loop.close()
 
 
-def test_failure_notice_over_dbus_and_click(
-    qtbot: QtBot, qloop: qasync.QEventLoop, desktop: Desktop
-) -> None:
+def test_failure_notice_over_dbus_and_click(qtbot: QtBot, qloop: qasync.QEventLoop, desktop: Desktop) -> None:
     notifier = Notifier(NotificationPolicy())
-    notice = Notice(NotifyEvent.FAILED, "Task failed", "a.wav: <b>boom</b> & more", ("task-42",),
-                    critical=True, timeout_s=None)
+    notice = Notice(
+        NotifyEvent.FAILED,
+        "Task failed",
+        "a.wav: <b>boom</b> & more",
+        ("task-42",),
+        critical=True,
+        timeout_s=None,
+    )
     try:
         with qtbot.waitSignal(notifier.delivered, timeout=10_000) as blocker:
             notifier.deliver(notice)
