@@ -358,7 +358,8 @@ class DesktopApp:
         window.settings_requested.connect(self._open_settings)
 
         ui_state = load_ui_state(folder / "ui-state.json").value
-        window.restore_ui_state(ui_state)
+        if ui_state.geometry is None or not window.restore_ui_state(ui_state):
+            window.resize(1280, 760)  # first run: room for the table and the detail pane
         view.restore(_read_json(folder / "table-state.json"))
         if warning:
             log.warning("settings: %s", warning)

@@ -49,10 +49,15 @@ class ProgressDelegate(QStyledItemDelegate):
         bar.rect = option.rect.adjusted(2, 2, -2, -2)
         bar.minimum, bar.maximum = 0, 1000
         bar.progress = round(float(progress) * 10)
-        bar.text = progress_label(float(progress), index.data(TaskRole.STAGE))
+        # Elided to the bar's width: a style that cannot fit the label wraps it out of the row.
+        label = progress_label(float(progress), index.data(TaskRole.STAGE))
+        width = max(0, bar.rect.width() - 10)
+        bar.text = option.fontMetrics.elidedText(label, Qt.TextElideMode.ElideRight, width)
         bar.textVisible = True
         bar.textAlignment = Qt.AlignmentFlag.AlignCenter
-        bar.state = option.state
+        # Qt 6 reads the orientation from the state: without State_Horizontal the bar is
+        # laid out as a vertical one and its label wraps into the row above.
+        bar.state = option.state | QStyle.StateFlag.State_Horizontal
         if index.data(TaskRole.STATE) in _GREY or index.data(TaskRole.STALE):
             bar.state &= ~QStyle.StateFlag.State_Enabled
         style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter, option.widget)

@@ -27,6 +27,14 @@ _COLOURS = {
     "attention": QColor("#c62828"),
     "disconnected": QColor("#9e9e9e"),
     "paused": QColor("#f9a825"),
+    # task states (the table's Status column): a shape per state, so colour is never the only cue
+    "task-queued": QColor("#78909c"),
+    "task-running": _BLUE,
+    "task-cancelling": QColor("#ef6c00"),
+    "task-paused": QColor("#f9a825"),
+    "task-completed": QColor("#2e7d32"),
+    "task-failed": QColor("#c62828"),
+    "task-cancelled": QColor("#757575"),
 }
 
 
@@ -53,6 +61,26 @@ def _glyph(p: QPainter, state: str, s: float) -> None:
     p.setPen(pen)
     p.setBrush(Qt.BrushStyle.NoBrush)
     c = s / 2
+    if state == "task-completed":  # a check mark
+        path = QPainterPath(QPointF(s * 0.28, s * 0.52))
+        path.lineTo(QPointF(s * 0.44, s * 0.68))
+        path.lineTo(QPointF(s * 0.72, s * 0.36))
+        p.drawPath(path)
+        return
+    if state == "task-queued":  # a clock
+        p.drawLine(QPointF(c, c), QPointF(c, s * 0.28))
+        p.drawLine(QPointF(c, c), QPointF(s * 0.68, c))
+        return
+    if state == "task-running":  # a play triangle
+        p.setBrush(QBrush(QColor("white")))
+        tri = QPainterPath(QPointF(s * 0.4, s * 0.3))
+        tri.lineTo(QPointF(s * 0.72, c))
+        tri.lineTo(QPointF(s * 0.4, s * 0.7))
+        tri.closeSubpath()
+        p.drawPath(tri)
+        return
+    state = {"task-failed": "attention", "task-cancelled": "disconnected", "task-cancelling": "disconnected",
+             "task-paused": "paused"}.get(state, state)
     if state == "attention":  # exclamation mark
         p.drawLine(QPointF(c, s * 0.26), QPointF(c, s * 0.58))
         p.drawPoint(QPointF(c, s * 0.74))
@@ -102,7 +130,7 @@ def paint_icon(size: int, state: IconState | str = "app", progress: float | None
     return pm
 
 
-def state_icon(state: IconState, progress: float | None = None) -> QIcon:
+def state_icon(state: IconState | str, progress: float | None = None) -> QIcon:
     """A QIcon with every size in :data:`ICON_SIZES` painted for ``state``."""
     icon = QIcon()
     for size in ICON_SIZES:

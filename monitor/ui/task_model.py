@@ -31,7 +31,7 @@ from monitor.core.eta import EtaKind, EtaReading, format_duration
 from monitor.core.news import TaskPatch
 from monitor.core.protocol import TaskState
 from monitor.core.store import Change, TaskRecord, TaskStore, Updated
-from monitor.ui.icons import IconState, state_icon
+from monitor.ui.icons import state_icon
 
 __all__ = ["FLUSH_INTERVAL_MS", "TaskColumn", "TaskRole", "TaskTableModel", "eta_text", "state_text"]
 
@@ -123,16 +123,6 @@ def _clock_text(ts: float | None) -> str:
         return dt.strftime("%H:%M:%S")
     return dt.strftime("%Y-%m-%d %H:%M")
 
-
-_ICON_STATE: Final = {
-    TaskState.QUEUED: IconState.IDLE,
-    TaskState.RUNNING: IconState.RUNNING,
-    TaskState.CANCELLING: IconState.RUNNING,
-    TaskState.PAUSED: IconState.PAUSED,
-    TaskState.COMPLETED: IconState.IDLE,
-    TaskState.FAILED: IconState.ATTENTION,
-    TaskState.CANCELLED: IconState.DISCONNECTED,
-}
 
 _HEADER_TIPS: Final = {
     TaskColumn.NAME: "Task name (audio file for transcriptions)",
@@ -361,7 +351,7 @@ class TaskTableModel(QAbstractTableModel):
     def _icon(self, state: TaskState) -> QIcon:
         icon = self._icons.get(state)
         if icon is None:
-            icon = self._icons[state] = state_icon(_ICON_STATE[state])
+            icon = self._icons[state] = state_icon(f"task-{state.value}")
         return icon
 
     def _status_text(self, rec: TaskRecord) -> str:
@@ -419,6 +409,8 @@ class TaskTableModel(QAbstractTableModel):
         if col is TaskColumn.PROGRESS:
             return f"{rec.progress:.0f}%" + (f" · {rec.stage}" if rec.stage else "")
         if col is TaskColumn.ETA:
+            if rec.state is TaskState.QUEUED:
+                return ""  # not started: no estimate, and "estimating…" on every queued row is noise
             return eta_text(rec.eta_reading(now))
         if col is TaskColumn.ELAPSED:
             el = rec.elapsed(now)

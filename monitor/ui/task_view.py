@@ -55,6 +55,18 @@ def task_counts(store: TaskStore) -> TaskCounts:
     )
 
 
+#: First-run column widths (px); a saved layout overrides them.
+_DEFAULT_WIDTHS = {
+    TaskColumn.NAME: 260,
+    TaskColumn.STATUS: 110,
+    TaskColumn.PROGRESS: 220,
+    TaskColumn.ETA: 80,
+    TaskColumn.ELAPSED: 80,
+    TaskColumn.STARTED: 80,
+    TaskColumn.FINISHED: 80,
+}
+
+
 class TaskView(QWidget):
     """Search, filter bar, sidebar, table and detail pane over one store.
 
@@ -113,6 +125,7 @@ class TaskView(QWidget):
         self.table.setItemDelegateForColumn(TaskColumn.PROGRESS, ProgressDelegate(self.table))
         for col in TaskColumn:
             self.table.setColumnHidden(col, col.opt_in)
+            header.resizeSection(col, _DEFAULT_WIDTHS.get(col, 90))
         col, order = self.model.sort_state()
         header.setSortIndicator(col, order)
         self.table.setSortingEnabled(True)
@@ -127,6 +140,10 @@ class TaskView(QWidget):
         self.splitter.addWidget(self.table)
         self.splitter.addWidget(self.detail)
         self.splitter.setStretchFactor(1, 1)
+        self.splitter.setCollapsible(1, False)
+        self.sidebar.setMinimumWidth(110)
+        self.sidebar.setMaximumWidth(240)
+        self.splitter.setSizes([150, 760, 300])
 
         top = QHBoxLayout()
         top.addWidget(self.search, 1)
