@@ -189,6 +189,8 @@ class StreamEndpoint:
 
             def gone() -> bool:
                 return bool(cycle.disconnected) or transport.is_closing()
+
+            conn.gone = gone
         else:
             lost = asyncio.Event()
             watcher = asyncio.get_running_loop().create_task(self._watch(receive, conn, lost))
