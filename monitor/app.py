@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import os
@@ -312,6 +313,7 @@ class DesktopApp:
         service.tasks_changed.connect(view.model.note_changes)
         service.event_received.connect(lambda _type: window.indicator.note_event())
         service.error_occurred.connect(lambda text: log.info("stream: %s", text))
+        service.snapshot_applied.connect(lambda n: _freeze_heap() if n >= 1_000 else None)
 
         def finished(kind: NotifyEvent, task_id: str) -> None:
             record = store.get(task_id)
@@ -371,6 +373,7 @@ class DesktopApp:
         self._window_shown_at = time.perf_counter()
         await service.start()
         await self._start_commands()
+        _freeze_heap()
         self.built.set()
         return True
 
@@ -536,6 +539,17 @@ class DesktopApp:
             flush=True,
         )
         self.quit(0)
+
+
+def _freeze_heap() -> None:
+    """Move the long-lived start-up objects (Qt wrappers, modules, a big snapshot) out of the GC.
+
+    Python's full collections otherwise walk them again and again while events stream in:
+    measured 40-70 ms pauses on a 10,000-task table, down to ~26 ms with the heap frozen
+    (docs/ui-table.md).
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _ids_in(store: Any, state: str) -> list[str]:

@@ -72,6 +72,7 @@ class SSEService(QObject):
             string when it is not JSON): chat-style messages, acks, system notices.
         event_received(str): Any event arrived (its type); drives "last event" ages.
         error_occurred(str): A malformed event was skipped, or the engine reported a problem.
+        snapshot_applied(int): A full task list was reconciled (its number of tasks).
 
     Args:
         settings: Server URL and reconnect parameters.
@@ -95,6 +96,7 @@ class SSEService(QObject):
     message_received = Signal(str, object)
     event_received = Signal(str)
     error_occurred = Signal(str)
+    snapshot_applied = Signal(int)
 
     def __init__(
         self,
@@ -241,6 +243,7 @@ class SSEService(QObject):
         # Tasks first seen in a snapshot finished long ago: no "completed" for history. A task we
         # knew that finished while we were away is an Updated change and does notify.
         self._publish(changes, live=False)
+        self.snapshot_applied.emit(len(snapshot.tasks))
 
     def _on_event(self, event: IncomingEvent) -> None:
         self._changed.set()
