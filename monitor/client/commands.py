@@ -33,7 +33,14 @@ from pydantic import ValidationError
 
 from monitor.client.config import ClientConfig, ssl_context
 from monitor.client.engine import IncomingEvent, StreamEngine
-from monitor.core.protocol import CommandAck, CommandAction, Message, MessagePriority, MessageType
+from monitor.core.protocol import (
+    CommandAck,
+    CommandAction,
+    CommandStatus,
+    Message,
+    MessagePriority,
+    MessageType,
+)
 
 __all__ = [
     "RETRY_SCHEDULE_S",
@@ -154,6 +161,7 @@ class CommandSender:
         self._task: asyncio.Task[None] | None = None
         self._unsubscribe: Callable[[], None] | None = None
         self._unsub_status: Callable[[], None] | None = None
+        self._aux: set[asyncio.Task[None]] = set()
         self._started = False
         self._closed = False
         self.sent = 0
@@ -177,7 +185,7 @@ class CommandSender:
             self._unsubscribe = self._engine.subscribe("ack", self._on_ack_event)
             # Back online: retry now instead of waiting out the schedule.
             self._unsub_status = self._engine.on_status(
-                lambda st: self._retry_now() if st.state.value == "connected" else None
+                lambda st: self._back_online() if st.state.value == "connected" else None
             )
         self._task = asyncio.create_task(self._run(), name="monitor-commands")
 
@@ -188,10 +196,11 @@ class CommandSender:
             if unsub is not None:
                 unsub()
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        for pending in [task, *self._aux]:
+            if pending is not None:
+                pending.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await pending
         for timer in self._ack_timers.values():
             timer.cancel()
         self._ack_timers.clear()
@@ -345,6 +354,52 @@ class CommandSender:
         self._wake.set()
         return item.future
 
+    def _back_online(self) -> None:
+        self._retry_now()
+        if self._awaiting_ack:
+            # Acks published while we were away may precede the position the stream resumed
+            # from (a fresh snapshot's cursor): ask the server for each command's outcome.
+            task = asyncio.get_running_loop().create_task(self._reconcile_acks())
+            self._aux.add(task)
+            task.add_done_callback(self._aux.discard)
+
+    async def _reconcile_acks(self) -> None:
+        assert self._client is not None
+        for command_id in list(self._awaiting_ack):
+            try:
+                response = await self._client.get(
+                    f"{self.config.base_url}/api/commands/{command_id}",
+                    headers=self._headers_plain(),
+                    timeout=self.config.connection_timeout / 1000.0,
+                )
+                if response.status_code != 200:
+                    continue
+                body = response.json()
+                status = CommandStatus(body["status"])
+            except (httpx.HTTPError, ValueError, KeyError, TypeError):
+                continue
+            if not status.is_final:
+                continue
+            ack = CommandAck.model_validate(
+                {
+                    "command_id": command_id,
+                    "status": status,
+                    "success": status is CommandStatus.SUCCEEDED,
+                    "action": body.get("action"),
+                    "task_id": body.get("taskId"),
+                    "result": body.get("result"),
+                    "error": body.get("error"),
+                    "attempt": body.get("attempt") or 0,
+                }
+            )
+            self._final_ack(ack)
+
+    def _headers_plain(self) -> dict[str, str]:
+        headers = {"X-Client-Id": self.config.client_id, **self.config.headers}
+        if self.config.auth_token:
+            headers["Authorization"] = f"Bearer {self.config.auth_token}"
+        return headers
+
     def _retry_now(self) -> None:
         for item in self._queue:
             item.not_before = 0.0
@@ -436,10 +491,13 @@ class CommandSender:
             except (ValidationError, ValueError):
                 _log.warning("ack event skipped: not a CommandAck")
                 return
-        item = self._awaiting_ack.get(ack.command_id)
-        if item is None or not ack.status.is_final:
+        if ack.status.is_final:
+            self._final_ack(ack)
+
+    def _final_ack(self, ack: CommandAck) -> None:
+        item = self._awaiting_ack.pop(ack.command_id, None)
+        if item is None:
             return
-        del self._awaiting_ack[ack.command_id]
         if item in self._queue:  # answered while its POST was in flight or being retried
             self._queue.remove(item)
             self._save()

@@ -180,3 +180,133 @@ async def test_full_queue_evicts_lowest_priority_never_a_more_urgent_one() -> No
     for fut in (high, normal):
         with pytest.raises(CommandError):
             await fut
+
+
+async def test_stalled_connection_through_a_proxy_is_detected_and_recovered() -> None:
+    from tests.client.tcpproxy import StallingProxy
+
+    with _server() as srv:
+        async with StallingProxy(srv.port) as proxy:
+            url = f"http://127.0.0.1:{proxy.port}/api/tasks/stream"
+            # Heartbeats every 500 ms from the server; silence > 300 + 300 ms means dead.
+            engine = StreamEngine(
+                ClientConfig(url=url, heartbeat_interval=300, heartbeat_timeout=300, jitter=0.0)
+            )
+            events: list[IncomingEvent] = []
+            engine.on_event(events.append)
+            await engine.start()
+            try:
+                await _until(lambda: engine.status.state.value == "connected")
+                async with httpx.AsyncClient(base_url=srv.url) as http:
+                    await _submit(http, "before-stall")
+                    await _until(lambda: any(e.type == "task_created" for e in events))
+                    proxy.freeze()
+                    during = await _submit(http, "during-stall")
+                    await _until(lambda: engine.stats().reconnect_count >= 1, timeout=5)
+                    await _until(lambda: engine.status.state.value == "connected", timeout=5)
+                    await _until(lambda: any(during in e.data for e in events if e.type == "task_created"))
+                assert engine.status.failure.value in ("none", "heartbeat")
+                assert proxy.connections >= 2
+                created = [e for e in events if e.type == "task_created"]
+                assert len(created) == 2  # the event sent into the dead connection arrives once, by replay
+            finally:
+                await engine.aclose()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def _spawn_server(port: int, db: Path) -> asyncio.subprocess.Process:
+    import os
+    import sys
+
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "monitor",
+        "serve",
+        "--port",
+        str(port),
+        "--db",
+        str(db),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+        env={**os.environ, "MONITOR_SERVER_HEARTBEAT_INTERVAL_MS": "500"},
+    )
+    async with httpx.AsyncClient() as http:
+        for _ in range(200):
+            try:
+                if (await http.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
+                    return proc
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.05)  # polling for the port to open, bounded
+    raise TimeoutError("server did not start")
+
+
+async def test_sigkill_mid_stream_and_restart_loses_and_doubles_nothing(tmp_path: Path) -> None:
+    port, db = _free_port(), tmp_path / "log.sqlite3"
+    url = f"http://127.0.0.1:{port}"
+    proc = await _spawn_server(port, db)
+    engine = StreamEngine(ClientConfig(url=url + "/api/tasks/stream", jitter=0.0, reconnect_interval=250))
+    events: list[IncomingEvent] = []
+    engine.on_event(events.append)
+    await engine.start()
+    try:
+        async with httpx.AsyncClient(base_url=url) as http:
+            await _until(lambda: engine.status.state.value == "connected")
+            ids = [await _submit(http, f"a-{i}") for i in range(20)]
+        proc.kill()  # SIGKILL: no shutdown event, no FIN from the app, whatever was in flight
+        await proc.wait()
+        await _until(lambda: engine.status.state.value in ("reconnecting", "connecting"))
+        proc = await _spawn_server(port, db)
+        async with httpx.AsyncClient(base_url=url) as http:
+            ids += [await _submit(http, f"b-{i}") for i in range(20)]
+        await _until(lambda: sum(e.type == "task_created" for e in events) >= 40, timeout=15)
+        created = [json.loads(e.data)["task"]["id"] for e in events if e.type == "task_created"]
+        assert created == ids
+    finally:
+        await engine.aclose()
+        proc.kill()
+        await proc.wait()
+
+
+async def test_command_queued_while_offline_runs_exactly_once_after_reconnect(tmp_path: Path) -> None:
+    port, db = _free_port(), tmp_path / "log.sqlite3"
+    url = f"http://127.0.0.1:{port}"
+    proc = await _spawn_server(port, db)
+    async with httpx.AsyncClient(base_url=url) as http:
+        task_id = await _submit(http, "pause-me")
+        assert (await http.post(f"/api/tasks/{task_id}/events", json={"kind": "started"})).status_code < 300
+    proc.kill()
+    await proc.wait()
+    cfg = ClientConfig(url=url + "/api/tasks/stream", jitter=0.0, reconnect_interval=250)
+    engine = StreamEngine(cfg)
+    sender = CommandSender(cfg, engine=engine, retry_schedule=(0.2,))
+    await engine.start()
+    await sender.start()
+    try:
+        fut = sender.pause(task_id)
+        await _until(lambda: sender.queue_size == 1 and engine.stats().reconnect_count >= 1)
+        proc = await _spawn_server(port, db)
+        ack = await asyncio.wait_for(fut, 15)
+        assert ack.status is CommandStatus.SUCCEEDED
+        async with httpx.AsyncClient(base_url=url) as http:
+            detail = (await http.get(f"/api/tasks/{task_id}")).json()
+        paused = [
+            e
+            for e in detail["events"]
+            if e["type"] == "task_updated" and e["data"]["task"]["state"] == "paused"
+        ]
+        assert len(paused) == 1
+        assert detail["task"]["state"] == "paused"
+    finally:
+        await sender.aclose()
+        await engine.aclose()
+        proc.kill()
+        await proc.wait()
