@@ -1,10 +1,30 @@
-"""End-to-end ingest: events/s through StreamEngine (httpx + SSEDecoder + JSON + dispatch).
+"""Ingest without UI: the engine on the qasync loop vs plain asyncio vs headless Chromium.
 
-Baseline in the same run: a raw asyncio socket reader that only counts bytes to EOF, i.e. the
-loopback transfer cost with no HTTP library, decoding or dispatch. One loopback server (raw
-asyncio) sends N pre-built events then closes, so the server's cost is the same for both.
+Every client reads the same bytes from the same loopback server process: a fixed, realistic
+stream built with the protocol's own ``encode_frame`` (10,000 ``task_created`` events with full
+tasks, then 90 % ``task_progress`` and 10 % ``task_updated`` with full tasks, ids ``e1-<seq>``
+like the reference server's). The server is a raw asyncio HTTP/1.1 server in a subprocess
+(``--serve``) so that its CPU never competes with a client's GIL; it answers ``GET /s`` with the
+stream (content-length, then close), ``GET /`` with the Chromium page and ``POST /result`` by
+printing the page's figure to its stdout.
 
-Run: ``.venv/bin/python bench/bench_ingest.py [--events N] [--repeat R]``
+Clients, interleaved round by round (the machine's drift hits all of them alike):
+
+* ``asyncio``: :class:`StreamEngine` on ``asyncio.run``; per event ``json.loads`` +
+  ``news.normalize`` (pydantic validation) + ``TaskStore.apply``, i.e. what ``SSEService`` does
+  minus emitting signals nobody listens to here.
+* ``qasync``: the same engine and the same per-event work on a ``qasync.QEventLoop`` over a
+  ``QCoreApplication`` (the app's loop).
+* ``chromium``: Debian's ``chromium --headless=new --no-sandbox`` loads ``GET /``; the page opens
+  an ``EventSource`` on ``/s``, calls ``JSON.parse`` on each event and, at the last one, POSTs
+  its elapsed time (``performance.now()`` from just before ``new EventSource``) back. Browser
+  start-up is therefore outside the timed window, as is the Python clients' process start-up.
+* ``raw``: an asyncio socket that only counts bytes to EOF (the transfer cost; reference only).
+
+Timed window for the Python clients: from just before ``engine.start()`` until the N-th event has
+been applied. Printed: median/min/max events/s per client and the two target ratios.
+
+Run: ``.venv/bin/python bench/bench_ingest.py [--events N] [--rounds R] [--no-chromium]``
 """
 
 from __future__ import annotations
@@ -12,58 +32,192 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import queue
+import shutil
+import signal
 import statistics
+import subprocess
+import sys
+import tempfile
+import threading
 import time
+from collections.abc import Callable
+from pathlib import Path
 
-from monitor.client.config import ClientConfig
-from monitor.client.engine import IncomingEvent, StreamEngine
+__all__ = ["build_stream", "main"]
 
-__all__ = ["main"]
-
-
-def _body(n: int) -> bytes:
-    parts = []
-    for i in range(1, n + 1):
-        data = json.dumps({"taskId": f"t{i % 500}", "state": "running", "progress": i % 100, "seq": i})
-        parts.append(f"id: {i}\nevent: task.progress\ndata: {data}\n\n")
-    return "".join(parts).encode()
+_TASKS = 10_000
+_TYPES = ("task_created", "task_updated", "task_progress")
 
 
-async def _serve(body: bytes) -> asyncio.Server:
-    head = (
-        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
-        b"content-length: " + str(len(body)).encode() + b"\r\nconnection: close\r\n\r\n"
-    )
+def build_stream(n: int, tasks: int = _TASKS) -> bytes:
+    """The fixed benchmark stream: ``n`` events over ``tasks`` tasks (deterministic bytes)."""
+    from monitor.core.protocol import encode_frame
+
+    t0 = 1_790_000_000.0
+    out: list[bytes] = [b"retry: 60000\n\n"]
+    for seq in range(1, n + 1):
+        i = (seq - 1) % tasks
+        tid = f"job-{i:06d}"
+        if seq <= tasks:
+            etype = "task_created"
+            data = json.dumps({"task": _task(tid, i, t0, 0.0, "queued")})
+        elif seq % 10 == 0:
+            etype = "task_updated"
+            data = json.dumps({"task": _task(tid, i, t0, float(seq % 100), "running")})
+        else:
+            etype = "task_progress"
+            data = json.dumps(
+                {"id": tid, "progress": float(seq % 100), "stage": "transcribing", "eta": 42.5, "at": t0 + seq}
+            )
+        out.append(encode_frame(etype, data, id=f"e1-{seq}"))
+    return b"".join(out)
+
+
+def _task(tid: str, i: int, t0: float, progress: float, state: str) -> dict[str, object]:
+    return {
+        "id": tid,
+        "name": f"interview-{i:06d}.wav",
+        "kind": "transcribe",
+        "state": state,
+        "progress": progress,
+        "stage": "transcribing" if state == "running" else None,
+        "eta": 120.0 if state == "running" else None,
+        "created_at": t0 + i,
+        "started_at": t0 + i + 1 if state == "running" else None,
+        "updated_at": t0 + i + 2,
+        "attempt": 1,
+        "worker": "gpu-1",
+        "metadata": {"language": "en", "minutes": i % 90},
+    }
+
+
+# ---------------------------------------------------------------------- the server subprocess
+
+_PAGE = """<!doctype html><meta charset="utf-8"><title>ingest</title><script>
+const N = %d, TYPES = %s;
+let count = 0, last = null;
+const t0 = performance.now();
+const es = new EventSource('/s');
+function on(e) {
+  last = JSON.parse(e.data);
+  if (++count === N) {
+    const ms = performance.now() - t0;
+    es.close();
+    fetch('/result', {method: 'POST', body: JSON.stringify({count: count, ms: ms})});
+  }
+}
+for (const t of TYPES) es.addEventListener(t, on);
+es.onerror = () => { if (count < N) fetch('/result', {method: 'POST',
+  body: JSON.stringify({count: count, ms: -1, error: 'EventSource error'})}); };
+</script>"""
+
+
+def _serve(body_path: str, n: int) -> None:
+    body = Path(body_path).read_bytes()
+    page = (_PAGE % (n, json.dumps(list(_TYPES)))).encode()
+
+    def response(ctype: bytes, payload: bytes) -> bytes:
+        return (
+            b"HTTP/1.1 200 OK\r\ncontent-type: " + ctype + b"\r\ncache-control: no-store\r\n"
+            b"content-length: " + str(len(payload)).encode() + b"\r\nconnection: close\r\n\r\n" + payload
+        )
+
+    stream_head = response(b"text/event-stream", b"")
+    html = response(b"text/html; charset=utf-8", page)
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        while (await reader.readline()) not in (b"\r\n", b""):
-            pass
-        writer.write(head + body)
-        await writer.drain()
-        writer.close()
-        await writer.wait_closed()
+        try:
+            request = await reader.readline()
+            length = 0
+            while (line := await reader.readline()) not in (b"\r\n", b""):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":", 1)[1])
+            parts = request.split()
+            path = parts[1] if len(parts) > 1 else b"/"
+            if path.startswith(b"/s"):
+                writer.write(stream_head.replace(b"content-length: 0", b"content-length: %d" % len(body)))
+                writer.write(body)
+            elif path.startswith(b"/result"):
+                print("RESULT " + (await reader.readexactly(length)).decode(), flush=True)
+                writer.write(b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n")
+            elif path == b"/":
+                writer.write(html)
+            else:
+                writer.write(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+            await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass  # a client that goes away mid-stream (Chromium closing) is normal here
+        finally:
+            writer.close()
 
-    return await asyncio.start_server(handle, "127.0.0.1", 0)
+    async def run() -> None:
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        print(f"PORT {server.sockets[0].getsockname()[1]}", flush=True)
+        # Stop when the parent closes our stdin (no orphan server if the bench dies).
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+        server.close()
+
+    asyncio.run(run())
 
 
-async def _raw(port: int) -> float:
-    t0 = time.perf_counter()
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(b"GET /s HTTP/1.1\r\nhost: x\r\n\r\n")
-    while await reader.read(65536):
-        pass
-    writer.close()
-    await writer.wait_closed()
-    return time.perf_counter() - t0
+class _Server:
+    """The stream server subprocess and a thread that collects its stdout lines."""
+
+    def __init__(self, body_path: str, n: int) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--serve", body_path, "--events", str(n)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        first = self.lines.get(timeout=30)
+        self.port = int(first.split()[1])
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.put(line.strip())
+
+    def result(self, timeout: float) -> dict[str, float]:
+        line = self.lines.get(timeout=timeout)
+        return dict(json.loads(line.removeprefix("RESULT ")))
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait(timeout=10)
+        self._reader.join(timeout=5)
+        assert self.proc.stdout is not None
+        self.proc.stdout.close()
 
 
-async def _engine(port: int, n: int) -> float:
+# ---------------------------------------------------------------------- the Python clients
+
+
+async def _engine_round(port: int, n: int) -> float:
+    from monitor.client.config import ClientConfig
+    from monitor.client.engine import IncomingEvent, StreamEngine
+    from monitor.core.news import NewsError, normalize
+    from monitor.core.store import TaskStore
+
     done = asyncio.Event()
-    count = 0
+    store = TaskStore()
+    count = bad = 0
+    now = time.time()
 
     def on_event(ev: IncomingEvent) -> None:
-        nonlocal count
-        json.loads(ev.data)  # the app parses every payload
+        # SSEService._on_event's work, minus signals: parse, validate, reduce.
+        nonlocal count, bad
+        news = normalize(ev.type, json.loads(ev.data), received_at=now)
+        if isinstance(news, NewsError):
+            bad += 1
+        else:
+            store.apply(news)
         count += 1
         if count == n:
             done.set()
@@ -77,33 +231,113 @@ async def _engine(port: int, n: int) -> float:
     await asyncio.wait_for(done.wait(), 120)
     elapsed = time.perf_counter() - t0
     await engine.aclose()
+    if bad or len(store) != min(n, _TASKS):
+        raise RuntimeError(f"engine: {bad} events rejected, {len(store)} tasks")
     return elapsed
 
 
-async def _run(n: int, repeat: int) -> None:
-    server = await _serve(_body(n))
-    port = server.sockets[0].getsockname()[1]
-    raw, eng = [], []
-    for _ in range(repeat):
-        raw.append(await _raw(port))
-        eng.append(await _engine(port, n))
-    server.close()
-    await server.wait_closed()
-    r, e = statistics.median(raw), statistics.median(eng)
-    print(f"events={n} repeat={repeat}")
-    print(f"raw socket reader : {n / r:12,.0f} events/s  (median {r * 1000:.1f} ms)")
-    print(f"StreamEngine      : {n / e:12,.0f} events/s  (median {e * 1000:.1f} ms)")
-    print(f"engine / raw      : {e / r:.1f}x the time")
+async def _raw_round(port: int) -> float:
+    t0 = time.perf_counter()
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"GET /s HTTP/1.1\r\nhost: x\r\n\r\n")
+    while await reader.read(65536):
+        pass
+    writer.close()
+    await writer.wait_closed()
+    return time.perf_counter() - t0
+
+
+def _qasync_runner() -> Callable[[int, int], float]:
+    import qasync
+    from PySide6.QtCore import QCoreApplication
+
+    app = QCoreApplication.instance() or QCoreApplication([])
+
+    def run(port: int, n: int) -> float:
+        loop = qasync.QEventLoop(app)
+        try:
+            return loop.run_until_complete(_engine_round(port, n))
+        finally:
+            loop.close()
+
+    return run
+
+
+def _chromium_round(server: _Server, exe: str, n: int) -> float:
+    profile = tempfile.mkdtemp(prefix="bench-chromium-")
+    proc = subprocess.Popen(
+        [exe, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         "--disable-extensions", "--disable-background-networking", f"--user-data-dir={profile}",
+         f"http://127.0.0.1:{server.port}/"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    try:
+        res = server.result(timeout=120)
+    finally:
+        # Chromium forks helpers into its own session: end that process group (ours alone).
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+        shutil.rmtree(profile, ignore_errors=True)
+    if res.get("ms", -1) < 0 or res.get("count") != n:
+        raise RuntimeError(f"chromium: {res}")
+    return float(res["ms"]) / 1000
+
+
+def _stats(name: str, n: int, times: list[float]) -> float:
+    rates = [n / t for t in times]
+    med = statistics.median(rates)
+    print(f"{name:<9}: median {med:>10,.0f} events/s  (min {min(rates):,.0f}, max {max(rates):,.0f}, n={len(rates)})")
+    return med
+
+
+def _run(n: int, rounds: int, chromium: str | None) -> None:
+    body = build_stream(n)
+    with tempfile.NamedTemporaryFile(prefix="bench-ingest-", suffix=".sse", delete=False) as f:
+        f.write(body)
+    server = _Server(f.name, n)
+    qrun = _qasync_runner()
+    times: dict[str, list[float]] = {"raw": [], "asyncio": [], "qasync": [], "chromium": []}
+    try:
+        for r in range(rounds):
+            times["raw"].append(asyncio.run(_raw_round(server.port)))
+            times["asyncio"].append(asyncio.run(_engine_round(server.port, n)))
+            times["qasync"].append(qrun(server.port, n))
+            if chromium:
+                times["chromium"].append(_chromium_round(server, chromium, n))
+            print(f"round {r + 1}/{rounds}: " + ", ".join(f"{k} {n / v[-1]:,.0f}/s" for k, v in times.items() if v),
+                  flush=True)  # fmt: skip
+    finally:
+        server.close()
+        os.unlink(f.name)
+    print(f"events={n} ({len(body) / n:.0f} B/event, {len(body) / 1e6:.1f} MB) rounds={rounds} cpus={os.cpu_count()}")
+    med = {k: _stats(k, n, v) for k, v in times.items() if v}
+    print(f"RATIO qasync/asyncio   = {med['qasync'] / med['asyncio']:.2f}x  (target >= 0.9)")
+    if "chromium" in med:
+        print(f"RATIO qasync/chromium  = {med['qasync'] / med['chromium']:.2f}x  (target >= 1.0)")
+        print(f"RATIO asyncio/chromium = {med['asyncio'] / med['chromium']:.2f}x")
+    else:
+        print("chromium: not run (not found or --no-chromium)")
 
 
 def main() -> None:
-    """Parse arguments and run the benchmark."""
-    p = argparse.ArgumentParser(description=__doc__)
+    """Parse arguments and run the benchmark (or, with ``--serve``, be the stream server)."""
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--events", type=int, default=100_000)
-    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--no-chromium", action="store_true")
+    p.add_argument("--chromium", default=shutil.which("chromium") or shutil.which("chromium-browser"))
+    p.add_argument("--serve", metavar="BODY", help=argparse.SUPPRESS)
     a = p.parse_args()
-    asyncio.run(_run(a.events, a.repeat))
+    if a.serve:
+        _serve(a.serve, a.events)
+        return
+    _run(a.events, a.rounds, None if a.no_chromium else a.chromium)
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     main()
