@@ -68,9 +68,8 @@ def build_stream(n: int, tasks: int = _TASKS) -> bytes:
             data = json.dumps({"task": _task(tid, i, t0, float(seq % 100), "running")})
         else:
             etype = "task_progress"
-            data = json.dumps(
-                {"id": tid, "progress": float(seq % 100), "stage": "transcribing", "eta": 42.5, "at": t0 + seq}
-            )
+            progress = {"id": tid, "progress": float(seq % 100), "stage": "transcribing", "eta": 42.5}
+            data = json.dumps(progress | {"at": t0 + seq})
         out.append(encode_frame(etype, data, id=f"e1-{seq}"))
     return b"".join(out)
 
@@ -287,10 +286,38 @@ def _chromium_round(server: _Server, exe: str, n: int) -> float:
     return float(res["ms"]) / 1000
 
 
+def _breakdown(body: bytes, n: int) -> None:
+    """Per-event cost of each stage on the same bytes, in-process (no socket): where time goes."""
+    from monitor.core.news import normalize
+    from monitor.core.sse import SSEDecoder
+    from monitor.core.store import TaskStore
+
+    chunks = [body[i : i + 65536] for i in range(0, len(body), 65536)]
+    t0 = time.perf_counter()
+    dec = SSEDecoder()
+    events = [ev for c in chunks for ev in dec.feed(c)]
+    t1 = time.perf_counter()
+    datas = [json.loads(ev.data) for ev in events]
+    t2 = time.perf_counter()
+    news = [normalize(ev.type, d, received_at=0.0) for ev, d in zip(events, datas, strict=True)]
+    t3 = time.perf_counter()
+    store = TaskStore()
+    for item in news:
+        store.apply(item)  # type: ignore[arg-type]
+    t4 = time.perf_counter()
+    stages = [("SSE decode", t1 - t0), ("json.loads", t2 - t1)]
+    stages += [("normalize", t3 - t2), ("store.apply", t4 - t3)]
+    total = t4 - t0
+    print(f"breakdown (in-process, one pass, {n} events): " + ", ".join(
+        f"{k} {v / n * 1e6:.1f} us ({v / total:.0%})" for k, v in stages
+    ) + f"; sum {total / n * 1e6:.1f} us/event = {n / total:,.0f} events/s")  # fmt: skip
+
+
 def _stats(name: str, n: int, times: list[float]) -> float:
     rates = [n / t for t in times]
     med = statistics.median(rates)
-    print(f"{name:<9}: median {med:>10,.0f} events/s  (min {min(rates):,.0f}, max {max(rates):,.0f}, n={len(rates)})")
+    spread = f"min {min(rates):,.0f}, max {max(rates):,.0f}, n={len(rates)}"
+    print(f"{name:<9}: median {med:>10,.0f} events/s  ({spread})")
     return med
 
 
@@ -308,13 +335,15 @@ def _run(n: int, rounds: int, chromium: str | None) -> None:
             times["qasync"].append(qrun(server.port, n))
             if chromium:
                 times["chromium"].append(_chromium_round(server, chromium, n))
-            print(f"round {r + 1}/{rounds}: " + ", ".join(f"{k} {n / v[-1]:,.0f}/s" for k, v in times.items() if v),
-                  flush=True)  # fmt: skip
+            line = ", ".join(f"{k} {n / v[-1]:,.0f}/s" for k, v in times.items() if v)
+            print(f"round {r + 1}/{rounds}: {line}", flush=True)
     finally:
         server.close()
         os.unlink(f.name)
-    print(f"events={n} ({len(body) / n:.0f} B/event, {len(body) / 1e6:.1f} MB) rounds={rounds} cpus={os.cpu_count()}")
+    size = f"{len(body) / n:.0f} B/event, {len(body) / 1e6:.1f} MB"
+    print(f"events={n} ({size}) rounds={rounds} cpus={os.cpu_count()}")
     med = {k: _stats(k, n, v) for k, v in times.items() if v}
+    _breakdown(body, n)
     print(f"RATIO qasync/asyncio   = {med['qasync'] / med['asyncio']:.2f}x  (target >= 0.9)")
     if "chromium" in med:
         print(f"RATIO qasync/chromium  = {med['qasync'] / med['chromium']:.2f}x  (target >= 1.0)")
