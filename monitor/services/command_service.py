@@ -147,7 +147,16 @@ class CommandService(QObject):
             await future
         except CommandError as exc:
             self._clear(task_id)
-            verb = action.value
+            # The verb is shown to the user, so it is translated too (the wire value is not).
+            verb = {
+                CommandAction.EXECUTE: self.tr("execute"),
+                CommandAction.CANCEL: self.tr("cancel"),
+                CommandAction.PAUSE: self.tr("pause"),
+                CommandAction.RESUME: self.tr("resume"),
+                CommandAction.QUERY: self.tr("query"),
+                CommandAction.SYNC: self.tr("sync"),
+                CommandAction.RETRY: self.tr("retry"),
+            }.get(action, action.value)
             self.command_failed.emit(
                 [task_id], self.tr("Could not {0} {1}: {2}").format(verb, task_id, str(exc))
             )

@@ -24,6 +24,10 @@ def _tr(text: str) -> str:
     return QCoreApplication.translate("TaskActions", text)
 
 
+#: Called with a literal context at each site (not via ``_tr``) so that pyside6-lupdate finds the strings.
+translate = QCoreApplication.translate
+
+
 @dataclass(frozen=True)
 class ActionRule:
     """Which states an action applies to, and the texts it shows."""
@@ -59,28 +63,41 @@ class TaskActions(QObject):
         finished = frozenset({TaskState.COMPLETED, TaskState.FAILED, TaskState.CANCELLED})
         self._rules: dict[str, ActionRule] = {
             "cancel": ActionRule(
-                _ACTIVE, _tr("Cancel"), _tr("Only queued, running or paused tasks can be cancelled")
+                _ACTIVE,
+                translate("TaskActions", "Cancel"),
+                translate("TaskActions", "Only queued, running or paused tasks can be cancelled"),
             ),
-            "pause": ActionRule(running, _tr("Pause"), _tr("Only running tasks can be paused")),
-            "resume": ActionRule(paused, _tr("Resume"), _tr("Only paused tasks can be resumed")),
+            "pause": ActionRule(
+                running,
+                translate("TaskActions", "Pause"),
+                translate("TaskActions", "Only running tasks can be paused"),
+            ),
+            "resume": ActionRule(
+                paused,
+                translate("TaskActions", "Resume"),
+                translate("TaskActions", "Only paused tasks can be resumed"),
+            ),
             "retry": ActionRule(
-                frozenset({TaskState.FAILED, TaskState.CANCELLED}), _tr("Retry"),
-                _tr("Only failed or cancelled tasks can be retried"),
+                frozenset({TaskState.FAILED, TaskState.CANCELLED}),
+                translate("TaskActions", "Retry"),
+                translate("TaskActions", "Only failed or cancelled tasks can be retried"),
             ),
             "remove": ActionRule(
-                finished, _tr("Remove from list"), _tr("Only finished tasks can be removed from the list")
+                finished,
+                translate("TaskActions", "Remove from list"),
+                translate("TaskActions", "Only finished tasks can be removed from the list"),
             ),
         }
         self.cancel = self._make("cancel", QKeySequence(Qt.Key.Key_Delete), self.cancel_requested.emit)
         self.pause_resume = self._make("pause", QKeySequence(Qt.Key.Key_Space), self._pause_or_resume)
         self.retry = self._make("retry", QKeySequence("Ctrl+R"), self.retry_requested.emit)
         self.remove = self._make("remove", QKeySequence("Shift+Del"), self.remove_requested.emit)
-        self.refresh = QAction(_tr("Refresh"), self)
+        self.refresh = QAction(translate("TaskActions", "Refresh"), self)
         self.refresh.setShortcut(QKeySequence(QKeySequence.StandardKey.Refresh))
         self.refresh.setShortcuts([QKeySequence(Qt.Key.Key_F5)])
-        self.refresh.setToolTip(_tr("Ask the server for the latest state (F5)"))
+        self.refresh.setToolTip(translate("TaskActions", "Ask the server for the latest state (F5)"))
         self.refresh.triggered.connect(lambda: self.query_requested.emit([tid for tid, _ in self._selection]))
-        self.copy_id = QAction(_tr("Copy ID"), self)
+        self.copy_id = QAction(translate("TaskActions", "Copy ID"), self)
         self.copy_id.setShortcut(QKeySequence(QKeySequence.StandardKey.Copy))
         self.copy_id.triggered.connect(self._copy)
         for action in self.all():
@@ -116,8 +133,8 @@ class TaskActions(QObject):
         self._update("pause" if self.eligible("pause") or not self.eligible("resume") else "resume",
                      self.pause_resume)
         self.copy_id.setEnabled(bool(self._selection))
-        self.copy_id.setToolTip(_tr("Copy the selected task ids") if self._selection
-                                else _tr("No task selected"))
+        self.copy_id.setToolTip(translate("TaskActions", "Copy the selected task ids") if self._selection
+                                else translate("TaskActions", "No task selected"))
 
     def _update(self, name: str, action: QAction) -> None:
         rule = self._rules[name]
@@ -126,14 +143,16 @@ class TaskActions(QObject):
         if n_sel == 0:
             action.setEnabled(False)
             action.setText(rule.label)
-            action.setToolTip(_tr("No task selected"))
+            action.setToolTip(translate("TaskActions", "No task selected"))
             return
         action.setEnabled(n_ok > 0)
         if n_ok == 0:
             action.setText(rule.label)
             action.setToolTip(rule.why_not)
         elif n_ok < n_sel:
-            text = _tr("{action} {n} of {m} selected").format(action=rule.label, n=n_ok, m=n_sel)
+            text = translate("TaskActions", "{action} {n} of {m} selected").format(
+                action=rule.label, n=n_ok, m=n_sel
+            )
             action.setText(text)
             action.setToolTip(text)
         else:

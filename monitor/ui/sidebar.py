@@ -14,16 +14,17 @@ __all__ = ["StateSidebar", "group_label"]
 
 def group_label(group: StateGroup) -> str:
     """Translated label of a sidebar group."""
-    tr = QCoreApplication.translate
+    # Named ``translate`` (not ``tr``): pyside6-lupdate reads a bare ``tr(a, b)`` as (source, comment).
+    translate = QCoreApplication.translate
     return {
-        StateGroup.ALL: tr("StateSidebar", "All"),
-        StateGroup.ACTIVE: tr("StateSidebar", "Active"),
-        StateGroup.QUEUED: tr("StateSidebar", "Queued"),
-        StateGroup.RUNNING: tr("StateSidebar", "Running"),
-        StateGroup.PAUSED: tr("StateSidebar", "Paused"),
-        StateGroup.COMPLETED: tr("StateSidebar", "Completed"),
-        StateGroup.FAILED: tr("StateSidebar", "Failed"),
-        StateGroup.CANCELLED: tr("StateSidebar", "Cancelled"),
+        StateGroup.ALL: translate("StateSidebar", "All"),
+        StateGroup.ACTIVE: translate("StateSidebar", "Active"),
+        StateGroup.QUEUED: translate("StateSidebar", "Queued"),
+        StateGroup.RUNNING: translate("StateSidebar", "Running"),
+        StateGroup.PAUSED: translate("StateSidebar", "Paused"),
+        StateGroup.COMPLETED: translate("StateSidebar", "Completed"),
+        StateGroup.FAILED: translate("StateSidebar", "Failed"),
+        StateGroup.CANCELLED: translate("StateSidebar", "Cancelled"),
     }[group]
 
 

@@ -16,6 +16,7 @@ from enum import IntEnum
 from typing import Any, Final
 
 from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
     QAbstractTableModel,
     QCoreApplication,
     QModelIndex,
@@ -89,27 +90,31 @@ def _tr(text: str) -> str:
     return QCoreApplication.translate("TaskTableModel", text)
 
 
+#: Called with a literal context at each site (not via ``_tr``) so that pyside6-lupdate finds the strings.
+translate = QCoreApplication.translate
+
+
 def state_text(state: TaskState) -> str:
     """Translated state label."""
     return {
-        TaskState.QUEUED: _tr("Queued"),
-        TaskState.RUNNING: _tr("Running"),
-        TaskState.PAUSED: _tr("Paused"),
-        TaskState.CANCELLING: _tr("Cancelling"),
-        TaskState.COMPLETED: _tr("Completed"),
-        TaskState.FAILED: _tr("Failed"),
-        TaskState.CANCELLED: _tr("Cancelled"),
+        TaskState.QUEUED: translate("TaskTableModel", "Queued"),
+        TaskState.RUNNING: translate("TaskTableModel", "Running"),
+        TaskState.PAUSED: translate("TaskTableModel", "Paused"),
+        TaskState.CANCELLING: translate("TaskTableModel", "Cancelling"),
+        TaskState.COMPLETED: translate("TaskTableModel", "Completed"),
+        TaskState.FAILED: translate("TaskTableModel", "Failed"),
+        TaskState.CANCELLED: translate("TaskTableModel", "Cancelled"),
     }[state]
 
 
 def eta_text(reading: EtaReading) -> str:
     """What the ETA cell shows."""
     if reading.kind is EtaKind.ESTIMATING:
-        return _tr("estimating…")
+        return translate("TaskTableModel", "estimating…")
     if reading.kind is EtaKind.PAUSED:
-        return _tr("paused")
+        return translate("TaskTableModel", "paused")
     if reading.kind is EtaKind.OVER_DAY:
-        return _tr("> 1 day")
+        return translate("TaskTableModel", "> 1 day")
     if reading.kind is EtaKind.REMAINING and reading.seconds is not None:
         return format_duration(reading.seconds)
     return "-"
@@ -125,18 +130,20 @@ def _clock_text(ts: float | None) -> str:
 
 
 _HEADER_TIPS: Final = {
-    TaskColumn.NAME: "Task name (audio file for transcriptions)",
-    TaskColumn.STATUS: "Lifecycle state",
-    TaskColumn.PROGRESS: "Percent done and current stage",
-    TaskColumn.ETA: "Estimated time left (worker estimate, else smoothed from progress)",
-    TaskColumn.ELAPSED: "Run time so far",
-    TaskColumn.STARTED: "When the task started",
-    TaskColumn.FINISHED: "When the task finished",
-    TaskColumn.ID: "Server task id",
-    TaskColumn.WORKER: "Worker running the task",
-    TaskColumn.ATTEMPT: "Run number (1 = first run)",
-    TaskColumn.ERROR: "Why the task failed",
-    TaskColumn.KIND: "Kind of job",
+    TaskColumn.NAME: QT_TRANSLATE_NOOP("TaskTableModel", "Task name (audio file for transcriptions)"),
+    TaskColumn.STATUS: QT_TRANSLATE_NOOP("TaskTableModel", "Lifecycle state"),
+    TaskColumn.PROGRESS: QT_TRANSLATE_NOOP("TaskTableModel", "Percent done and current stage"),
+    TaskColumn.ETA: QT_TRANSLATE_NOOP(
+        "TaskTableModel", "Estimated time left (worker estimate, else smoothed from progress)"
+    ),
+    TaskColumn.ELAPSED: QT_TRANSLATE_NOOP("TaskTableModel", "Run time so far"),
+    TaskColumn.STARTED: QT_TRANSLATE_NOOP("TaskTableModel", "When the task started"),
+    TaskColumn.FINISHED: QT_TRANSLATE_NOOP("TaskTableModel", "When the task finished"),
+    TaskColumn.ID: QT_TRANSLATE_NOOP("TaskTableModel", "Server task id"),
+    TaskColumn.WORKER: QT_TRANSLATE_NOOP("TaskTableModel", "Worker running the task"),
+    TaskColumn.ATTEMPT: QT_TRANSLATE_NOOP("TaskTableModel", "Run number (1 = first run)"),
+    TaskColumn.ERROR: QT_TRANSLATE_NOOP("TaskTableModel", "Why the task failed"),
+    TaskColumn.KIND: QT_TRANSLATE_NOOP("TaskTableModel", "Kind of job"),
 }
 
 
@@ -318,15 +325,21 @@ class TaskTableModel(QAbstractTableModel):
         col = TaskColumn(section)
         if role == Qt.ItemDataRole.DisplayRole:
             return {
-                TaskColumn.NAME: _tr("Name"), TaskColumn.STATUS: _tr("Status"),
-                TaskColumn.PROGRESS: _tr("Progress"), TaskColumn.ETA: _tr("ETA"),
-                TaskColumn.ELAPSED: _tr("Elapsed"), TaskColumn.STARTED: _tr("Started"),
-                TaskColumn.FINISHED: _tr("Finished"), TaskColumn.ID: _tr("ID"),
-                TaskColumn.WORKER: _tr("Worker"), TaskColumn.ATTEMPT: _tr("Attempt"),
-                TaskColumn.ERROR: _tr("Error"), TaskColumn.KIND: _tr("Kind"),
+                TaskColumn.NAME: translate("TaskTableModel", "Name"),
+                TaskColumn.STATUS: translate("TaskTableModel", "Status"),
+                TaskColumn.PROGRESS: translate("TaskTableModel", "Progress"),
+                TaskColumn.ETA: translate("TaskTableModel", "ETA"),
+                TaskColumn.ELAPSED: translate("TaskTableModel", "Elapsed"),
+                TaskColumn.STARTED: translate("TaskTableModel", "Started"),
+                TaskColumn.FINISHED: translate("TaskTableModel", "Finished"),
+                TaskColumn.ID: translate("TaskTableModel", "ID"),
+                TaskColumn.WORKER: translate("TaskTableModel", "Worker"),
+                TaskColumn.ATTEMPT: translate("TaskTableModel", "Attempt"),
+                TaskColumn.ERROR: translate("TaskTableModel", "Error"),
+                TaskColumn.KIND: translate("TaskTableModel", "Kind"),
             }[col]
         if role == Qt.ItemDataRole.ToolTipRole:
-            return _tr(_HEADER_TIPS[col])
+            return _tr(str(_HEADER_TIPS[col]))  # QT_TRANSLATE_NOOP is typed as returning object
         return None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
@@ -443,14 +456,14 @@ class TaskTableModel(QAbstractTableModel):
             return rec.error.message
         if self._stale_since is not None:
             as_of = datetime.fromtimestamp(self._stale_since).strftime("%H:%M")
-            return _tr("Offline: as of {time}").format(time=as_of)
+            return translate("TaskTableModel", "Offline: as of {time}").format(time=as_of)
         return f"{rec.name}\n{rec.id}"
 
     def accessible_summary(self, rec: TaskRecord) -> str:
         """"name, running, 42 percent, 3m 00s left" for screen readers."""
         parts = [rec.name, self._status_text(rec).lower(),
-                 _tr("{n} percent").format(n=f"{rec.progress:.0f}")]
+                 translate("TaskTableModel", "{n} percent").format(n=f"{rec.progress:.0f}")]
         reading = rec.eta_reading(self._clock())
         if reading.kind is EtaKind.REMAINING and reading.seconds is not None:
-            parts.append(_tr("{t} left").format(t=format_duration(reading.seconds)))
+            parts.append(translate("TaskTableModel", "{t} left").format(t=format_duration(reading.seconds)))
         return ", ".join(parts)

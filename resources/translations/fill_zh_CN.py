@@ -1,19 +1,40 @@
-"""Fill monitor_zh_CN.ts with the Simplified Chinese translations kept here.
+"""Update the Simplified Chinese translation: extract, fill from the table below, compile.
 
-Run after ``pyside6-lupdate`` (which keeps existing translations but adds new empty ones)::
+Run from the repository root after changing any user-visible string::
 
-    .venv/bin/pyside6-lupdate monitor/ui/*.py -ts resources/translations/monitor_zh_CN.ts
     .venv/bin/python resources/translations/fill_zh_CN.py
-    .venv/bin/pyside6-lrelease resources/translations/monitor_zh_CN.ts
 
-Strings without an entry stay "unfinished" (Qt then shows the English source) and are listed.
+That runs ``pyside6-lupdate`` over ``monitor/`` (it keeps existing translations and adds new
+strings as unfinished), fills every message from :data:`ZH` (by source text, or by
+``(context, source)`` in :data:`ZH_IN_CONTEXT` where one English word needs two Chinese ones), then
+compiles the ``.qm`` with ``pyside6-lrelease``. It exits 1 and lists the strings that have no
+Chinese yet: add them to :data:`ZH` and run it again. ``tests/ui/test_i18n_complete.py`` fails
+while any string is missing or the ``.qm`` is stale.
+
+``--fill-only FILE.ts`` only fills a ``.ts`` (no lupdate, no lrelease).
 """
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
+
+__all__ = ["LUPDATE_OPTIONS", "TS_PATH", "ZH", "ZH_IN_CONTEXT", "fill", "main", "qt_tool"]
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+TS_PATH = HERE / "monitor_zh_CN.ts"
+
+#: lupdate options: Python files only; no line numbers (they would churn the .ts on every edit);
+#: strings removed from the code are dropped rather than kept as "obsolete".
+LUPDATE_OPTIONS = ("-extensions", "py", "-no-obsolete", "-locations", "none")
+
+#: Translations that depend on the context (checked before :data:`ZH`).
+ZH_IN_CONTEXT: dict[tuple[str, str], str] = {
+    # None needed yet: e.g. ("TaskActions", "Cancel"): "取消任务" would override ZH["Cancel"] there only.
+}
 
 ZH: dict[str, str] = {
     # ConnectionIndicator
@@ -155,32 +176,157 @@ ZH: dict[str, str] = {
     "Do not disturb": "勿扰模式",
     "Only failures raise desktop notifications": "仅任务失败时弹出桌面通知",
     "Show window": "显示窗口",
+    # StateSidebar
+    "All": "全部",
+    "Active": "进行中",
+    "Queued": "排队中",
+    "Running": "运行中",
+    "Paused": "已暂停",
+    "Completed": "已完成",
+    "Failed": "失败",
+    "Cancelled": "已取消",
+    "Task states": "任务状态",
+    "{group}: {n} tasks": "{group}：{n} 个任务",
+    # TaskTableModel
+    "Cancelling": "正在取消",
+    "estimating…": "估算中…",
+    "paused": "已暂停",
+    "> 1 day": "> 1 天",
+    "Name": "名称",
+    "Status": "状态",
+    "Progress": "进度",
+    "ETA": "剩余时间",
+    "Elapsed": "已用时间",
+    "Started": "开始时间",
+    "Finished": "结束时间",
+    "ID": "ID",
+    "Worker": "执行节点",
+    "Attempt": "尝试次数",
+    "Error": "错误",
+    "Kind": "类型",
+    "Task name (audio file for transcriptions)": "任务名称（转写任务为音频文件名）",
+    "Lifecycle state": "生命周期状态",
+    "Percent done and current stage": "完成百分比与当前阶段",
+    "Estimated time left (worker estimate, else smoothed from progress)": (
+        "预计剩余时间（优先采用执行节点的估计，否则根据进度平滑推算）"
+    ),
+    "Run time so far": "已运行时长",
+    "When the task started": "任务开始时间",
+    "When the task finished": "任务结束时间",
+    "Server task id": "服务器上的任务 ID",
+    "Worker running the task": "运行该任务的执行节点",
+    "Run number (1 = first run)": "第几次运行（1 = 首次运行）",
+    "Why the task failed": "任务失败的原因",
+    "Kind of job": "作业类型",
+    "Offline: as of {time}": "离线：数据截至 {time}",
+    "{n} percent": "百分之 {n}",
+    "{t} left": "剩余 {t}",
+    # TaskActions
+    "Pause": "暂停",
+    "Resume": "继续",
+    "Remove from list": "从列表中移除",
+    "Only queued, running or paused tasks can be cancelled": "只能取消排队中、运行中或已暂停的任务",
+    "Only running tasks can be paused": "只能暂停运行中的任务",
+    "Only paused tasks can be resumed": "只能继续已暂停的任务",
+    "Only failed or cancelled tasks can be retried": "只能重试失败或已取消的任务",
+    "Only finished tasks can be removed from the list": "只能从列表中移除已结束的任务",
+    "Refresh": "刷新",
+    "Ask the server for the latest state (F5)": "向服务器获取最新状态（F5）",
+    "Copy ID": "复制 ID",
+    "Copy the selected task ids": "复制所选任务的 ID",
+    "No task selected": "未选择任务",
+    "{action} {n} of {m} selected": "{action}（已选 {m} 个中的 {n} 个）",
+    # TaskDetail
+    "State": "状态",
+    "Stage": "阶段",
+    "Created": "创建时间",
+    "Copy": "复制",
+    "Copy {field}": "复制{field}",
+    "Timeline": "时间线",
+    "Events": "事件",
+    "Result": "结果",
+    # TaskView
+    'Search: text, state:failed, worker:gpu1, -name:"x y"': (
+        '搜索：文本、state:failed、worker:gpu1、-name:"x y"'
+    ),
+    "Search tasks": "搜索任务",
+    "Search error": "搜索语法错误",
+    "Clear filter": "清除筛选",
+    "Show every task": "显示全部任务",
+    "Tasks": "任务",
+    "Showing {n} of {m}": "显示 {n} / {m}",
+    # CommandService
+    "Not connected to a server yet.": "尚未连接到服务器。",
+    "Could not {0} {1}: {2}": "无法{0}任务 {1}：{2}",
+    "execute": "执行",
+    "cancel": "取消",
+    "pause": "暂停",
+    "resume": "继续",
+    "query": "查询",
+    "sync": "同步",
+    "retry": "重试",
+    # DesktopApp
+    "Monitor hit an unexpected error. It keeps running; details:": (
+        "Monitor 遇到意外错误，但仍在继续运行。详细信息："
+    ),
 }
 
 
-def main(path: str) -> int:
+
+def qt_tool(name: str) -> Path:
+    """Path of a PySide6 tool (``pyside6-lupdate``...) next to the running interpreter."""
+    return Path(sys.executable).with_name(name)
+
+
+def fill(path: Path) -> list[str]:
+    """Fill the translations of a ``.ts`` file in place.
+
+    Args:
+        path: The ``.ts`` file (as written by lupdate).
+
+    Returns:
+        ``context: source`` of every message left without a translation.
+    """
     tree = ET.parse(path)
     missing: list[str] = []
-    for message in tree.getroot().iter("message"):
-        source = message.findtext("source") or ""
-        tr = message.find("translation")
-        assert tr is not None
-        text = ZH.get(source)
-        if text is None:
-            missing.append(source)
-            continue
-        tr.attrib.pop("type", None)
-        if message.get("numerus") == "yes":
-            for child in list(tr):
-                tr.remove(child)
-            ET.SubElement(tr, "numerusform").text = text  # Chinese has one plural form
-        else:
-            tr.text = text
+    for context in tree.getroot().iter("context"):
+        name = context.findtext("name") or ""
+        for message in context.iter("message"):
+            source = message.findtext("source") or ""
+            tr = message.find("translation")
+            if tr is None:
+                tr = ET.SubElement(message, "translation")
+            text = ZH_IN_CONTEXT.get((name, source), ZH.get(source))
+            if text is None:
+                missing.append(f"{name}: {source}")
+                continue
+            tr.attrib.pop("type", None)
+            if message.get("numerus") == "yes":
+                for child in list(tr):
+                    tr.remove(child)
+                ET.SubElement(tr, "numerusform").text = text  # Chinese has one plural form
+            else:
+                tr.text = text
+    ET.indent(tree, space="    ")
     tree.write(path, encoding="utf-8", xml_declaration=True)
-    for source in missing:
-        sys.stdout.write(f"untranslated: {source!r}\n")
-    return 0
+    return missing
+
+
+def main(argv: list[str]) -> int:
+    """Command line entry (see the module docstring)."""
+    if argv[:1] == ["--fill-only"]:
+        missing = fill(Path(argv[1]) if len(argv) > 1 else TS_PATH)
+    else:
+        subprocess.run(
+            [str(qt_tool("pyside6-lupdate")), *LUPDATE_OPTIONS, "monitor", "-ts", str(TS_PATH)],
+            cwd=ROOT, check=True,
+        )
+        missing = fill(TS_PATH)
+        subprocess.run([str(qt_tool("pyside6-lrelease")), str(TS_PATH)], cwd=ROOT, check=True)
+    for item in missing:
+        sys.stdout.write(f"untranslated: {item!r}\n")
+    return 1 if missing else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else str(Path(__file__).with_name("monitor_zh_CN.ts"))))
+    sys.exit(main(sys.argv[1:]))
