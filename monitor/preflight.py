@@ -6,6 +6,7 @@ which names neither the cause nor the fix. This module runs first and says both.
 
 from __future__ import annotations
 
+import ctypes.util
 import os
 import re
 import shutil
@@ -100,7 +101,11 @@ def missing_xcb_libraries() -> list[str]:
         ).stdout
     except (OSError, subprocess.SubprocessError):
         return []
-    return sorted({line.split()[0] for line in out.splitlines() if "not found" in line})
+    missing = {line.split()[0] for line in out.splitlines() if "not found" in line}
+    # Qt >= 6.5 dlopens xcb-cursor at run time, so ldd cannot see that it is needed.
+    if ctypes.util.find_library("xcb-cursor") is None:
+        missing.add("libxcb-cursor.so.0")
+    return sorted(missing)
 
 
 def qt_platform_hint(environ: Mapping[str, str] | None = None) -> str | None:

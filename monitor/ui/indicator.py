@@ -19,6 +19,7 @@ from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from monitor.core.connection import ConnectionState, ConnectionStatus, FailureKind
+from monitor.ui.plaintext import plain_tooltip
 
 __all__ = ["ConnectionIndicator", "format_clock"]
 
@@ -203,11 +204,11 @@ class ConnectionIndicator(QWidget):
         self._retry.setVisible(retry)
         self._settings.setVisible(settings)
         tip = self.tooltip_text()
-        self.setToolTip(tip)
+        self.setToolTip(plain_tooltip(tip))
         self.setAccessibleDescription(f"{text}. {tip}")
 
     def event(self, e: QEvent) -> bool:
         """Recompute the tooltip when it is about to show, so the event age is current."""
         if e.type() == QEvent.Type.ToolTip:
-            self.setToolTip(self.tooltip_text())
+            self.setToolTip(plain_tooltip(self.tooltip_text()))
         return super().event(e)

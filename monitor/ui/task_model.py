@@ -33,6 +33,7 @@ from monitor.core.news import TaskPatch
 from monitor.core.protocol import TaskState
 from monitor.core.store import Change, TaskRecord, TaskStore, Updated
 from monitor.ui.icons import state_icon
+from monitor.ui.plaintext import plain_tooltip
 
 __all__ = ["FLUSH_INTERVAL_MS", "TaskColumn", "TaskRole", "TaskTableModel", "eta_text", "state_text"]
 
@@ -396,7 +397,7 @@ class TaskTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DecorationRole and col is TaskColumn.STATUS:
             return self._icon(rec.state)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tooltip(rec, col)
+            return plain_tooltip(self._tooltip(rec, col))
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return self._display(rec, col)
         if role == Qt.ItemDataRole.AccessibleDescriptionRole:
