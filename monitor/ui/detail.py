@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from monitor.core.store import TaskRecord
+from monitor.ui.task_model import state_text
 
 __all__ = ["TaskDetail"]
 
@@ -97,7 +98,7 @@ class TaskDetail(QWidget):
             return
         self.setEnabled(True)
         texts = {
-            "id": rec.id, "name": rec.name, "kind": rec.kind, "state": rec.state.value,
+            "id": rec.id, "name": rec.name, "kind": rec.kind, "state": state_text(rec.state),
             "progress": f"{rec.progress:.1f}%", "stage": rec.stage or "", "attempt": str(rec.attempt),
             "worker": rec.worker or "", "created_at": _when(rec.created_at),
             "started_at": _when(rec.started_at), "finished_at": _when(rec.finished_at),
