@@ -210,10 +210,71 @@ class _Probe:
         return max(0.0, (self.worst - 0.001) * 1000)
 
 
-async def _window(desktop: Any, probe: _Probe, seconds: float) -> tuple[float, float, float]:
+class _Diag:
+    """Where main-thread time goes: GC pauses and the table model's flush steps (wrapped timers).
+
+    Wrapping is measurement only: the wrapped functions are called unchanged.
+    """
+
+    def __init__(self, desktop: Any) -> None:
+        import gc
+
+        self.max: dict[str, float] = {}
+        self.total: dict[str, float] = {}
+        self.count: dict[str, int] = {}
+        self._gc_start = 0.0
+        gc.callbacks.append(self._gc)
+        model = desktop.parts["view"].model
+        store = desktop.parts["store"]
+        for owner, name in ((store, "view_rows"), (model, "_relayout"), (model, "_emit_spans")):
+            self._wrap(owner, name)
+        self.model = model
+
+    def _gc(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._gc_start = time.perf_counter()
+        else:
+            self._note(f"gc{info['generation']}", time.perf_counter() - self._gc_start)
+
+    def _note(self, key: str, dt: float) -> None:
+        self.max[key] = max(self.max.get(key, 0.0), dt)
+        self.total[key] = self.total.get(key, 0.0) + dt
+        self.count[key] = self.count.get(key, 0) + 1
+
+    def _wrap(self, owner: Any, name: str) -> None:
+        inner = getattr(owner, name)
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return inner(*args, **kwargs)
+            finally:
+                self._note(name, time.perf_counter() - t0)
+
+        setattr(owner, name, timed)
+
+    def reset(self) -> None:
+        self.max.clear()
+        self.total.clear()
+        self.count.clear()
+
+    def line(self) -> str:
+        return ", ".join(f"{k} x{self.count[k]} max {self.max[k] * 1000:.1f} ms" for k in sorted(self.max))
+
+    def close(self) -> None:
+        import gc
+
+        gc.callbacks.remove(self._gc)
+
+
+async def _window(
+    desktop: Any, probe: _Probe, seconds: float, diag: _Diag | None = None
+) -> tuple[float, float, float]:
     """CPU share (%), events/s applied, and the longest stall (ms) over one window."""
     service = desktop.parts["service"]
     ev0 = service.stats().messages_received
+    if diag is not None:
+        diag.reset()
     probe.reset()
     c0, w0 = time.process_time(), time.perf_counter()
     # A plain wait is the measurement here, not synchronisation: the window is wall-clock time.
@@ -233,13 +294,14 @@ async def _measure(desktop: Any, server: _Server, a: argparse.Namespace) -> dict
         await asyncio.wait_for(desktop.parts["service"].wait_changed(), 60)
     probe = _Probe()
     probe.timer.start()
+    diag = _Diag(desktop) if a.diagnose else None
     out: dict[str, list[float]] = {k: [] for k in ("idle_cpu", "idle_stall", "cpu", "rate", "stall")}
     try:
         for r in range(a.rounds):
             await server.set_rate(0)
             idle_cpu, _, idle_stall = await _window(desktop, probe, a.idle)
             await server.set_rate(a.rate)
-            cpu, rate, stall = await _window(desktop, probe, a.window)
+            cpu, rate, stall = await _window(desktop, probe, a.window, diag)
             for k, v in zip(out, (idle_cpu, idle_stall, cpu, rate, stall), strict=True):
                 out[k].append(v)
             print(
@@ -247,9 +309,13 @@ async def _measure(desktop: Any, server: _Server, a: argparse.Namespace) -> dict
                 f"load {rate:,.0f} events/s, {cpu:.1f}% CPU, stall {stall:.1f} ms",
                 flush=True,
             )
+            if diag is not None:
+                print(f"  diagnose (load window): {diag.line()}", flush=True)
         await server.set_rate(0)
     finally:
         probe.timer.stop()
+        if diag is not None:
+            diag.close()
         desktop.quit(0)
     return out
 
@@ -319,6 +385,9 @@ def main() -> None:
     p.add_argument("--idle", type=float, default=3.0, help="seconds idle (baseline) per round")
     p.add_argument("--rate", type=float, default=1000.0)
     p.add_argument("--tasks", type=int, default=10_000)
+    p.add_argument(
+        "--diagnose", action="store_true", help="also time GC pauses and the table model's flush steps"
+    )
     p.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.serve:
