@@ -28,7 +28,7 @@ RUN_PKGS=(
   libgl1 libegl1 libfontconfig1 libfreetype6 libglib2.0-0 libxkbcommon0 libx11-6 libdbus-1-3
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0
   libxkbcommon-x11-0 libxcb-shape0 libxcb-xkb1 libxcb-randr0 libxcb-xinerama0
-  fontconfig-config fonts-dejavu-core dbus xvfb xauth
+  fontconfig-config fonts-dejavu-core fonts-noto-cjk dbus xvfb xauth
 )
 TEST_PKGS=(
   dunst trayer haskell-status-notifier-item-utils haskell-gtk-sni-tray-utils

@@ -281,11 +281,11 @@ class SettingsDialog(QDialog):
         page = QWidget()
         form = QFormLayout(page)
 
-        def spin(value: int, lo: int, hi: int, name: str, label: str, suffix: str = " ms") -> QSpinBox:
+        def spin(value: int, lo: int, hi: int, name: str, label: str, suffix: str | None = None) -> QSpinBox:
             box = QSpinBox(page)
             box.setRange(lo, hi)
             box.setValue(value)
-            box.setSuffix(suffix)
+            box.setSuffix(self.tr(" ms") if suffix is None else suffix)  # the unit is translated too
             self._named(box, name, label.replace("&", "").rstrip(":"))
             form.addRow(label, box)
             return box

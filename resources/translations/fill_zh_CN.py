@@ -159,6 +159,7 @@ ZH: dict[str, str] = {
     "Heartbeat timeout:": "心跳超时：",
     "Fall back to &polling": "降级为轮询(&P)",
     "Polling interval:": "轮询间隔：",
+    " ms": " 毫秒",
     "Server URL: %1": "服务器地址：%1",
     "The environment variable name may hold only letters, digits and _": "环境变量名只能包含字母、数字和 _",
     # _TrayText / TrayController

@@ -539,6 +539,10 @@ Watch server tasks live.</source>
             <translation>此桌面没有可用的系统托盘</translation>
         </message>
         <message>
+            <source> ms</source>
+            <translation> 毫秒</translation>
+        </message>
+        <message>
             <source>&amp;Reconnect automatically</source>
             <translation>自动重新连接(&amp;R)</translation>
         </message>
