@@ -107,7 +107,7 @@
         </message>
         <message>
             <source>Retry connecting now</source>
-            <translation>立即重新连接</translation>
+            <translation>立即重连</translation>
         </message>
         <message>
             <source>Settings</source>
@@ -160,12 +160,12 @@
         <message numerus="yes">
             <source>Reconnecting in %n s</source>
             <translation>
-                <numerusform>%n 秒后重新连接</numerusform>
+                <numerusform>%n 秒后重连</numerusform>
             </translation>
         </message>
         <message>
             <source>Reconnecting…</source>
-            <translation>正在重新连接…</translation>
+            <translation>正在重连…</translation>
         </message>
         <message>
             <source>Polling</source>
@@ -404,7 +404,7 @@ Watch server tasks live.</source>
         </message>
         <message>
             <source>Access token</source>
-            <translation>访问令牌</translation>
+            <translation>认证令牌</translation>
         </message>
         <message>
             <source>&amp;Token:</source>
@@ -544,27 +544,27 @@ Watch server tasks live.</source>
         </message>
         <message>
             <source>&amp;Reconnect automatically</source>
-            <translation>自动重新连接(&amp;R)</translation>
+            <translation>自动重连(&amp;R)</translation>
         </message>
         <message>
             <source>First retry after:</source>
-            <translation>首次重试间隔：</translation>
+            <translation>首次重连间隔：</translation>
         </message>
         <message>
             <source>Backoff factor</source>
-            <translation>退避系数</translation>
+            <translation>指数退避系数</translation>
         </message>
         <message>
             <source>Backoff factor:</source>
-            <translation>退避系数：</translation>
+            <translation>指数退避系数：</translation>
         </message>
         <message>
             <source>Longest wait between retries:</source>
-            <translation>最长重试间隔：</translation>
+            <translation>最大重连间隔：</translation>
         </message>
         <message>
             <source>Give up after (0 = never):</source>
-            <translation>最多重试次数（0 = 不限）：</translation>
+            <translation>最大重连次数（0 = 不限）：</translation>
         </message>
         <message>
             <source>Heartbeat interval:</source>
@@ -576,7 +576,7 @@ Watch server tasks live.</source>
         </message>
         <message>
             <source>Fall back to &amp;polling</source>
-            <translation>降级为轮询(&amp;P)</translation>
+            <translation>降级到轮询(&amp;P)</translation>
         </message>
         <message>
             <source>Polling interval:</source>
@@ -818,7 +818,7 @@ Watch server tasks live.</source>
         </message>
         <message>
             <source>Task name (audio file for transcriptions)</source>
-            <translation>任务名称（转写任务为音频文件名）</translation>
+            <translation>任务名称（转录任务为音频文件名）</translation>
         </message>
         <message>
             <source>Lifecycle state</source>
