@@ -194,20 +194,31 @@ class _Probe:
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.setInterval(1)
         self.timer.timeout.connect(self._tick)
-        self.last = 0.0
-        self.worst = 0.0
+        self.last_detail = ""
+        self.last = self.last_cpu = self.worst = self.worst_cpu = self.worst_busy = 0.0
 
     def _tick(self) -> None:
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.thread_time()
         if self.last:
-            self.worst = max(self.worst, now - self.last)
-        self.last = now
+            gap = now - self.last
+            if gap > self.worst:
+                # How much of the worst gap the main thread spent on a CPU: a gap with little
+                # CPU in it is the OS not running us (other processes), not our code.
+                self.worst, self.worst_cpu = gap, cpu - self.last_cpu
+            self.worst_busy = max(self.worst_busy, cpu - self.last_cpu)
+        self.last, self.last_cpu = now, cpu
 
     def reset(self) -> None:
-        self.last, self.worst = 0.0, 0.0
+        self.last = self.last_cpu = self.worst = self.worst_cpu = self.worst_busy = 0.0
 
     def stall_ms(self) -> float:
         return max(0.0, (self.worst - 0.001) * 1000)
+
+    def detail(self) -> str:
+        return (
+            f"worst gap {self.worst * 1000:.1f} ms of which main-thread CPU {self.worst_cpu * 1000:.1f} ms; "
+            f"longest main-thread CPU burst between ticks {self.worst_busy * 1000:.1f} ms"
+        )
 
 
 class _Diag:
@@ -267,6 +278,11 @@ class _Diag:
         gc.callbacks.remove(self._gc)
 
 
+def _loadavg() -> str:
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
 async def _window(
     desktop: Any, probe: _Probe, seconds: float, diag: _Diag | None = None
 ) -> tuple[float, float, float]:
@@ -281,6 +297,7 @@ async def _window(
     await asyncio.sleep(seconds)
     c1, w1 = time.process_time(), time.perf_counter()
     events = service.stats().messages_received - ev0
+    probe.last_detail = probe.detail()
     return (c1 - c0) / (w1 - w0) * 100, events / (w1 - w0), probe.stall_ms()
 
 
@@ -309,6 +326,7 @@ async def _measure(desktop: Any, server: _Server, a: argparse.Namespace) -> dict
                 f"load {rate:,.0f} events/s, {cpu:.1f}% CPU, stall {stall:.1f} ms",
                 flush=True,
             )
+            print(f"  probe (load window): {probe.last_detail}; loadavg {_loadavg()}", flush=True)
             if diag is not None:
                 print(f"  diagnose (load window): {diag.line()}", flush=True)
         await server.set_rate(0)
