@@ -15,8 +15,9 @@ It writes one JSON object per line on stdout (the test reads them as they come):
 * ``{"ev": "dump", ...}`` / ``{"ev": "shot", "path": ...}`` answering stdin commands.
 
 stdin commands, one per line: ``dump``, ``shot PATH`` (window grab), ``screen PATH`` (whole
-screen), ``select ID``, ``detail on|off``, ``theme light|dark``, ``settings PATH`` (open the settings
-dialog and grab it), ``quit``. This is test scaffolding, not product code.
+screen), ``select ID``, ``detail on|off`` (View > Detail pane), ``resize W H`` (window size, for
+screenshots), ``theme light|dark``, ``settings PATH`` (open the settings dialog and grab it), ``quit``.
+Each command answers with one JSON line. This is test scaffolding, not product code.
 """
 
 from __future__ import annotations
@@ -123,6 +124,14 @@ class Driver:
         elif cmd == "select":
             parts["view"].select_task(arg)
             _emit({"ev": "selected", "selected": parts["view"].selected_ids()})
+        elif cmd == "detail":
+            parts["window"].action_detail_pane.setChecked(arg == "on")
+            _emit({"ev": "detail", "on": parts["window"].action_detail_pane.isChecked()})
+        elif cmd == "resize":
+            width, _, height = arg.partition(" ")
+            window = parts["window"]
+            window.resize(int(width), int(height))
+            _emit({"ev": "resized", "width": window.width(), "height": window.height()})
         elif cmd == "theme":
             from monitor.core.settings import Theme
             from monitor.ui.settings_dialog import apply_theme
@@ -157,12 +166,21 @@ class Driver:
 def main(argv: list[str]) -> int:
     """Run the app with a driver attached; return its exit code."""
     import qasync
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
-    from monitor.app import DesktopApp, build_parser
+    from monitor.app import APP_ID, DesktopApp, build_parser
+    from monitor.ui.icons import app_icon
 
     args = build_parser().parse_args([a for a in argv if a != "--"])
+    # Same identity as monitor.app.main (names, desktop file, icon), so grabs and notices match
+    # what the real app shows.
+    QCoreApplication.setApplicationName("Monitor")
+    QCoreApplication.setOrganizationName("Monitor")
+    QGuiApplication.setDesktopFileName(APP_ID)
     qapp = QApplication([sys.argv[0]])
+    qapp.setWindowIcon(app_icon())
     qapp.setQuitOnLastWindowClosed(False)
     loop = qasync.QEventLoop(qapp)
     asyncio.set_event_loop(loop)
@@ -183,7 +201,7 @@ def main(argv: list[str]) -> int:
         attach = loop.create_task(attach_when_built())
         code = loop.run_until_complete(desktop.run())
         attach.cancel()
-    return code
+    return int(code)
 
 
 if __name__ == "__main__":

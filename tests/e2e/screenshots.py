@@ -1,0 +1,353 @@
+"""Make the README screenshots (issues 4 and 5) in a private desktop, from one command::
+
+    .venv/bin/python -m tests.e2e.screenshots docs/img            # all six
+    .venv/bin/python -m tests.e2e.screenshots docs/img --skip-installed
+    .venv/bin/python -m tests.e2e.screenshots docs/img --only-installed --no-build   # reuse /tmp/dist
+
+Inside a throw-away desktop (``tests/e2e/desktop.py``: Xvfb 1280x800, D-Bus, dunst, SNI tray) it
+runs ``monitor serve --demo`` (demo speed 3, in-memory log) and the real app under
+``tests/e2e/app_driver.py``, lets the demo build a realistic mix (running with progress, completed,
+failed), then writes:
+
+* ``main-light.png`` / ``main-dark.png``: the main window (1280x760) in each theme,
+* ``detail-failed.png``: a failed task selected, its error in the detail pane,
+* ``settings.png``: the settings dialog,
+* ``notification.png``: the top-right of the screen while dunst shows a failure notice,
+* ``installed-from-desktop-entry.png`` (issue 5, needs root + apt): builds the .deb with
+  ``packaging/build.sh``, installs it, runs the ``Exec=`` line of
+  ``/usr/share/applications/io.monitor.Monitor.desktop`` plus ``--demo`` in a fresh private desktop,
+  grabs the whole screen, then ``apt-get purge -y monitor``.
+
+Every PNG is stripped and reduced to 256 colours with ImageMagick ``convert`` to stay small. This is
+staging, not product code: it only drives the app through the driver's stdin commands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import queue
+import shlex
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.e2e.desktop import Desktop
+
+__all__ = ["main"]
+
+ROOT = Path(__file__).resolve().parents[2]
+DESKTOP_FILE = Path("/usr/share/applications/io.monitor.Monitor.desktop")
+#: Whole-screen crop (WxH+X+Y) for the notification shot: dunst's default origin is top-right,
+#: 300 px wide, 50 px down; keep some of the window underneath as context.
+NOTIFY_CROP = "560x220+720+0"
+
+
+def _log(text: str) -> None:
+    sys.stderr.write(f"screenshots: {text}\n")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _until(cond: Callable[[], bool], timeout: float, what: str, step: float = 0.1) -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        time.sleep(step)  # polling a condition with a deadline
+
+
+def _shrink(path: Path) -> None:
+    """Strip metadata and quantise to 256 colours without dithering, which speckles flat
+    backgrounds (pngquant/optipng are not installed)."""
+    subprocess.run(["convert", str(path), "-strip", "+dither", "-colors", "256", str(path)], check=True)
+    _log(f"{path} {path.stat().st_size // 1024} KB")
+
+
+class _Server:
+    def __init__(self, speed: float) -> None:
+        self.url = f"http://127.0.0.1:{_free_port()}"
+        env = {**os.environ, "MONITOR_SERVER_DEMO_SPEED": str(speed)}
+        port = self.url.rsplit(":", 1)[1]
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "monitor", "serve", "--port", port, "--db", ":memory:", "--demo"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+        def up() -> bool:
+            assert self.proc.poll() is None, "server exited during start-up"
+            try:
+                return httpx.get(self.url + "/healthz", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        _until(up, 20, "the server")
+
+    def fail_task(self, name: str, message: str) -> str:
+        """Submit a task and report it failed, as a worker would; return its id."""
+        with httpx.Client(base_url=self.url, timeout=10) as http:
+            task_id = str(http.post("/api/tasks", json={"name": name, "kind": "transcription"}).json()["id"])
+            http.post(f"/api/tasks/{task_id}/events", json={"kind": "started", "worker": "gpu-2"})
+            http.post(
+                f"/api/tasks/{task_id}/events",
+                json={"kind": "failed", "error": {"message": message, "detail": "GPU 0: 23.6 GiB in use"}},
+            ).raise_for_status()
+        return task_id
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+
+
+class _App:
+    """The app under ``tests.e2e.app_driver``: JSON lines in a queue, commands on stdin."""
+
+    def __init__(self, desktop: Desktop, url: str, config_dir: Path) -> None:
+        env = {**desktop.env, "PYTHONPATH": str(ROOT), "MONITOR_CONFIG_DIR": str(config_dir)}
+        env.pop("QT_QPA_PLATFORMTHEME", None)
+        self._stderr = (config_dir / "app.stderr").open("wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.e2e.app_driver", "--", "--server", url, "--new-instance"],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            text=True,
+        )
+        self.lines: queue.Queue[dict[str, Any]] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            if line.startswith("{"):
+                self.lines.put(json.loads(line))
+
+    def wait_for(self, pred: Callable[[dict[str, Any]], bool], timeout: float, what: str) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                msg = self.lines.get(timeout=left)
+            except queue.Empty:
+                break
+            if pred(msg):
+                return msg
+        raise TimeoutError(f"timed out waiting for {what}")
+
+    def ask(self, command: str, ev: str, timeout: float = 10) -> dict[str, Any]:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+        return self.wait_for(lambda m: m["ev"] == ev, timeout, command)
+
+    def shot(self, command: str, path: Path) -> None:
+        reply = self.ask(f"{command} {path}", "shot")
+        if not reply.get("ok"):
+            raise RuntimeError(f"{command} {path} failed")
+        _shrink(path)
+
+    def close(self) -> None:
+        try:
+            if self.proc.poll() is None:
+                try:
+                    self.ask("quit", "never", timeout=0.1)
+                except (TimeoutError, BrokenPipeError):
+                    pass
+                try:
+                    self.proc.wait(20)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait(10)
+        finally:
+            for stream in (self.proc.stdin, self.proc.stdout):
+                if stream is not None:
+                    stream.close()
+            self._stderr.close()
+
+
+def _states(dump: dict[str, Any]) -> dict[str, list[str]]:
+    by_state: dict[str, list[str]] = {}
+    for task_id, task in dump["tasks"].items():
+        by_state.setdefault(task["state"], []).append(task_id)
+    return by_state
+
+
+def app_shots(out: Path, *, speed: float, settle_s: float) -> None:
+    """Screens 1-5: main window light/dark, failed detail, settings dialog, dunst notice."""
+    with tempfile.TemporaryDirectory(prefix="shots.") as tmp, Desktop(tray="sni") as desk:
+        config = Path(tmp)
+        # Light theme to start; one notice per failure and even while the window has focus, so the
+        # failure we stage below shows as a popup of its own.
+        (config / "settings.json").write_text(
+            json.dumps(
+                {"theme": "light", "notifications": {"group_window_s": 0, "quiet_when_focused": False}}
+            )
+        )
+        server = _Server(speed)
+        app = _App(desk, server.url, config)
+        try:
+            app.wait_for(lambda m: m["ev"] == "ready", 30, "the window")
+            app.wait_for(lambda m: m["ev"] == "state" and m["state"] == "connected", 20, "Live")
+            app.ask("resize 1280 760", "resized")
+            # Let the demo run: at least settle_s, then until the mix has every state we show.
+            started = time.monotonic()
+            while True:
+                states = _states(app.ask("dump", "dump"))
+                enough = len(states.get("running", [])) >= 2 and "completed" in states and "failed" in states
+                if enough and time.monotonic() - started >= settle_s:
+                    break
+                if time.monotonic() - started > settle_s + 60:
+                    raise TimeoutError(
+                        f"demo never produced the mix: { {k: len(v) for k, v in states.items()} }"
+                    )
+                app.wait_for(lambda m: m["ev"] == "rows", 5, "rows")
+            _log(f"mix: { {k: len(v) for k, v in states.items()} }")
+
+            app.ask("detail on", "detail")
+            app.ask("theme light", "theme")
+            app.shot("shot", out / "main-light.png")
+            app.ask("theme dark", "theme")
+            app.shot("shot", out / "main-dark.png")
+            app.ask("theme light", "theme")
+
+            # The staged failure: its name and message are readable in the detail pane and the popup.
+            # Critical notices stay until dismissed: clear the demo's own so ours is the only popup.
+            desk.dunstctl("close-all")
+            before = len(desk.notifications())
+            failed_id = server.fail_task("interview-2026-11-20.wav", "CUDA out of memory")
+            _until(
+                lambda: any(
+                    n.body.startswith("interview-2026-11-20.wav") for n in desk.notifications()[before:]
+                ),
+                20,
+                "the failure notice on the bus",
+            )
+            app.wait_for(lambda m: m["ev"] == "rows", 5, "rows")
+            app.ask(f"select {failed_id}", "selected")
+            app.shot("shot", out / "detail-failed.png")
+
+            full = Path(tmp) / "screen.png"
+            if not desk.screenshot(full):
+                raise RuntimeError("import -window root failed")
+            subprocess.run(
+                ["convert", str(full), "-crop", NOTIFY_CROP, "+repage", str(out / "notification.png")],
+                check=True,
+            )
+            _shrink(out / "notification.png")
+            desk.dunstctl("close-all")
+
+            app.shot("settings", out / "settings.png")
+        finally:
+            app.close()
+            server.stop()
+
+
+def installed_shot(out: Path, *, dist: Path, settle_s: float, build: bool = True) -> None:
+    """Screen 6 (issue 5): build + install the .deb, launch via the desktop entry, grab, purge."""
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        raise RuntimeError("the installed-app shot needs root and apt-get")
+    if build:
+        subprocess.run([str(ROOT / "packaging" / "build.sh"), str(dist)], check=True)
+    [deb] = sorted(dist.glob("monitor_*_amd64.deb"))[-1:]
+    subprocess.run(["apt-get", "install", "-y", str(deb)], check=True)
+    try:
+        exec_line = next(
+            line.split("=", 1)[1]
+            for line in DESKTOP_FILE.read_text().splitlines()
+            if line.startswith("Exec=")
+        )
+        # Field codes (%u, %F, ...) are the launcher's to expand; with no files/URLs they vanish.
+        argv = [a for a in shlex.split(exec_line) if not (len(a) == 2 and a.startswith("%"))]
+        argv.append("--demo")
+        _log(f"Exec= {exec_line!r} -> {argv}")
+        with tempfile.TemporaryDirectory(prefix="shots.") as tmp, Desktop(tray="sni") as desk:
+            # A fresh user: own HOME/XDG dirs so the installed app's first run touches nothing real.
+            env = {
+                **desk.env,
+                "HOME": tmp,
+                "XDG_CONFIG_HOME": f"{tmp}/config",
+                "XDG_DATA_HOME": f"{tmp}/data",
+                "XDG_CACHE_HOME": f"{tmp}/cache",
+            }
+            for var in ("PYTHONPATH", "VIRTUAL_ENV", "QT_QPA_PLATFORMTHEME", "MONITOR_CONFIG_DIR"):
+                env.pop(var, None)
+            env["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+            log = (Path(tmp) / "app.log").open("wb")
+            proc = subprocess.Popen(argv, env=env, cwd=tmp, stdout=log, stderr=subprocess.STDOUT)
+            try:
+
+                def window() -> bool:
+                    assert proc.poll() is None, (Path(tmp) / "app.log").read_text()[-2000:]
+                    found = subprocess.run(
+                        ["xdotool", "search", "--onlyvisible", "--name", "Monitor"],
+                        env=desk.env,
+                        capture_output=True,
+                        text=True,
+                        check=False,
+                    )
+                    return bool(found.stdout.strip())
+
+                _until(window, 60, "the installed app's window", step=0.2)
+                # No driver in the installed app: give the in-process demo time to fill the table.
+                deadline = time.monotonic() + settle_s
+                _until(lambda: time.monotonic() >= deadline, settle_s + 1, "the demo to run")
+                path = out / "installed-from-desktop-entry.png"
+                if not desk.screenshot(path):
+                    raise RuntimeError("import -window root failed")
+                _shrink(path)
+            finally:
+                proc.terminate()
+                try:
+                    proc.wait(15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait(5)
+                log.close()
+    finally:
+        subprocess.run(["apt-get", "purge", "-y", "monitor"], check=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m tests.e2e.screenshots OUTDIR [--skip-installed] [--only-installed]``."""
+    ap = argparse.ArgumentParser(prog="python -m tests.e2e.screenshots", description=__doc__.split("\n")[0])
+    ap.add_argument("out", type=Path, help="directory for the PNGs (e.g. docs/img)")
+    ap.add_argument("--speed", type=float, default=3.0, help="demo workload speed (default 3)")
+    ap.add_argument("--settle", type=float, default=20.0, help="seconds the demo runs before shots")
+    ap.add_argument("--dist", type=Path, default=Path("/tmp/dist"), help="where build.sh puts the .deb")
+    ap.add_argument("--no-build", action="store_true", help="reuse the .deb already in --dist")
+    group = ap.add_mutually_exclusive_group()
+    group.add_argument("--skip-installed", action="store_true", help="skip the .deb build/install shot")
+    group.add_argument("--only-installed", action="store_true", help="only the installed-app shot")
+    args = ap.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    if not args.only_installed:
+        app_shots(args.out, speed=args.speed, settle_s=args.settle)
+    if not args.skip_installed:
+        installed_shot(args.out, dist=args.dist, settle_s=args.settle, build=not args.no_build)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
