@@ -653,7 +653,7 @@ def main(argv: Sequence[str]) -> int:
     desktop = DesktopApp(qapp, args)
     try:
         with loop:
-            return loop.run_until_complete(desktop.run())
+            return int(loop.run_until_complete(desktop.run()))
     except KeyboardInterrupt:
         return 130
     finally:

@@ -23,6 +23,9 @@ __all__ = ["ProgressDelegate", "progress_label"]
 _GREY = frozenset({TaskState.PAUSED.value, TaskState.FAILED.value, TaskState.CANCELLED.value})
 
 
+_FINISHED = frozenset({TaskState.COMPLETED.value, TaskState.FAILED.value, TaskState.CANCELLED.value})
+
+
 def progress_label(progress: float, stage: str | None) -> str:
     """"42% · transcribing" (plain text)."""
     return f"{progress:.0f}%" + (f" · {stage}" if stage else "")
@@ -50,7 +53,9 @@ class ProgressDelegate(QStyledItemDelegate):
         bar.minimum, bar.maximum = 0, 1000
         bar.progress = round(float(progress) * 10)
         # Elided to the bar's width: a style that cannot fit the label wraps it out of the row.
-        label = progress_label(float(progress), index.data(TaskRole.STAGE))
+        # A finished task's last stage ("exporting") would read as if it were still at it.
+        stage = index.data(TaskRole.STAGE) if index.data(TaskRole.STATE) not in _FINISHED else None
+        label = progress_label(float(progress), stage)
         width = max(0, bar.rect.width() - 10)
         bar.text = option.fontMetrics.elidedText(label, Qt.TextElideMode.ElideRight, width)
         bar.textVisible = True

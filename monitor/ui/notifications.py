@@ -33,6 +33,7 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, Qt, QTi
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSystemTrayIcon, QWidget
 
 from monitor.core.notify_policy import Notice, NotificationPolicy, NotifyEvent
+from monitor.ui.icons import resources_dir
 from monitor.ui.tray import TrayController
 
 __all__ = ["DeliveryPath", "NotificationBanner", "Notifier", "escape_markup", "translate_policy"]
@@ -273,9 +274,12 @@ class Notifier(QObject):
             if self._factory is not None:
                 self._dn = self._factory()
             else:
-                from desktop_notifier import DesktopNotifier
+                from desktop_notifier import DesktopNotifier, Icon
 
-                self._dn = DesktopNotifier(app_name=self._app_name)
+                # Without an icon desktop-notifier shows its default Python logo.
+                png = resources_dir() / "icons" / "monitor-128.png"
+                icon = Icon(path=png) if png.is_file() else Icon(name="io.monitor.Monitor")
+                self._dn = DesktopNotifier(app_name=self._app_name, app_icon=icon)
         return self._dn
 
     async def _send_dbus(self, notice: Notice) -> None:

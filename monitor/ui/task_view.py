@@ -57,9 +57,9 @@ def task_counts(store: TaskStore) -> TaskCounts:
 
 #: First-run column widths (px); a saved layout overrides them.
 _DEFAULT_WIDTHS = {
-    TaskColumn.NAME: 260,
-    TaskColumn.STATUS: 110,
-    TaskColumn.PROGRESS: 220,
+    TaskColumn.NAME: 230,
+    TaskColumn.STATUS: 105,
+    TaskColumn.PROGRESS: 190,
     TaskColumn.ETA: 80,
     TaskColumn.ELAPSED: 80,
     TaskColumn.STARTED: 80,
@@ -143,7 +143,7 @@ class TaskView(QWidget):
         self.splitter.setCollapsible(1, False)
         self.sidebar.setMinimumWidth(110)
         self.sidebar.setMaximumWidth(240)
-        self.splitter.setSizes([150, 760, 300])
+        self.splitter.setSizes([140, 830, 280])
 
         top = QHBoxLayout()
         top.addWidget(self.search, 1)
