@@ -129,6 +129,8 @@ class TaskView(QWidget):
         col, order = self.model.sort_state()
         header.setSortIndicator(col, order)
         self.table.setSortingEnabled(True)
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self._header_menu)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
         for action in self.task_actions.all():
@@ -278,6 +280,24 @@ class TaskView(QWidget):
         current = self.table.selectionModel().currentIndex()
         rec = self.model.record(current) if current.isValid() else None
         self.detail.show_task(rec)
+
+    def column_menu(self) -> QMenu:
+        """The header's menu: one checkable entry per column (the opt-in ones start hidden)."""
+        menu = QMenu(self)
+        model = self.model
+        for col in TaskColumn:
+            title = str(model.headerData(col, Qt.Orientation.Horizontal, Qt.ItemDataRole.DisplayRole))
+            action = menu.addAction(title)
+            action.setCheckable(True)
+            action.setChecked(not self.table.isColumnHidden(col))
+            action.setEnabled(col is not TaskColumn.NAME)  # the name column always stays
+            action.toggled.connect(lambda on, c=col: self.table.setColumnHidden(c, not on))
+        return menu
+
+    def _header_menu(self, pos: QPoint) -> None:
+        menu = self.column_menu()
+        menu.exec(self.table.horizontalHeader().mapToGlobal(pos))
+        menu.deleteLater()
 
     def _context_menu(self, pos: QPoint) -> None:
         menu = self.context_menu()

@@ -118,3 +118,17 @@ def test_progress_delegate_paints_without_error(qtbot) -> None:
     image = v.table.viewport().grab().toImage()
     assert not image.isNull()
     assert progress_label(42.0, "transcribing") == "42% · transcribing"
+
+
+def test_header_menu_shows_opt_in_columns(qtbot: QtBot) -> None:
+    view = TaskView(TaskStore())
+    qtbot.addWidget(view)
+    assert view.table.isColumnHidden(TaskColumn.WORKER)
+    menu = view.column_menu()
+    entries = {a.text(): a for a in menu.actions()}
+    worker = entries[str(view.model.headerData(TaskColumn.WORKER, Qt.Orientation.Horizontal))]
+    assert not worker.isChecked()
+    worker.setChecked(True)
+    assert not view.table.isColumnHidden(TaskColumn.WORKER)
+    name = entries[str(view.model.headerData(TaskColumn.NAME, Qt.Orientation.Horizontal))]
+    assert not name.isEnabled()
