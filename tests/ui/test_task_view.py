@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, Qt
+from pytestqt.qtbot import QtBot
 
 from monitor.core.news import TaskPatch
 from monitor.core.protocol import TaskError, TaskState
