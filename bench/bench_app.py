@@ -195,6 +195,7 @@ class _Probe:
         self.timer.setInterval(1)
         self.timer.timeout.connect(self._tick)
         self.last_detail = ""
+        self.worst_span = (0.0, 0.0)
         self.last = self.last_cpu = self.worst = self.worst_cpu = self.worst_busy = 0.0
 
     def _tick(self) -> None:
@@ -205,6 +206,7 @@ class _Probe:
                 # How much of the worst gap the main thread spent on a CPU: a gap with little
                 # CPU in it is the OS not running us (other processes), not our code.
                 self.worst, self.worst_cpu = gap, cpu - self.last_cpu
+                self.worst_span = (self.last, now)
             self.worst_busy = max(self.worst_busy, cpu - self.last_cpu)
         self.last, self.last_cpu = now, cpu
 
@@ -237,9 +239,32 @@ class _Diag:
         gc.callbacks.append(self._gc)
         model = desktop.parts["view"].model
         store = desktop.parts["store"]
-        for owner, name in ((store, "view_rows"), (model, "_relayout"), (model, "_emit_spans")):
+        view = desktop.parts["view"]
+        for owner, name in (
+            (store, "view_rows"),
+            (store, "counts"),
+            (store, "group_counts"),
+            (model, "_relayout"),
+            (model, "_emit_spans"),
+            (view.sidebar, "set_counts"),
+            (view.detail, "show_task"),
+        ):
             self._wrap(owner, name)
         self.model = model
+        # Table repaints: start times of viewport Paint events (an event filter sees the start
+        # only), to tell whether the worst gap contained a repaint.
+        from PySide6.QtCore import QEvent, QObject
+
+        paints = self.paints = []
+
+        class _PaintSpy(QObject):
+            def eventFilter(self, _obj: QObject, event: QEvent) -> bool:
+                if event.type() == QEvent.Type.Paint:
+                    paints.append(time.perf_counter())
+                return False
+
+        self._spy = _PaintSpy()
+        view.table.viewport().installEventFilter(self._spy)
 
     def _gc(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":
@@ -268,6 +293,10 @@ class _Diag:
         self.max.clear()
         self.total.clear()
         self.count.clear()
+        self.paints.clear()
+
+    def paints_in(self, start: float, end: float) -> int:
+        return sum(1 for t in self.paints if start <= t <= end)
 
     def line(self) -> str:
         return ", ".join(f"{k} x{self.count[k]} max {self.max[k] * 1000:.1f} ms" for k in sorted(self.max))
@@ -298,6 +327,8 @@ async def _window(
     c1, w1 = time.process_time(), time.perf_counter()
     events = service.stats().messages_received - ev0
     probe.last_detail = probe.detail()
+    if diag is not None:
+        probe.last_detail += f"; table paints inside the worst gap: {diag.paints_in(*probe.worst_span)}"
     return (c1 - c0) / (w1 - w0) * 100, events / (w1 - w0), probe.stall_ms()
 
 
