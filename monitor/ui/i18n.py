@@ -2,10 +2,10 @@
 
 Shipped: English (the source language, no file) and Simplified Chinese
 (``resources/translations/monitor_zh_CN.ts``, compiled to ``.qm`` with ``pyside6-lrelease``).
-Regenerate after changing strings::
+Regenerate after changing strings (runs lupdate over all of ``monitor/`` with ``-extensions py``,
+fills the Chinese table, runs lrelease, and fails listing anything untranslated)::
 
-    .venv/bin/pyside6-lupdate monitor/ui/*.py -ts resources/translations/monitor_zh_CN.ts
-    .venv/bin/pyside6-lrelease resources/translations/monitor_zh_CN.ts
+    .venv/bin/python resources/translations/fill_zh_CN.py
 """
 
 from __future__ import annotations
