@@ -22,3 +22,32 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         fixtures = getattr(item, "fixturenames", ())
         if "qapp" in fixtures or "qtbot" in fixtures or "qloop" in fixtures:
             item.add_marker(pytest.mark.gui)
+
+
+@pytest.fixture(autouse=True)
+def _no_timer_outlives_a_gui_test(request: pytest.FixtureRequest) -> object:
+    """After every Qt test, no QTimer may still be running (a leaked timer fires into a dead test).
+
+    Widgets registered with ``qtbot.addWidget`` are closed and deleted first; whatever QTimer is
+    still alive and active after that belongs to an object the test leaked.
+    """
+    yield
+    if request.node.get_closest_marker("gui") is None:
+        return
+    import shiboken6
+    from PySide6.QtCore import QCoreApplication, QEvent, QTimer
+
+    app = QCoreApplication.instance()
+    if app is None:
+        return
+    app.processEvents()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    active = [
+        obj
+        for obj in shiboken6.Shiboken.getAllValidWrappers()
+        if isinstance(obj, QTimer) and shiboken6.isValid(obj) and obj.isActive()
+    ]
+    for timer in active:
+        timer.stop()  # do not let one leak cascade into the next tests
+    leaked = [(t.objectName(), t.parent()) for t in active]
+    assert not active, f"QTimers still running after the test: {leaked}"
