@@ -255,7 +255,8 @@ class _Diag:
         # only), to tell whether the worst gap contained a repaint.
         from PySide6.QtCore import QEvent, QObject
 
-        paints = self.paints = []
+        paints: list[float] = []
+        self.paints = paints
 
         class _PaintSpy(QObject):
             def eventFilter(self, _obj: QObject, event: QEvent) -> bool:

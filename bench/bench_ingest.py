@@ -27,7 +27,7 @@ Timed window for the Python clients: from just before ``engine.start()`` until t
 been applied. Printed: median/min/max events/s per client and the two target ratios.
 
 Run: ``.venv/bin/python bench/bench_ingest.py [--events N] [--rounds R] [--no-chromium]``
-(``--repeat`` is an alias of ``--rounds``; about 1 minute with the defaults.)
+(``--repeat`` is an alias of ``--rounds``; about 40 s with the defaults.)
 """
 
 from __future__ import annotations
@@ -261,7 +261,7 @@ def _qasync_runner() -> Callable[[int, int, bool], float]:
     def run(port: int, n: int, validate: bool) -> float:
         loop = qasync.QEventLoop(app)
         try:
-            return loop.run_until_complete(_engine_round(port, n, validate))
+            return float(loop.run_until_complete(_engine_round(port, n, validate)))
         finally:
             loop.close()
 
