@@ -23,6 +23,7 @@ from typing import Any, Final
 from pydantic import JsonValue, ValidationError
 
 from monitor.core.protocol import (
+    TASK_EVENT_TYPES,
     Message,
     MessageType,
     ProgressPayload,
@@ -252,7 +253,7 @@ def normalize(event_type: str, data: object, *, received_at: float) -> list[Task
 def _normalize(event_type: str, data: object, received_at: float) -> list[TaskPatch] | NewsError:
     if event_type in MESSAGE_EVENT_TYPES:
         return _from_message(data, received_at)
-    if event_type not in {t.value for t in TaskEventType}:
+    if event_type not in TASK_EVENT_TYPES:
         return NewsError(f"unknown event type {event_type!r}")
     if not isinstance(data, dict):
         return NewsError(f"{event_type}: data is not a JSON object")

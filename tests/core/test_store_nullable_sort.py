@@ -1,0 +1,49 @@
+"""The fast path for empty-able sort columns orders exactly like the reference (value, None last)."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from monitor.core.news import TaskPatch
+from monitor.core.protocol import TaskError, TaskState
+from monitor.core.store import NULLABLE_KEYS, SORT_KEYS, TaskStore
+
+
+def _reference(store: TaskStore, key: str, descending: bool) -> list[str]:
+    recs = sorted((store.get(i) for i in store.ids()), key=lambda r: r.created_at)  # type: ignore[union-attr]
+    k = SORT_KEYS[key]
+    if descending:
+        recs.sort(key=lambda r: (not k(r)[0], k(r)[1]) if isinstance(k(r), tuple) else k(r), reverse=True)
+    else:
+        recs.sort(key=k)
+    return [r.id for r in recs]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("key", sorted(NULLABLE_KEYS))
+@pytest.mark.parametrize("descending", [False, True])
+def test_matches_reference(key: str, descending: bool) -> None:
+    rng = random.Random(f"{key}{descending}")
+    store = TaskStore()
+    patches = []
+    for i in range(400):
+        started = rng.choice([None, float(rng.randint(0, 20))])
+        patches.append(
+            TaskPatch(
+                id=f"t{i}",
+                received_at=1.0,
+                full=True,
+                name=f"n{i}",
+                state=rng.choice(list(TaskState)),
+                created_at=float(rng.randint(0, 50)),
+                started_at=started,
+                finished_at=None if started is None or rng.random() < 0.5 else started + rng.randint(0, 5),
+                eta=rng.choice([None, float(rng.randint(0, 9))]),
+                worker=rng.choice([None, "GPU-1", "gpu-1", "gpu-2"]),
+                error=rng.choice([None, TaskError(message=rng.choice(["a", "B", "b"]))]),
+            )
+        )
+    store.apply(patches)
+    store.set_sort(key, descending)
+    assert store.view_rows() == _reference(store, key, descending)
