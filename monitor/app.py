@@ -339,6 +339,7 @@ class DesktopApp:
         tray.show_hide_requested.connect(window.toggle_visible)
         window.visibility_changed.connect(tray.set_window_visible)
         tray.dnd_toggled.connect(notifier.set_dnd)
+        tray.dnd_toggled.connect(self._persist_dnd)
         window.focus_changed.connect(notifier.set_window_focused)
         notifier.banner_requested.connect(window.show_banner)
 
@@ -433,24 +434,54 @@ class DesktopApp:
         dialog.open()
 
     def _apply_settings(self, settings: AppSettings) -> None:
+        """Apply what the settings dialog returned: persist, theme, notifications, reconnect."""
         from monitor.core.settings import save_model
+        from monitor.ui.settings_dialog import apply_theme
 
         old = self.settings
         self.settings = settings
         if not self.self_test:
-            save_model(settings, self.config_dir / "settings.json")
+            try:
+                save_model(settings, self.config_dir / "settings.json")
+            except OSError as exc:
+                self.parts["window"].statusBar().showMessage(f"Settings not saved: {exc}", 15_000)
         self.parts["window"].apply_settings(settings)
         self.parts["notifier"].policy.update_settings(settings.notifications)
-        if (settings.server_url, settings.reconnect) != (old.server_url, old.reconnect):
+        self.parts["notifier"].set_dnd(settings.do_not_disturb)
+        self.parts["tray"].set_dnd(settings.do_not_disturb)
+        if settings.theme != old.theme:
+            apply_theme(self.qapp, settings.theme)
+        connection = (settings.server_url, settings.reconnect, settings.token_env)
+        if connection != (old.server_url, old.reconnect, old.token_env) or self._token_changed(settings):
             self.parts["window"].set_server_url(settings.server_url)
 
             async def switch() -> None:
-                await self.parts["service"].reconfigure(settings)
+                await self.parts["service"].reconfigure(settings, token=self._read_token(settings))
                 await self._start_commands()
 
             task = asyncio.ensure_future(switch())
             self._background.add(task)
             task.add_done_callback(self._background.discard)
+
+    def _read_token(self, settings: AppSettings) -> str | None:
+        from monitor.services.secrets import SecretStoreError, TokenStore
+
+        try:
+            return TokenStore(settings.server_url, token_env=settings.token_env).get()
+        except SecretStoreError as exc:
+            log.info("no token: %s", exc)
+            return None
+
+    def _token_changed(self, settings: AppSettings) -> bool:
+        return self._read_token(settings) != self.parts["service"].token
+
+    def _persist_dnd(self, on: bool) -> None:
+        from monitor.core.settings import save_model
+
+        self.settings = self.settings.model_copy(update={"do_not_disturb": on})
+        if not self.self_test:
+            with contextlib.suppress(OSError):
+                save_model(self.settings, self.config_dir / "settings.json")
 
     async def _shutdown(self) -> None:
         window = self.parts.get("window")

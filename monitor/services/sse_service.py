@@ -54,6 +54,13 @@ def client_config(settings: AppSettings, *, token: str | None = None) -> ClientC
     )
 
 
+class _Keep:
+    """Marker: keep the current token."""
+
+
+_KEEP = _Keep()
+
+
 class SSEService(QObject):
     """The live task feed as Qt signals.
 
@@ -161,12 +168,12 @@ class SSEService(QObject):
         if engine is not None:
             await engine.aclose()
 
-    async def reconfigure(self, settings: AppSettings, *, token: str | None = None) -> None:
+    async def reconfigure(self, settings: AppSettings, *, token: str | _Keep | None = _KEEP) -> None:
         """Apply new settings: a new engine against the (maybe new) server, resuming if same."""
         same_server = settings.server_url == self._settings.server_url
         last_id = self._engine.stats().last_event_id if (self._engine and same_server) else None
         self._settings = settings
-        if token is not None:
+        if not isinstance(token, _Keep):
             self._token = token
         old, self._engine = self._engine, None
         if old is not None:

@@ -130,3 +130,29 @@ def test_malformed_event_is_counted_and_skipped(run: Callable[..., Any]) -> None
                 await service.aclose()
 
     run(scenario())
+
+
+def test_reconfigure_to_another_server_replaces_the_table(run: Callable[..., Any]) -> None:
+    async def scenario() -> None:
+        cfg = ServerConfig(port=0, db=":memory:")
+        with ServerThread(create_app(cfg)) as first, ServerThread(create_app(cfg)) as second:
+            async with httpx.AsyncClient() as http:
+                a = (await http.post(first.url + "/api/tasks", json={"name": "on-first"})).json()["id"]
+                b = (await http.post(second.url + "/api/tasks", json={"name": "on-second"})).json()["id"]
+            store = TaskStore()
+            service = SSEService(_settings(first.url), store=store, token="t1")
+            removed: list[str] = []
+            service.task_removed.connect(removed.append)
+            await service.start()
+            try:
+                await _until(lambda: a in store, service)
+                await service.reconfigure(_settings(second.url), token=None)
+                await _until(lambda: b in store, service)
+                assert a not in store
+                assert removed == [a]
+                assert service.token is None
+                assert service.status.state.value in ("connecting", "connected")
+            finally:
+                await service.aclose()
+
+    run(scenario())
