@@ -311,3 +311,20 @@ async def test_start_twice_refused_and_aclose_idempotent() -> None:
         await engine.aclose()
         await engine.aclose()
         assert engine.status.state is ConnectionState.DISCONNECTED
+
+
+async def test_disconnect_then_reconnect_now() -> None:
+    async with RawServer() as srv:
+        srv.script("/api/tasks/stream", stream(b"id: 1\ndata: a\n\n", stall=asyncio.Event()))
+        engine, rec = await _run(_config(srv))
+        try:
+            await rec.until(lambda: len(rec.events) == 1)
+            engine.disconnect()
+            await rec.until(lambda: rec.states()[-1] is ConnectionState.DISCONNECTED)
+            assert "user" in rec.statuses[-1].reason
+            engine.reconnect()
+            await rec.until(lambda: rec.states()[-1] is ConnectionState.CONNECTED and len(srv.requests) == 2)
+            assert srv.requests[1].headers["last-event-id"] == "1"
+            assert engine.policy.attempt == 0
+        finally:
+            await engine.aclose()
