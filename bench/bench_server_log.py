@@ -1,8 +1,8 @@
-"""Server measurements (not a test; pytest does not collect it). Loopback only.
+"""Server measurements: event-log append cost, idle RSS per stream, HTTP fan-out. Loopback only.
 
 Run from the repository root::
 
-    .venv/bin/python -m tests.server.bench_server [--conns 2000] [--events 200]
+    .venv/bin/python bench/bench_server_log.py [--conns 2000] [--events 200]
 
 Prints: event-log append cost (SQLite against the in-memory baseline, same process), idle RSS
 per SSE connection of a ``monitor serve --db :memory:`` subprocess, and fan-out deliveries/s
