@@ -6,6 +6,7 @@ before anything imports PySide6. Tests that use Qt get the ``gui`` marker automa
 
 from __future__ import annotations
 
+import gc
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -42,6 +43,11 @@ def _no_timer_outlives_a_gui_test(request: pytest.FixtureRequest) -> object:
         return
     app.processEvents()
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    # Reclaim the test's Qt wrappers here, on the GUI thread. Left to the cyclic GC, a closed
+    # qasync loop's QSocketNotifiers (they sit in reference cycles) can be destroyed by a
+    # collection that happens to run in another thread (a uvicorn server thread in a later test):
+    # deleting a QObject off its thread is what crashed a full run once in processEvents.
+    gc.collect()
     active = [
         obj
         for obj in shiboken6.Shiboken.getAllValidWrappers()
