@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QPainter
+from PySide6.QtGui import QPainter, QPalette
 from PySide6.QtWidgets import (
     QApplication,
     QStyle,
@@ -65,6 +65,8 @@ class ProgressDelegate(QStyledItemDelegate):
         bar.state = option.state | QStyle.StateFlag.State_Horizontal
         if index.data(TaskRole.STATE) in _GREY or index.data(TaskRole.STALE):
             bar.state &= ~QStyle.StateFlag.State_Enabled
+            # Fusion paints the chunk from the palette's current group, not from the state flag.
+            bar.palette.setCurrentColorGroup(QPalette.ColorGroup.Disabled)
         style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter, option.widget)
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Any) -> Any:
