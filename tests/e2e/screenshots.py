@@ -27,26 +27,20 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import queue
 import shlex
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from tests.e2e.desktop import Desktop
+from tests.e2e.harness import ROOT, AppProcess, ServerProcess, free_port, wait_until
 
 __all__ = ["main"]
 
-ROOT = Path(__file__).resolve().parents[2]
 DESKTOP_FILE = Path("/usr/share/applications/io.monitor.Monitor.desktop")
 #: Whole-screen crop (WxH+X+Y) for the notification shot: dunst's default origin is top-right,
 #: 300 px wide, 50 px down; keep some of the window underneath as context.
@@ -57,20 +51,6 @@ def _log(text: str) -> None:
     sys.stderr.write(f"screenshots: {text}\n")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _until(cond: Callable[[], bool], timeout: float, what: str, step: float = 0.1) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out waiting for {what}")
-        time.sleep(step)  # polling a condition with a deadline
-
-
 def _shrink(path: Path) -> None:
     """Strip metadata and quantise to 256 colours without dithering, which speckles flat
     backgrounds (pngquant/optipng are not installed)."""
@@ -78,113 +58,11 @@ def _shrink(path: Path) -> None:
     _log(f"{path} {path.stat().st_size // 1024} KB")
 
 
-class _Server:
-    def __init__(self, speed: float) -> None:
-        self.url = f"http://127.0.0.1:{_free_port()}"
-        env = {**os.environ, "MONITOR_SERVER_DEMO_SPEED": str(speed)}
-        port = self.url.rsplit(":", 1)[1]
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "monitor", "serve", "--port", port, "--db", ":memory:", "--demo"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-
-        def up() -> bool:
-            assert self.proc.poll() is None, "server exited during start-up"
-            try:
-                return httpx.get(self.url + "/healthz", timeout=1).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        _until(up, 20, "the server")
-
-    def fail_task(self, name: str, message: str) -> str:
-        """Submit a task and report it failed, as a worker would; return its id."""
-        with httpx.Client(base_url=self.url, timeout=10) as http:
-            task_id = str(http.post("/api/tasks", json={"name": name, "kind": "transcription"}).json()["id"])
-            http.post(f"/api/tasks/{task_id}/events", json={"kind": "started", "worker": "gpu-2"})
-            http.post(
-                f"/api/tasks/{task_id}/events",
-                json={"kind": "failed", "error": {"message": message, "detail": "GPU 0: 23.6 GiB in use"}},
-            ).raise_for_status()
-        return task_id
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
-
-
-class _App:
-    """The app under ``tests.e2e.app_driver``: JSON lines in a queue, commands on stdin."""
-
-    def __init__(self, desktop: Desktop, url: str, config_dir: Path) -> None:
-        env = {**desktop.env, "PYTHONPATH": str(ROOT), "MONITOR_CONFIG_DIR": str(config_dir)}
-        env.pop("QT_QPA_PLATFORMTHEME", None)
-        self._stderr = (config_dir / "app.stderr").open("wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.e2e.app_driver", "--", "--server", url, "--new-instance"],
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._stderr,
-            text=True,
-        )
-        self.lines: queue.Queue[dict[str, Any]] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            if line.startswith("{"):
-                self.lines.put(json.loads(line))
-
-    def wait_for(self, pred: Callable[[dict[str, Any]], bool], timeout: float, what: str) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                msg = self.lines.get(timeout=left)
-            except queue.Empty:
-                break
-            if pred(msg):
-                return msg
-        raise TimeoutError(f"timed out waiting for {what}")
-
-    def ask(self, command: str, ev: str, timeout: float = 10) -> dict[str, Any]:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(command + "\n")
-        self.proc.stdin.flush()
-        return self.wait_for(lambda m: m["ev"] == ev, timeout, command)
-
-    def shot(self, command: str, path: Path) -> None:
-        reply = self.ask(f"{command} {path}", "shot")
-        if not reply.get("ok"):
-            raise RuntimeError(f"{command} {path} failed")
-        _shrink(path)
-
-    def close(self) -> None:
-        try:
-            if self.proc.poll() is None:
-                try:
-                    self.ask("quit", "never", timeout=0.1)
-                except (TimeoutError, BrokenPipeError):
-                    pass
-                try:
-                    self.proc.wait(20)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait(10)
-        finally:
-            for stream in (self.proc.stdin, self.proc.stdout):
-                if stream is not None:
-                    stream.close()
-            self._stderr.close()
+def _shot(app: AppProcess, command: str, path: Path) -> None:
+    """Have the driver grab a widget (``shot``/``settings``) into ``path``, then shrink it."""
+    if not app.ask(f"{command} {path}", "shot").get("ok"):
+        raise RuntimeError(f"{command} {path} failed")
+    _shrink(path)
 
 
 def _states(dump: dict[str, Any]) -> dict[str, list[str]]:
@@ -205,8 +83,11 @@ def app_shots(out: Path, *, speed: float, settle_s: float) -> None:
                 {"theme": "light", "notifications": {"group_window_s": 0, "quiet_when_focused": False}}
             )
         )
-        server = _Server(speed)
-        app = _App(desk, server.url, config)
+        server = ServerProcess(
+            free_port(), ":memory:", demo=True, env={"MONITOR_SERVER_DEMO_SPEED": str(speed)}
+        )
+        server.start()
+        app = AppProcess(desk, server.url, config)
         try:
             app.wait_for(lambda m: m["ev"] == "ready", 30, "the window")
             app.wait_for(lambda m: m["ev"] == "state" and m["state"] == "connected", 20, "Live")
@@ -227,9 +108,9 @@ def app_shots(out: Path, *, speed: float, settle_s: float) -> None:
 
             app.ask("detail on", "detail")
             app.ask("theme light", "theme")
-            app.shot("shot", out / "main-light.png")
+            _shot(app, "shot", out / "main-light.png")
             app.ask("theme dark", "theme")
-            app.shot("shot", out / "main-dark.png")
+            _shot(app, "shot", out / "main-dark.png")
             app.ask("theme light", "theme")
 
             # The staged failure: its name and message are readable in the detail pane and the popup.
@@ -237,7 +118,7 @@ def app_shots(out: Path, *, speed: float, settle_s: float) -> None:
             desk.dunstctl("close-all")
             before = len(desk.notifications())
             failed_id = server.fail_task("interview-2026-11-20.wav", "CUDA out of memory")
-            _until(
+            wait_until(
                 lambda: any(
                     n.body.startswith("interview-2026-11-20.wav") for n in desk.notifications()[before:]
                 ),
@@ -246,7 +127,7 @@ def app_shots(out: Path, *, speed: float, settle_s: float) -> None:
             )
             app.wait_for(lambda m: m["ev"] == "rows", 5, "rows")
             app.ask(f"select {failed_id}", "selected")
-            app.shot("shot", out / "detail-failed.png")
+            _shot(app, "shot", out / "detail-failed.png")
 
             full = Path(tmp) / "screen.png"
             if not desk.screenshot(full):
@@ -258,7 +139,7 @@ def app_shots(out: Path, *, speed: float, settle_s: float) -> None:
             _shrink(out / "notification.png")
             desk.dunstctl("close-all")
 
-            app.shot("settings", out / "settings.png")
+            _shot(app, "settings", out / "settings.png")
         finally:
             app.close()
             server.stop()
@@ -309,10 +190,10 @@ def installed_shot(out: Path, *, dist: Path, settle_s: float, build: bool = True
                     )
                     return bool(found.stdout.strip())
 
-                _until(window, 60, "the installed app's window", step=0.2)
-                # No driver in the installed app: give the in-process demo time to fill the table.
-                deadline = time.monotonic() + settle_s
-                _until(lambda: time.monotonic() >= deadline, settle_s + 1, "the demo to run")
+                wait_until(window, 60, "the installed app's window", step=0.2)
+                # No driver in the installed app to ask: give the in-process demo time to fill the
+                # table (a staging pause for a picture, not test synchronisation).
+                time.sleep(settle_s)
                 path = out / "installed-from-desktop-entry.png"
                 if not desk.screenshot(path):
                     raise RuntimeError("import -window root failed")
