@@ -6,8 +6,12 @@ before anything imports PySide6. Tests that use Qt get the ``gui`` marker automa
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import os
+import time
+from collections.abc import Iterator
+from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Keep httpx from picking up the machine's CA bundle variables in tests that build clients with
@@ -57,3 +61,26 @@ def _no_timer_outlives_a_gui_test(request: pytest.FixtureRequest) -> object:
         timer.stop()  # do not let one leak cascade into the next tests
     leaked = [(t.objectName(), t.parent()) for t in active]
     assert not active, f"QTimers still running after the test: {leaked}"
+
+
+@pytest.fixture
+def qloop(qapp: object) -> Iterator[Any]:
+    """A fresh qasync loop registered as running but never exec()'d (desktop-testing.md §5
+    pattern A): sync pytest-qt tests can create tasks on it and drive them with qtbot waits."""
+    import qasync
+
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    asyncio.events._set_running_loop(loop)
+    try:
+        yield loop
+    finally:
+        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for t in pending:
+            t.cancel()
+        end = time.monotonic() + 2
+        while any(not t.done() for t in pending) and time.monotonic() < end:
+            qapp.processEvents()  # type: ignore[attr-defined]
+        asyncio.events._set_running_loop(None)
+        asyncio.set_event_loop(None)
+        loop.close()

@@ -9,8 +9,6 @@ missing, where those programs are not installed.
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -34,24 +32,6 @@ def desktop(monkeypatch: pytest.MonkeyPatch) -> Iterator[Desktop]:
         yield desk
 
 
-@pytest.fixture
-def qloop(qapp: object) -> Iterator[qasync.QEventLoop]:
-    """A qasync loop registered as running but never exec()'d (desktop-testing.md §5 pattern A)."""
-    loop = qasync.QEventLoop(qapp)
-    asyncio.set_event_loop(loop)
-    asyncio.events._set_running_loop(loop)
-    try:
-        yield loop
-    finally:
-        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-        for t in pending:
-            t.cancel()
-        end = time.monotonic() + 2
-        while any(not t.done() for t in pending) and time.monotonic() < end:
-            qapp.processEvents()  # type: ignore[attr-defined]
-        asyncio.events._set_running_loop(None)
-        asyncio.set_event_loop(None)
-        loop.close()
 
 
 def test_failure_notice_over_dbus_and_click(qtbot: QtBot, qloop: qasync.QEventLoop, desktop: Desktop) -> None:

@@ -7,8 +7,6 @@ real tray host and a real notification server).
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -138,24 +136,6 @@ def test_icons_paint_every_size(qapp: object) -> None:
 # ----------------------------------------------------------------------------- notifier fallbacks
 
 
-@pytest.fixture
-def qloop(qapp: object) -> Iterator[qasync.QEventLoop]:
-    """A qasync loop registered as running but never exec()'d (desktop-testing.md §5 pattern A)."""
-    loop = qasync.QEventLoop(qapp)
-    asyncio.set_event_loop(loop)
-    asyncio.events._set_running_loop(loop)
-    try:
-        yield loop
-    finally:
-        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-        for t in pending:
-            t.cancel()
-        end = time.monotonic() + 2
-        while any(not t.done() for t in pending) and time.monotonic() < end:
-            qapp.processEvents()  # type: ignore[attr-defined]
-        asyncio.events._set_running_loop(None)
-        asyncio.set_event_loop(None)
-        loop.close()
 
 
 def failed_notice() -> Notice:
