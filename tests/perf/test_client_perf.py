@@ -16,34 +16,22 @@ catches the regressions that would halve throughput on the Qt loop, such as a pe
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import os
 import statistics
-import sys
 import tempfile
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.perf.benchload import load_bench
+
 EVENTS = 4_000
 ROUNDS = 3
 BOUND = 0.6
 
 
 def _bench_ingest() -> ModuleType:
-    """Load ``bench/bench_ingest.py`` (``bench`` is not a package on the test path)."""
-    name = "bench_ingest_for_tests"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / "bench_ingest.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("bench_ingest")
 
 
 def test_engine_on_qasync_keeps_pace_with_plain_asyncio(qapp: object) -> None:

@@ -17,31 +17,20 @@ Bounds:
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.perf.benchload import load_bench
+
 STREAMS = 500
 WARM = 50
 BOUND_KB = 16 + 4
 
 
 def _common() -> ModuleType:
-    """Load ``bench/_common.py`` (``bench`` is not a package on the test path)."""
-    name = "bench_common_for_tests"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / "_common.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("_common")
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads RSS from /proc (Linux only)")
