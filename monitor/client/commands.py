@@ -31,7 +31,7 @@ from typing import Any
 import httpx
 from pydantic import ValidationError
 
-from monitor.client.config import ClientConfig, ssl_context
+from monitor.client.config import ClientConfig, request_headers, ssl_context
 from monitor.client.engine import IncomingEvent, StreamEngine
 from monitor.core.protocol import (
     CommandAck,
@@ -369,7 +369,7 @@ class CommandSender:
             try:
                 response = await self._client.get(
                     f"{self.config.base_url}/api/commands/{command_id}",
-                    headers=self._headers_plain(),
+                    headers=request_headers(self.config, self.config.auth_token),
                     timeout=self.config.connection_timeout / 1000.0,
                 )
                 if response.status_code != 200:
@@ -393,12 +393,6 @@ class CommandSender:
                 }
             )
             self._final_ack(ack)
-
-    def _headers_plain(self) -> dict[str, str]:
-        headers = {"X-Client-Id": self.config.client_id, **self.config.headers}
-        if self.config.auth_token:
-            headers["Authorization"] = f"Bearer {self.config.auth_token}"
-        return headers
 
     def _retry_now(self) -> None:
         for item in self._queue:
@@ -425,11 +419,7 @@ class CommandSender:
             await self._post(item)
 
     def _headers(self, item: Outgoing) -> dict[str, str]:
-        headers = {"Idempotency-Key": item.id, "X-Client-Id": self.config.client_id}
-        headers.update(self.config.headers)
-        if self.config.auth_token:
-            headers["Authorization"] = f"Bearer {self.config.auth_token}"
-        return headers
+        return request_headers(self.config, self.config.auth_token, **{"Idempotency-Key": item.id})
 
     async def _post(self, item: Outgoing) -> None:
         assert self._client is not None

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-__all__ = ["ClientConfig", "ssl_context"]
+__all__ = ["ClientConfig", "request_headers", "ssl_context"]
 
 _Ms = Annotated[int, Field(ge=0, le=24 * 3600 * 1000)]
 
@@ -126,6 +126,17 @@ class ClientConfig(BaseModel):
         """``scheme://host:port`` of the stream URL (commands and messages go there)."""
         parts = urlsplit(self.url)
         return urlunsplit((parts.scheme, parts.netloc, "", "", ""))
+
+
+def request_headers(config: ClientConfig, token: str | None, **extra: str) -> dict[str, str]:
+    """Headers for one request, built fresh: client id, the caller's headers, bearer token, extras.
+
+    The caller's ``config.headers`` dict is copied, never changed.
+    """
+    headers = {"X-Client-Id": config.client_id, **config.headers, **extra}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    return headers
 
 
 def ssl_context(config: ClientConfig) -> ssl.SSLContext | bool:

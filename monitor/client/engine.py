@@ -50,7 +50,7 @@ from typing import Any
 import httpx
 from pydantic import ValidationError
 
-from monitor.client.config import ClientConfig, ssl_context
+from monitor.client.config import ClientConfig, request_headers, ssl_context
 from monitor.client.dispatcher import Dispatcher
 from monitor.core.backoff import ReconnectPolicy
 from monitor.core.connection import ConnectionState, ConnectionStatus, FailureKind
@@ -388,7 +388,6 @@ class StreamEngine:
         if status == prev:
             return
         self._status = status
-        self._stats.status = state
         self._notify(self._listeners.status, status)
 
     # ------------------------------------------------------------------ main loop
@@ -461,15 +460,9 @@ class StreamEngine:
             await asyncio.sleep(delay)
 
     def _headers(self) -> dict[str, str]:
-        # Built fresh for every attempt; the caller's dict is copied, never changed.
-        headers = {
-            "Accept": "text/event-stream",
-            "Cache-Control": "no-cache",
-            "X-Client-Id": self.config.client_id,
-        }
-        headers.update(self.config.headers)
-        if self._token:
-            headers["Authorization"] = f"Bearer {self._token}"
+        # Built fresh for every attempt (the token may have been refreshed, the id moved on).
+        headers = request_headers(self.config, self._token, Accept="text/event-stream")
+        headers["Cache-Control"] = "no-cache"
         if self._last_id:
             headers["Last-Event-ID"] = self._last_id
         return headers
@@ -664,11 +657,7 @@ class StreamEngine:
         self._notify(self._listeners.snapshot, snapshot)
 
     def _plain_headers(self) -> dict[str, str]:
-        headers = {"Accept": "application/json", "X-Client-Id": self.config.client_id}
-        headers.update(self.config.headers)
-        if self._token:
-            headers["Authorization"] = f"Bearer {self._token}"
-        return headers
+        return request_headers(self.config, self._token, Accept="application/json")
 
     # ------------------------------------------------------------------ polling fallback
 
