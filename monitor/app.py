@@ -248,7 +248,6 @@ class DesktopApp:
         from monitor.core.notify_policy import NotificationPolicy, NotifyEvent
         from monitor.core.settings import load_ui_state
         from monitor.core.store import TaskStore
-        from monitor.services.secrets import SecretStoreError, TokenStore
         from monitor.services.sse_service import SSEService
         from monitor.ui.i18n import install_translator
         from monitor.ui.main_window import MainWindow
@@ -273,12 +272,7 @@ class DesktopApp:
         install_translator(self.qapp, self.args.locale or settings.language or None)
         apply_theme(self.qapp, settings.theme)
 
-        token: str | None = None
-        try:
-            token = TokenStore(settings.server_url, token_env=settings.token_env).get()
-        except SecretStoreError as exc:
-            # No keyring is normal on a bare machine: the server may not need a token at all.
-            log.info("no token: %s", exc)
+        token = self._read_token(settings)
 
         store = TaskStore()
         tray = TrayController(available=False if self.self_test else None)
@@ -451,12 +445,13 @@ class DesktopApp:
         self.parts["tray"].set_dnd(settings.do_not_disturb)
         if settings.theme != old.theme:
             apply_theme(self.qapp, settings.theme)
-        connection = (settings.server_url, settings.reconnect, settings.token_env)
-        if connection != (old.server_url, old.reconnect, old.token_env) or self._token_changed(settings):
+        token = self._read_token(settings)
+        connection = (settings.server_url, settings.reconnect, token)
+        if connection != (old.server_url, old.reconnect, self.parts["service"].token):
             self.parts["window"].set_server_url(settings.server_url)
 
             async def switch() -> None:
-                await self.parts["service"].reconfigure(settings, token=self._read_token(settings))
+                await self.parts["service"].reconfigure(settings, token=token)
                 await self._start_commands()
 
             task = asyncio.ensure_future(switch())
@@ -469,11 +464,9 @@ class DesktopApp:
         try:
             return TokenStore(settings.server_url, token_env=settings.token_env).get()
         except SecretStoreError as exc:
+            # No keyring is normal on a bare machine: the server may not need a token at all.
             log.info("no token: %s", exc)
             return None
-
-    def _token_changed(self, settings: AppSettings) -> bool:
-        return self._read_token(settings) != self.parts["service"].token
 
     def _persist_dnd(self, on: bool) -> None:
         from monitor.core.settings import save_model
