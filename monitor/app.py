@@ -375,15 +375,16 @@ class DesktopApp:
     async def _start_commands(self) -> None:
         """(Re)build the command service on the current engine and wire it to the actions."""
         from monitor.services.command_service import CommandService
-        from monitor.services.sse_service import client_config
 
         service, view, window = self.parts["service"], self.parts["view"], self.parts["window"]
         old = self.parts.pop("commands", None)
         if old is not None:
+            with contextlib.suppress(RuntimeError, TypeError):
+                service.task_updated.disconnect(old.confirm)
             await old.aclose()
-        config = client_config(self.settings, token=service.token)
+        # The engine's own config: same server, token and client id, so acks come back to us.
         commands = CommandService(
-            config.model_copy(update={"client_id": service.engine.config.client_id}),
+            service.engine.config,
             engine=service.engine,
             state_path=None if self.self_test else self.config_dir / "outbox.json",
         )
