@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
     from monitor.core.settings import AppSettings
 
-__all__ = ["APP_ID", "DesktopApp", "build_parser", "main"]
+__all__ = ["APP_ID", "DesktopApp", "build_parser", "create_qapp", "main"]
 
 log = logging.getLogger("monitor.app")
 
@@ -640,6 +640,26 @@ def _configure_logging(level: str) -> None:
     root.setLevel(getattr(logging, level.upper()))
 
 
+def create_qapp() -> QApplication:
+    """The QApplication with Monitor's identity (names, desktop file, icon, tray-friendly quit)."""
+    from PySide6.QtCore import QCoreApplication, Qt
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    from monitor.ui.icons import app_icon
+
+    QCoreApplication.setApplicationName("Monitor")
+    QCoreApplication.setOrganizationName("Monitor")
+    QCoreApplication.setApplicationVersion(__version__)
+    QGuiApplication.setDesktopFileName(APP_ID)
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+    qapp = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "monitor"])
+    assert isinstance(qapp, QApplication)
+    qapp.setQuitOnLastWindowClosed(False)  # the tray keeps the app; quitting is explicit
+    qapp.setWindowIcon(app_icon())
+    return qapp
+
+
 def main(argv: Sequence[str]) -> int:
     """Run the desktop app; return the process exit code."""
     args = build_parser().parse_args(list(argv))
@@ -655,24 +675,9 @@ def main(argv: Sequence[str]) -> int:
     _set_windows_app_id()
 
     import qasync
-    from PySide6.QtCore import QCoreApplication, Qt
 
     _install_qt_message_handler()
-    from PySide6.QtGui import QGuiApplication
-    from PySide6.QtWidgets import QApplication
-
-    QCoreApplication.setApplicationName("Monitor")
-    QCoreApplication.setOrganizationName("Monitor")
-    QCoreApplication.setApplicationVersion(__version__)
-    QGuiApplication.setDesktopFileName(APP_ID)
-    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
-    qapp = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "monitor"])
-    assert isinstance(qapp, QApplication)
-    qapp.setQuitOnLastWindowClosed(False)  # the tray keeps the app; quitting is explicit
-
-    from monitor.ui.icons import app_icon
-
-    qapp.setWindowIcon(app_icon())
+    qapp = create_qapp()
     loop = qasync.QEventLoop(qapp)
     asyncio.set_event_loop(loop)
     desktop = DesktopApp(qapp, args)

@@ -166,22 +166,11 @@ class Driver:
 def main(argv: list[str]) -> int:
     """Run the app with a driver attached; return its exit code."""
     import qasync
-    from PySide6.QtCore import QCoreApplication
-    from PySide6.QtGui import QGuiApplication
-    from PySide6.QtWidgets import QApplication
 
-    from monitor.app import APP_ID, DesktopApp, build_parser
-    from monitor.ui.icons import app_icon
+    from monitor.app import DesktopApp, build_parser, create_qapp
 
     args = build_parser().parse_args([a for a in argv if a != "--"])
-    # Same identity as monitor.app.main (names, desktop file, icon), so grabs and notices match
-    # what the real app shows.
-    QCoreApplication.setApplicationName("Monitor")
-    QCoreApplication.setOrganizationName("Monitor")
-    QGuiApplication.setDesktopFileName(APP_ID)
-    qapp = QApplication([sys.argv[0]])
-    qapp.setWindowIcon(app_icon())
-    qapp.setQuitOnLastWindowClosed(False)
+    qapp = create_qapp()  # the real app's identity, so grabs and notices match what it shows
     loop = qasync.QEventLoop(qapp)
     asyncio.set_event_loop(loop)
     desktop = DesktopApp(qapp, args)
