@@ -6,6 +6,7 @@ which names neither the cause nor the fix. This module runs first and says both.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes.util
 import os
 import re
@@ -108,6 +109,21 @@ def missing_xcb_libraries() -> list[str]:
     return sorted(missing)
 
 
+def _marker_path() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "monitor" / "xcb-libraries-ok"
+
+
+def _check_stamp() -> str | None:
+    """What a clean ldd result depends on: the plugin file and the system's library cache."""
+    plugin = _xcb_plugin()
+    try:
+        ld_cache = Path("/etc/ld.so.cache").stat().st_mtime_ns
+        return f"{plugin}:{plugin.stat().st_mtime_ns}:{ld_cache}" if plugin else None
+    except OSError:
+        return None
+
+
 def qt_platform_hint(environ: Mapping[str, str] | None = None) -> str | None:
     """A message naming the packages to install when the xcb plugin cannot load, else None."""
     env = os.environ if environ is None else environ
@@ -115,8 +131,19 @@ def qt_platform_hint(environ: Mapping[str, str] | None = None) -> str | None:
         return None
     if getattr(sys, "frozen", False):
         return None  # the bundle carries its own libraries next to the plugin
+    # ldd costs ~60 ms, a tenth of a cold start: remember a clean result until the plugin or the
+    # system's library set (ld.so.cache, rewritten by every package install) changes.
+    stamp = _check_stamp()
+    marker = _marker_path()
+    with contextlib.suppress(OSError):
+        if stamp and marker.read_text(encoding="utf-8") == stamp:
+            return None
     missing = missing_xcb_libraries()
     if not missing:
+        if stamp:
+            with contextlib.suppress(OSError):
+                marker.parent.mkdir(parents=True, exist_ok=True)
+                marker.write_text(stamp, encoding="utf-8")
         return None
     packages = sorted({debian_package_for(lib) for lib in missing})
     return (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -56,3 +57,17 @@ def test_gui_without_display_explains_instead_of_aborting() -> None:
     assert proc.returncode == 2
     assert "no display found" in proc.stderr
     assert "Aborted" not in proc.stderr
+
+
+def test_clean_xcb_check_is_remembered_until_the_system_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from monitor import preflight
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    marker = tmp_path / "monitor" / "xcb-libraries-ok"
+    assert preflight.qt_platform_hint({"DISPLAY": ":0"}) is None
+    assert marker.read_text() == preflight._check_stamp()
+    marker.write_text("stale: another plugin or library set")
+    assert preflight.qt_platform_hint({"DISPLAY": ":0"}) is None  # checked again with ldd...
+    assert marker.read_text() == preflight._check_stamp()
