@@ -244,6 +244,12 @@ class TaskStore:
         """Live number of tasks per state."""
         return dict(self._counts)
 
+    def mean_progress(self, states: Iterable[TaskState]) -> float | None:
+        """Mean progress of the tasks in ``states`` (None when there are none)."""
+        wanted = frozenset(states)
+        values = [r.progress for r in self._tasks.values() if r.state in wanted]
+        return sum(values) / len(values) if values else None
+
     def group_counts(self) -> dict[StateGroup, int]:
         """Live number of tasks per sidebar group."""
         c = self._counts

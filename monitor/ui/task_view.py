@@ -41,18 +41,8 @@ __all__ = ["TaskView", "task_counts"]
 
 def task_counts(store: TaskStore) -> TaskCounts:
     """Map the store's live counts onto D2's :class:`TaskCounts` (tray, status bar)."""
-    c = store.counts()
-    running = [store.get(t) for t in store.ids()] if c[TaskState.RUNNING] <= 1000 else []
-    progress_values = [r.progress for r in running if r is not None and r.state is TaskState.RUNNING]
-    return TaskCounts(
-        running=c[TaskState.RUNNING] + c[TaskState.CANCELLING],
-        queued=c[TaskState.QUEUED],
-        paused=c[TaskState.PAUSED],
-        completed=c[TaskState.COMPLETED],
-        failed=c[TaskState.FAILED],
-        cancelled=c[TaskState.CANCELLED],
-        progress=sum(progress_values) / len(progress_values) if progress_values else None,
-    )
+    running = (TaskState.RUNNING, TaskState.CANCELLING)
+    return TaskCounts.from_counts(store.counts(), store.mean_progress(running))
 
 
 #: First-run column widths (px); a saved layout overrides them.

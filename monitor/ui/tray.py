@@ -12,7 +12,7 @@ hide itself into a tray that the user cannot see (ux.md §2 item 13).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal, SignalInstance
@@ -53,6 +53,22 @@ class TaskCounts:
         return self.running + self.queued + self.paused
 
     @classmethod
+    def from_counts(
+        cls, counts: Mapping[TaskState, int], progress: float | None = None, unseen_failed: int = 0
+    ) -> TaskCounts:
+        """Build from tasks per state and the mean progress of the running ones."""
+        return cls(
+            running=counts.get(TaskState.RUNNING, 0) + counts.get(TaskState.CANCELLING, 0),
+            queued=counts.get(TaskState.QUEUED, 0),
+            paused=counts.get(TaskState.PAUSED, 0),
+            completed=counts.get(TaskState.COMPLETED, 0),
+            failed=counts.get(TaskState.FAILED, 0),
+            cancelled=counts.get(TaskState.CANCELLED, 0),
+            unseen_failed=unseen_failed,
+            progress=progress,
+        )
+
+    @classmethod
     def from_tasks(cls, tasks: Iterable[Task], unseen_failed: int = 0) -> TaskCounts:
         """Count ``tasks`` by state."""
         n = dict.fromkeys(TaskState, 0)
@@ -61,16 +77,7 @@ class TaskCounts:
             n[t.state] += 1
             if t.state in (TaskState.RUNNING, TaskState.CANCELLING):
                 progress.append(t.progress)
-        return cls(
-            running=n[TaskState.RUNNING] + n[TaskState.CANCELLING],
-            queued=n[TaskState.QUEUED],
-            paused=n[TaskState.PAUSED],
-            completed=n[TaskState.COMPLETED],
-            failed=n[TaskState.FAILED],
-            cancelled=n[TaskState.CANCELLED],
-            unseen_failed=unseen_failed,
-            progress=sum(progress) / len(progress) if progress else None,
-        )
+        return cls.from_counts(n, sum(progress) / len(progress) if progress else None, unseen_failed)
 
 
 class _TrayText(QObject):

@@ -47,3 +47,18 @@ def test_matches_reference(key: str, descending: bool) -> None:
     store.apply(patches)
     store.set_sort(key, descending)
     assert store.view_rows() == _reference(store, key, descending)
+
+
+def test_mean_progress_of_states() -> None:
+    store = TaskStore()
+    store.apply(
+        [
+            TaskPatch(id="a", received_at=1.0, full=True, name="a", state=TaskState.RUNNING, progress=20.0),
+            TaskPatch(
+                id="b", received_at=1.0, full=True, name="b", state=TaskState.CANCELLING, progress=60.0
+            ),
+            TaskPatch(id="c", received_at=1.0, full=True, name="c", state=TaskState.QUEUED, progress=0.0),
+        ]
+    )
+    assert store.mean_progress([TaskState.RUNNING, TaskState.CANCELLING]) == 40.0
+    assert store.mean_progress([TaskState.PAUSED]) is None
