@@ -340,11 +340,7 @@ class DesktopApp:
         def activate(task_id: str) -> None:
             window.bring_to_front()
             if task_id:
-                view.model.flush()
-                if not view.select_task(task_id):
-                    view.clear_filters()  # the task is hidden by a filter: show it anyway
-                    view.model.flush()
-                    view.select_task(task_id)
+                view.select_task(task_id, reveal=True)
 
         notifier.task_activated.connect(activate)
         window.task_activated.connect(activate)

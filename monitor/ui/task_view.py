@@ -301,8 +301,19 @@ class TaskView(QWidget):
             menu.addAction(action)
         return menu
 
-    def select_task(self, task_id: str) -> bool:
-        """Select and scroll to ``task_id``; False if it is not in the view."""
+    def select_task(self, task_id: str, *, reveal: bool = False) -> bool:
+        """Select and scroll to ``task_id``; False if it is not in the view.
+
+        Args:
+            task_id: The task.
+            reveal: Apply pending updates first and, if a filter hides the task, clear the filters
+                (a notification click must land on its task whatever the view shows).
+        """
+        if reveal:
+            self.model.flush()
+            if self.model.row_of(task_id) is None and task_id in self.store:
+                self.clear_filters()
+                self.model.flush()
         row = self.model.row_of(task_id)
         if row is None:
             return False

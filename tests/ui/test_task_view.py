@@ -133,3 +133,21 @@ def test_header_menu_shows_opt_in_columns(qtbot: QtBot) -> None:
     assert not view.table.isColumnHidden(TaskColumn.WORKER)
     name = entries[str(view.model.headerData(TaskColumn.NAME, Qt.Orientation.Horizontal))]
     assert not name.isEnabled()
+
+
+def test_reveal_clears_a_filter_that_hides_the_task(qtbot: QtBot) -> None:
+    store = TaskStore()
+    store.apply(
+        [
+            TaskPatch(id="run", received_at=1.0, full=True, name="run", state=TaskState.RUNNING),
+            TaskPatch(id="bad", received_at=1.0, full=True, name="bad", state=TaskState.FAILED),
+        ]
+    )
+    view = TaskView(store)
+    qtbot.addWidget(view)
+    view.sidebar.select(StateGroup.RUNNING)
+    view.model.flush()
+    assert not view.select_task("bad")
+    assert view.select_task("bad", reveal=True)
+    assert view.selected_ids() == ["bad"]
+    assert not view.select_task("unknown", reveal=True)
