@@ -32,7 +32,7 @@ RUN_PKGS=(
 )
 TEST_PKGS=(
   dunst trayer haskell-status-notifier-item-utils haskell-gtk-sni-tray-utils
-  imagemagick xdotool desktop-file-utils binutils
+  imagemagick xdotool desktop-file-utils binutils curl
 )
 
 missing_pkgs() {
