@@ -24,6 +24,7 @@ __all__ = ["ALL", "Dispatcher", "Handler"]
 _log = logging.getLogger(__name__)
 
 ALL = "*"
+_NONE: list[Any] = []  # shared "no subscribers" bucket (never mutated), not a new list per event
 Handler = Callable[[Any], Any]
 
 
@@ -97,10 +98,12 @@ class Dispatcher:
     def dispatch(self, event_type: str, event: Any) -> int:
         """Deliver one event; returns how many handlers ran."""
         self.history.append((event_type, event))
-        specific = self._subs.get(event_type, [])
-        wildcard = self._subs.get(ALL, [])
+        specific = self._subs.get(event_type, _NONE)
+        wildcard = self._subs.get(ALL, _NONE)
         subs = sorted(specific + wildcard) if wildcard and specific else (specific or wildcard)
         if not subs:
+            if not self._defaults:
+                return 0
             for handler in list(self._defaults):
                 self._call(handler, event)
             return len(self._defaults)

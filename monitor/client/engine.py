@@ -6,6 +6,7 @@ Listener API (what the Qt ``SSEService`` and ``monitor watch`` use)::
 
     engine = StreamEngine(ClientConfig(url=...))
     engine.on_event(cb)      # cb(IncomingEvent): every new event, in order, deduplicated
+    engine.on_batch(cb)      # cb(list[IncomingEvent]): the same events, one list per network read
     engine.on_status(cb)     # cb(ConnectionStatus): every state change, with reason and next attempt
     engine.on_snapshot(cb)   # cb(Snapshot): a full task list to reconcile (start, reset, gap)
     engine.on_error(cb)      # cb(str): a problem worth showing (malformed event, failed snapshot)
@@ -43,7 +44,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -83,6 +84,28 @@ class IncomingEvent:
     id: str
     retry: int | None = None
     via: str = "stream"
+
+
+# IncomingEvent is frozen, so its generated __init__ goes through object.__setattr__ (0.57 us);
+# setting the slots directly takes 0.34 us, on a path that runs for every event (the decoder's
+# SSEEvent does the same).
+_SLOTS: dict[str, Any] = dict(vars(IncomingEvent))
+_SET_TYPE: Callable[[IncomingEvent, Any], None] = _SLOTS["type"].__set__
+_SET_DATA: Callable[[IncomingEvent, Any], None] = _SLOTS["data"].__set__
+_SET_ID: Callable[[IncomingEvent, Any], None] = _SLOTS["id"].__set__
+_SET_RETRY: Callable[[IncomingEvent, Any], None] = _SLOTS["retry"].__set__
+_SET_VIA: Callable[[IncomingEvent, Any], None] = _SLOTS["via"].__set__
+
+
+def _stream_event(etype: str, data: str, event_id: str, retry: int | None) -> IncomingEvent:
+    """``IncomingEvent(etype, data, event_id, retry)``, faster."""
+    ev: IncomingEvent = object.__new__(IncomingEvent)
+    _SET_TYPE(ev, etype)
+    _SET_DATA(ev, data)
+    _SET_ID(ev, event_id)
+    _SET_RETRY(ev, retry)
+    _SET_VIA(ev, "stream")
+    return ev
 
 
 @dataclass
@@ -144,6 +167,10 @@ def _retry_after(value: str | None, now: float) -> float | None:
     return None
 
 
+def _compact(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
 def _is_event_stream(content_type: str | None) -> bool:
     return (content_type or "").split(";", 1)[0].strip().lower() == "text/event-stream"
 
@@ -168,10 +195,13 @@ def _epoch(event_id: str) -> str | None:
 
 @dataclass
 class _Listeners:
-    event: list[Callable[[IncomingEvent], Any]] = field(default_factory=list)
-    status: list[Callable[[ConnectionStatus], Any]] = field(default_factory=list)
-    snapshot: list[Callable[[Snapshot], Any]] = field(default_factory=list)
-    error: list[Callable[[str], Any]] = field(default_factory=list)
+    # Tuples, replaced on (un)subscribe: delivery iterates them without a copy per event, and a
+    # listener that unsubscribes while being called does not make the loop skip its neighbour.
+    event: tuple[Callable[[IncomingEvent], Any], ...] = ()
+    batch: tuple[Callable[[list[IncomingEvent]], Any], ...] = ()
+    status: tuple[Callable[[ConnectionStatus], Any], ...] = ()
+    snapshot: tuple[Callable[[Snapshot], Any], ...] = ()
+    error: tuple[Callable[[str], Any], ...] = ()
 
 
 class StreamEngine:
@@ -229,32 +259,50 @@ class StreamEngine:
 
     # ------------------------------------------------------------------ listeners
 
-    def _add(self, bucket: list[Any], cb: Any) -> Callable[[], None]:
-        bucket.append(cb)
-        return lambda: bucket.remove(cb) if cb in bucket else None
+    def _add(self, kind: str, cb: Any) -> Callable[[], None]:
+        listeners = self._listeners
+        setattr(listeners, kind, (*getattr(listeners, kind), cb))
+
+        def remove() -> None:
+            current: tuple[Any, ...] = getattr(listeners, kind)
+            if cb in current:
+                i = current.index(cb)
+                setattr(listeners, kind, current[:i] + current[i + 1 :])
+
+        return remove
 
     def on_event(self, cb: Callable[[IncomingEvent], Any]) -> Callable[[], None]:
         """Call ``cb(event)`` for every new event; returns an unsubscribe callable."""
-        return self._add(self._listeners.event, cb)
+        return self._add("event", cb)
+
+    def on_batch(self, cb: Callable[[list[IncomingEvent]], Any]) -> Callable[[], None]:
+        """Call ``cb(events)`` with the new events of each network read (or poll), never empty.
+
+        The same events as :meth:`on_event`, in the same order, after the per-event listeners
+        and the dispatcher saw them. A consumer that can take events in bulk pays one call per
+        read instead of one per event; the app validates and applies a whole read at once.
+        Events before a snapshot refetch (``reset``, new epoch) are delivered before it.
+        """
+        return self._add("batch", cb)
 
     def on_status(self, cb: Callable[[ConnectionStatus], Any]) -> Callable[[], None]:
         """Call ``cb(status)`` on every state change."""
-        return self._add(self._listeners.status, cb)
+        return self._add("status", cb)
 
     def on_snapshot(self, cb: Callable[[Snapshot], Any]) -> Callable[[], None]:
         """Call ``cb(snapshot)`` when a full task list arrives (start, reset, gap)."""
-        return self._add(self._listeners.snapshot, cb)
+        return self._add("snapshot", cb)
 
     def on_error(self, cb: Callable[[str], Any]) -> Callable[[], None]:
         """Call ``cb(text)`` for problems worth showing (malformed events, failed snapshot)."""
-        return self._add(self._listeners.error, cb)
+        return self._add("error", cb)
 
     def subscribe(self, event_type: str, handler: Callable[[Any], Any], **kw: Any) -> Callable[[], None]:
         """Subscribe to events by type on the dispatcher (handlers get :class:`IncomingEvent`)."""
         return self.dispatcher.subscribe(event_type, handler, **kw)
 
-    def _notify(self, bucket: list[Any], arg: Any) -> None:
-        for cb in list(bucket):
+    def _notify(self, bucket: tuple[Any, ...], arg: Any) -> None:
+        for cb in bucket:
             try:
                 cb(arg)
             except Exception:  # noqa: BLE001 - a listener's bug must not stop the stream
@@ -558,7 +606,7 @@ class StreamEngine:
         decoder = SSEDecoder(
             max_line_bytes=self.config.max_line_bytes, max_event_bytes=self.config.max_event_bytes
         )
-        prev_id = ""
+        prev_id: str | None = ""
         try:
             async for chunk in response.aiter_bytes():
                 self._stats.bytes_received += len(chunk)
@@ -570,12 +618,12 @@ class StreamEngine:
                     raise _Retry(FailureKind.PROTOCOL, str(exc)) from None
                 if decoder.retry is not None:
                     self.policy.set_server_retry(decoder.retry)
-                for ev in events:
-                    # A block without an id line inherits the id in force: that is not its own id
-                    # and must not be used for dedup (a fresh decoder starts with no id).
-                    own = ev.last_event_id != prev_id
-                    prev_id = ev.last_event_id
-                    await self._handle(IncomingEvent(ev.type, ev.data, ev.last_event_id, ev.retry), own)
+                if not events:
+                    continue
+                self._stats.last_message_time = time.time()
+                prev_id = await self._accept(
+                    [_stream_event(ev.type, ev.data, ev.last_event_id, ev.retry) for ev in events], prev_id
+                )
         finally:
             decoder.close()
         # Keep the id of the last complete block even when no event was dispatched from it.
@@ -583,38 +631,98 @@ class StreamEngine:
             self._last_id = decoder.last_event_id
             self._stats.last_event_id = self._last_id
 
-    async def _handle(self, event: IncomingEvent, own_id: bool) -> None:
-        self._stats.last_message_time = time.time()
+    async def _accept(self, events: list[IncomingEvent], prev_id: str | None) -> str | None:
+        """Check, dedup and deliver ``events`` (one read or poll); returns the id in force after.
+
+        Args:
+            events: The events, in order.
+            prev_id: The id in force before them on a stream, or None when every event carries
+                its own id (a poll). A block without an id line inherits the id in force: that is
+                not its own id and must not be used for dedup (a fresh decoder starts with none).
+        """
+        batch: list[IncomingEvent] = []
+        try:
+            for event in events:
+                eid = event.id
+                own = prev_id is None or eid != prev_id
+                if prev_id is not None:
+                    prev_id = eid
+                # The hot path stays synchronous, and an id of the epoch in force skips the epoch
+                # check's call. Only a reset or a new epoch awaits (a snapshot), and the events
+                # before it reach the batch listeners first.
+                if (
+                    (own and eid and eid.rpartition("-")[0] != self._epoch) or event.type == EVENT_RESET
+                ) and self._needs_snapshot(event, own):
+                    batch = self._deliver_batch(batch)
+                    await self._refetch_before(event)
+                if self._handle(event, own):
+                    batch.append(event)
+        finally:
+            # Delivered even when the read fails half-way: these events count as seen already.
+            self._deliver_batch(batch)
+        return prev_id
+
+    def _needs_snapshot(self, event: IncomingEvent, own_id: bool) -> bool:
+        """True when the task list must be refetched before ``event`` is handled.
+
+        That is a ``reset`` event, or an own id from a new server epoch (the server restarted
+        and its ids started over, so our cursor means nothing there).
+        """
         if event.type == EVENT_RESET:
-            self._stats.messages_received += 1
-            await self._snapshot()
-            self._deliver(event)
-            return
+            return True
         if own_id and event.id:
             epoch = _epoch(event.id)
-            if epoch is not None and self._epoch is not None and epoch != self._epoch:
-                _log.info("server epoch changed %s -> %s: refetching the snapshot", self._epoch, epoch)
-                await self._snapshot()
             if epoch is not None:
+                changed = self._epoch is not None and epoch != self._epoch
+                if changed:
+                    _log.info("server epoch changed %s -> %s: refetching the snapshot", self._epoch, epoch)
                 self._epoch = epoch
+                return changed
+        return False
+
+    async def _refetch_before(self, event: IncomingEvent) -> None:
+        await self._snapshot()
+        # Later ids on this stream are compared with the stream's epoch, not the snapshot's (they
+        # are the same unless the server restarted once more in between; then the next event
+        # from the new epoch refetches again).
+        epoch = _epoch(event.id) if event.type != EVENT_RESET else None
+        if epoch is not None:
+            self._epoch = epoch
+
+    def _handle(self, event: IncomingEvent, own_id: bool) -> bool:
+        """Dedup, track the cursor and deliver to per-event listeners; False for a duplicate."""
+        stats = self._stats
+        if event.type == EVENT_RESET:
+            stats.messages_received += 1
+            self._deliver(event)
+            return True
         if self.config.enable_dedup:
             key = f"id:{event.id}" if own_id and event.id else _message_id(event.data)
             if key is not None:
-                if key in self._seen:
-                    self._stats.duplicates_dropped += 1
-                    return
-                self._seen[key] = None
-                if len(self._seen) > self.config.dedup_window:
-                    self._seen.popitem(last=False)
+                seen = self._seen
+                if key in seen:
+                    stats.duplicates_dropped += 1
+                    return False
+                seen[key] = None
+                if len(seen) > self.config.dedup_window:
+                    seen.popitem(last=False)
         if own_id and event.id:
             self._last_id = event.id
-            self._stats.last_event_id = event.id
-        self._stats.messages_received += 1
+            stats.last_event_id = event.id
+        stats.messages_received += 1
         self._deliver(event)
+        return True
 
     def _deliver(self, event: IncomingEvent) -> None:
         self._notify(self._listeners.event, event)
         self.dispatcher.dispatch(event.type, event)
+
+    def _deliver_batch(self, batch: list[IncomingEvent]) -> list[IncomingEvent]:
+        """Hand ``batch`` to the batch listeners (if not empty); returns a new empty batch."""
+        if batch:
+            self._notify(self._listeners.batch, batch)
+            return []
+        return batch
 
     def _error(self, text: str) -> None:
         _log.warning("%s", text)
@@ -705,9 +813,21 @@ class StreamEngine:
         if poll.reset:
             await self._snapshot()
             return
-        for rec in poll.events:
-            data = rec.data if isinstance(rec.data, str) else json.dumps(rec.data, separators=(",", ":"))
-            await self._handle(IncomingEvent(rec.type, data, rec.id, None, "poll"), True)
+        if poll.events:
+            self._stats.last_message_time = time.time()
+        await self._accept(
+            [
+                IncomingEvent(
+                    rec.type,
+                    rec.data if isinstance(rec.data, str) else _compact(rec.data),
+                    rec.id,
+                    None,
+                    "poll",
+                )
+                for rec in poll.events
+            ],
+            None,
+        )
         if poll.last_event_id:
             self._last_id = poll.last_event_id
             self._stats.last_event_id = poll.last_event_id

@@ -17,10 +17,12 @@ reason that the caller logs and counts.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
-from pydantic import JsonValue, ValidationError
+from pydantic import Json, JsonValue, TypeAdapter, ValidationError
 
 from monitor.core.protocol import (
     TASK_EVENT_TYPES,
@@ -31,17 +33,47 @@ from monitor.core.protocol import (
     TaskError,
     TaskEventType,
     TaskProgress,
+    TaskProgressData,
     TaskRemoved,
     TaskSnapshotEvent,
     TaskState,
+    json_text_context,
 )
 
-__all__ = ["MESSAGE_EVENT_TYPES", "NewsError", "TaskPatch", "normalize"]
+__all__ = [
+    "MESSAGE_EVENT_TYPES",
+    "NewsError",
+    "RawEvent",
+    "TaskPatch",
+    "decode_news",
+    "decode_news_batch",
+    "normalize",
+]
 
 #: SSE ``event:`` names that carry a seed-004 :class:`Message` envelope.
 MESSAGE_EVENT_TYPES: Final = frozenset({"message", "progress", "command"})
 
 _MAX_ID = 128
+
+#: Events whose data is ``{"task": Task}`` in our dialect.
+_FULL_TASK_EVENTS: Final = frozenset(
+    {
+        TaskEventType.CREATED,
+        TaskEventType.UPDATED,
+        TaskEventType.COMPLETE,
+        TaskEventType.FAILED,
+        TaskEventType.CANCELLED,
+    }
+)
+
+_PROGRESS_DATA: Final = TypeAdapter(TaskProgressData).validate_json
+# Each item is parsed on its own (Json[...]), so event boundaries stay exact; one call for a whole
+# read costs 0.55 us per event against 0.85 us for one call per event.
+_PROGRESS_BATCH: Final = TypeAdapter(list[Json[TaskProgressData]]).validate_python
+# A progress event that carries a whole task is a full update (normalize's rule): such data, and
+# anything that merely mentions "task", takes the general path.
+_TASK_KEY: Final = '"task"'
+_PROGRESS: Final = TaskEventType.PROGRESS.value
 
 _COMMAND_EVENTS: Final = {
     "task_submitted": TaskState.QUEUED,
@@ -51,9 +83,14 @@ _COMMAND_EVENTS: Final = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen, on purpose: a frozen dataclass sets its 22 fields through object.__setattr__, which
+# cost 4.1 us per patch against 1.0 us (measured), a third of the per-event budget of the ingest
+# path. Patches are values all the same: nothing mutates one after it is built.
+@dataclass(slots=True)
 class TaskPatch:
     """One change to one task. ``None`` means "not said by this news", never "cleared".
+
+    Treat it as immutable (it is not frozen only because that is 4x slower to build).
 
     Attributes:
         id: Which task.
@@ -98,27 +135,31 @@ class NewsError:
 
 def patch_from_task(task: Task, *, received_at: float, source: str = "snapshot") -> TaskPatch:
     """A full patch carrying every field of ``task``."""
+    # Positional, in field order: a third faster than 22 keywords on a path that runs for every
+    # task of a snapshot. The metadata dict is shared, not copied: the store copies what it keeps.
     return TaskPatch(
-        id=task.id,
-        received_at=received_at,
-        source=source,
-        full=True,
-        name=task.name,
-        kind=task.kind,
-        state=task.state,
-        progress=task.progress,
-        stage=task.stage,
-        eta=task.eta,
-        created_at=task.created_at,
-        started_at=task.started_at,
-        finished_at=task.finished_at,
-        updated_at=task.updated_at,
-        attempt=task.attempt,
-        worker=task.worker,
-        error=task.error,
-        result=task.result,
-        result_set=True,
-        metadata=dict(task.metadata),
+        task.id,
+        received_at,
+        source,
+        True,  # full
+        False,  # removed
+        False,  # placeholder
+        task.name,
+        task.kind,
+        task.state,
+        task.progress,
+        task.stage,
+        task.eta,
+        task.created_at,
+        task.started_at,
+        task.finished_at,
+        task.updated_at,
+        task.attempt,
+        task.worker,
+        task.error,
+        task.result,
+        True,  # result_set
+        task.metadata,
     )
 
 
@@ -292,3 +333,104 @@ def _normalize(event_type: str, data: object, received_at: float) -> list[TaskPa
         patch = _seed000_terminal(event_type, data, received_at)
         return patch if isinstance(patch, NewsError) else [patch]
     return NewsError(f"{event_type}: expected {{'task': Task}}")
+
+
+def decode_news(event_type: str, raw: str, *, received_at: float) -> list[TaskPatch] | NewsError:
+    """:func:`normalize` for the raw ``data:`` text of a task event, faster on the hot path.
+
+    Our own dialect's ``task_progress`` and ``{"task": Task}`` events are validated straight from
+    the JSON text by pydantic, without ``json.loads`` first: a progress event costs 2.0 us in all,
+    where ``json.loads`` alone takes 2.1 us. Anything else, including every invalid event, goes through
+    ``json.loads`` and :func:`normalize`, so the result and the error text are the same as
+    :func:`normalize` gives for the parsed data.
+
+    Args:
+        event_type: The SSE ``event:`` name.
+        raw: The event's data string.
+        received_at: Local Unix time of arrival.
+
+    Returns:
+        The patches, or a :class:`NewsError` (also for data that is not JSON). Never raises.
+    """
+    try:
+        if event_type == TaskEventType.PROGRESS:
+            if _TASK_KEY not in raw:
+                return [_progress_patch(_PROGRESS_DATA(raw), received_at)]
+        elif event_type in _FULL_TASK_EVENTS:
+            snap = TaskSnapshotEvent.model_validate_json(raw, context=json_text_context(raw))
+            return [patch_from_task(snap.task, received_at=received_at, source=event_type)]
+    except ValidationError:
+        pass  # not our dialect, or invalid: the general path below says which
+    except Exception as exc:  # noqa: BLE001 - the contract is "never raise on network input"
+        return NewsError(f"{event_type}: unexpected {type(exc).__name__}: {exc}")
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return NewsError(f"{event_type}: data is not JSON")
+    return normalize(event_type, data, received_at=received_at)
+
+
+class RawEvent(Protocol):
+    """An event as the decoder or the engine delivers it: its type and its data text."""
+
+    @property
+    def type(self) -> str:
+        """The SSE ``event:`` name."""
+
+    @property
+    def data(self) -> str:
+        """The data text."""
+
+
+def decode_news_batch(
+    events: Sequence[RawEvent], *, received_at: float
+) -> tuple[list[TaskPatch], list[tuple[int, NewsError]]]:
+    """:func:`decode_news` for the task events of one network read, in one pass.
+
+    Our dialect's progress deltas (the bulk of a busy stream) are validated with one pydantic
+    call for the whole read. If any of them is invalid, they all go through :func:`decode_news`
+    one by one, so that every error is the same as it would be alone.
+
+    Args:
+        events: Task events (``type`` in :data:`~monitor.core.protocol.TASK_EVENT_TYPES`), in order.
+        received_at: Local Unix time of arrival.
+
+    Returns:
+        The patches of all valid events in order, and ``(index, error)`` for each event skipped.
+        Never raises.
+    """
+    quick = [i for i, e in enumerate(events) if e.type == _PROGRESS and _TASK_KEY not in e.data]
+    validated: dict[int, TaskProgressData] = {}
+    if len(quick) > 1:
+        try:
+            validated = dict(zip(quick, _PROGRESS_BATCH([events[i].data for i in quick]), strict=True))
+        except Exception:  # noqa: BLE001 - never raise on network input
+            # Usually a ValidationError: one bad event. Then each goes on its own below, so that
+            # its error is exact and the good ones are kept.
+            validated = {}
+    patches: list[TaskPatch] = []
+    errors: list[tuple[int, NewsError]] = []
+    for i, event in enumerate(events):
+        data = validated.get(i)
+        if data is not None:
+            patches.append(_progress_patch(data, received_at))
+            continue
+        news = decode_news(event.type, event.data, received_at=received_at)
+        if isinstance(news, NewsError):
+            errors.append((i, news))
+        else:
+            patches.extend(news)
+    return patches, errors
+
+
+def _progress_patch(data: TaskProgressData, received_at: float) -> TaskPatch:
+    return TaskPatch(
+        data["id"],
+        received_at,
+        _PROGRESS,
+        placeholder=True,
+        progress=data["progress"],
+        stage=data.get("stage"),
+        eta=data.get("eta"),
+        updated_at=data.get("at"),
+    )

@@ -26,7 +26,7 @@ import json
 import math
 import re
 from enum import IntEnum, StrEnum
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, Final, Literal, NotRequired
 
 from pydantic import (
     AliasChoices,
@@ -35,8 +35,11 @@ from pydantic import (
     Field,
     JsonValue,
     StringConstraints,
+    ValidationInfo,
     field_validator,
+    with_config,
 )
+from typing_extensions import TypedDict  # pydantic needs this one on Python < 3.12
 
 __all__ = [
     "EVENT_HEARTBEAT",
@@ -68,6 +71,7 @@ __all__ = [
     "TaskEventType",
     "TaskId",
     "TaskProgress",
+    "TaskProgressData",
     "TaskRemoved",
     "TaskSnapshotEvent",
     "TaskState",
@@ -77,6 +81,7 @@ __all__ = [
     "encode_comment",
     "encode_frame",
     "json_size",
+    "json_text_context",
 ]
 
 # ----------------------------------------------------------------------------- limits
@@ -108,7 +113,30 @@ def json_size(value: object) -> int:
     return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
 
 
-def _check_size(value: Any, what: str) -> Any:
+# Re-encoding a value parsed from JSON text (compact, ensure_ascii=False) never takes more than 5x
+# the text's UTF-8 size: strings and keys never grow (no escape is shorter than what it stands for),
+# and the worst number is 1e15 -> 1000000000000000.0 (4.5x). So text of at most
+# MAX_DATA_BYTES / 20 characters (4 bytes each at most) cannot hold an oversized value, and the
+# size check can skip json.dumps, half the cost of validating a whole Task. The one value that
+# cannot be re-encoded at all, a lone surrogate, needs a \ud800-\udfff escape: those keep the check.
+_SIZE_PROVEN: Final = {"size_proven": True}
+_SURROGATE_ESCAPE: Final = re.compile(r"\\u[dD][89a-fA-F]").search
+
+
+def json_text_context(raw: str) -> dict[str, bool] | None:
+    """Validation context for ``Model.model_validate_json(raw, context=...)``.
+
+    Returns a context that lets the size validators skip re-encoding values when ``raw`` is too
+    small to hold one over :data:`MAX_DATA_BYTES`, else None (check as usual).
+    """
+    if len(raw) * 20 <= MAX_DATA_BYTES and _SURROGATE_ESCAPE(raw) is None:
+        return _SIZE_PROVEN
+    return None
+
+
+def _check_size(value: Any, what: str, info: ValidationInfo | None = None) -> Any:
+    if info is not None and info.context is _SIZE_PROVEN:
+        return value
     if value is not None and not isinstance(value, str | int | float | bool):
         if json_size(value) > MAX_DATA_BYTES:
             raise ValueError(f"{what} is larger than {MAX_DATA_BYTES} bytes of JSON")
@@ -284,8 +312,8 @@ class Task(_Event):
 
     @field_validator("result", "metadata")
     @classmethod
-    def _limit(cls, value: Any) -> Any:
-        return _check_size(value, "result/metadata")
+    def _limit(cls, value: Any, info: ValidationInfo) -> Any:
+        return _check_size(value, "result/metadata", info)
 
 
 class TaskEventType(StrEnum):
@@ -317,17 +345,38 @@ class TaskSnapshotEvent(_Event):
     task: Task
 
 
+_PROGRESS_ID_ALIASES: Final = AliasChoices("id", "task_id", "taskId", "jobId")
+_STAGE_ALIASES: Final = AliasChoices("stage", "description")
+_Percent = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False, strict=True)]
+
+
 class TaskProgress(_Event):
     """Data of ``task_progress``: the hot-path delta.
 
     Accepts our ``id`` and the seeds' ``taskId`` (004) and ``jobId`` (000).
     """
 
-    id: TaskId = Field(validation_alias=AliasChoices("id", "task_id", "taskId", "jobId"))
-    progress: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False, strict=True)]
-    stage: _Text | None = Field(default=None, validation_alias=AliasChoices("stage", "description"))
+    id: TaskId = Field(validation_alias=_PROGRESS_ID_ALIASES)
+    progress: _Percent
+    stage: _Text | None = Field(default=None, validation_alias=_STAGE_ALIASES)
     eta: _Seconds | None = None
     at: _Timestamp | None = None
+
+
+@with_config(ConfigDict(extra="ignore"))
+class TaskProgressData(TypedDict):
+    """:class:`TaskProgress` as a plain dict, field for field and rule for rule.
+
+    The client validates ``task_progress`` JSON into this on its hot path: pydantic builds a dict
+    in 0.8 us where a model instance takes 1.5 us (``json.loads`` alone takes 2.1 us). A test
+    checks that both accept and reject the same data.
+    """
+
+    id: Annotated[TaskId, Field(validation_alias=_PROGRESS_ID_ALIASES)]
+    progress: _Percent
+    stage: NotRequired[Annotated[_Text | None, Field(validation_alias=_STAGE_ALIASES)]]
+    eta: NotRequired[_Seconds | None]
+    at: NotRequired[_Timestamp | None]
 
 
 class TaskRemoved(_Event):

@@ -21,8 +21,8 @@ from PySide6.QtCore import QObject, Signal
 from monitor.client.config import ClientConfig
 from monitor.client.engine import IncomingEvent, StreamEngine, TokenProvider
 from monitor.core.connection import ConnectionState, ConnectionStatus
-from monitor.core.news import MESSAGE_EVENT_TYPES, NewsError, normalize
-from monitor.core.protocol import Snapshot, TaskEventType, TaskState
+from monitor.core.news import MESSAGE_EVENT_TYPES, NewsError, decode_news_batch, normalize
+from monitor.core.protocol import TASK_EVENT_TYPES, Snapshot, TaskState
 from monitor.core.settings import AppSettings
 from monitor.core.store import Added, Change, Removed, TaskStore, Updated
 
@@ -30,7 +30,6 @@ __all__ = ["SSEService", "client_config"]
 
 _log = logging.getLogger(__name__)
 
-_TASK_EVENTS = frozenset(t.value for t in TaskEventType) | MESSAGE_EVENT_TYPES
 #: Events that are the engine's own business (it already acted on them).
 _QUIET_EVENTS = frozenset({"heartbeat", "reset", "shutdown"})
 
@@ -67,7 +66,7 @@ class SSEService(QObject):
     Signals:
         connection_state_changed(object): A :class:`~monitor.core.connection.ConnectionStatus`.
         tasks_changed(list): Store change records (``Added``/``Updated``/``Removed``) from one
-            event or snapshot; the table model batches its repaints on these.
+            network read, message or snapshot; the table model batches its repaints on these.
         task_added(str): A task appeared (id).
         task_updated(str): A task's fields changed (id), for any change.
         task_progressed(str, float): A task's progress changed (id, percent).
@@ -77,7 +76,8 @@ class SSEService(QObject):
         task_removed(str): A task left the list (id).
         message_received(str, object): A non-task event (type, parsed JSON data, or the raw
             string when it is not JSON): chat-style messages, acks, system notices.
-        event_received(str): Any event arrived (its type); drives "last event" ages.
+        event_received(str): Events arrived (the type of the last one), once per network
+            read; drives "last event" ages.
         error_occurred(str): A malformed event was skipped, or the engine reported a problem.
         snapshot_applied(int): A full task list was reconciled (its number of tasks).
 
@@ -154,7 +154,7 @@ class SSEService(QObject):
 
     async def _start_engine(self) -> None:
         engine = self._factory(client_config(self._settings, token=self._token))
-        engine.on_event(self._on_event)
+        engine.on_batch(self._on_batch)
         engine.on_status(self._on_status)
         engine.on_snapshot(self._on_snapshot)
         engine.on_error(self._on_error)
@@ -252,21 +252,42 @@ class SSEService(QObject):
         self._publish(changes, live=False)
         self.snapshot_applied.emit(len(snapshot.tasks))
 
-    def _on_event(self, event: IncomingEvent) -> None:
+    def _on_batch(self, events: list[IncomingEvent]) -> None:
+        # One network read at a time: task news is validated and applied in bulk (one store
+        # update and one tasks_changed per read), other events one by one, all in arrival order.
         self._changed.set()
+        self.event_received.emit(events[-1].type)
+        pending: list[IncomingEvent] = []
+        for event in events:
+            etype = event.type
+            if etype in TASK_EVENT_TYPES:
+                pending.append(event)
+            elif etype not in _QUIET_EVENTS:
+                if pending:
+                    self._apply_task_events(pending)
+                    pending = []
+                self._on_other_event(event)
+        if pending:
+            self._apply_task_events(pending)
+
+    def _apply_task_events(self, events: list[IncomingEvent]) -> None:
+        patches, errors = decode_news_batch(events, received_at=self._clock())
+        for index, error in errors:
+            self._malformed(f"event {events[index].id or '?'} skipped: {error.reason}")
+        if patches:
+            self._publish(self.store.apply(patches))
+
+    def _on_other_event(self, event: IncomingEvent) -> None:
         etype = event.type
-        self.event_received.emit(etype)
-        if etype in _QUIET_EVENTS:
-            return
         try:
             data: Any = json.loads(event.data) if event.data else None
         except ValueError:
-            if etype in _TASK_EVENTS:
+            if etype in MESSAGE_EVENT_TYPES:
                 self._malformed(f"{etype} event {event.id or ''}: data is not JSON")
             else:
                 self.message_received.emit(etype, event.data)
             return
-        if etype not in _TASK_EVENTS:
+        if etype not in MESSAGE_EVENT_TYPES:
             self.message_received.emit(etype, data)
             return
         news = normalize(etype, data, received_at=self._clock())

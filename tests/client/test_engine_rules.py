@@ -328,3 +328,38 @@ async def test_disconnect_then_reconnect_now() -> None:
             assert engine.policy.attempt == 0
         finally:
             await engine.aclose()
+
+
+async def test_batches_carry_each_read_in_order_and_refetches_split_them() -> None:
+    # One network read holds: an event, a reset, an event, two events from a new server epoch,
+    # and a repeat of one of them. Batch listeners must see the same events as per-event listeners, and every
+    # event before a refetch must be delivered before that snapshot.
+    body = (
+        b"id: e1-1\nevent: a\ndata: 1\n\n"
+        b"id: e1-2\nevent: reset\ndata: {}\n\n"
+        b"id: e1-3\nevent: b\ndata: 3\n\n"
+        b"id: e2-1\nevent: c\ndata: 4\n\n"
+        b"id: e2-2\nevent: d\ndata: 5\n\n"
+        b"id: e2-1\nevent: c\ndata: 4\n\n"
+    )
+    snapshot = b'{"tasks": [], "cursor": null, "epoch": "e1"}'
+    async with RawServer() as srv:
+        srv.script("/api/tasks", response(200, snapshot, {"Content-Type": "application/json"}))
+        srv.script("/api/tasks/stream", stream(body, stall=asyncio.Event()))
+        engine = StreamEngine(_config(srv))
+        order: list[object] = []
+        singles: list[str] = []
+        engine.on_snapshot(lambda _s: order.append("snapshot"))
+        engine.on_batch(lambda batch: order.append([e.type for e in batch]))
+        engine.on_event(lambda e: singles.append(e.type))
+        rec = Recorder(engine)
+        await engine.start()
+        try:
+            # The read is handled in one synchronous step, so once the recorder wakes for its
+            # events, the batch listener has had the whole read too.
+            await rec.until(lambda: len(order) == 6 and engine.stats().duplicates_dropped == 1)
+            assert order == ["snapshot", ["a"], "snapshot", ["reset", "b"], "snapshot", ["c", "d"]]
+            assert singles == ["a", "reset", "b", "c", "d"]
+            assert engine.stats().duplicates_dropped == 1
+        finally:
+            await engine.aclose()

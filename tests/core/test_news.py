@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
+import json
 
-from monitor.core.news import NewsError, TaskPatch, normalize
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from monitor.core.news import NewsError, TaskPatch, decode_news, decode_news_batch, normalize
 from monitor.core.protocol import TaskState
+from monitor.core.sse import SSEEvent
 
 TASK = {"id": "t1", "name": "a.wav", "created_at": 1.0, "state": "running", "progress": 10.0}
 
@@ -100,3 +105,120 @@ def test_malformed_gives_reason_never_raises(event: str, data: object, why: str)
     out = normalize(event, data, received_at=0.0)
     assert isinstance(out, NewsError)
     assert why in out.reason
+
+
+# --------------------------------------------------------------------- decode_news (the hot path)
+
+_RAW_CASES = [
+    ("task_progress", '{"id": "t1", "progress": 42.5, "stage": "x", "eta": 9, "at": 3.5}'),
+    ("task_progress", '{"jobId": "j1", "progress": 10}'),
+    ("task_progress", '{"taskId": "j1", "progress": 10, "description": "d"}'),
+    ("task_progress", '{"id": "t1", "progress": 1, "id": "t2"}'),  # duplicate key: the last wins
+    ("task_progress", '{"id": "t1", "progress": 1, "task": ' + json.dumps(TASK) + "}"),
+    ("task_progress", '{"task": ' + json.dumps(TASK) + "}"),
+    ("task_progress", '{"id": "t1", "progress": "12"}'),
+    ("task_progress", '{"id": "t1", "progress": NaN}'),
+    ("task_progress", '{"id": "t1", "progress": 101}'),
+    ("task_progress", '{"id": "", "progress": 1}'),
+    ("task_progress", '{"id": "a\\u0000b", "progress": 1}'),
+    ("task_progress", "[1, 2]"),
+    ("task_progress", "{not json"),
+    ("task_progress", ""),
+    ("task_created", json.dumps({"task": TASK})),
+    ("task_created", json.dumps({"task": TASK | {"metadata": {"k": [1, {"x": None}]}, "result": "r"}})),
+    ("task_created", json.dumps({"task": TASK | {"metadata": {"k": "\ud800"}}})),
+    ("task_created", json.dumps({"task": TASK | {"metadata": {"big": "x" * (300 * 1024)}}})),
+    ("task_updated", json.dumps({"task": TASK | {"progress": "1"}})),
+    ("task_updated", json.dumps({"task": {"id": "t"}})),
+    ("task_updated", json.dumps({"nottask": 1})),
+    ("task_complete", '{"jobId": "j", "result": {"text": "hi"}}'),
+    ("task_failed", '{"jobId": "j", "error": "boom"}'),
+    ("task_failed", '{"jobId": "j", "error": 3}'),
+    ("task_failed", json.dumps({"task": TASK | {"state": "failed", "error": {"message": "m"}}})),
+    ("task_cancelled", json.dumps({"task": TASK | {"state": "cancelled"}})),
+    ("task_removed", '{"id": "t1"}'),
+    ("task_removed", '{"id": 1}'),
+]
+
+
+@pytest.mark.parametrize(("event", "raw"), _RAW_CASES)
+def test_decode_news_equals_normalize_of_the_parsed_data(event: str, raw: str) -> None:
+    got = decode_news(event, raw, received_at=7.0)
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        assert isinstance(got, NewsError)
+        assert "not JSON" in got.reason
+        return
+    want = normalize(event, data, received_at=7.0)
+    assert got == want
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    event=st.sampled_from(["task_progress", "task_created", "task_updated", "task_failed"]),
+    data=st.dictionaries(
+        st.sampled_from(["id", "jobId", "progress", "stage", "eta", "at", "task", "description", "x"]),
+        st.one_of(
+            st.none(),
+            st.booleans(),
+            st.integers(-5, 200),
+            st.floats(allow_nan=False),
+            st.text(max_size=5),
+            st.just(TASK),
+        ),
+        max_size=6,
+    ),
+)
+def test_decode_news_agrees_with_normalize_on_generated_data(event: str, data: dict[str, object]) -> None:
+    raw = json.dumps(data)
+    assert decode_news(event, raw, received_at=1.0) == normalize(event, data, received_at=1.0)
+
+
+def test_patch_from_task_maps_every_field_by_name() -> None:
+    # patch_from_task passes fields by position: a reordered TaskPatch must fail here.
+    from dataclasses import fields
+
+    from monitor.core.news import patch_from_task
+    from monitor.core.protocol import Task
+
+    task = Task.model_validate(
+        TASK
+        | {"kind": "k", "stage": "s", "eta": 3.0, "started_at": 2.0, "finished_at": 4.0, "updated_at": 5.0,
+           "attempt": 2, "worker": "w", "error": {"message": "m"}, "result": [1], "metadata": {"a": 1}}
+    )  # fmt: skip
+    patch = patch_from_task(task, received_at=9.0, source="src")
+    for f in fields(patch):
+        if f.name in Task.model_fields:
+            assert getattr(patch, f.name) == getattr(task, f.name), f.name
+    assert (patch.received_at, patch.source, patch.full, patch.removed) == (9.0, "src", True, False)
+    assert (patch.placeholder, patch.result_set) == (False, True)
+
+
+def _ev(event_type: str, data: str) -> SSEEvent:
+    return SSEEvent(event_type, data, "")
+
+
+def test_decode_news_batch_equals_one_by_one_with_errors_at_their_index() -> None:
+    events = [_ev(event, raw) for event, raw in _RAW_CASES]
+    patches, errors = decode_news_batch(events, received_at=7.0)
+    want_patches: list[TaskPatch] = []
+    want_errors: list[tuple[int, NewsError]] = []
+    for i, ev in enumerate(events):
+        one = decode_news(ev.type, ev.data, received_at=7.0)
+        if isinstance(one, NewsError):
+            want_errors.append((i, one))
+        else:
+            want_patches.extend(one)
+    assert patches == want_patches
+    assert errors == want_errors
+    assert errors  # the cases include bad events, which must not cost the good ones
+
+
+def test_decode_news_batch_of_valid_progress_uses_one_pass() -> None:
+    events = [_ev("task_progress", json.dumps({"id": f"t{i}", "progress": i, "at": 1.0})) for i in range(50)]
+    patches, errors = decode_news_batch(events, received_at=2.0)
+    assert errors == []
+    assert [(p.id, p.progress, p.updated_at, p.source) for p in patches] == [
+        (f"t{i}", float(i), 1.0, "task_progress") for i in range(50)
+    ]

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from monitor.core import protocol as p
+from monitor.core.protocol import MAX_DATA_BYTES, TaskSnapshotEvent, json_size, json_text_context
 
 
 def _task(**over: object) -> dict[str, object]:
@@ -138,3 +141,52 @@ def test_comment_cannot_break_out_of_its_line() -> None:
 def test_json_schema_export_covers_the_envelope() -> None:
     schema = p.Message.model_json_schema()
     assert set(schema["required"]) >= {"id", "type", "timestamp", "source"}
+
+
+# ------------------------------------------------------------- json_text_context's size bound
+
+_json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(value=_json_values, ascii_only=st.booleans())
+def test_reencoded_json_is_at_most_5x_its_text(value: object, ascii_only: bool) -> None:
+    # The bound json_text_context relies on, for texts written either way.
+    text = json.dumps(value, ensure_ascii=ascii_only, separators=(",", ":"))
+    # Text from the SSE decoder is decoded UTF-8: it never holds a raw lone surrogate.
+    assume(ascii_only or not any("\ud800" <= c <= "\udfff" for c in text))
+    try:
+        size = json_size(json.loads(text))
+    except UnicodeEncodeError:
+        # Only a lone surrogate cannot be re-encoded, and its text always has the escape.
+        assert json_text_context(text) is None
+        return
+    assert size <= 5 * len(text.encode())
+
+
+@pytest.mark.parametrize("number", ["1e15", "-1e15", "9E15", "1e16", "1e-7", "0e0", "1.5e300"])
+def test_short_number_texts_stay_within_the_bound(number: str) -> None:
+    assert json_size(json.loads(number)) <= 5 * len(number)
+
+
+def test_json_text_context_only_for_small_text_without_surrogate_escapes() -> None:
+    small = json.dumps({"task": {"id": "t", "name": "n", "created_at": 1}})
+    assert json_text_context(small) is not None
+    assert json_text_context("x" * (MAX_DATA_BYTES // 20 + 1)) is None
+    assert json_text_context('{"k": "\\udc00"}') is None
+    assert json_text_context('{"k": "\\u00e9"}') is not None
+
+
+def test_oversized_metadata_is_rejected_from_json_text_too() -> None:
+    task = {"id": "t", "name": "n", "created_at": 1, "metadata": {"b": "x" * MAX_DATA_BYTES}}
+    big = json.dumps({"task": task})
+    with pytest.raises(ValidationError, match="larger than"):
+        TaskSnapshotEvent.model_validate_json(big, context=json_text_context(big))
