@@ -48,7 +48,7 @@ def test_engine_on_qasync_keeps_pace_with_plain_asyncio(qapp: object) -> None:
         for _ in range(ROUNDS):
             # Each round checks inside _engine_round that all events arrived and none was rejected.
             plain.append(asyncio.run(bench._engine_round(server.port, EVENTS)))
-            on_qt.append(run_qasync(server.port, EVENTS, True))
+            on_qt.append(run_qasync(server.port, EVENTS, "store"))
     finally:
         server.close()
         os.unlink(path)
