@@ -86,6 +86,8 @@ class SSEDecoder:
     Args:
         max_line_bytes: Longest accepted line (bytes, without its line end).
         max_event_bytes: Largest accepted data buffer of one block (bytes of data line values).
+        event_class: What to build events as: :class:`SSEEvent` or a subclass that adds no
+            fields (the client's ``IncomingEvent``), so that no second object is made per event.
     """
 
     __slots__ = (
@@ -93,6 +95,7 @@ class SSEDecoder:
         "_buf",
         "_bytes",
         "_closed",
+        "_cls",
         "_data",
         "_data_size",
         "_event",
@@ -107,8 +110,18 @@ class SSEDecoder:
         "_started",
     )
 
-    def __init__(self, *, max_line_bytes: int = 1 << 20, max_event_bytes: int = 8 << 20) -> None:
+    def __init__(
+        self,
+        *,
+        max_line_bytes: int = 1 << 20,
+        max_event_bytes: int = 8 << 20,
+        event_class: type[SSEEvent] = SSEEvent,
+    ) -> None:
         """Create a decoder at the start of a stream."""
+        added = vars(event_class).get("__slots__", ()) if event_class is not SSEEvent else ()
+        if not issubclass(event_class, SSEEvent) or added:
+            raise TypeError(f"{event_class.__name__} must be SSEEvent or a subclass without new fields")
+        self._cls = event_class
         self._max_line = max_line_bytes
         self._max_event = max_event_bytes
         self._buf = b""
@@ -247,6 +260,7 @@ class SSEDecoder:
         append = out.append
         big = len(complete) > self._max_event
         new = _new
+        cls = self._cls
         set_type, set_data, set_id, set_retry = _SET_TYPE, _SET_DATA, _SET_ID, _SET_RETRY
         # One C-level pass cuts the text into common whole blocks (optional id, optional event,
         # one data line, blank line) and single other lines; Python then does a few operations per
@@ -282,7 +296,7 @@ class SSEDecoder:
             if id_flag:
                 pending = id_value
             last_id = pending
-            ev = new(SSEEvent)
+            ev = new(cls)
             set_type(ev, ev_type or "message")
             set_data(ev, data)
             set_id(ev, last_id)
@@ -332,4 +346,4 @@ class SSEDecoder:
         self._data_size = 0
         event_type = self._event or "message"
         self._event = ""
-        out.append(SSEEvent(event_type, "\n".join(data), self._last_id, retry))
+        out.append(self._cls(event_type, "\n".join(data), self._last_id, retry))
