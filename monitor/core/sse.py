@@ -215,7 +215,10 @@ class SSEDecoder:
         # Split once at the last line end: everything before it is complete lines, decoded in one
         # call (UTF-8 "replace" resynchronises at every ASCII byte, so decoding many lines at once
         # gives exactly the per-line result).
-        last = max(buf.rfind(b"\n"), buf.rfind(b"\r"))
+        # One scan for CR per read spares three later ones: most streams use LF only, and at
+        # TCP-sized reads the fixed cost per read is what counts.
+        cr = b"\r" in buf
+        last = max(buf.rfind(b"\n"), buf.rfind(b"\r")) if cr else buf.rfind(b"\n")
         if last < 0:
             if len(buf) > self._max_line:
                 raise SSEDecodeError(
@@ -237,11 +240,11 @@ class SSEDecoder:
             cut > 1
             and last + 1 - cut <= _MAX_DEFER
             and cut <= last
-            and b"\r" not in buf[cut:]
-            and b"retry" not in buf[cut:]
+            and (not cr or b"\r" not in buf[cut:])
+            and b"retry" not in (tail := buf[cut:])
         ):
             complete = buf[:cut]
-            self._buf = buf[cut:]
+            self._buf = tail
         else:
             complete = buf[: last + 1]
             self._buf = rest = buf[last + 1 :]
@@ -254,7 +257,7 @@ class SSEDecoder:
                     f"SSE line of {longest} bytes exceeds the limit of {self._max_line} bytes"
                 )
         text = complete.decode("utf-8", "replace")
-        if "\r" in text:
+        if cr and "\r" in text:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
         out: list[SSEEvent] = []
         append = out.append
