@@ -96,6 +96,11 @@ class TaskView(QWidget):
         self.clear_filter = QPushButton(self.tr("Clear filter"))
         self.clear_filter.setToolTip(self.tr("Show every task"))
         self.clear_filter.clicked.connect(self.clear_filters)
+        # Keep its place when hidden: showing or hiding it then repaints the button alone instead
+        # of laying out the window again (14 ms of a 100k-task filter change, bench_store.py).
+        policy = self.clear_filter.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.clear_filter.setSizePolicy(policy)
 
         self.sidebar = StateSidebar()
         self.table = QTableView()
