@@ -54,7 +54,8 @@ class ProgressDelegate(QStyledItemDelegate):
         bar.progress = round(float(progress) * 10)
         # Elided to the bar's width: a style that cannot fit the label wraps it out of the row.
         # A finished task's last stage ("exporting") would read as if it were still at it.
-        stage = index.data(TaskRole.STAGE) if index.data(TaskRole.STATE) not in _FINISHED else None
+        state = index.data(TaskRole.STATE)
+        stage = index.data(TaskRole.STAGE) if state not in _FINISHED else None
         label = progress_label(float(progress), stage)
         width = max(0, bar.rect.width() - 10)
         bar.text = option.fontMetrics.elidedText(label, Qt.TextElideMode.ElideRight, width)
@@ -63,7 +64,7 @@ class ProgressDelegate(QStyledItemDelegate):
         # Qt 6 reads the orientation from the state: without State_Horizontal the bar is
         # laid out as a vertical one and its label wraps into the row above.
         bar.state = option.state | QStyle.StateFlag.State_Horizontal
-        if index.data(TaskRole.STATE) in _GREY or index.data(TaskRole.STALE):
+        if state in _GREY or index.data(TaskRole.STALE):
             bar.state &= ~QStyle.StateFlag.State_Enabled
             # Fusion paints the chunk from the palette's current group, not from the state flag.
             bar.palette.setCurrentColorGroup(QPalette.ColorGroup.Disabled)
