@@ -156,3 +156,39 @@ def test_reconfigure_to_another_server_replaces_the_table(run: Callable[..., Any
                 await service.aclose()
 
     run(scenario())
+
+
+class _RecordingStore(TaskStore):
+    def __init__(self, fail: bool = False) -> None:
+        super().__init__()
+        self.gc_during: bool | None = None
+        self.fail = fail
+
+    def apply_snapshot(self, tasks: Any, *, received_at: float) -> Any:
+        import gc
+
+        self.gc_during = gc.isenabled()
+        if self.fail:
+            raise RuntimeError("boom")
+        return super().apply_snapshot(tasks, received_at=received_at)
+
+
+@pytest.mark.parametrize(("n", "paused"), [(10, False), (1_000, True)])
+def test_large_snapshot_is_applied_with_the_gc_paused_and_restored(qapp: Any, n: int, paused: bool) -> None:
+    import gc
+
+    from monitor.core.protocol import Snapshot, Task
+
+    snap = Snapshot(tasks=[Task(id=f"t{i}", name="n", created_at=1.0) for i in range(n)], epoch="e1")
+    store = _RecordingStore()
+    service = SSEService(_settings("http://127.0.0.1:9"), store=store)
+    assert gc.isenabled()
+    service._on_snapshot(snap)
+    assert store.gc_during is (not paused)
+    assert gc.isenabled()
+    assert len(store) == n
+    failing = _RecordingStore(fail=True)
+    service = SSEService(_settings("http://127.0.0.1:9"), store=failing)
+    with pytest.raises(RuntimeError):
+        service._on_snapshot(snap)
+    assert gc.isenabled()  # restored even when the apply fails
