@@ -55,6 +55,7 @@ from monitor.client.config import ClientConfig, request_headers, ssl_context
 from monitor.client.dispatcher import Dispatcher
 from monitor.core.backoff import ReconnectPolicy
 from monitor.core.connection import ConnectionState, ConnectionStatus, FailureKind
+from monitor.core.gc_pause import gc_paused
 from monitor.core.protocol import EVENT_RESET, PollResponse, Snapshot
 from monitor.core.sse import SSEDecodeError, SSEDecoder, SSEEvent
 
@@ -65,6 +66,7 @@ _log = logging.getLogger(__name__)
 CURSOR_HEADER = "Monitor-Cursor"
 TokenProvider = Callable[[], Awaitable[str | None]]
 _BODY_EXCERPT = 300
+_GC_PAUSE_BYTES = 256 * 1024  # about 1,000 tasks
 
 
 @dataclass(frozen=True, slots=True)
@@ -634,7 +636,7 @@ class StreamEngine:
         batch: list[IncomingEvent] = []
         try:
             for event in events:
-                eid = event.id
+                eid = event.last_event_id  # the slot; .id is the same through a property
                 etype = event.type
                 own = prev_id is None or eid != prev_id
                 if prev_id is not None:
@@ -731,7 +733,9 @@ class StreamEngine:
             self._need_snapshot = True
             return
         try:
-            snapshot = Snapshot.model_validate_json(response.content)
+            # A large snapshot is millions of long-lived objects: validate it with the GC paused.
+            with gc_paused(len(response.content) >= _GC_PAUSE_BYTES):
+                snapshot = Snapshot.model_validate_json(response.content)
         except ValidationError as exc:
             self._stats.parse_errors += 1
             self._error(f"snapshot skipped: {exc.error_count()} validation errors")
