@@ -168,6 +168,16 @@ _FIELDS: Final = (
 
 # Fields a progress tick changes; changes limited to these are not written to the event log.
 _HOT_FIELDS: Final = frozenset({"progress", "stage", "eta", "updated_at"})
+#: Fields a full snapshot may clear (its None means "none", not "not said").
+_CLEARABLE: Final = frozenset({"stage", "eta", "worker", "error", "started_at", "finished_at", "updated_at"})
+#: Changes the ETA tracker needs to see.
+_ETA_INPUTS: Final = frozenset({"progress", "state", "eta"})
+
+
+def _put(rec: TaskRecord, changed: set[str], name: str, value: object) -> None:
+    if getattr(rec, name) != value:
+        setattr(rec, name, value)
+        changed.add(name)
 
 
 def _none_last(value: Any) -> tuple[bool, Any]:
@@ -422,26 +432,21 @@ class TaskStore:
                 self._log(rec, p, "ignored: older than what is shown")
                 return changed
 
-        def put(name: str, value: object) -> None:
+        if retry:
+            # A new attempt starts clean: old error, result and finish time no longer apply.
+            _put(rec, changed, "attempt", p.attempt)
+            _put(rec, changed, "error", None)
+            _put(rec, changed, "finished_at", None)
+            rec.result = None
+        # The per-event hot path: inline, no helper call per field.
+        full = p.full
+        for name in _FIELDS:
+            value = getattr(p, name)
+            if value is None and (not full or name not in _CLEARABLE):
+                continue  # None means "not said", except for fields a full snapshot may clear
             if getattr(rec, name) != value:
                 setattr(rec, name, value)
                 changed.add(name)
-
-        if retry:
-            # A new attempt starts clean: old error, result and finish time no longer apply.
-            put("attempt", p.attempt)
-            put("error", None)
-            put("finished_at", None)
-            rec.result = None
-        for name in _FIELDS:
-            value = getattr(p, name)
-            if value is not None or (
-                p.full
-                and name in ("stage", "eta", "worker", "error", "started_at", "finished_at", "updated_at")
-            ):
-                if name == "name" and value is None:
-                    continue
-                put(name, value)
         if p.name is not None:
             rec.placeholder = False
         if p.result_set:
@@ -451,15 +456,15 @@ class TaskStore:
             rec.metadata = dict(p.metadata)
         # Progress news for a queued task means it runs (seed 004 has no "started" event).
         if p.state is None and p.progress is not None and rec.state is TaskState.QUEUED:
-            put("state", TaskState.RUNNING)
+            _put(rec, changed, "state", TaskState.RUNNING)
         if rec.state is TaskState.RUNNING and rec.started_at is None:
-            put("started_at", p.received_at)
+            _put(rec, changed, "started_at", p.received_at)
         if rec.state is TaskState.COMPLETED:
-            put("progress", 100.0)
+            _put(rec, changed, "progress", 100.0)
         if rec.state in TERMINAL_STATES:
             if rec.finished_at is None:
-                put("finished_at", p.received_at)
-            put("eta", None)
+                _put(rec, changed, "finished_at", p.received_at)
+            _put(rec, changed, "eta", None)
         if "state" in changed and not new:
             rec.timeline.append(LogEntry(p.received_at, p.source, rec.state.value))
         # Progress ticks are the hot path (thousands/s): logging each would keep up to
@@ -468,7 +473,7 @@ class TaskStore:
         if new or not changed <= _HOT_FIELDS:
             what = ", ".join(sorted(changed)) or "no change"
             self._log(rec, p, f"{p.source or 'news'}: {what}")
-        if changed & {"progress", "state", "eta"} or new:
+        if new or not changed.isdisjoint(_ETA_INPUTS):
             rec.tracker.observe(
                 p.received_at,
                 p.progress if p.progress is not None else None,
