@@ -69,7 +69,6 @@ _BODY_EXCERPT = 300
 _GC_PAUSE_BYTES = 256 * 1024  # about 1,000 tasks
 
 
-@dataclass(frozen=True, slots=True)
 class IncomingEvent(SSEEvent):
     """One event as delivered to listeners: a decoded :class:`~monitor.core.sse.SSEEvent`.
 
@@ -78,6 +77,7 @@ class IncomingEvent(SSEEvent):
     and ``retry`` (set by a ``retry`` line in this event's block, else None).
     """
 
+    __slots__ = ()
     via: ClassVar[str] = "stream"
 
     @property
@@ -86,10 +86,10 @@ class IncomingEvent(SSEEvent):
         return self.last_event_id
 
 
-@dataclass(frozen=True, slots=True)
 class PolledEvent(IncomingEvent):
     """An event fetched by the polling fallback instead of the stream."""
 
+    __slots__ = ()
     via: ClassVar[str] = "poll"
 
 
@@ -636,7 +636,7 @@ class StreamEngine:
         batch: list[IncomingEvent] = []
         try:
             for event in events:
-                eid = event.last_event_id  # the slot; .id is the same through a property
+                eid = event.last_event_id  # a field; .id is the same through a property
                 etype = event.type
                 own = prev_id is None or eid != prev_id
                 if prev_id is not None:
