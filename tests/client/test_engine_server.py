@@ -17,6 +17,7 @@ from monitor.server.app import create_app
 from monitor.server.config import ServerConfig
 from monitor.server.runner import ServerThread
 from tests.client.rawhttp import RawServer, response
+from tests.waiting import until
 
 pytestmark = pytest.mark.asyncio
 
@@ -24,16 +25,6 @@ pytestmark = pytest.mark.asyncio
 def _server(db: str = ":memory:", port: int = 0) -> ServerThread:
     cfg = ServerConfig(port=port, db=db, heartbeat_interval_ms=500, retry_ms=250)
     return ServerThread(create_app(cfg), port=port)
-
-
-async def _until(pred, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
-    """Wait for a condition, checking after each loop turn (events arrive as callbacks)."""
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while not pred():
-        if loop.time() > end:
-            raise TimeoutError("condition not reached")
-        await asyncio.sleep(0.01)  # yield to the engine's task; bounded by the deadline
 
 
 async def _submit(http: httpx.AsyncClient, name: str) -> str:
@@ -53,9 +44,9 @@ async def test_snapshot_first_then_stream_resumes_from_its_cursor() -> None:
             engine.on_event(events.append)
             await engine.start()
             try:
-                await _until(lambda: engine.status.state.value == "connected")
+                await until(lambda: engine.status.state.value == "connected")
                 after = [await _submit(http, f"after-{i}") for i in range(3)]
-                await _until(lambda: len([e for e in events if e.type == "task_created"]) == 3)
+                await until(lambda: len([e for e in events if e.type == "task_created"]) == 3)
                 assert [t.id for t in snaps[0].tasks] == before
                 created = [json.loads(e.data)["task"]["id"] for e in events if e.type == "task_created"]
                 assert created == after  # nothing from before the snapshot again, nothing missed
@@ -75,16 +66,16 @@ async def test_server_killed_and_restarted_no_event_lost_or_doubled(tmp_path: Pa
     await engine.start()
     try:
         async with httpx.AsyncClient(base_url=first.url) as http:
-            await _until(lambda: engine.status.state.value == "connected")
+            await until(lambda: engine.status.state.value == "connected")
             ids = [await _submit(http, f"a-{i}") for i in range(5)]
-            await _until(lambda: sum(e.type == "task_created" for e in events) == 5)
+            await until(lambda: sum(e.type == "task_created" for e in events) == 5)
         await asyncio.to_thread(first.stop)
-        await _until(lambda: engine.status.state.value in ("reconnecting", "connecting"))
+        await until(lambda: engine.status.state.value in ("reconnecting", "connecting"))
         second = _server(db, port=port).start()
         try:
             async with httpx.AsyncClient(base_url=second.url) as http:
                 ids += [await _submit(http, f"b-{i}") for i in range(5)]  # maybe before we are back
-            await _until(lambda: sum(e.type == "task_created" for e in events) >= 10, timeout=10)
+            await until(lambda: sum(e.type == "task_created" for e in events) >= 10, timeout=10)
             created = [json.loads(e.data)["task"]["id"] for e in events if e.type == "task_created"]
             assert created == ids
             assert engine.status.state.value == "connected"
@@ -106,7 +97,7 @@ async def test_command_acked_over_the_stream() -> None:
         await engine.start()
         await sender.start()
         try:
-            await _until(lambda: engine.status.state.value == "connected")
+            await until(lambda: engine.status.state.value == "connected")
             ack = await asyncio.wait_for(sender.cancel(task_id), 10)
             assert isinstance(ack, CommandAck)
             assert ack.status is CommandStatus.SUCCEEDED
@@ -153,7 +144,7 @@ async def test_offline_command_sent_once_with_one_idempotency_key_and_survives_r
         second = CommandSender(cfg, state_path=state, retry_schedule=(0.05,))
         await second.start()
         try:
-            await _until(lambda: second.queue_size == 0 and second.sent == 1)
+            await until(lambda: second.queue_size == 0 and second.sent == 1)
             posts = [r for r in srv.requests if r.path == "/api/commands"]
             assert len(posts) == 3
             assert len({r.headers["idempotency-key"] for r in posts}) == 1
@@ -196,15 +187,15 @@ async def test_stalled_connection_through_a_proxy_is_detected_and_recovered() ->
             engine.on_event(events.append)
             await engine.start()
             try:
-                await _until(lambda: engine.status.state.value == "connected")
+                await until(lambda: engine.status.state.value == "connected")
                 async with httpx.AsyncClient(base_url=srv.url) as http:
                     await _submit(http, "before-stall")
-                    await _until(lambda: any(e.type == "task_created" for e in events))
+                    await until(lambda: any(e.type == "task_created" for e in events))
                     proxy.freeze()
                     during = await _submit(http, "during-stall")
-                    await _until(lambda: engine.stats().reconnect_count >= 1, timeout=5)
-                    await _until(lambda: engine.status.state.value == "connected", timeout=5)
-                    await _until(lambda: any(during in e.data for e in events if e.type == "task_created"))
+                    await until(lambda: engine.stats().reconnect_count >= 1, timeout=5)
+                    await until(lambda: engine.status.state.value == "connected", timeout=5)
+                    await until(lambda: any(during in e.data for e in events if e.type == "task_created"))
                 assert engine.status.failure.value in ("none", "heartbeat")
                 assert proxy.connections >= 2
                 created = [e for e in events if e.type == "task_created"]
@@ -259,15 +250,15 @@ async def test_sigkill_mid_stream_and_restart_loses_and_doubles_nothing(tmp_path
     await engine.start()
     try:
         async with httpx.AsyncClient(base_url=url) as http:
-            await _until(lambda: engine.status.state.value == "connected")
+            await until(lambda: engine.status.state.value == "connected")
             ids = [await _submit(http, f"a-{i}") for i in range(20)]
         proc.kill()  # SIGKILL: no shutdown event, no FIN from the app, whatever was in flight
         await proc.wait()
-        await _until(lambda: engine.status.state.value in ("reconnecting", "connecting"))
+        await until(lambda: engine.status.state.value in ("reconnecting", "connecting"))
         proc = await _spawn_server(port, db)
         async with httpx.AsyncClient(base_url=url) as http:
             ids += [await _submit(http, f"b-{i}") for i in range(20)]
-        await _until(lambda: sum(e.type == "task_created" for e in events) >= 40, timeout=15)
+        await until(lambda: sum(e.type == "task_created" for e in events) >= 40, timeout=15)
         created = [json.loads(e.data)["task"]["id"] for e in events if e.type == "task_created"]
         assert created == ids
     finally:
@@ -292,7 +283,7 @@ async def test_command_queued_while_offline_runs_exactly_once_after_reconnect(tm
     await sender.start()
     try:
         fut = sender.pause(task_id)
-        await _until(lambda: sender.queue_size == 1 and engine.stats().reconnect_count >= 1)
+        await until(lambda: sender.queue_size == 1 and engine.stats().reconnect_count >= 1)
         proc = await _spawn_server(port, db)
         ack = await asyncio.wait_for(fut, 15)
         assert ack.status is CommandStatus.SUCCEEDED

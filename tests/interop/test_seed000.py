@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
@@ -11,16 +10,7 @@ from monitor.client.config import ClientConfig
 from monitor.client.engine import IncomingEvent, StreamEngine
 from monitor.server.runner import ServerThread
 from tests.interop.seed000_server import Seed000Backend, create_app
-
-
-async def _until(pred, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
-    """Wait for a condition, checking after each loop turn (events arrive as callbacks)."""
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while not pred():
-        if loop.time() > end:
-            raise TimeoutError("condition not reached")
-        await asyncio.sleep(0.01)  # yield to the engine's task; bounded by the deadline
+from tests.waiting import until
 
 
 @pytest.mark.asyncio
@@ -43,12 +33,12 @@ async def test_engine_resumes_from_seed000_with_lasteventid_query() -> None:
         await engine.start()
         try:
             updates = lambda: [e for e in got if e.type == "task_update"]  # noqa: E731
-            await _until(lambda: len(updates()) == 3)
-            await _until(lambda: any(e.type == "heartbeat" for e in got))
+            await until(lambda: len(updates()) == 3)
+            await until(lambda: any(e.type == "heartbeat" for e in got))
             engine.reconnect()
-            await _until(lambda: len(backend.cursors_seen) >= 2)
+            await until(lambda: len(backend.cursors_seen) >= 2)
             backend.publish("task_update", {"n": 3})
-            await _until(lambda: len(updates()) == 4)
+            await until(lambda: len(updates()) == 4)
             assert backend.cursors_seen[-1] == "3"  # resumed through the seed's query parameter
             assert [json.loads(e.data)["n"] for e in updates()] == [0, 1, 2, 3]  # none doubled
         finally:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import httpx
@@ -13,16 +12,7 @@ from monitor.client.engine import IncomingEvent, StreamEngine
 from monitor.core.connection import ConnectionState
 from monitor.server.runner import ServerThread
 from tests.interop.seed004_server import Seed004Backend, create_app
-
-
-async def _until(pred, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
-    """Wait for a condition, checking after each loop turn (events arrive as callbacks)."""
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while not pred():
-        if loop.time() > end:
-            raise TimeoutError("condition not reached")
-        await asyncio.sleep(0.01)  # yield to the engine's task; bounded by the deadline
+from tests.waiting import until
 
 
 @pytest.mark.asyncio
@@ -42,14 +32,14 @@ async def test_engine_reads_seed004_stream_and_dedups_by_data_id() -> None:
         engine.on_event(got.append)
         await engine.start()
         try:
-            await _until(lambda: engine.status.state is ConnectionState.CONNECTED and backend.clients)
+            await until(lambda: engine.status.state is ConnectionState.CONNECTED and backend.clients)
             async with httpx.AsyncClient(base_url=server.url) as http:
                 m1 = {"id": "m1", "type": "task_update", "payload": {}}
                 m2 = {"id": "m2", "type": "notification", "payload": {}}
                 for body in (m1, m1, m2):
                     r = await http.post("/api/messages", json=body)
                     assert r.status_code == 200
-            await _until(lambda: any(e.type == "notification" for e in got))
+            await until(lambda: any(e.type == "notification" for e in got))
             named = [(e.type, json.loads(e.data)["id"]) for e in got if e.type != "connected"]
             assert named == [("task_update", "m1"), ("notification", "m2")]  # second m1 dropped
             assert engine.stats().duplicates_dropped == 1

@@ -17,18 +17,9 @@ from urllib.parse import urlsplit
 from monitor.server.hub import Hub, HubSettings
 from monitor.server.log import EventLog, MemoryLog
 from monitor.server.stream import StreamEndpoint
+from tests.waiting import until  # re-exported: the server tests import it from here
 
 __all__ = ["HubApp", "RawSSE", "SSEEvent", "parse_blocks", "until"]
-
-
-async def until(predicate: Any, timeout: float = 5.0, what: str = "condition") -> None:
-    """Wait until ``predicate()`` is true, checking every 10 ms; fail after ``timeout``."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.01)
 
 
 @dataclass
