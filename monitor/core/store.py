@@ -569,14 +569,5 @@ class TaskStore:
         key = SORT_KEYS[self._sort_key]
         if key is _CREATED and not self._descending:
             return list(ids)  # a copy: the created-order list grows in place
-        if self._descending:
-            # None-last stays true descending: flip the None flag before reversing.
-            def dkey(r: TaskRecord) -> Any:
-                k = key(r)
-                return (not k[0], k[1]) if isinstance(k, tuple) else k
-
-            keys = list(map(dkey, recs))
-        else:
-            keys = list(map(key, recs))
-        order = sorted(range(len(keys)), key=keys.__getitem__, reverse=self._descending)
-        return list(map(ids.__getitem__, order))
+        # Every key that can be empty went through NULLABLE_KEYS above, so these never see None.
+        return list(map(_ID, sorted(recs, key=key, reverse=self._descending)))
