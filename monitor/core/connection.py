@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-__all__ = ["ConnectionState", "ConnectionStatus", "FailureKind"]
+__all__ = ["ConnectionState", "ConnectionStatus", "FailureKind", "Resync", "ResyncReason"]
 
 
 class ConnectionState(StrEnum):
@@ -60,3 +60,32 @@ class ConnectionStatus:
     next_attempt_at: float | None = None
     since: float = 0.0
     http_status: int | None = None
+
+
+class ResyncReason(StrEnum):
+    """Why the client's view of the task list must be rebuilt rather than patched."""
+
+    EPOCH = "epoch"  # the server declared a new epoch (monitor serve: a restart, a fresh database)
+    IDS_RESTARTED = "ids_restarted"  # ordered (numeric) ids went backwards: a new server lifetime
+    RESET = "reset"  # the server sent a ``reset`` event
+    REQUESTED = "requested"  # the user asked (F5 / Refresh all)
+
+
+@dataclass(frozen=True, slots=True)
+class Resync:
+    """A new server lifetime (or an explicit request): the old task list no longer holds.
+
+    Announced by the engine *before* the first event of the new lifetime is delivered. When
+    ``snapshot_follows`` is true a full task list follows (``on_snapshot``) and replaces the old
+    one; otherwise the old lifetime's rows are kept but marked as such, and events of the new
+    lifetime replace them (never masked by the old rows, never dropped as duplicates).
+
+    Attributes:
+        reason: Why.
+        snapshot_follows: Whether a snapshot of the new lifetime is on its way.
+        detail: Plain-text detail for logs and tooltips (e.g. "epoch a1 -> b7", "id 3 after 2051").
+    """
+
+    reason: ResyncReason
+    snapshot_follows: bool
+    detail: str = ""
