@@ -42,6 +42,7 @@ from pydantic import (
 from typing_extensions import TypedDict  # pydantic needs this one on Python < 3.12
 
 __all__ = [
+    "EPOCH_HEADER",
     "EVENT_HEARTBEAT",
     "EVENT_RESET",
     "EVENT_SHUTDOWN",
@@ -333,6 +334,10 @@ class TaskEventType(StrEnum):
 
 
 TASK_EVENT_TYPES: Final = frozenset(t.value for t in TaskEventType)
+#: Response header by which a server declares that its event ids are ``<epoch>-<seq>`` cursors and
+#: names its current epoch (``monitor serve`` sends it on the stream, the snapshot and the poll).
+#: Without it, ids are opaque strings: a ``-`` in an id (a UUID) means nothing.
+EPOCH_HEADER: Final = "X-Monitor-Epoch"
 EVENT_HEARTBEAT: Final = "heartbeat"
 EVENT_RESET: Final = "reset"
 EVENT_SHUTDOWN: Final = "shutdown"
