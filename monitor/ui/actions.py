@@ -130,11 +130,15 @@ class TaskActions(QObject):
         for name, action in (("cancel", self.cancel), ("retry", self.retry), ("remove", self.remove)):
             self._update(name, action)
         # Space pauses when something runs, else resumes what is paused.
-        self._update("pause" if self.eligible("pause") or not self.eligible("resume") else "resume",
-                     self.pause_resume)
+        self._update(
+            "pause" if self.eligible("pause") or not self.eligible("resume") else "resume", self.pause_resume
+        )
         self.copy_id.setEnabled(bool(self._selection))
-        self.copy_id.setToolTip(translate("TaskActions", "Copy the selected task ids") if self._selection
-                                else translate("TaskActions", "No task selected"))
+        self.copy_id.setToolTip(
+            translate("TaskActions", "Copy the selected task ids")
+            if self._selection
+            else translate("TaskActions", "No task selected")
+        )
 
     def _update(self, name: str, action: QAction) -> None:
         rule = self._rules[name]

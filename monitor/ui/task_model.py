@@ -264,8 +264,8 @@ class TaskTableModel(QAbstractTableModel):
         else:
             found = {rows[i]: i for i in compress(range(len(rows)), map(wanted.__contains__, rows))}
         new = []
-        for idx, tid in zip(old, old_ids, strict=True):
-            row = found.get(tid) if tid is not None else None
+        for idx, old_id in zip(old, old_ids, strict=True):
+            row = found.get(old_id) if old_id is not None else None
             new.append(QModelIndex() if row is None else self.index(row, idx.column()))
         self.changePersistentIndexList(old, new)
         self.layoutChanged.emit()
@@ -484,11 +484,18 @@ class TaskTableModel(QAbstractTableModel):
 
     def _sort_value(self, rec: TaskRecord, col: TaskColumn) -> Any:
         return {
-            TaskColumn.NAME: rec.name, TaskColumn.STATUS: rec.state.value, TaskColumn.PROGRESS: rec.progress,
-            TaskColumn.ETA: rec.eta, TaskColumn.ELAPSED: rec.elapsed(self._clock()),
-            TaskColumn.STARTED: rec.started_at, TaskColumn.FINISHED: rec.finished_at, TaskColumn.ID: rec.id,
-            TaskColumn.WORKER: rec.worker, TaskColumn.ATTEMPT: rec.attempt,
-            TaskColumn.ERROR: rec.error.message if rec.error else None, TaskColumn.KIND: rec.kind,
+            TaskColumn.NAME: rec.name,
+            TaskColumn.STATUS: rec.state.value,
+            TaskColumn.PROGRESS: rec.progress,
+            TaskColumn.ETA: rec.eta,
+            TaskColumn.ELAPSED: rec.elapsed(self._clock()),
+            TaskColumn.STARTED: rec.started_at,
+            TaskColumn.FINISHED: rec.finished_at,
+            TaskColumn.ID: rec.id,
+            TaskColumn.WORKER: rec.worker,
+            TaskColumn.ATTEMPT: rec.attempt,
+            TaskColumn.ERROR: rec.error.message if rec.error else None,
+            TaskColumn.KIND: rec.kind,
         }[col]
 
     def _tooltip(self, rec: TaskRecord, col: TaskColumn) -> str:
@@ -500,9 +507,12 @@ class TaskTableModel(QAbstractTableModel):
         return f"{rec.name}\n{rec.id}"
 
     def accessible_summary(self, rec: TaskRecord) -> str:
-        """"name, running, 42 percent, 3m 00s left" for screen readers."""
-        parts = [rec.name, self._status_text(rec).lower(),
-                 translate("TaskTableModel", "{n} percent").format(n=f"{rec.progress:.0f}")]
+        """ "name, running, 42 percent, 3m 00s left" for screen readers."""
+        parts = [
+            rec.name,
+            self._status_text(rec).lower(),
+            translate("TaskTableModel", "{n} percent").format(n=f"{rec.progress:.0f}"),
+        ]
         reading = rec.eta_reading(self._clock())
         if reading.kind is EtaKind.REMAINING and reading.seconds is not None:
             parts.append(translate("TaskTableModel", "{t} left").format(t=format_duration(reading.seconds)))

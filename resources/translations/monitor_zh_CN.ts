@@ -188,8 +188,11 @@
         <name>DesktopApp</name>
         <message>
             <source>Monitor hit an unexpected error. It keeps running; details:</source>
-            <extracomment>How long ``--self-test`` may take before it fails. Set once every part is built and the stream started (tests and drivers wait on it).</extracomment>
             <translation>Monitor 遇到意外错误，但仍在继续运行。详细信息：</translation>
+        </message>
+        <message>
+            <source>Settings not saved: {0}</source>
+            <translation>设置未保存：{0}</translation>
         </message>
     </context>
     <context>
