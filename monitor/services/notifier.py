@@ -141,6 +141,7 @@ class Notifier(QObject):
         self._dn: Any = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._tray_task_id = ""
+        self._closed = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.deliver_due)
@@ -182,6 +183,8 @@ class Notifier(QObject):
     # ------------------------------------------------------------------ delivery
 
     def _schedule(self) -> None:
+        if self._closed:
+            return  # facts arriving during shutdown (a last repaint's counts) notify no one
         due = self.policy.next_due_at()
         if due is None:
             self._timer.stop()
@@ -279,6 +282,7 @@ class Notifier(QObject):
 
     async def aclose(self) -> None:
         """Stop the timer, cancel pending sends and close the D-Bus connection."""
+        self._closed = True
         self._timer.stop()
         tasks = list(self._tasks)
         for t in tasks:

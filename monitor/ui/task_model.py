@@ -31,13 +31,22 @@ from PySide6.QtGui import QBrush, QFont, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
 
 from monitor.core.eta import EtaKind, EtaReading, format_duration
+from monitor.core.lifecycle import PendingAction
 from monitor.core.news import TaskPatch
 from monitor.core.protocol import TaskState
 from monitor.core.store import Change, TaskRecord, TaskStore, Updated
 from monitor.ui.icons import state_icon
 from monitor.ui.plaintext import plain_tooltip
 
-__all__ = ["FLUSH_INTERVAL_MS", "TaskColumn", "TaskRole", "TaskTableModel", "eta_text", "state_text"]
+__all__ = [
+    "FLUSH_INTERVAL_MS",
+    "TaskColumn",
+    "TaskRole",
+    "TaskTableModel",
+    "eta_text",
+    "pending_text",
+    "state_text",
+]
 
 #: Flush period: 10 Hz is smooth to the eye and leaves the main thread idle most of the time.
 FLUSH_INTERVAL_MS: Final = 100
@@ -118,6 +127,16 @@ def state_text(state: TaskState) -> str:
     }[state]
 
 
+def pending_text(action: PendingAction) -> str:
+    """Translated text of a command on its way ("Pausing…"), shown in place of the state."""
+    return {
+        PendingAction.PAUSING: translate("PendingAction", "Pausing…"),
+        PendingAction.CANCELLING: translate("PendingAction", "Cancelling…"),
+        PendingAction.RESUMING: translate("PendingAction", "Resuming…"),
+        PendingAction.RETRYING: translate("PendingAction", "Retrying…"),
+    }[action]
+
+
 def eta_text(reading: EtaReading) -> str:
     """What the ETA cell shows."""
     if reading.kind is EtaKind.ESTIMATING:
@@ -184,7 +203,7 @@ class TaskTableModel(QAbstractTableModel):
         self._row_of: dict[str, int] | None = None
         self._dirty: set[str] = set()
         self._stale_since: float | None = None
-        self._pending: dict[str, str] = {}
+        self._pending: dict[str, PendingAction] = {}
         self._icons: dict[TaskState, QIcon] = {}
         self._roles = self._role_table()
         self._timer = QTimer(self)
@@ -213,8 +232,6 @@ class TaskTableModel(QAbstractTableModel):
         for change in changes:
             if isinstance(change, Updated):
                 self._dirty.add(change.id)
-                if change.old_state is not change.new_state:
-                    self._pending.pop(change.id, None)  # the server answered
             else:
                 self._dirty.update(change.ids)
         self._schedule()
@@ -304,8 +321,11 @@ class TaskTableModel(QAbstractTableModel):
         """When the data went stale, or None."""
         return self._stale_since
 
-    def set_pending(self, ids: Iterable[str], action: str | None) -> None:
-        """Show ``action`` ("cancelling…") for ``ids`` until their state changes; None clears."""
+    def set_pending(self, ids: Iterable[str], action: PendingAction | None) -> None:
+        """Show ``action`` ("Cancelling…", italic) for ``ids`` instead of their state; None clears.
+
+        The command service decides when a command is answered (see ``CommandService``).
+        """
         for tid in ids:
             if action is None:
                 self._pending.pop(tid, None)
@@ -314,8 +334,8 @@ class TaskTableModel(QAbstractTableModel):
             self._dirty.add(tid)
         self._schedule()
 
-    def pending(self, task_id: str) -> str | None:
-        """The pending action text for ``task_id``."""
+    def pending(self, task_id: str) -> PendingAction | None:
+        """The pending action for ``task_id``."""
         return self._pending.get(task_id)
 
     # ------------------------------------------------------------------ lookups
@@ -401,7 +421,7 @@ class TaskTableModel(QAbstractTableModel):
 
     def _status_text(self, rec: TaskRecord) -> str:
         pending = self._pending.get(rec.id)
-        return pending if pending is not None else state_text(rec.state)
+        return pending_text(pending) if pending is not None else state_text(rec.state)
 
     def data(self, index: _Index, role: int = _DISPLAY) -> Any:
         """Cell data; text is always plain (never rich text)."""

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from monitor.core.lifecycle import PendingAction
 from monitor.core.protocol import TaskState
 from monitor.core.query import QuerySyntaxError, parse_query
 from monitor.core.settings import SortSpec, UiState
@@ -164,7 +165,7 @@ class TaskView(QWidget):
 
     # ------------------------------------------------------------------ app-facing API
 
-    def set_pending(self, ids: Iterable[str], action: str | None) -> None:
+    def set_pending(self, ids: Iterable[str], action: PendingAction | None) -> None:
         """Show a pending action (e.g. "cancelling…", italic) until the server confirms."""
         self.model.set_pending(ids, action)
 

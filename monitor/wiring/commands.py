@@ -55,8 +55,9 @@ async def start_commands(parts: Parts, *, state_path: Path | None) -> None:
     old, parts.commands = parts.commands, None
     if old is not None:
         with contextlib.suppress(RuntimeError, TypeError):
-            service.task_updated.disconnect(old.confirm)
+            service.tasks_changed.disconnect(old.note_changes)
         await old.aclose()
+        view.set_pending(list(old.pending()), None)  # the old server will not answer them
     engine = service.engine
     if engine is None:
         return
@@ -64,6 +65,6 @@ async def start_commands(parts: Parts, *, state_path: Path | None) -> None:
     commands = CommandService(engine.config, engine=engine, state_path=state_path)
     commands.pending_changed.connect(view.set_pending)
     commands.command_failed.connect(lambda _ids, text: window.statusBar().showMessage(text, 15_000))
-    service.task_updated.connect(commands.confirm)
+    service.tasks_changed.connect(commands.note_changes)
     parts.commands = commands
     await commands.start()

@@ -376,6 +376,25 @@ Watch server tasks live.</source>
         </message>
     </context>
     <context>
+        <name>PendingAction</name>
+        <message>
+            <source>Pausing…</source>
+            <translation>正在暂停…</translation>
+        </message>
+        <message>
+            <source>Cancelling…</source>
+            <translation>正在取消…</translation>
+        </message>
+        <message>
+            <source>Resuming…</source>
+            <translation>正在继续…</translation>
+        </message>
+        <message>
+            <source>Retrying…</source>
+            <translation>正在重试…</translation>
+        </message>
+    </context>
+    <context>
         <name>SettingsDialog</name>
         <message>
             <source>Monitor settings</source>
@@ -653,8 +672,8 @@ Watch server tasks live.</source>
             <translation>暂停</translation>
         </message>
         <message>
-            <source>Only running tasks can be paused</source>
-            <translation>只能暂停运行中的任务</translation>
+            <source>Only queued or running tasks can be paused</source>
+            <translation>只有排队中或运行中的任务可以暂停</translation>
         </message>
         <message>
             <source>Resume</source>

@@ -8,6 +8,7 @@ import pytest
 from PySide6.QtCore import QPersistentModelIndex, Qt
 from PySide6.QtWidgets import QTableView
 
+from monitor.core.lifecycle import PendingAction
 from monitor.core.news import TaskPatch
 from monitor.core.protocol import TaskState
 from monitor.core.store import SORT_KEYS, StateGroup, TaskStore
@@ -120,12 +121,14 @@ def test_roles_pending_stale_and_plain_text(qtbot) -> None:
     model.set_stale(1_700_000_000.0)
     assert model.data(name, Qt.ItemDataRole.ForegroundRole) is not None
     assert "as of" in model.data(name, Qt.ItemDataRole.ToolTipRole)
-    model.set_pending(["a"], "cancelling…")
+    model.set_pending(["a"], PendingAction.CANCELLING)
     model.flush()
-    assert model.data(model.index(0, TaskColumn.STATUS)) == "cancelling…"
+    assert model.data(model.index(0, TaskColumn.STATUS)) == "Cancelling…"
     assert model.data(name, Qt.ItemDataRole.FontRole).italic()
-    model.apply([TaskPatch(id="a", received_at=1.0, state=TaskState.CANCELLED)])
-    assert model.pending("a") is None  # the server confirmed
+    model.set_pending(["a"], None)
+    model.flush()
+    assert model.data(model.index(0, TaskColumn.STATUS)) == "Running"
+    assert model.data(name, Qt.ItemDataRole.FontRole) is None
 
 
 @pytest.mark.parametrize("col", list(TaskColumn))
