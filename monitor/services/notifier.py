@@ -162,6 +162,10 @@ class Notifier(QObject):
         self.policy.connection_changed(connected, reason)
         self._schedule()
 
+    def forget_task(self, task_id: str) -> None:
+        """The task left the list: the policy drops its memory of it (bounded memory)."""
+        self.policy.forget_task(task_id)
+
     def active_count_changed(self, active: int) -> None:
         """See :meth:`NotificationPolicy.active_count_changed`."""
         self.policy.active_count_changed(active)

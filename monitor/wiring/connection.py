@@ -44,3 +44,6 @@ def wire_connection(parts: Parts) -> None:
     window.indicator.stale_changed.connect(view.set_stale)
     window.retry_now_requested.connect(service.reconnect)
     view.task_actions.remove_requested.connect(service.forget)
+    # F5 / Refresh with nothing selected rebuilds the whole list (a selection is queried instead,
+    # see monitor.wiring.commands).
+    view.task_actions.query_requested.connect(lambda ids: None if ids else service.resync())

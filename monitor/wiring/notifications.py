@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from monitor.core.connection import ConnectionState, ConnectionStatus
+from monitor.core.connection import ConnectionState, ConnectionStatus, Resync
 from monitor.core.notify_policy import NotifyEvent
 from monitor.ui.tray import TaskCounts
 from monitor.wiring.parts import Parts
@@ -30,8 +30,20 @@ def wire_notifications(parts: Parts) -> None:
         live = status.state in (ConnectionState.CONNECTED, ConnectionState.POLLING)
         notifier.connection_changed(live, status.reason or "")
 
+    # While the task list is being rebuilt (a new server lifetime) the counts mean nothing yet:
+    # "All tasks done" waits until the rebuild is finished.
+    resyncing: list[bool] = [False]
+
     def on_counts(counts: TaskCounts) -> None:
-        notifier.active_count_changed(counts.active)
+        if not resyncing[0]:
+            notifier.active_count_changed(counts.active)
+
+    def resync_started(_resync: Resync) -> None:
+        resyncing[0] = True
+
+    def resync_finished(_resync: Resync) -> None:
+        resyncing[0] = False
+        view.model.flush()  # the counts of the rebuilt list, now
 
     def activate(task_id: str) -> None:
         window.bring_to_front()
@@ -42,6 +54,9 @@ def wire_notifications(parts: Parts) -> None:
     service.task_failed.connect(lambda task_id, _msg: finished(NotifyEvent.FAILED, task_id))
     service.task_cancelled.connect(lambda task_id: finished(NotifyEvent.CANCELLED, task_id))
     service.connection_state_changed.connect(on_status)
+    service.resync_started.connect(resync_started)
+    service.resync_finished.connect(resync_finished)
+    service.task_removed.connect(notifier.forget_task)
     view.counts_changed.connect(on_counts)
     window.focus_changed.connect(notifier.set_window_focused)
     notifier.banner_requested.connect(window.show_banner)
