@@ -237,9 +237,9 @@ class _Diag:
         self.count: dict[str, int] = {}
         self._gc_start = 0.0
         gc.callbacks.append(self._gc)
-        model = desktop.parts["view"].model
-        store = desktop.parts["store"]
-        view = desktop.parts["view"]
+        model = desktop.parts.view.model
+        store = desktop.parts.store
+        view = desktop.parts.view
         for owner, name in (
             (store, "view_rows"),
             (store, "counts"),
@@ -317,7 +317,7 @@ async def _window(
     desktop: Any, probe: _Probe, seconds: float, diag: _Diag | None = None
 ) -> tuple[float, float, float]:
     """CPU share (%), events/s applied, and the longest stall (ms) over one window."""
-    service = desktop.parts["service"]
+    service = desktop.parts.service
     ev0 = service.stats().messages_received
     if diag is not None:
         diag.reset()
@@ -335,12 +335,12 @@ async def _window(
 
 async def _measure(desktop: Any, server: _Server, a: argparse.Namespace) -> dict[str, list[float]]:
     await asyncio.wait_for(desktop.built.wait(), 60)
-    store = desktop.parts["store"]
+    store = desktop.parts.store
     deadline = time.monotonic() + 60
     while len(store) < a.tasks:  # the snapshot arrives right after the stream opens
         if time.monotonic() > deadline:
             raise TimeoutError(f"only {len(store)} tasks after 60 s")
-        await asyncio.wait_for(desktop.parts["service"].wait_changed(), 60)
+        await asyncio.wait_for(desktop.parts.service.wait_changed(), 60)
     probe = _Probe()
     probe.timer.start()
     diag = _Diag(desktop) if a.diagnose else None

@@ -105,8 +105,8 @@ case "$MODE" in
     export PATH="$VENV/bin:$PATH"
     log "ruff"
     ruff check monitor tests bench packaging
-    log "mypy (strict on core, client, services, server)"
-    mypy monitor/core monitor/client monitor/services monitor/server
+    log "mypy (strict on the whole package: core, client, services, server, ui, app, wiring, misc)"
+    mypy monitor
     log "import-linter (layers)"
     lint-imports
     log "pytest (unit, integration, end-to-end, packaging)"

@@ -17,7 +17,10 @@ def test_version_flag_prints_the_package_version(capsys: object) -> None:
 
 def test_console_script_runs_as_module() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "monitor", "--version"], capture_output=True, text=True, timeout=30,
+        [sys.executable, "-m", "monitor", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=30,
         check=False,
     )
     assert proc.returncode == 0, proc.stderr

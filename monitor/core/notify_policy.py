@@ -2,7 +2,7 @@
 
 The policy turns facts (a task completed, failed or was cancelled; the connection dropped or came
 back; nothing is running any more) into a few :class:`Notice` objects. It never talks to a
-notification server: ``monitor.ui.notifications`` delivers what :meth:`NotificationPolicy.due`
+notification server: ``monitor.services.notifier`` delivers what :meth:`NotificationPolicy.due`
 returns. Rules (ux.md §2 items 1-3 are the complaints they answer):
 
 * Per-event toggles (:class:`~monitor.core.settings.NotificationSettings`); ``enabled=False``

@@ -38,8 +38,9 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import Final, Protocol
 
+from monitor.core.lifecycle import ACTION_STATES, ACTIVE_STATES, action_applies
 from monitor.core.protocol import (
     TERMINAL_STATES,
     CommandAction,
@@ -75,7 +76,18 @@ TaskListener = Callable[[Task, Task | None], None]
 #: Called after a task was removed (after ``task_removed`` is published) with the last snapshot.
 RemovalListener = Callable[[Task], None]
 
-_LIVE = frozenset({TaskState.QUEUED, TaskState.RUNNING, TaskState.PAUSED, TaskState.CANCELLING})
+_LIVE = ACTIVE_STATES
+#: A refused state command: the state it would have reached, what it does, and the states it
+#: needs (in words, from the one table in monitor.core.lifecycle).
+_REFUSAL: Final = {
+    action: (target, done, " or ".join(sorted(s.value for s in ACTION_STATES[action])))
+    for action, target, done in (
+        (CommandAction.CANCEL, "cancelled", "cancelled"),
+        (CommandAction.PAUSE, "paused", "paused"),
+        (CommandAction.RESUME, "resumed", "resumed"),
+        (CommandAction.RETRY, "queued", "retried"),
+    )
+}
 
 _TERMINAL_EVENT = {
     TaskState.COMPLETED: TaskEventType.COMPLETE,
@@ -362,43 +374,25 @@ class TaskService:
 
     def _after_request(self, old: Task, action: CommandAction) -> Task:
         state = old.state
+        if action not in ACTION_STATES:
+            raise InvalidTransition(old.id, state, action.value, "not a task state command")
+        if not action_applies(action, state):
+            target, done, allowed = _REFUSAL[action]
+            raise InvalidTransition(
+                old.id, state, target, f"only {allowed} tasks can be {done} (the task is {state.value})"
+            )
         now = self._now()
         changes: dict[str, object] = {"updated_at": now}
         if action is CommandAction.CANCEL:
-            if state in (TaskState.QUEUED, TaskState.PAUSED):
-                changes.update(state=TaskState.CANCELLED, finished_at=now, eta=None)
-            elif state is TaskState.RUNNING:
-                changes["state"] = TaskState.CANCELLING
+            if state is TaskState.RUNNING:
+                changes["state"] = TaskState.CANCELLING  # the worker stops it and reports
             else:
-                raise InvalidTransition(
-                    old.id,
-                    state,
-                    "cancelled",
-                    f"only queued, paused or running tasks can be cancelled (the task is {state.value})",
-                )
+                changes.update(state=TaskState.CANCELLED, finished_at=now, eta=None)
         elif action is CommandAction.PAUSE:
-            if state not in (TaskState.QUEUED, TaskState.RUNNING):
-                raise InvalidTransition(
-                    old.id,
-                    state,
-                    "paused",
-                    f"only queued or running tasks can be paused (it is {state.value})",
-                )
             changes.update(state=TaskState.PAUSED, eta=None)
         elif action is CommandAction.RESUME:
-            if state is not TaskState.PAUSED:
-                raise InvalidTransition(
-                    old.id, state, "resumed", f"only paused tasks can be resumed (it is {state.value})"
-                )
             changes["state"] = TaskState.RUNNING if old.started_at is not None else TaskState.QUEUED
-        elif action is CommandAction.RETRY:
-            if state not in (TaskState.FAILED, TaskState.CANCELLED):
-                raise InvalidTransition(
-                    old.id,
-                    state,
-                    "queued",
-                    f"only failed or cancelled tasks can be retried (it is {state.value})",
-                )
+        else:  # retry
             changes.update(
                 state=TaskState.QUEUED,
                 attempt=old.attempt + 1,
@@ -410,8 +404,6 @@ class TaskService:
                 started_at=None,
                 finished_at=None,
             )
-        else:
-            raise InvalidTransition(old.id, state, action.value, "not a task state command")
         return old.model_copy(update=changes)
 
     @staticmethod

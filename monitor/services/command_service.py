@@ -1,7 +1,8 @@
 """``CommandService``: the user's task actions, sent to the server, as Qt signals.
 
-A task shows as pending ("cancelling...") from the click until the server's final ack, or the
-task's own event, confirms it; a refusal or a timeout clears the pending mark and says why.
+A task shows as pending (:class:`~monitor.core.lifecycle.PendingAction`, "Cancelling…") from the
+click until the task's own state change, the server's final ack or a refusal ends it; a refusal
+or a timeout also says why. A progress tick is not an answer: it leaves the mark alone.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from PySide6.QtCore import QObject, Signal
 
 from monitor.client.commands import CommandError, CommandSender
 from monitor.client.config import ClientConfig
+from monitor.core.lifecycle import PendingAction, pending_for
 from monitor.core.protocol import CommandAction
+from monitor.core.store import Change, Removed, Updated
 
 __all__ = ["CommandService"]
 
@@ -27,8 +30,8 @@ class CommandService(QObject):
     """Cancel, pause, resume, retry and query, with pending state until confirmed.
 
     Signals:
-        pending_changed(list, str): Task ids and the action now pending for them
-            (``""``: no longer pending).
+        pending_changed(list, object): Task ids and the :class:`PendingAction` now pending for
+            them (None: no longer pending).
         command_succeeded(str, str): Task id and action the server confirmed.
         command_failed(list, str): Task ids and a plain-text reason (refused, timed out,
             could not be sent).
@@ -41,7 +44,7 @@ class CommandService(QObject):
         parent: Qt parent.
     """
 
-    pending_changed = Signal(list, str)
+    pending_changed = Signal(list, object)
     command_succeeded = Signal(str, str)
     command_failed = Signal(list, str)
 
@@ -59,7 +62,7 @@ class CommandService(QObject):
             lambda: CommandSender(config, engine=engine, state_path=state_path)
         )
         self._sender: CommandSender | None = None
-        self._pending: dict[str, str] = {}
+        self._pending: dict[str, PendingAction] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._started = False
         self._closed = False
@@ -69,7 +72,7 @@ class CommandService(QObject):
         """The underlying sender (None before :meth:`start`)."""
         return self._sender
 
-    def pending(self) -> dict[str, str]:
+    def pending(self) -> dict[str, PendingAction]:
         """Task id -> pending action."""
         return dict(self._pending)
 
@@ -118,10 +121,28 @@ class CommandService(QObject):
         """Refresh tasks from the server."""
         self._send(CommandAction.QUERY, ids)
 
-    def confirm(self, task_id: str) -> None:
-        """The task's own event arrived (e.g. it is cancelled now): clear its pending mark."""
-        if self._pending.pop(task_id, None) is not None:
-            self.pending_changed.emit([task_id], "")
+    def note_changes(self, changes: list[Change]) -> None:
+        """Store changes arrived: a state change (or the task leaving) answers a pending command.
+
+        Progress, stage or ETA updates leave the mark in place: the task is still, say, running
+        while the server works on the pause.
+        """
+        if not self._pending:
+            return
+        answered = [
+            task_id
+            for change in changes
+            for task_id in (
+                (change.id,)
+                if isinstance(change, Updated) and change.old_state is not change.new_state
+                else change.ids
+                if isinstance(change, Removed)
+                else ()
+            )
+            if self._pending.pop(task_id, None) is not None
+        ]
+        if answered:
+            self.pending_changed.emit(answered, None)
 
     # ------------------------------------------------------------------ plumbing
 
@@ -132,10 +153,11 @@ class CommandService(QObject):
         if self._sender is None or self._closed:
             self.command_failed.emit(ids, self.tr("Not connected to a server yet."))
             return
-        if action is not CommandAction.QUERY:
+        pending = pending_for(action)
+        if pending is not None:
             for task_id in ids:
-                self._pending[task_id] = action.value
-            self.pending_changed.emit(ids, action.value)
+                self._pending[task_id] = pending
+            self.pending_changed.emit(ids, pending)
         for task_id in ids:
             future = self._sender.send_command(action, task_id)
             task = asyncio.ensure_future(self._await(action, task_id, future))
@@ -168,4 +190,4 @@ class CommandService(QObject):
 
     def _clear(self, task_id: str) -> None:
         if self._pending.pop(task_id, None) is not None:
-            self.pending_changed.emit([task_id], "")
+            self.pending_changed.emit([task_id], None)

@@ -20,7 +20,7 @@ from PySide6.QtCore import QObject, Signal
 
 from monitor.client.config import ClientConfig
 from monitor.client.engine import IncomingEvent, StreamEngine, TokenProvider
-from monitor.core.connection import ConnectionState, ConnectionStatus
+from monitor.core.connection import ConnectionState, ConnectionStatus, Resync
 from monitor.core.gc_pause import gc_paused
 from monitor.core.news import MESSAGE_EVENT_TYPES, NewsError, decode_news_batch, normalize
 from monitor.core.protocol import TASK_EVENT_TYPES, Snapshot, TaskState
@@ -83,6 +83,10 @@ class SSEService(QObject):
             read; drives "last event" ages.
         error_occurred(str): A malformed event was skipped, or the engine reported a problem.
         snapshot_applied(int): A full task list was reconciled (its number of tasks).
+        resync_started(object): A :class:`~monitor.core.connection.Resync`: the old task list
+            no longer holds (a new server lifetime, a reset, the user's F5).
+        resync_finished(object): The same :class:`Resync`, once the store holds the new
+            lifetime's list (after its snapshot, or at once when none follows).
 
     Args:
         settings: Server URL and reconnect parameters.
@@ -107,6 +111,8 @@ class SSEService(QObject):
     event_received = Signal(str)
     error_occurred = Signal(str)
     snapshot_applied = Signal(int)
+    resync_started = Signal(object)
+    resync_finished = Signal(object)
 
     def __init__(
         self,
@@ -130,6 +136,7 @@ class SSEService(QObject):
         self._started = False
         self._closed = False
         self._changed = asyncio.Event()
+        self._resync: Resync | None = None  # announced, waiting for its snapshot
         self.malformed = 0
 
     # ------------------------------------------------------------------ lifecycle
@@ -161,6 +168,7 @@ class SSEService(QObject):
         engine.on_status(self._on_status)
         engine.on_snapshot(self._on_snapshot)
         engine.on_error(self._on_error)
+        engine.on_resync(self._on_resync)
         self._engine = engine
         await engine.start()
 
@@ -200,6 +208,11 @@ class SSEService(QObject):
         """The seed's ``disconnect()``: close the stream and stay disconnected."""
         if self._engine is not None:
             self._engine.disconnect()
+
+    def resync(self) -> None:
+        """Rebuild the task list from the server (F5 with nothing selected)."""
+        if self._engine is not None:
+            self._engine.resync()
 
     def reconnect(self) -> None:
         """Reconnect now, resetting the backoff (the indicator's "Retry now")."""
@@ -248,14 +261,29 @@ class SSEService(QObject):
     def _on_error(self, text: str) -> None:
         self.error_occurred.emit(text)
 
+    def _on_resync(self, resync: Resync) -> None:
+        _log.info("resync: %s (%s)", resync.reason.value, resync.detail)
+        self.resync_started.emit(resync)
+        if resync.snapshot_follows:
+            self._resync = resync  # the snapshot replaces the store, then it is finished
+            return
+        self.store.begin_lifetime()
+        self.resync_finished.emit(resync)
+
     def _on_snapshot(self, snapshot: Snapshot) -> None:
+        resync, self._resync = self._resync, None
         # Half of a 100,000-task apply was the GC walking the growing heap (2.1 s -> 1.1 s).
         with gc_paused(len(snapshot.tasks) >= _GC_PAUSE_TASKS):
-            changes = self.store.apply_snapshot(snapshot.tasks, received_at=self._clock())
+            if resync is not None:  # a new lifetime: nothing of the old list survives
+                changes = self.store.replace_all(snapshot.tasks, received_at=self._clock())
+            else:
+                changes = self.store.apply_snapshot(snapshot.tasks, received_at=self._clock())
         # Tasks first seen in a snapshot finished long ago: no "completed" for history. A task we
         # knew that finished while we were away is an Updated change and does notify.
         self._publish(changes, live=False)
         self.snapshot_applied.emit(len(snapshot.tasks))
+        if resync is not None:
+            self.resync_finished.emit(resync)
 
     def _on_batch(self, events: list[IncomingEvent]) -> None:
         # One network read at a time: task news is validated and applied in bulk (one store

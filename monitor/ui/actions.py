@@ -13,11 +13,10 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 
-from monitor.core.protocol import TaskState
+from monitor.core.lifecycle import ACTION_STATES, TERMINAL_STATES
+from monitor.core.protocol import CommandAction, TaskState
 
 __all__ = ["ActionRule", "TaskActions"]
-
-_ACTIVE = frozenset({TaskState.QUEUED, TaskState.RUNNING, TaskState.PAUSED})
 
 
 def _tr(text: str) -> str:
@@ -59,31 +58,30 @@ class TaskActions(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._selection: list[tuple[str, TaskState]] = []
-        running, paused = frozenset({TaskState.RUNNING}), frozenset({TaskState.PAUSED})
-        finished = frozenset({TaskState.COMPLETED, TaskState.FAILED, TaskState.CANCELLED})
+        # Which states each action applies to comes from the one table the server enforces too.
         self._rules: dict[str, ActionRule] = {
             "cancel": ActionRule(
-                _ACTIVE,
+                ACTION_STATES[CommandAction.CANCEL],
                 translate("TaskActions", "Cancel"),
                 translate("TaskActions", "Only queued, running or paused tasks can be cancelled"),
             ),
             "pause": ActionRule(
-                running,
+                ACTION_STATES[CommandAction.PAUSE],
                 translate("TaskActions", "Pause"),
-                translate("TaskActions", "Only running tasks can be paused"),
+                translate("TaskActions", "Only queued or running tasks can be paused"),
             ),
             "resume": ActionRule(
-                paused,
+                ACTION_STATES[CommandAction.RESUME],
                 translate("TaskActions", "Resume"),
                 translate("TaskActions", "Only paused tasks can be resumed"),
             ),
             "retry": ActionRule(
-                frozenset({TaskState.FAILED, TaskState.CANCELLED}),
+                ACTION_STATES[CommandAction.RETRY],
                 translate("TaskActions", "Retry"),
                 translate("TaskActions", "Only failed or cancelled tasks can be retried"),
             ),
             "remove": ActionRule(
-                finished,
+                TERMINAL_STATES,
                 translate("TaskActions", "Remove from list"),
                 translate("TaskActions", "Only finished tasks can be removed from the list"),
             ),
@@ -130,11 +128,15 @@ class TaskActions(QObject):
         for name, action in (("cancel", self.cancel), ("retry", self.retry), ("remove", self.remove)):
             self._update(name, action)
         # Space pauses when something runs, else resumes what is paused.
-        self._update("pause" if self.eligible("pause") or not self.eligible("resume") else "resume",
-                     self.pause_resume)
+        self._update(
+            "pause" if self.eligible("pause") or not self.eligible("resume") else "resume", self.pause_resume
+        )
         self.copy_id.setEnabled(bool(self._selection))
-        self.copy_id.setToolTip(translate("TaskActions", "Copy the selected task ids") if self._selection
-                                else translate("TaskActions", "No task selected"))
+        self.copy_id.setToolTip(
+            translate("TaskActions", "Copy the selected task ids")
+            if self._selection
+            else translate("TaskActions", "No task selected")
+        )
 
     def _update(self, name: str, action: QAction) -> None:
         rule = self._rules[name]

@@ -27,7 +27,7 @@ _FINISHED = frozenset({TaskState.COMPLETED.value, TaskState.FAILED.value, TaskSt
 
 
 def progress_label(progress: float, stage: str | None) -> str:
-    """"42% · transcribing" (plain text)."""
+    """ "42% · transcribing" (plain text)."""
     return f"{progress:.0f}%" + (f" · {stage}" if stage else "")
 
 

@@ -23,8 +23,19 @@ from monitor.ui.task_model import state_text
 
 __all__ = ["TaskDetail"]
 
-_FIELDS = ("id", "name", "kind", "state", "progress", "stage", "attempt", "worker", "created_at",
-           "started_at", "finished_at")
+_FIELDS = (
+    "id",
+    "name",
+    "kind",
+    "state",
+    "progress",
+    "stage",
+    "attempt",
+    "worker",
+    "created_at",
+    "started_at",
+    "finished_at",
+)
 
 
 def _when(ts: float | None) -> str:
@@ -41,9 +52,16 @@ class TaskDetail(QWidget):
         form = QFormLayout()
         self.values: dict[str, QLabel] = {}
         labels = {
-            "id": self.tr("ID"), "name": self.tr("Name"), "kind": self.tr("Kind"), "state": self.tr("State"),
-            "progress": self.tr("Progress"), "stage": self.tr("Stage"), "attempt": self.tr("Attempt"),
-            "worker": self.tr("Worker"), "created_at": self.tr("Created"), "started_at": self.tr("Started"),
+            "id": self.tr("ID"),
+            "name": self.tr("Name"),
+            "kind": self.tr("Kind"),
+            "state": self.tr("State"),
+            "progress": self.tr("Progress"),
+            "stage": self.tr("Stage"),
+            "attempt": self.tr("Attempt"),
+            "worker": self.tr("Worker"),
+            "created_at": self.tr("Created"),
+            "started_at": self.tr("Started"),
             "finished_at": self.tr("Finished"),
         }
         for key in _FIELDS:
@@ -98,10 +116,17 @@ class TaskDetail(QWidget):
             return
         self.setEnabled(True)
         texts = {
-            "id": rec.id, "name": rec.name, "kind": rec.kind, "state": state_text(rec.state),
-            "progress": f"{rec.progress:.1f}%", "stage": rec.stage or "", "attempt": str(rec.attempt),
-            "worker": rec.worker or "", "created_at": _when(rec.created_at),
-            "started_at": _when(rec.started_at), "finished_at": _when(rec.finished_at),
+            "id": rec.id,
+            "name": rec.name,
+            "kind": rec.kind,
+            "state": state_text(rec.state),
+            "progress": f"{rec.progress:.1f}%",
+            "stage": rec.stage or "",
+            "attempt": str(rec.attempt),
+            "worker": rec.worker or "",
+            "created_at": _when(rec.created_at),
+            "started_at": _when(rec.started_at),
+            "finished_at": _when(rec.finished_at),
         }
         for key, text in texts.items():
             if self.values[key].text() != text:

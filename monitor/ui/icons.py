@@ -79,8 +79,12 @@ def _glyph(p: QPainter, state: str, s: float) -> None:
         tri.closeSubpath()
         p.drawPath(tri)
         return
-    state = {"task-failed": "attention", "task-cancelled": "disconnected", "task-cancelling": "disconnected",
-             "task-paused": "paused"}.get(state, state)
+    state = {
+        "task-failed": "attention",
+        "task-cancelled": "disconnected",
+        "task-cancelling": "disconnected",
+        "task-paused": "paused",
+    }.get(state, state)
     if state == "attention":  # exclamation mark
         p.drawLine(QPointF(c, s * 0.26), QPointF(c, s * 0.58))
         p.drawPoint(QPointF(c, s * 0.74))

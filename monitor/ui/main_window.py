@@ -161,8 +161,13 @@ class MainWindow(QMainWindow):
 
     def show_shortcuts(self) -> None:
         """Help > Keyboard shortcuts (a user-requested dialog, so modal is fine)."""
-        box = QMessageBox(QMessageBox.Icon.Information, self.tr("Keyboard shortcuts"), self.shortcuts_text(),
-                          QMessageBox.StandardButton.Close, self)
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            self.tr("Keyboard shortcuts"),
+            self.shortcuts_text(),
+            QMessageBox.StandardButton.Close,
+            self,
+        )
         box.setTextFormat(Qt.TextFormat.PlainText)
         box.open()
 
@@ -170,9 +175,13 @@ class MainWindow(QMainWindow):
         """Help > About."""
         from monitor import __version__
 
-        box = QMessageBox(QMessageBox.Icon.NoIcon, self.tr("About Monitor"),
-                          self.tr("Monitor %1\nWatch server tasks live.").replace("%1", str(__version__)),
-                          QMessageBox.StandardButton.Close, self)
+        box = QMessageBox(
+            QMessageBox.Icon.NoIcon,
+            self.tr("About Monitor"),
+            self.tr("Monitor %1\nWatch server tasks live.").replace("%1", str(__version__)),
+            QMessageBox.StandardButton.Close,
+            self,
+        )
         box.setTextFormat(Qt.TextFormat.PlainText)
         box.setIconPixmap(app_icon().pixmap(64, 64))
         box.open()
@@ -321,4 +330,3 @@ class MainWindow(QMainWindow):
             ok = self.restoreState(QByteArray(window_state)) and ok
         self.action_detail_pane.setChecked(state.detail_pane_visible)
         return ok
-

@@ -189,8 +189,10 @@ class SettingsDialog(QDialog):
             self.token_status.setText(
                 self.tr("No system keyring is available, so the token cannot be stored here.")
                 + "\n"
-                + self.tr("Set the token in an environment variable and name it below, "
-                          "or install and unlock GNOME Keyring or KWallet.")
+                + self.tr(
+                    "Set the token in an environment variable and name it below, "
+                    "or install and unlock GNOME Keyring or KWallet."
+                )
             )
             self.token_status.setAccessibleDescription(self.token_status.text())
             return
@@ -292,27 +294,43 @@ class SettingsDialog(QDialog):
 
         self.auto_reconnect = self._check(self.tr("&Reconnect automatically"), r.reconnect, "reconnect", page)
         form.addRow("", self.auto_reconnect)
-        self.reconnect_interval = spin(r.reconnect_interval_ms, 0, 600_000, "reconnectInterval",
-                                       self.tr("First retry after:"))
+        self.reconnect_interval = spin(
+            r.reconnect_interval_ms, 0, 600_000, "reconnectInterval", self.tr("First retry after:")
+        )
         self.reconnect_decay = QDoubleSpinBox(page)
         self.reconnect_decay.setRange(1.0, 10.0)
         self.reconnect_decay.setSingleStep(0.1)
         self.reconnect_decay.setValue(r.reconnect_decay)
         self._named(self.reconnect_decay, "reconnectDecay", self.tr("Backoff factor"))
         form.addRow(self.tr("Backoff factor:"), self.reconnect_decay)
-        self.max_reconnect_interval = spin(r.max_reconnect_interval_ms, 0, 3_600_000, "maxReconnectInterval",
-                                           self.tr("Longest wait between retries:"))
-        self.max_attempts = spin(r.max_reconnect_attempts or 0, 0, 1_000_000, "maxReconnectAttempts",
-                                 self.tr("Give up after (0 = never):"), "")
-        self.heartbeat_interval = spin(r.heartbeat_interval_ms, 0, 3_600_000, "heartbeatInterval",
-                                       self.tr("Heartbeat interval:"))
-        self.heartbeat_timeout = spin(r.heartbeat_timeout_ms, 0, 3_600_000, "heartbeatTimeout",
-                                      self.tr("Heartbeat timeout:"))
-        self.fallback_polling = self._check(self.tr("Fall back to &polling"), r.fallback_to_polling,
-                                            "fallbackToPolling", page)
+        self.max_reconnect_interval = spin(
+            r.max_reconnect_interval_ms,
+            0,
+            3_600_000,
+            "maxReconnectInterval",
+            self.tr("Longest wait between retries:"),
+        )
+        self.max_attempts = spin(
+            r.max_reconnect_attempts or 0,
+            0,
+            1_000_000,
+            "maxReconnectAttempts",
+            self.tr("Give up after (0 = never):"),
+            "",
+        )
+        self.heartbeat_interval = spin(
+            r.heartbeat_interval_ms, 0, 3_600_000, "heartbeatInterval", self.tr("Heartbeat interval:")
+        )
+        self.heartbeat_timeout = spin(
+            r.heartbeat_timeout_ms, 0, 3_600_000, "heartbeatTimeout", self.tr("Heartbeat timeout:")
+        )
+        self.fallback_polling = self._check(
+            self.tr("Fall back to &polling"), r.fallback_to_polling, "fallbackToPolling", page
+        )
         form.addRow("", self.fallback_polling)
-        self.polling_interval = spin(r.polling_interval_ms, 100, 3_600_000, "pollingInterval",
-                                     self.tr("Polling interval:"))
+        self.polling_interval = spin(
+            r.polling_interval_ms, 100, 3_600_000, "pollingInterval", self.tr("Polling interval:")
+        )
         self._reconnect_extra = r
         return page
 

@@ -60,8 +60,10 @@ class StateSidebar(QListWidget):
             text = f"{group_label(group)} ({n})"
             if item.text() != text:
                 item.setText(text)
-                item.setData(Qt.ItemDataRole.AccessibleTextRole,
-                             self.tr("{group}: {n} tasks").format(group=group_label(group), n=n))
+                item.setData(
+                    Qt.ItemDataRole.AccessibleTextRole,
+                    self.tr("{group}: {n} tasks").format(group=group_label(group), n=n),
+                )
 
     def select(self, group: StateGroup) -> None:
         """Select ``group`` (emits group_selected if it changes)."""

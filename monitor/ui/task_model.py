@@ -31,13 +31,22 @@ from PySide6.QtGui import QBrush, QFont, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
 
 from monitor.core.eta import EtaKind, EtaReading, format_duration
+from monitor.core.lifecycle import PendingAction
 from monitor.core.news import TaskPatch
 from monitor.core.protocol import TaskState
 from monitor.core.store import Change, TaskRecord, TaskStore, Updated
 from monitor.ui.icons import state_icon
 from monitor.ui.plaintext import plain_tooltip
 
-__all__ = ["FLUSH_INTERVAL_MS", "TaskColumn", "TaskRole", "TaskTableModel", "eta_text", "state_text"]
+__all__ = [
+    "FLUSH_INTERVAL_MS",
+    "TaskColumn",
+    "TaskRole",
+    "TaskTableModel",
+    "eta_text",
+    "pending_text",
+    "state_text",
+]
 
 #: Flush period: 10 Hz is smooth to the eye and leaves the main thread idle most of the time.
 FLUSH_INTERVAL_MS: Final = 100
@@ -118,6 +127,16 @@ def state_text(state: TaskState) -> str:
     }[state]
 
 
+def pending_text(action: PendingAction) -> str:
+    """Translated text of a command on its way ("Pausing…"), shown in place of the state."""
+    return {
+        PendingAction.PAUSING: translate("PendingAction", "Pausing…"),
+        PendingAction.CANCELLING: translate("PendingAction", "Cancelling…"),
+        PendingAction.RESUMING: translate("PendingAction", "Resuming…"),
+        PendingAction.RETRYING: translate("PendingAction", "Retrying…"),
+    }[action]
+
+
 def eta_text(reading: EtaReading) -> str:
     """What the ETA cell shows."""
     if reading.kind is EtaKind.ESTIMATING:
@@ -184,7 +203,7 @@ class TaskTableModel(QAbstractTableModel):
         self._row_of: dict[str, int] | None = None
         self._dirty: set[str] = set()
         self._stale_since: float | None = None
-        self._pending: dict[str, str] = {}
+        self._pending: dict[str, PendingAction] = {}
         self._icons: dict[TaskState, QIcon] = {}
         self._roles = self._role_table()
         self._timer = QTimer(self)
@@ -213,8 +232,6 @@ class TaskTableModel(QAbstractTableModel):
         for change in changes:
             if isinstance(change, Updated):
                 self._dirty.add(change.id)
-                if change.old_state is not change.new_state:
-                    self._pending.pop(change.id, None)  # the server answered
             else:
                 self._dirty.update(change.ids)
         self._schedule()
@@ -264,8 +281,8 @@ class TaskTableModel(QAbstractTableModel):
         else:
             found = {rows[i]: i for i in compress(range(len(rows)), map(wanted.__contains__, rows))}
         new = []
-        for idx, tid in zip(old, old_ids, strict=True):
-            row = found.get(tid) if tid is not None else None
+        for idx, old_id in zip(old, old_ids, strict=True):
+            row = found.get(old_id) if old_id is not None else None
             new.append(QModelIndex() if row is None else self.index(row, idx.column()))
         self.changePersistentIndexList(old, new)
         self.layoutChanged.emit()
@@ -304,8 +321,11 @@ class TaskTableModel(QAbstractTableModel):
         """When the data went stale, or None."""
         return self._stale_since
 
-    def set_pending(self, ids: Iterable[str], action: str | None) -> None:
-        """Show ``action`` ("cancelling…") for ``ids`` until their state changes; None clears."""
+    def set_pending(self, ids: Iterable[str], action: PendingAction | None) -> None:
+        """Show ``action`` ("Cancelling…", italic) for ``ids`` instead of their state; None clears.
+
+        The command service decides when a command is answered (see ``CommandService``).
+        """
         for tid in ids:
             if action is None:
                 self._pending.pop(tid, None)
@@ -314,8 +334,8 @@ class TaskTableModel(QAbstractTableModel):
             self._dirty.add(tid)
         self._schedule()
 
-    def pending(self, task_id: str) -> str | None:
-        """The pending action text for ``task_id``."""
+    def pending(self, task_id: str) -> PendingAction | None:
+        """The pending action for ``task_id``."""
         return self._pending.get(task_id)
 
     # ------------------------------------------------------------------ lookups
@@ -401,7 +421,7 @@ class TaskTableModel(QAbstractTableModel):
 
     def _status_text(self, rec: TaskRecord) -> str:
         pending = self._pending.get(rec.id)
-        return pending if pending is not None else state_text(rec.state)
+        return pending_text(pending) if pending is not None else state_text(rec.state)
 
     def data(self, index: _Index, role: int = _DISPLAY) -> Any:
         """Cell data; text is always plain (never rich text)."""
@@ -484,11 +504,18 @@ class TaskTableModel(QAbstractTableModel):
 
     def _sort_value(self, rec: TaskRecord, col: TaskColumn) -> Any:
         return {
-            TaskColumn.NAME: rec.name, TaskColumn.STATUS: rec.state.value, TaskColumn.PROGRESS: rec.progress,
-            TaskColumn.ETA: rec.eta, TaskColumn.ELAPSED: rec.elapsed(self._clock()),
-            TaskColumn.STARTED: rec.started_at, TaskColumn.FINISHED: rec.finished_at, TaskColumn.ID: rec.id,
-            TaskColumn.WORKER: rec.worker, TaskColumn.ATTEMPT: rec.attempt,
-            TaskColumn.ERROR: rec.error.message if rec.error else None, TaskColumn.KIND: rec.kind,
+            TaskColumn.NAME: rec.name,
+            TaskColumn.STATUS: rec.state.value,
+            TaskColumn.PROGRESS: rec.progress,
+            TaskColumn.ETA: rec.eta,
+            TaskColumn.ELAPSED: rec.elapsed(self._clock()),
+            TaskColumn.STARTED: rec.started_at,
+            TaskColumn.FINISHED: rec.finished_at,
+            TaskColumn.ID: rec.id,
+            TaskColumn.WORKER: rec.worker,
+            TaskColumn.ATTEMPT: rec.attempt,
+            TaskColumn.ERROR: rec.error.message if rec.error else None,
+            TaskColumn.KIND: rec.kind,
         }[col]
 
     def _tooltip(self, rec: TaskRecord, col: TaskColumn) -> str:
@@ -500,9 +527,12 @@ class TaskTableModel(QAbstractTableModel):
         return f"{rec.name}\n{rec.id}"
 
     def accessible_summary(self, rec: TaskRecord) -> str:
-        """"name, running, 42 percent, 3m 00s left" for screen readers."""
-        parts = [rec.name, self._status_text(rec).lower(),
-                 translate("TaskTableModel", "{n} percent").format(n=f"{rec.progress:.0f}")]
+        """ "name, running, 42 percent, 3m 00s left" for screen readers."""
+        parts = [
+            rec.name,
+            self._status_text(rec).lower(),
+            translate("TaskTableModel", "{n} percent").format(n=f"{rec.progress:.0f}"),
+        ]
         reading = rec.eta_reading(self._clock())
         if reading.kind is EtaKind.REMAINING and reading.seconds is not None:
             parts.append(translate("TaskTableModel", "{t} left").format(t=format_duration(reading.seconds)))

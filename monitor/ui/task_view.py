@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
 
 from PySide6.QtCore import QItemSelection, QModelIndex, QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
@@ -26,8 +25,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from monitor.core.lifecycle import PendingAction
 from monitor.core.protocol import TaskState
 from monitor.core.query import QuerySyntaxError, parse_query
+from monitor.core.settings import SortSpec, UiState
 from monitor.core.store import StateGroup, TaskStore
 from monitor.ui.actions import TaskActions
 from monitor.ui.delegates import ProgressDelegate
@@ -164,7 +165,7 @@ class TaskView(QWidget):
 
     # ------------------------------------------------------------------ app-facing API
 
-    def set_pending(self, ids: Iterable[str], action: str | None) -> None:
+    def set_pending(self, ids: Iterable[str], action: PendingAction | None) -> None:
         """Show a pending action (e.g. "cancelling…", italic) until the server confirms."""
         self.model.set_pending(ids, action)
 
@@ -182,56 +183,46 @@ class TaskView(QWidget):
         self.search.clear()
         self.sidebar.select(StateGroup.ALL)
 
-    def state(self) -> dict[str, Any]:
-        """Column layout (by stable keys), sort, filter and splitter sizes, JSON-ready."""
+    def save_state(self, state: UiState) -> UiState:
+        """``state`` with this view's columns (by stable key), sort, filters and splitter filled in."""
         header = self.table.horizontalHeader()
-        columns = []
-        for visual in range(header.count()):
-            logical = header.logicalIndex(visual)
-            col = TaskColumn(logical)
-            columns.append({"key": col.key, "width": header.sectionSize(logical),
-                            "hidden": header.isSectionHidden(logical)})
+        order = [TaskColumn(header.logicalIndex(visual)) for visual in range(header.count())]
         key, desc = self.store.sort
-        return {
-            "columns": columns,
-            "sort": {"key": key, "descending": desc},
-            "group": self.sidebar.current_group().value,
-            "query": self.search.text(),
-            "splitter": self.splitter.sizes(),
-        }
+        return state.model_copy(
+            update={
+                "columns": [c.key for c in order if not header.isSectionHidden(c)],
+                "column_widths": {c.key: header.sectionSize(c) for c in order},
+                "sort": SortSpec(column=key, descending=desc),
+                "filters": {"group": self.sidebar.current_group().value, "query": self.search.text()},
+                "splitter": self.splitter.sizes(),
+            }
+        )
 
-    def restore(self, state: dict[str, Any]) -> None:
-        """Apply a :meth:`state` dict; unknown keys and bad values are ignored (old settings)."""
+    def restore_state(self, state: UiState) -> None:
+        """Apply what :meth:`save_state` stored; unknown column keys and bad values are ignored."""
         header = self.table.horizontalHeader()
-        columns = state.get("columns")
-        if isinstance(columns, list):
-            for visual, entry in enumerate(columns):
-                if not isinstance(entry, dict):
-                    continue
-                col = TaskColumn.from_key(str(entry.get("key", "")))
-                if col is None:
-                    continue
-                header.moveSection(header.visualIndex(col), min(visual, header.count() - 1))
-                width = entry.get("width")
-                if isinstance(width, int) and 10 <= width <= 5000:
-                    header.resizeSection(col, width)
-                self.table.setColumnHidden(col, bool(entry.get("hidden", col.opt_in)))
-        sort = state.get("sort")
-        if isinstance(sort, dict):
-            col = TaskColumn.from_key(str(sort.get("key", "")))
-            if col is not None:
-                desc = bool(sort.get("descending"))
-                order = Qt.SortOrder.DescendingOrder if desc else Qt.SortOrder.AscendingOrder
-                header.setSortIndicator(col, order)  # QTableView calls model.sort()
-        group = state.get("group")
+        visible = [c for key in state.columns if (c := TaskColumn.from_key(key)) is not None]
+        if visible:
+            for visual, col in enumerate(visible):
+                header.moveSection(header.visualIndex(col), visual)
+            for col in TaskColumn:
+                self.table.setColumnHidden(col, col not in visible and col is not TaskColumn.NAME)
+        for key, width in state.column_widths.items():
+            sized = TaskColumn.from_key(key)
+            if sized is not None and 10 <= width <= 5000:
+                header.resizeSection(sized, width)
+        sort_col = TaskColumn.from_key(state.sort.column)
+        if sort_col is not None:
+            order = Qt.SortOrder.DescendingOrder if state.sort.descending else Qt.SortOrder.AscendingOrder
+            header.setSortIndicator(sort_col, order)  # QTableView calls model.sort()
+        group = state.filters.get("group")
         if isinstance(group, str) and group in StateGroup.__members__.values():
             self.sidebar.select(StateGroup(group))
-        query = state.get("query")
+        query = state.filters.get("query")
         if isinstance(query, str):
             self.search.setText(query)
-        sizes = state.get("splitter")
-        if isinstance(sizes, list) and all(isinstance(s, int) and s >= 0 for s in sizes):
-            self.splitter.setSizes(sizes)
+        if state.splitter and len(state.splitter) == self.splitter.count():
+            self.splitter.setSizes(state.splitter)
 
     # ------------------------------------------------------------------ internals
 

@@ -1,7 +1,7 @@
 """The system tray icon: overall state at a glance, and a small menu.
 
 ``QSystemTrayIcon`` is used for the icon and menu only; notifications go through
-``monitor.ui.notifications`` (desktop-notifier over D-Bus), because Qt's ``showMessage`` sends
+``monitor.services.notifier`` (desktop-notifier over D-Bus), because Qt's ``showMessage`` sends
 nothing at all when there is no tray (desktop-testing.md §4).
 
 Where no tray exists (``isSystemTrayAvailable()`` is False: GNOME without an extension, Wayland
@@ -191,6 +191,15 @@ class TrayController(QObject):
     def hide(self) -> None:
         """Remove the icon (call before quitting so the SNI item unregisters)."""
         self.icon.hide()
+
+    def can_show_messages(self) -> bool:
+        """Whether a balloon would be seen now (a tray host, a visible icon, message support)."""
+        return self._available and self.icon.isVisible() and QSystemTrayIcon.supportsMessages()
+
+    def show_message(self, title: str, body: str, *, critical: bool, msecs: int) -> None:
+        """Show a balloon from the tray icon (plain text)."""
+        kinds = QSystemTrayIcon.MessageIcon
+        self.icon.showMessage(title, body, kinds.Critical if critical else kinds.Information, msecs)
 
     def set_counts(self, counts: TaskCounts) -> None:
         """Update icon and tooltip from task counts."""

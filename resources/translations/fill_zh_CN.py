@@ -272,6 +272,13 @@ ZH: dict[str, str] = {
     "Monitor hit an unexpected error. It keeps running; details:": (
         "Monitor 遇到意外错误，但仍在继续运行。详细信息："
     ),
+    "Only queued or running tasks can be paused": "只有排队中或运行中的任务可以暂停",
+    "Settings not saved: {0}": "设置未保存：{0}",
+    # PendingAction (a command sent, not yet confirmed)
+    "Pausing…": "正在暂停…",
+    "Cancelling…": "正在取消…",
+    "Resuming…": "正在继续…",
+    "Retrying…": "正在重试…",
 }
 
 

@@ -188,8 +188,11 @@
         <name>DesktopApp</name>
         <message>
             <source>Monitor hit an unexpected error. It keeps running; details:</source>
-            <extracomment>How long ``--self-test`` may take before it fails. Set once every part is built and the stream started (tests and drivers wait on it).</extracomment>
             <translation>Monitor 遇到意外错误，但仍在继续运行。详细信息：</translation>
+        </message>
+        <message>
+            <source>Settings not saved: {0}</source>
+            <translation>设置未保存：{0}</translation>
         </message>
     </context>
     <context>
@@ -370,6 +373,25 @@ Watch server tasks live.</source>
         <message>
             <source>Nothing is running any more.</source>
             <translation>已没有正在运行的任务。</translation>
+        </message>
+    </context>
+    <context>
+        <name>PendingAction</name>
+        <message>
+            <source>Pausing…</source>
+            <translation>正在暂停…</translation>
+        </message>
+        <message>
+            <source>Cancelling…</source>
+            <translation>正在取消…</translation>
+        </message>
+        <message>
+            <source>Resuming…</source>
+            <translation>正在继续…</translation>
+        </message>
+        <message>
+            <source>Retrying…</source>
+            <translation>正在重试…</translation>
         </message>
     </context>
     <context>
@@ -650,8 +672,8 @@ Watch server tasks live.</source>
             <translation>暂停</translation>
         </message>
         <message>
-            <source>Only running tasks can be paused</source>
-            <translation>只能暂停运行中的任务</translation>
+            <source>Only queued or running tasks can be paused</source>
+            <translation>只有排队中或运行中的任务可以暂停</translation>
         </message>
         <message>
             <source>Resume</source>

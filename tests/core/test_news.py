@@ -22,8 +22,9 @@ def _one(event: str, data: object) -> TaskPatch:
     return out[0]
 
 
-@pytest.mark.parametrize("event", ["task_created", "task_updated", "task_complete", "task_failed",
-                                   "task_cancelled"])
+@pytest.mark.parametrize(
+    "event", ["task_created", "task_updated", "task_complete", "task_failed", "task_cancelled"]
+)
 def test_our_lifecycle_events_carry_full_task(event: str) -> None:
     p = _one(event, {"task": TASK})
     assert p.full
@@ -63,18 +64,29 @@ def _msg(type_: str, payload: object) -> dict[str, object]:
 
 
 def test_seed004_progress_message_ms_to_seconds() -> None:
-    p = _one("message", _msg("progress", {"taskId": "x", "progress": 30, "description": "step",
-                                          "estimatedTimeRemaining": 4500}))
+    p = _one(
+        "message",
+        _msg(
+            "progress", {"taskId": "x", "progress": 30, "description": "step", "estimatedTimeRemaining": 4500}
+        ),
+    )
     assert (p.id, p.progress, p.stage, p.eta, p.placeholder) == ("x", 30, "step", 4.5, True)
 
 
-@pytest.mark.parametrize(("event", "state"), [("task_submitted", TaskState.QUEUED),
-                                              ("task_cancelled", TaskState.CANCELLED),
-                                              ("task_completed", TaskState.COMPLETED),
-                                              ("task_failed", TaskState.FAILED)])
+@pytest.mark.parametrize(
+    ("event", "state"),
+    [
+        ("task_submitted", TaskState.QUEUED),
+        ("task_cancelled", TaskState.CANCELLED),
+        ("task_completed", TaskState.COMPLETED),
+        ("task_failed", TaskState.FAILED),
+    ],
+)
 def test_seed004_command_messages(event: str, state: TaskState) -> None:
-    p = _one("command", _msg("command", {"event": event, "taskId": "x", "commandId": "c",
-                                         "result": 1, "error": "e"}))
+    p = _one(
+        "command",
+        _msg("command", {"event": event, "taskId": "x", "commandId": "c", "result": 1, "error": "e"}),
+    )
     assert p.id == "x"
     assert p.state is state
     if state is TaskState.FAILED:

@@ -56,14 +56,15 @@ class Driver:
 
     def attach(self) -> None:
         parts = self.desktop.parts
-        service, window = parts["service"], parts["window"]
+        assert parts is not None
+        service, window = parts.service, parts.window
         service.connection_state_changed.connect(
             lambda status: _emit(
                 {"ev": "state", "state": str(status.state.value), "text": _text(window.indicator)}
             )
         )
         service.tasks_changed.connect(lambda _changes: self._rows())
-        parts["notifier"].task_activated.connect(self._activated)
+        parts.notifier.task_activated.connect(self._activated)
         _emit({"ev": "ready"})
         _emit({"ev": "state", "state": str(service.status.state.value), "text": _text(window.indicator)})
 
@@ -79,11 +80,11 @@ class Driver:
     def _flush_rows(self) -> None:
         self._rows_pending = False
         self._last_rows = time.monotonic()
-        tasks = _records(self.desktop.parts["store"])
+        tasks = _records(self.desktop.parts.store)
         _emit(
             {
                 "ev": "rows",
-                "rows": self.desktop.parts["view"].model.rowCount(),
+                "rows": self.desktop.parts.view.model.rowCount(),
                 "tasks": len(tasks),
                 "running": sum(1 for t in tasks if t.state.value == "running"),
                 "progress_sum": sum(t.progress for t in tasks),
@@ -92,13 +93,14 @@ class Driver:
 
     def _activated(self, task_id: str) -> None:
         # The app's own slot (bring to front + select) runs first: it was connected earlier.
-        _emit({"ev": "activated", "id": task_id, "selected": self.desktop.parts["view"].selected_ids()})
+        _emit({"ev": "activated", "id": task_id, "selected": self.desktop.parts.view.selected_ids()})
 
     def command(self, line: str) -> None:
         parts = self.desktop.parts
+        assert parts is not None
         cmd, _, arg = line.strip().partition(" ")
         if cmd == "dump":
-            store, service = parts["store"], parts["service"]
+            store, service = parts.store, parts.service
             stats = service.stats()
             _emit(
                 {
@@ -109,11 +111,11 @@ class Driver:
                     },
                     "last_event_id": stats.last_event_id,
                     "messages": stats.messages_received,
-                    "indicator": _text(parts["window"].indicator),
+                    "indicator": _text(parts.window.indicator),
                 }
             )
         elif cmd == "shot":
-            window = parts["window"]
+            window = parts.window
             ok = window.grab().save(arg)
             _emit({"ev": "shot", "path": arg, "ok": bool(ok)})
         elif cmd == "screen":
@@ -122,14 +124,14 @@ class Driver:
             ok = QGuiApplication.primaryScreen().grabWindow(0).save(arg)
             _emit({"ev": "shot", "path": arg, "ok": bool(ok)})
         elif cmd == "select":
-            parts["view"].select_task(arg)
-            _emit({"ev": "selected", "selected": parts["view"].selected_ids()})
+            parts.view.select_task(arg)
+            _emit({"ev": "selected", "selected": parts.view.selected_ids()})
         elif cmd == "detail":
-            parts["window"].action_detail_pane.setChecked(arg == "on")
-            _emit({"ev": "detail", "on": parts["window"].action_detail_pane.isChecked()})
+            parts.window.action_detail_pane.setChecked(arg == "on")
+            _emit({"ev": "detail", "on": parts.window.action_detail_pane.isChecked()})
         elif cmd == "resize":
             width, _, height = arg.partition(" ")
-            window = parts["window"]
+            window = parts.window
             window.resize(int(width), int(height))
             _emit({"ev": "resized", "width": window.width(), "height": window.height()})
         elif cmd == "theme":
@@ -145,8 +147,8 @@ class Driver:
             dialog = SettingsDialog(
                 self.desktop.settings,
                 token_store=TokenStore(self.desktop.settings.server_url),
-                tray_available=parts["tray"].available,
-                parent=parts["window"],
+                tray_available=parts.tray.available,
+                parent=parts.window,
             )
             dialog.show()
             dialog.raise_()

@@ -16,7 +16,7 @@ import qasync
 from pytestqt.qtbot import QtBot
 
 from monitor.core.notify_policy import Notice, NotificationPolicy, NotifyEvent
-from monitor.ui.notifications import DeliveryPath, Notifier
+from monitor.services.notifier import DeliveryPath, Notifier
 from tests.e2e.desktop import Desktop, missing_tools
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -30,8 +30,6 @@ def desktop(monkeypatch: pytest.MonkeyPatch) -> Iterator[Desktop]:
     with Desktop(tray="none") as desk:
         monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", desk.env["DBUS_SESSION_BUS_ADDRESS"])
         yield desk
-
-
 
 
 def test_failure_notice_over_dbus_and_click(qtbot: QtBot, qloop: qasync.QEventLoop, desktop: Desktop) -> None:

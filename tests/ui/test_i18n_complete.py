@@ -93,7 +93,10 @@ def test_every_extracted_string_has_a_finished_translation(tmp_path: Path) -> No
     fresh = tmp_path / "extracted.ts"
     subprocess.run(
         [str(LUPDATE), *_fill_module().LUPDATE_OPTIONS, "monitor", "-ts", str(fresh)],
-        cwd=ROOT, check=True, capture_output=True, timeout=60,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=60,
     )
     extracted = _messages(fresh)
     assert len(extracted) > 200  # the scan really ran over the code (240 strings when written)
@@ -116,9 +119,7 @@ def test_every_extracted_string_has_a_finished_translation(tmp_path: Path) -> No
 @pytest.mark.skipif(not LRELEASE.exists(), reason=f"pyside6-lrelease not installed next to {sys.executable}")
 def test_qm_is_compiled_from_the_current_ts(tmp_path: Path) -> None:
     fresh = tmp_path / "fresh.qm"
-    subprocess.run(
-        [str(LRELEASE), str(TS), "-qm", str(fresh)], check=True, capture_output=True, timeout=60
-    )
+    subprocess.run([str(LRELEASE), str(TS), "-qm", str(fresh)], check=True, capture_output=True, timeout=60)
     # lrelease output is deterministic (checked: two runs give identical bytes).
     assert fresh.read_bytes() == QM.read_bytes(), "stale .qm: run resources/translations/fill_zh_CN.py"
 
@@ -168,11 +169,19 @@ def _cjk(text: str) -> bool:
 
 def test_main_window_and_task_view_show_chinese(zh_app: QApplication, qtbot: QtBot) -> None:
     store = TaskStore()
-    store.apply([
-        TaskPatch(id="a", received_at=1.0, name="alpha.wav", state=TaskState.RUNNING, progress=10.0,
-                  created_at=1.0),
-        TaskPatch(id="b", received_at=1.0, name="beta.wav", state=TaskState.FAILED, created_at=2.0),
-    ])
+    store.apply(
+        [
+            TaskPatch(
+                id="a",
+                received_at=1.0,
+                name="alpha.wav",
+                state=TaskState.RUNNING,
+                progress=10.0,
+                created_at=1.0,
+            ),
+            TaskPatch(id="b", received_at=1.0, name="beta.wav", state=TaskState.FAILED, created_at=2.0),
+        ]
+    )
     window = MainWindow(AppSettings(), tray_available=False)
     qtbot.addWidget(window)
     view = TaskView(store, clock=lambda: 5.0)

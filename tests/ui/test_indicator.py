@@ -53,8 +53,9 @@ def ind(qtbot: QtBot, clock: Clock) -> ConnectionIndicator:
         (status(S.FAILED, failure=FailureKind.NOT_A_STREAM), "Not a Monitor server", True, True),
     ],
 )
-def test_every_state(ind: ConnectionIndicator, st: ConnectionStatus, text: str, retry: bool,
-                     settings: bool) -> None:
+def test_every_state(
+    ind: ConnectionIndicator, st: ConnectionStatus, text: str, retry: bool, settings: bool
+) -> None:
     ind.set_status(st)
     assert ind.text().startswith(text)
     assert ind.retry_visible() is retry

@@ -142,8 +142,8 @@ def test_ui_state_round_trip(qtbot: QtBot) -> None:
 def test_zh_cn_translation(qtbot: QtBot, qapp: QApplication) -> None:
     """The shipped .qm translates known strings, incl. plurals and the Qt-free policy's phrases."""
     from monitor.core.notify_policy import NotificationPolicy
+    from monitor.services.notifier import translate_policy
     from monitor.ui.i18n import install_translator
-    from monitor.ui.notifications import translate_policy
 
     translators = install_translator(qapp, "zh_CN")
     try:

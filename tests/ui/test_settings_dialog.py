@@ -155,8 +155,14 @@ def test_no_keyring_message(qtbot: QtBot) -> None:
 
 def test_fields_have_accessible_names(qtbot: QtBot) -> None:
     d = make(qtbot)
-    for w in (d.url_edit, d.token_edit, d.theme_combo, d.close_to_tray, d.reconnect_interval,
-              *d.notify_boxes.values()):
+    for w in (
+        d.url_edit,
+        d.token_edit,
+        d.theme_combo,
+        d.close_to_tray,
+        d.reconnect_interval,
+        *d.notify_boxes.values(),
+    ):
         assert w.accessibleName(), w.objectName()
 
 

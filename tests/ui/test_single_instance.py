@@ -101,8 +101,9 @@ def test_subprocess_second_launch(qtbot: QtBot) -> None:
     )
     try:
         with qtbot.waitSignal(first.activation_requested, timeout=10_000):
-            proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT,
-                                    env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+            proc = subprocess.Popen(
+                [sys.executable, "-c", code], cwd=ROOT, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+            )
         assert proc.wait(timeout=10) == 0
     finally:
         first.release()

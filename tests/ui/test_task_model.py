@@ -8,6 +8,7 @@ import pytest
 from PySide6.QtCore import QPersistentModelIndex, Qt
 from PySide6.QtWidgets import QTableView
 
+from monitor.core.lifecycle import PendingAction
 from monitor.core.news import TaskPatch
 from monitor.core.protocol import TaskState
 from monitor.core.store import SORT_KEYS, StateGroup, TaskStore
@@ -16,8 +17,9 @@ from monitor.ui.task_model import FLUSH_INTERVAL_MS, TaskColumn, TaskRole, TaskT
 
 def _store(n: int) -> TaskStore:
     s = TaskStore()
-    s.apply(TaskPatch(id=f"t{i:03d}", received_at=0.0, name=f"file{i}.wav", created_at=float(i))
-            for i in range(n))
+    s.apply(
+        TaskPatch(id=f"t{i:03d}", received_at=0.0, name=f"file{i}.wav", created_at=float(i)) for i in range(n)
+    )
     return s
 
 
@@ -27,8 +29,12 @@ def test_qtmodeltester_with_live_updates(qtmodeltester, qtbot) -> None:
     rng = random.Random(2)
     model.sort(TaskColumn.PROGRESS, Qt.SortOrder.DescendingOrder)
     for step in range(5):
-        model.apply(TaskPatch(id=f"t{rng.randrange(30):03d}", received_at=float(step),
-                              progress=float(rng.randint(0, 100))) for _ in range(10))
+        model.apply(
+            TaskPatch(
+                id=f"t{rng.randrange(30):03d}", received_at=float(step), progress=float(rng.randint(0, 100))
+            )
+            for _ in range(10)
+        )
         model.flush()
     model.store.set_filter(StateGroup.ACTIVE)
     model.invalidate_view()
@@ -46,8 +52,12 @@ def test_burst_gives_one_layout_change_per_flush_and_fresh_sort_order(qtbot) -> 
     rng = random.Random(3)
     flushes = 0
     for burst in range(5):
-        model.apply(TaskPatch(id=f"t{rng.randrange(500):03d}", received_at=float(burst),
-                              progress=float(rng.randint(0, 100))) for _ in range(2000))
+        model.apply(
+            TaskPatch(
+                id=f"t{rng.randrange(500):03d}", received_at=float(burst), progress=float(rng.randint(0, 100))
+            )
+            for _ in range(2000)
+        )
         assert model.flush_pending  # batched: nothing painted yet
         with qtbot.waitSignal(model.layoutChanged, timeout=2000):
             pass  # the 10 Hz timer flushes by itself
@@ -87,8 +97,19 @@ def test_persistent_index_follows_task_across_resort(qtbot) -> None:
 
 def test_roles_pending_stale_and_plain_text(qtbot) -> None:
     store = TaskStore()
-    store.apply([TaskPatch(id="a", received_at=0.0, name="<b>x</b>", state=TaskState.RUNNING,
-                           progress=42.0, stage="transcribing", eta=180.0)])
+    store.apply(
+        [
+            TaskPatch(
+                id="a",
+                received_at=0.0,
+                name="<b>x</b>",
+                state=TaskState.RUNNING,
+                progress=42.0,
+                stage="transcribing",
+                eta=180.0,
+            )
+        ]
+    )
     model = TaskTableModel(store, clock=lambda: 0.0)
     name = model.index(0, TaskColumn.NAME)
     assert model.data(name) == "<b>x</b>"  # passed through verbatim; views render it as plain text
@@ -100,12 +121,14 @@ def test_roles_pending_stale_and_plain_text(qtbot) -> None:
     model.set_stale(1_700_000_000.0)
     assert model.data(name, Qt.ItemDataRole.ForegroundRole) is not None
     assert "as of" in model.data(name, Qt.ItemDataRole.ToolTipRole)
-    model.set_pending(["a"], "cancelling…")
+    model.set_pending(["a"], PendingAction.CANCELLING)
     model.flush()
-    assert model.data(model.index(0, TaskColumn.STATUS)) == "cancelling…"
+    assert model.data(model.index(0, TaskColumn.STATUS)) == "Cancelling…"
     assert model.data(name, Qt.ItemDataRole.FontRole).italic()
-    model.apply([TaskPatch(id="a", received_at=1.0, state=TaskState.CANCELLED)])
-    assert model.pending("a") is None  # the server confirmed
+    model.set_pending(["a"], None)
+    model.flush()
+    assert model.data(model.index(0, TaskColumn.STATUS)) == "Running"
+    assert model.data(name, Qt.ItemDataRole.FontRole) is None
 
 
 @pytest.mark.parametrize("col", list(TaskColumn))

@@ -7,6 +7,7 @@ from pytestqt.qtbot import QtBot
 
 from monitor.core.news import TaskPatch
 from monitor.core.protocol import TaskError, TaskState
+from monitor.core.settings import SortSpec, UiState
 from monitor.core.store import StateGroup, TaskStore
 from monitor.ui.task_model import TaskColumn
 from monitor.ui.task_view import TaskView
@@ -14,13 +15,27 @@ from monitor.ui.task_view import TaskView
 
 def _view(qtbot) -> TaskView:
     store = TaskStore()
-    store.apply([
-        TaskPatch(id="a", received_at=1.0, name="alpha.wav", state=TaskState.RUNNING, progress=10.0,
-                  created_at=1.0),
-        TaskPatch(id="b", received_at=1.0, name="beta.wav", state=TaskState.FAILED, created_at=2.0,
-                  error=TaskError(message="<i>boom</i>", detail="tb")),
-        TaskPatch(id="c", received_at=1.0, name="gamma.mp3", state=TaskState.QUEUED, created_at=3.0),
-    ])
+    store.apply(
+        [
+            TaskPatch(
+                id="a",
+                received_at=1.0,
+                name="alpha.wav",
+                state=TaskState.RUNNING,
+                progress=10.0,
+                created_at=1.0,
+            ),
+            TaskPatch(
+                id="b",
+                received_at=1.0,
+                name="beta.wav",
+                state=TaskState.FAILED,
+                created_at=2.0,
+                error=TaskError(message="<i>boom</i>", detail="tb"),
+            ),
+            TaskPatch(id="c", received_at=1.0, name="gamma.mp3", state=TaskState.QUEUED, created_at=3.0),
+        ]
+    )
     view = TaskView(store, clock=lambda: 5.0)
     qtbot.addWidget(view)
     return view
@@ -82,15 +97,18 @@ def test_state_roundtrip(qtbot) -> None:
     v.table.sortByColumn(TaskColumn.PROGRESS, Qt.SortOrder.DescendingOrder)
     v.table.setColumnHidden(TaskColumn.WORKER, False)
     v.search.setText("state:active")
-    saved = v.state()
-    assert saved["sort"] == {"key": "progress", "descending": True}
+    saved = UiState.model_validate_json(v.save_state(UiState()).model_dump_json())  # through JSON
+    assert (saved.sort.column, saved.sort.descending) == ("progress", True)
+    assert "worker" in saved.columns
+    assert "id" not in saved.columns
     w = _view(qtbot)
-    w.restore(saved)
+    w.restore_state(saved)
     assert w.store.sort == ("progress", True)
     assert not w.table.isColumnHidden(TaskColumn.WORKER)
     assert w.search.text() == "state:active"
     assert w.model.rows() == ["a", "c"]
-    w.restore({"columns": "junk", "sort": {"key": "nope"}, "group": 3})  # bad input ignored
+    w.restore_state(UiState(columns=["junk"], sort=SortSpec(column="nope"), filters={"group": "x"}))
+    assert w.store.sort == ("progress", True)  # unknown keys change nothing
 
 
 def test_ctrl_f_focuses_search_and_escape_clears(qtbot) -> None:

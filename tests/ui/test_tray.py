@@ -16,8 +16,9 @@ from pytestqt.qtbot import QtBot
 from monitor.core.notify_policy import Notice, NotificationPolicy, NotifyEvent
 from monitor.core.protocol import Task, TaskState
 from monitor.core.settings import NotificationSettings
+from monitor.services.notifier import DeliveryPath, Notifier, escape_markup
 from monitor.ui.icons import ICON_SIZES, IconState, app_icon, paint_icon
-from monitor.ui.notifications import DeliveryPath, NotificationBanner, Notifier, escape_markup
+from monitor.ui.notifications import NotificationBanner
 from monitor.ui.tray import TaskCounts, TrayController, summary_text
 
 
@@ -62,12 +63,17 @@ def test_counts_from_tasks() -> None:
         ),
         (TaskCounts(running=1, progress=5, failed=1, unseen_failed=1), True, IconState.ATTENTION, None),
         (TaskCounts(paused=2), True, IconState.PAUSED, "Monitor - 2 paused"),
-        (TaskCounts(running=2, unseen_failed=1), False, IconState.DISCONNECTED,
-            "Monitor - Offline - 2 running"),
+        (
+            TaskCounts(running=2, unseen_failed=1),
+            False,
+            IconState.DISCONNECTED,
+            "Monitor - Offline - 2 running",
+        ),
     ],
 )
-def test_icon_state_and_tooltip(tray: TrayController, counts: TaskCounts, connected: bool, state: IconState,
-                                tip: str | None) -> None:
+def test_icon_state_and_tooltip(
+    tray: TrayController, counts: TaskCounts, connected: bool, state: IconState, tip: str | None
+) -> None:
     tray.set_connected(connected)
     tray.set_counts(counts)
     assert tray.state is state
@@ -88,10 +94,12 @@ def test_menu_actions_enabled_by_counts(tray: TrayController) -> None:
 
 def test_menu_signals(tray: TrayController, qtbot: QtBot) -> None:
     tray.set_counts(TaskCounts(running=1, paused=1))
-    for action, signal in ((tray.action_show_hide, tray.show_hide_requested),
-                           (tray.action_pause_all, tray.pause_all_requested),
-                           (tray.action_resume_all, tray.resume_all_requested),
-                           (tray.action_quit, tray.quit_requested)):
+    for action, signal in (
+        (tray.action_show_hide, tray.show_hide_requested),
+        (tray.action_pause_all, tray.pause_all_requested),
+        (tray.action_resume_all, tray.resume_all_requested),
+        (tray.action_quit, tray.quit_requested),
+    ):
         with qtbot.waitSignal(signal, timeout=1000):
             action.trigger()
     with qtbot.waitSignal(tray.dnd_toggled, timeout=1000) as blocker:
@@ -136,8 +144,6 @@ def test_icons_paint_every_size(qapp: object) -> None:
 # ----------------------------------------------------------------------------- notifier fallbacks
 
 
-
-
 def failed_notice() -> Notice:
     return Notice(NotifyEvent.FAILED, "Task failed", "a.wav: <b>boom</b> & more", ("t1",), critical=True)
 
@@ -161,8 +167,9 @@ def test_not_toast_goes_to_banner(qtbot: QtBot) -> None:
     assert blocker.args == [notice]
 
 
-def test_dead_bus_falls_back_to_banner(qtbot: QtBot, qloop: qasync.QEventLoop, tmp_path: object,
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_dead_bus_falls_back_to_banner(
+    qtbot: QtBot, qloop: qasync.QEventLoop, tmp_path: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The real desktop-notifier against a bus address where nothing listens."""
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={tmp_path}/no-bus")
     n = Notifier(NotificationPolicy())

@@ -1,0 +1,1 @@
+"""Start-up and crash plumbing of the desktop app (qutebrowser's ``misc`` split)."""

@@ -1,0 +1,302 @@
+"""Delivering notices: D-Bus via desktop-notifier, Qt's tray balloon, or an in-window banner.
+
+A service: no widgets here (the banner and the tray icon are ``monitor.ui``).
+
+What to show is decided by the pure :class:`~monitor.core.notify_policy.NotificationPolicy`;
+this module only delivers, trying in order:
+
+1. ``desktop-notifier`` (``DesktopNotifier(app_name="Monitor")``) on the running asyncio loop
+   (qasync in the app). It sends a real ``org.freedesktop.Notifications.Notify`` call whatever the
+   tray, supports urgency and click callbacks. Its ``send`` swallows errors (it only logs), so
+   success is detected through ``on_dispatched``; a failure (no session bus: ``dbus_fast`` raises
+   ``InvalidAddressError``) switches this path off for the session.
+2. ``QSystemTrayIcon.showMessage`` when a tray exists.
+3. The in-window banner (``banner_requested``, shown by ``monitor.ui.notifications``)
+   otherwise, and always for notices the policy marked
+   ``toast=False`` (do not disturb, window focused).
+
+Every string is plain text. The D-Bus body may be interpreted as markup by the server (the
+``body-markup`` capability), so ``&``, ``<`` and ``>`` are escaped there, as the Desktop
+Notifications spec asks; the summary is never markup and is sent as is.
+
+Clicking a notice emits ``task_activated(task_id)`` with the first task it concerns (``""`` for
+notices about no task: the app just raises the window).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, QTimer, Signal, SignalInstance
+
+from monitor.core.notify_policy import Notice, NotificationPolicy, NotifyEvent
+
+__all__ = ["BalloonTray", "DeliveryPath", "Notifier", "escape_markup", "translate_policy"]
+
+_log = logging.getLogger(__name__)
+
+# The policy's phrases, listed so that pyside6-lupdate extracts them (the policy lives in the
+# Qt-free core and receives QCoreApplication.translate as its translate function).
+_POLICY_PHRASES = (
+    QT_TRANSLATE_NOOP("NotificationPolicy", "Task completed"),
+    QT_TRANSLATE_NOOP("NotificationPolicy", "Task failed"),
+    QT_TRANSLATE_NOOP("NotificationPolicy", "Task cancelled"),
+    QT_TRANSLATE_NOOP("NotificationPolicy", "{n} tasks completed"),
+    QT_TRANSLATE_NOOP("NotificationPolicy", "{n} tasks failed"),
+    QT_TRANSLATE_NOOP("NotificationPolicy", "{n} tasks cancelled"),
+    QT_TRANSLATE_NOOP("NotificationPolicy", " and {n} more"),
+    QT_TRANSLATE_NOOP("NotificationPolicy", "Connection to the server lost"),
+    QT_TRANSLATE_NOOP("NotificationPolicy", "Monitor keeps retrying in the background."),
+    QT_TRANSLATE_NOOP("NotificationPolicy", "Connection restored"),
+    QT_TRANSLATE_NOOP("NotificationPolicy", "Live updates resumed."),
+    QT_TRANSLATE_NOOP("NotificationPolicy", "All tasks done"),
+    QT_TRANSLATE_NOOP("NotificationPolicy", "Nothing is running any more."),
+)
+
+
+def translate_policy(text: str) -> str:
+    """The translate function handed to :class:`NotificationPolicy`."""
+    return QCoreApplication.translate("NotificationPolicy", text)
+
+
+def escape_markup(text: str) -> str:
+    """Escape ``&``, ``<`` and ``>`` for a notification body (spec: body may be markup)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class DeliveryPath:
+    """Names of the delivery paths, as reported by ``Notifier.delivered``."""
+
+    DBUS = "dbus"
+    TRAY = "tray"
+    BANNER = "banner"
+
+
+class BalloonTray(Protocol):
+    """What the notifier needs from the tray (``monitor.ui.tray.TrayController`` provides it)."""
+
+    @property
+    def message_clicked(self) -> SignalInstance:
+        """Emitted when the last balloon was clicked."""
+        ...
+
+    def can_show_messages(self) -> bool:
+        """Whether a balloon would be seen now (a tray host, a visible icon, message support)."""
+        ...
+
+    def show_message(self, title: str, body: str, *, critical: bool, msecs: int) -> None:
+        """Show a balloon."""
+        ...
+
+
+class Notifier(QObject):
+    """Feeds the policy, runs its grouping timer and delivers what it releases.
+
+    Signals:
+        task_activated(str): A notice was clicked (any path); first task id or "".
+        banner_requested(object): A :class:`Notice` for the in-window banner.
+        delivered(str, object): Path name (:class:`DeliveryPath`) and the :class:`Notice`.
+
+    Args:
+        policy: The policy (its clock must be ``time.monotonic``-like seconds, as the timer is).
+        tray: The tray, for the Qt balloon fallback.
+        icon_path: PNG shown by D-Bus notices (None: the icon theme's ``io.monitor.Monitor``).
+        use_dbus: False never tries desktop-notifier (tests of the fallback, or by choice).
+        app_name: Name sent to the notification server.
+        notifier_factory: Builds the desktop-notifier object; None makes
+            ``DesktopNotifier(app_name=app_name)`` on first use.
+        parent: Qt parent.
+    """
+
+    task_activated = Signal(str)
+    banner_requested = Signal(object)
+    delivered = Signal(str, object)
+
+    def __init__(
+        self,
+        policy: NotificationPolicy,
+        *,
+        tray: BalloonTray | None = None,
+        icon_path: Path | None = None,
+        use_dbus: bool = True,
+        app_name: str = "Monitor",
+        notifier_factory: Callable[[], Any] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.policy = policy
+        self._tray = tray
+        self._icon_path = icon_path
+        self._dbus_ok = use_dbus
+        self._app_name = app_name
+        self._factory = notifier_factory
+        self._clock = clock
+        self._dn: Any = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._tray_task_id = ""
+        self._closed = False
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.deliver_due)
+        if tray is not None:
+            tray.message_clicked.connect(lambda: self.task_activated.emit(self._tray_task_id))
+
+    # ------------------------------------------------------------------ facts in (proxies)
+
+    def task_finished(
+        self, kind: NotifyEvent, task_id: str, name: str, *, attempt: int = 1, detail: str | None = None
+    ) -> None:
+        """See :meth:`NotificationPolicy.task_finished`; also (re)arms the grouping timer."""
+        self.policy.task_finished(kind, task_id, name, attempt=attempt, detail=detail)
+        self._schedule()
+
+    def connection_changed(self, connected: bool, reason: str = "") -> None:
+        """See :meth:`NotificationPolicy.connection_changed`."""
+        self.policy.connection_changed(connected, reason)
+        self._schedule()
+
+    def forget_task(self, task_id: str) -> None:
+        """The task left the list: the policy drops its memory of it (bounded memory)."""
+        self.policy.forget_task(task_id)
+
+    def active_count_changed(self, active: int) -> None:
+        """See :meth:`NotificationPolicy.active_count_changed`."""
+        self.policy.active_count_changed(active)
+        self._schedule()
+
+    def set_dnd(self, on: bool) -> None:
+        """Do not disturb (see the policy for what it suppresses)."""
+        self.policy.dnd = on
+
+    def set_window_focused(self, focused: bool) -> None:
+        """Whether the main window has focus."""
+        self.policy.window_focused = focused
+
+    @property
+    def dbus_enabled(self) -> bool:
+        """False once desktop-notifier failed (or was never allowed)."""
+        return self._dbus_ok
+
+    # ------------------------------------------------------------------ delivery
+
+    def _schedule(self) -> None:
+        if self._closed:
+            return  # facts arriving during shutdown (a last repaint's counts) notify no one
+        due = self.policy.next_due_at()
+        if due is None:
+            self._timer.stop()
+            return
+        self._timer.start(max(0, int((due - self._clock()) * 1000) + 1))
+
+    def deliver_due(self) -> None:
+        """Deliver every notice the policy releases now, then re-arm the timer."""
+        for notice in self.policy.due():
+            self.deliver(notice)
+        self._schedule()
+
+    def deliver(self, notice: Notice) -> None:
+        """Deliver one notice by the best path available."""
+        if not notice.toast:
+            self._banner(notice)
+            return
+        loop = self._running_loop()
+        if self._dbus_ok and loop is not None:
+            task = loop.create_task(self._send_dbus(notice))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            return
+        self._fallback(notice)
+
+    @staticmethod
+    def _running_loop() -> asyncio.AbstractEventLoop | None:
+        try:
+            return asyncio.get_running_loop()
+        except RuntimeError:
+            return None
+
+    def _fallback(self, notice: Notice) -> None:
+        tray = self._tray
+        if tray is not None and tray.can_show_messages():
+            self._tray_task_id = notice.task_ids[0] if notice.task_ids else ""
+            # Qt has no "never expire"; a long timeout is the nearest for failures.
+            msecs = 3_600_000 if notice.timeout_s is None else int(notice.timeout_s * 1000)
+            tray.show_message(notice.title, notice.body, critical=notice.critical, msecs=msecs)
+            self.delivered.emit(DeliveryPath.TRAY, notice)
+            return
+        self._banner(notice)
+
+    def _banner(self, notice: Notice) -> None:
+        self.banner_requested.emit(notice)
+        self.delivered.emit(DeliveryPath.BANNER, notice)
+
+    def _backend(self) -> Any:
+        if self._dn is None:
+            if self._factory is not None:
+                self._dn = self._factory()
+            else:
+                from desktop_notifier import DesktopNotifier, Icon
+
+                # Without an icon desktop-notifier shows its default Python logo.
+                png = self._icon_path
+                icon = (
+                    Icon(path=png) if png is not None and png.is_file() else Icon(name="io.monitor.Monitor")
+                )
+                self._dn = DesktopNotifier(app_name=self._app_name, app_icon=icon)
+        return self._dn
+
+    async def _send_dbus(self, notice: Notice) -> None:
+        from desktop_notifier import Urgency
+
+        dispatched = False
+
+        def on_dispatched() -> None:
+            nonlocal dispatched
+            dispatched = True
+
+        task_id = notice.task_ids[0] if notice.task_ids else ""
+        try:
+            await self._backend().send(
+                title=notice.title,
+                message=escape_markup(notice.body),
+                urgency=Urgency.Critical if notice.critical else Urgency.Normal,
+                on_dispatched=on_dispatched,
+                on_clicked=lambda: self.task_activated.emit(task_id),
+                # 0 = never expires (spec); failures stay until dismissed.
+                timeout=0 if notice.timeout_s is None else max(1, round(notice.timeout_s)),
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - a notification must never take the app down
+            _log.warning("desktop notification failed", exc_info=True)
+        if dispatched:
+            self.delivered.emit(DeliveryPath.DBUS, notice)
+            return
+        # desktop-notifier logs and swallows errors (no session bus, no server): fall back and
+        # stop trying for this session, so each later notice does not wait on a dead bus.
+        _log.warning("no D-Bus notification server; falling back to tray/in-window notices")
+        self._dbus_ok = False
+        self._fallback(notice)
+
+    async def aclose(self) -> None:
+        """Stop the timer, cancel pending sends and close the D-Bus connection."""
+        self._closed = True
+        self._timer.stop()
+        tasks = list(self._tasks)
+        for t in tasks:
+            t.cancel()
+        for t in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await t
+        bus = getattr(getattr(self._dn, "_backend", None), "bus", None)
+        if bus is not None:
+            # desktop-notifier keeps its MessageBus open forever; close it to leave no socket.
+            bus.disconnect()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(bus.wait_for_disconnect(), 2)

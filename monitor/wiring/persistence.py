@@ -1,0 +1,147 @@
+"""Persistence wiring: settings and window state on disk, the settings dialog and its effects."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication
+
+from monitor.core.settings import AppSettings, load_settings, load_ui_state, save_model
+from monitor.services.secrets import SecretStoreError, TokenStore
+from monitor.ui.settings_dialog import SettingsDialog, apply_theme
+from monitor.wiring.parts import Parts
+
+__all__ = ["SettingsKeeper", "read_token", "wire_settings"]
+
+log = logging.getLogger("monitor.app")
+
+SETTINGS_FILE = "settings.json"
+UI_STATE_FILE = "ui-state.json"
+
+
+def read_token(settings: AppSettings) -> str | None:
+    """The bearer token for ``settings.server_url`` (keyring or environment), or None."""
+    try:
+        return TokenStore(settings.server_url, token_env=settings.token_env).get()
+    except SecretStoreError as exc:
+        # No keyring is normal on a bare machine: the server may not need a token at all.
+        log.info("no token: %s", exc)
+        return None
+
+
+class SettingsKeeper:
+    """The settings in effect and the files they live in.
+
+    Args:
+        folder: The config folder.
+        writable: False never writes (the self-test).
+        server_override: A server URL in effect for this run only (``--demo``): it is used but
+            never written, so the next plain launch still watches the user's server.
+
+    Attributes:
+        settings: The settings in effect.
+        warning: Why the settings file could not be used as is (None: it could).
+    """
+
+    def __init__(self, folder: Path, *, writable: bool, server_override: str | None = None) -> None:
+        self.folder = folder
+        self.writable = writable
+        result = load_settings(folder / SETTINGS_FILE)
+        self._saved_server_url = result.value.server_url
+        self._override = server_override
+        self.settings = result.value
+        if server_override is not None:
+            self.settings = self.settings.model_copy(update={"server_url": server_override})
+        self.warning = result.warning
+
+    def update(self, settings: AppSettings) -> str | None:
+        """Make ``settings`` current and save them; return why saving failed, if it did."""
+        self.settings = settings
+        if not self.writable:
+            return None
+        on_disk = settings
+        if self._override is not None and settings.server_url == self._override:
+            on_disk = settings.model_copy(update={"server_url": self._saved_server_url})
+        try:
+            save_model(on_disk, self.folder / SETTINGS_FILE)
+        except OSError as exc:
+            log.warning("settings not saved: %s", exc)
+            return str(exc)
+        self._saved_server_url = on_disk.server_url
+        return None
+
+    def restore_window(self, parts: Parts) -> None:
+        """Window geometry, toolbars, detail pane, columns, sort and filters from last time."""
+        state = load_ui_state(self.folder / UI_STATE_FILE).value
+        if state.geometry is None or not parts.window.restore_ui_state(state):
+            parts.window.resize(1280, 760)  # first run: room for the table and the detail pane
+        parts.view.restore_state(state)
+
+    def save_window(self, parts: Parts) -> None:
+        """Save what :meth:`restore_window` reads (never raises: quitting must go on)."""
+        if not self.writable:
+            return
+        state = parts.view.save_state(parts.window.save_ui_state())
+        try:
+            save_model(state, self.folder / UI_STATE_FILE)
+        except OSError as exc:  # a read-only config dir must not block quitting
+            log.warning("could not save the window state: %s", exc)
+
+
+def wire_settings(
+    parts: Parts,
+    keeper: SettingsKeeper,
+    qapp: QApplication,
+    *,
+    reconnect: Callable[[AppSettings, str | None], Awaitable[None]],
+    spawn: Callable[[Awaitable[None]], None],
+) -> None:
+    """The settings dialog, its effects, and do-not-disturb persistence.
+
+    Args:
+        parts: The app's parts.
+        keeper: Where settings live.
+        qapp: For the theme.
+        reconnect: Switches the stream (and commands) to new connection settings.
+        spawn: Runs a coroutine owned by the app (cancelled at shutdown).
+    """
+    window = parts.window
+
+    def apply(settings: AppSettings) -> None:
+        old = keeper.settings
+        if (error := keeper.update(settings)) is not None:
+            window.statusBar().showMessage(
+                qapp.translate("DesktopApp", "Settings not saved: {0}").format(error), 15_000
+            )
+        window.apply_settings(settings)
+        parts.notifier.policy.update_settings(settings.notifications)
+        parts.notifier.set_dnd(settings.do_not_disturb)
+        parts.tray.set_dnd(settings.do_not_disturb)
+        if settings.theme != old.theme:
+            apply_theme(qapp, settings.theme)
+        token = read_token(settings)
+        if (settings.server_url, settings.reconnect, token) != (
+            old.server_url,
+            old.reconnect,
+            parts.service.token,
+        ):
+            window.set_server_url(settings.server_url)
+            spawn(reconnect(settings, token))
+
+    def open_dialog() -> None:
+        settings = keeper.settings
+        dialog = SettingsDialog(
+            settings,
+            token_store=TokenStore(settings.server_url, token_env=settings.token_env),
+            tray_available=parts.tray.available,
+            parent=window,
+        )
+        dialog.settings_applied.connect(apply)
+        dialog.open()
+
+    window.settings_requested.connect(open_dialog)
+    parts.tray.dnd_toggled.connect(
+        lambda on: keeper.update(keeper.settings.model_copy(update={"do_not_disturb": on}))
+    )
