@@ -11,11 +11,6 @@ from typing import Any
 import httpx
 import pytest
 
-pytest.importorskip(
-    "monitor.server.tasks", reason="the task service (B2's monitor/server/tasks.py) is not merged yet"
-)
-pytest.importorskip("monitor.server.scheduler", reason="B2's monitor/server/scheduler.py is not merged yet")
-
 from monitor.core.protocol import (
     CommandAck,
     CommandAction,
@@ -512,7 +507,6 @@ async def test_stop_with_open_streams_is_prompt() -> None:
 
 @pytest.mark.asyncio
 async def test_demo_mode_produces_live_task_events() -> None:
-    pytest.importorskip("monitor.server.demo", reason="B2's demo workload is not merged yet")
     _, server = make(demo=True, demo_speed=200.0)
     with server:
         async with RawSSE(server.url) as sse:
