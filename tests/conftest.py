@@ -7,6 +7,7 @@ before anything imports PySide6. Tests that use Qt get the ``gui`` marker automa
 from __future__ import annotations
 
 import asyncio
+import asyncio.runners
 import gc
 import os
 import time
@@ -27,6 +28,36 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         fixtures = getattr(item, "fixturenames", ())
         if "qapp" in fixtures or "qtbot" in fixtures or "qloop" in fixtures:
             item.add_marker(pytest.mark.gui)
+
+
+# pytest-asyncio runs each async test in an ``asyncio.Runner``, whose close() silently cancels the
+# tasks still pending; so does ``asyncio.run`` (uvicorn's server threads included). Record them
+# first: a task that outlives its test is a leak (``_no_task_outlives_a_test`` fails the test).
+_tasks_left_at_runner_close: list[str] = []
+_cancel_all_tasks = asyncio.runners._cancel_all_tasks  # type: ignore[attr-defined]
+
+
+def _cancel_all_tasks_after_noting_them(loop: asyncio.AbstractEventLoop) -> None:
+    _tasks_left_at_runner_close.extend(repr(t) for t in asyncio.all_tasks(loop) if not t.done())
+    _cancel_all_tasks(loop)
+
+
+asyncio.runners._cancel_all_tasks = _cancel_all_tasks_after_noting_them  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True)
+def _no_task_outlives_a_test() -> Iterator[None]:
+    """Fail a test whose asyncio.Runner (pytest-asyncio's loop, ``asyncio.run``) had to cancel tasks.
+
+    Autouse, so set up before and torn down after pytest-asyncio's runner fixture.
+    """
+    _tasks_left_at_runner_close.clear()
+    yield
+    leaked = list(_tasks_left_at_runner_close)
+    _tasks_left_at_runner_close.clear()
+    assert not leaked, (
+        "asyncio tasks still pending when the test's loop closed (cancelled now):\n" + "\n".join(leaked)
+    )
 
 
 @pytest.fixture(autouse=True)

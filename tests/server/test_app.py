@@ -142,6 +142,7 @@ async def test_worker_reports_reach_the_stream(served: tuple[MonitorApp, ServerT
         assert TaskSnapshotEvent.model_validate_json(complete.data).task.result == {"words": 3}
     bad = client.post(f"/api/tasks/{tid}/events", json={"kind": "started"})
     assert bad.status_code == 409
+    assert client.post("/api/tasks", json={"id": tid, "name": "again.wav"}).status_code == 409  # duplicate id
     assert client.post("/api/tasks/nope/events", json={"kind": "started"}).status_code == 404
 
 
