@@ -11,11 +11,6 @@ from typing import Any
 import httpx
 import pytest
 
-pytest.importorskip(
-    "monitor.server.tasks", reason="the task service (B2's monitor/server/tasks.py) is not merged yet"
-)
-pytest.importorskip("monitor.server.scheduler", reason="B2's monitor/server/scheduler.py is not merged yet")
-
 from monitor.core.protocol import (
     CommandAck,
     CommandAction,
@@ -147,6 +142,7 @@ async def test_worker_reports_reach_the_stream(served: tuple[MonitorApp, ServerT
         assert TaskSnapshotEvent.model_validate_json(complete.data).task.result == {"words": 3}
     bad = client.post(f"/api/tasks/{tid}/events", json={"kind": "started"})
     assert bad.status_code == 409
+    assert client.post("/api/tasks", json={"id": tid, "name": "again.wav"}).status_code == 409  # duplicate id
     assert client.post("/api/tasks/nope/events", json={"kind": "started"}).status_code == 404
 
 
@@ -512,7 +508,6 @@ async def test_stop_with_open_streams_is_prompt() -> None:
 
 @pytest.mark.asyncio
 async def test_demo_mode_produces_live_task_events() -> None:
-    pytest.importorskip("monitor.server.demo", reason="B2's demo workload is not merged yet")
     _, server = make(demo=True, demo_speed=200.0)
     with server:
         async with RawSSE(server.url) as sse:

@@ -17,10 +17,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-pytest.importorskip(
-    "monitor.server.tasks", reason="the task service (B2's monitor/server/tasks.py) is not merged yet"
-)
-
 from monitor.core.protocol import TaskProgress, TaskSnapshotEvent
 from monitor.server.log import parse_cursor
 from tests.server.sse_helpers import RawSSE, until

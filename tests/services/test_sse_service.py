@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import httpx
@@ -20,25 +20,13 @@ from tests.client.rawhttp import RawServer, stream
 
 
 @pytest.fixture
-def run(qapp: Any) -> Iterator[Callable[[Coroutine[Any, Any, Any]], Any]]:
-    """Run a coroutine on a fresh qasync loop; fail if it leaves tasks behind."""
-    loop = qasync.QEventLoop(qapp)
-    asyncio.set_event_loop(loop)
+def run(qloop: qasync.QEventLoop) -> Callable[[Coroutine[Any, Any, Any]], Any]:
+    """Run a coroutine on the test's qasync loop (``qloop`` fails the test if tasks outlive it)."""
 
     def runner(coro: Coroutine[Any, Any, Any]) -> Any:
-        async def wrapped() -> Any:
-            result = await asyncio.wait_for(coro, 30)
-            leftover = [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()]
-            assert not leftover, f"tasks outlived the test: {leftover}"
-            return result
+        return qloop.run_until_complete(asyncio.wait_for(coro, 30))
 
-        return loop.run_until_complete(wrapped())
-
-    try:
-        yield runner
-    finally:
-        asyncio.set_event_loop(None)
-        loop.close()
+    return runner
 
 
 async def _until(pred: Callable[[], bool], service: SSEService, timeout: float = 10) -> None:

@@ -6,7 +6,7 @@ import pytest
 import shiboken6
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
+from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
 
 from monitor.core.notify_policy import Notice, NotifyEvent
@@ -28,7 +28,6 @@ def test_title_and_menus(qtbot: QtBot) -> None:
     assert w.windowTitle() == "Monitor - jobs.example.org"
     menus = [a.text() for a in w.menuBar().actions()]
     assert menus == ["&File", "&View", "&Help"]
-    assert w.columns_menu.title() == "&Columns"
     assert "Ctrl+R" in w.shortcuts_text()
 
 
@@ -136,7 +135,6 @@ def test_ui_state_round_trip(qtbot: QtBot) -> None:
     assert w2.size().width() == 777
     assert w2.size().height() == 555
     assert not w2.action_detail_pane.isChecked()
-    assert isinstance(w2, QMainWindow)
 
 
 def test_zh_cn_translation(qtbot: QtBot, qapp: QApplication) -> None:

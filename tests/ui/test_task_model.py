@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 
 import pytest
 from PySide6.QtCore import QPersistentModelIndex, Qt
@@ -52,6 +53,7 @@ def test_burst_gives_one_layout_change_per_flush_and_fresh_sort_order(qtbot) -> 
     rng = random.Random(3)
     flushes = 0
     for burst in range(5):
+        started = time.monotonic()
         model.apply(
             TaskPatch(
                 id=f"t{rng.randrange(500):03d}", received_at=float(burst), progress=float(rng.randint(0, 100))
@@ -61,6 +63,8 @@ def test_burst_gives_one_layout_change_per_flush_and_fresh_sort_order(qtbot) -> 
         assert model.flush_pending  # batched: nothing painted yet
         with qtbot.waitSignal(model.layoutChanged, timeout=2000):
             pass  # the 10 Hz timer flushes by itself
+        # ...and not before its interval (a coarse Qt timer may fire up to 5% early)
+        assert time.monotonic() - started >= 0.95 * FLUSH_INTERVAL_MS / 1000
         flushes += 1
         assert not model.flush_pending  # the timer only runs while something is dirty
         recs = [store.get(t) for t in model.rows()]
@@ -68,7 +72,6 @@ def test_burst_gives_one_layout_change_per_flush_and_fresh_sort_order(qtbot) -> 
         assert keys == sorted(keys)
         assert model.rowCount() == 500
     assert model.layout_changes - layouts_before == flushes  # O(1): one per flush, not per event
-    assert FLUSH_INTERVAL_MS == 100
 
 
 def test_data_changed_spans_when_order_unchanged(qtbot) -> None:

@@ -126,7 +126,7 @@ def test_ctrl_f_focuses_search_and_escape_clears(qtbot) -> None:
 
 
 def test_progress_delegate_paints_without_error(qtbot) -> None:
-    """pytest-qt fails the test if paint() raises inside Qt; grab() forces a real paint."""
+    """pytest-qt fails the test if paint() raises or Qt warns inside it; grab() forces a real paint."""
     from monitor.ui.delegates import progress_label
 
     v = _view(qtbot)
@@ -134,8 +134,7 @@ def test_progress_delegate_paints_without_error(qtbot) -> None:
     v.show()
     qtbot.waitExposed(v)
     v.set_stale(1_700_000_000.0)
-    image = v.table.viewport().grab().toImage()
-    assert not image.isNull()
+    v.table.viewport().grab()  # a paint() that raises or makes Qt warn fails the test (pytest-qt)
     assert progress_label(42.0, "transcribing") == "42% · transcribing"
 
 
