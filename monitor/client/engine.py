@@ -267,7 +267,6 @@ class StreamEngine:
         self._check_lifetime = False
         self._resume_query = config.profile.resume is ResumeMode.HEADER_AND_QUERY
         self._sent_query = self._resume_query
-        self._via_stream = True
         self._failures = 0
         self._seen: OrderedDict[str | tuple[str, str], None] = OrderedDict()
         self._task: asyncio.Task[None] | None = None
@@ -829,7 +828,7 @@ class StreamEngine:
                 on the query is sent too, and the next connection decides.
         """
         high = self._high
-        if self.config.profile.resume is ResumeMode.AUTO and not self._sent_query and self._via_stream:
+        if self.config.profile.resume is ResumeMode.AUTO and not self._sent_query:
             self._resume_query = True
             self._check_lifetime = False
             raise _Reconnect(
@@ -944,21 +943,17 @@ class StreamEngine:
         timing = self.config.reconnect
         if not timing.fallback_to_polling or not await self._poll_once():
             return False
-        self._via_stream = False
-        try:
-            self._set(ConnectionState.POLLING, f"polling ({why})", failure=FailureKind.EXHAUSTED)
-            next_probe = time.monotonic() + timing.probe_interval_ms / 1000.0
-            while True:
-                await asyncio.sleep(timing.polling_interval_ms / 1000.0)
-                await self._poll_once()
-                if time.monotonic() >= next_probe:
-                    if await self._probe():
-                        self.policy.reset()
-                        self._failures = 0
-                        return True
-                    next_probe = time.monotonic() + timing.probe_interval_ms / 1000.0
-        finally:
-            self._via_stream = True
+        self._set(ConnectionState.POLLING, f"polling ({why})", failure=FailureKind.EXHAUSTED)
+        next_probe = time.monotonic() + timing.probe_interval_ms / 1000.0
+        while True:
+            await asyncio.sleep(timing.polling_interval_ms / 1000.0)
+            await self._poll_once()
+            if time.monotonic() >= next_probe:
+                if await self._probe():
+                    self.policy.reset()
+                    self._failures = 0
+                    return True
+                next_probe = time.monotonic() + timing.probe_interval_ms / 1000.0
 
     async def _poll_once(self) -> bool:
         """One poll; returns whether the poll endpoint answered with a poll response."""
@@ -1002,7 +997,9 @@ class StreamEngine:
             return True
         if poll.events:
             self._stats.last_message_time = time.time()
-        self._check_lifetime = bool(self._last_id)
+        # Ids going back in a poll answer are duplicates (a poll endpoint may ignore the cursor
+        # and answer its latest page every time); a new lifetime shows on the next stream.
+        self._check_lifetime = False
         await self._accept(
             [
                 PolledEvent(
