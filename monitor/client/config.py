@@ -1,131 +1,170 @@
-"""Client configuration: seed 000's options with its names and defaults, in Python spelling.
+"""Client configuration: a connection profile plus what only the client process decides.
 
-Durations are milliseconds, as in the seed. Validated with pydantic so that a bad value fails at
-start-up with a message naming the field, not in the middle of a reconnect loop.
+The profile (:class:`~monitor.core.profile.ConnectionProfile`) holds the URLs, resume mode,
+client id, dialect and the reconnect timing (:class:`~monitor.core.profile.ReconnectConfig`, the
+one model the settings use too). ``ClientConfig`` adds the secret (token), extra headers, TLS and
+limits. Durations are milliseconds, as in seed 000. Validated with pydantic so that a bad value
+fails at start-up with a message naming the field, not in the middle of a reconnect loop.
+
+Flat keyword arguments in seed 000's spelling are still accepted (``ClientConfig(url=...,
+reconnect_interval=250)``, ``{"url": ..., "reconnectInterval": 250}``): they are moved into the
+profile before validation, so there is one definition of each field.
 """
 
 from __future__ import annotations
 
 import os
 import ssl
-import uuid
-from typing import Annotated
-from urllib.parse import urlsplit, urlunsplit
+from typing import Annotated, Any, Final
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["ClientConfig", "request_headers", "ssl_context"]
+from monitor.core.profile import ConnectionProfile, ReconnectConfig, ResumeMode
 
-_Ms = Annotated[int, Field(ge=0, le=24 * 3600 * 1000)]
+__all__ = ["ClientConfig", "is_event_stream", "request_headers", "ssl_context"]
+
+#: Flat (seed-style) names -> the profile's reconnect field.
+_RECONNECT_KEYS: Final = {
+    "reconnect": "reconnect",
+    "reconnect_interval": "reconnect_interval_ms",
+    "reconnectInterval": "reconnect_interval_ms",
+    "reconnect_decay": "reconnect_decay",
+    "reconnectDecay": "reconnect_decay",
+    "max_reconnect_interval": "max_reconnect_interval_ms",
+    "maxReconnectInterval": "max_reconnect_interval_ms",
+    "max_reconnect_attempts": "max_reconnect_attempts",
+    "maxReconnectAttempts": "max_reconnect_attempts",
+    "heartbeat_interval": "heartbeat_interval_ms",
+    "heartbeatInterval": "heartbeat_interval_ms",
+    "heartbeat_timeout": "heartbeat_timeout_ms",
+    "heartbeatTimeout": "heartbeat_timeout_ms",
+    "fallback_to_polling": "fallback_to_polling",
+    "fallbackToPolling": "fallback_to_polling",
+    "polling_interval": "polling_interval_ms",
+    "pollingInterval": "polling_interval_ms",
+    "connection_timeout": "connection_timeout_ms",
+    "connectionTimeout": "connection_timeout_ms",
+    "jitter": "jitter",
+    "stable_after": "stable_after_ms",
+    "probe_interval": "probe_interval_ms",
+    "poll_after_failures": "poll_after_failures",
+}
+#: Flat names -> the profile's field.
+_PROFILE_KEYS: Final = {
+    "url": "stream_url",
+    "api_base": "api_base",
+    "poll_url": "poll_url",
+    "snapshot_url": "snapshot_url",
+    "commands_url": "commands_url",
+    "client_id": "client_id",
+    "clientId": "client_id",
+    "allow_token_in_query": "token_in_query",
+    "resume": "resume",
+    "dialect": "dialect",
+}
 
 
 class ClientConfig(BaseModel):
-    """Everything the engine and the command sender need.
-
-    The first block is seed 000's ``SSEConfig`` (``reconnectInterval`` -> ``reconnect_interval``...);
-    camelCase names are accepted too. The second block is ours.
-    """
+    """Everything the engine and the command sender need: a profile, the token, headers, TLS, limits."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
-    url: str
-    with_credentials: bool = True
-    reconnect: bool = True
-    reconnect_interval: _Ms = Field(default=1000, alias="reconnectInterval")
-    reconnect_decay: Annotated[float, Field(ge=1.0, le=10.0)] = Field(default=1.5, alias="reconnectDecay")
-    max_reconnect_interval: _Ms = Field(default=30000, alias="maxReconnectInterval")
-    max_reconnect_attempts: Annotated[int, Field(ge=0)] | None = Field(
-        default=None, alias="maxReconnectAttempts"
-    )
-    heartbeat_interval: Annotated[int, Field(ge=1, le=24 * 3600 * 1000)] = Field(
-        default=30000, alias="heartbeatInterval"
-    )
-    heartbeat_timeout: Annotated[int, Field(ge=1, le=24 * 3600 * 1000)] = Field(
-        default=10000, alias="heartbeatTimeout"
-    )
+    profile: ConnectionProfile
+    auth_token: str | None = Field(default=None, alias="authToken")
+    headers: dict[str, str] = Field(default_factory=dict)
     message_queue_size: Annotated[int, Field(ge=1, le=1_000_000)] = Field(
         default=100, alias="messageQueueSize"
     )
     enable_dedup: bool = Field(default=True, alias="enableDedup")
-    fallback_to_polling: bool = Field(default=True, alias="fallbackToPolling")
-    polling_interval: Annotated[int, Field(ge=50, le=24 * 3600 * 1000)] = Field(
-        default=5000, alias="pollingInterval"
-    )
-    client_id: Annotated[str, Field(min_length=1, max_length=128)] = Field(
-        default_factory=lambda: f"monitor-{uuid.uuid4().hex[:12]}", alias="clientId"
-    )
-    auth_token: str | None = Field(default=None, alias="authToken")
-    connection_timeout: Annotated[int, Field(ge=1, le=600_000)] = Field(
-        default=10000, alias="connectionTimeout"
-    )
-    headers: dict[str, str] = Field(default_factory=dict)
-
-    # ours
-    #: Fraction of each backoff delay added at random.
-    jitter: Annotated[float, Field(ge=0, le=1)] = 0.3
-    #: ms a connection must stay up before the backoff resets.
-    stable_after: _Ms = 60000
-    #: Also send ``lastEventId`` as a query parameter on reconnect (seed 000's server reads it there).
-    send_last_event_id_query: bool = False
-    #: Allow ``token=`` in the URL (seed 004's server); off: tokens only in the Authorization header.
-    allow_token_in_query: bool = False
+    #: How many recent ids are remembered for dedup (opaque ids only: ordered ids need no window).
+    dedup_window: Annotated[int, Field(ge=1, le=1_000_000)] = 2048
     #: Verify TLS certificates.
     verify: bool = True
     #: A CA bundle file instead of the system's.
     ca_bundle: str | None = None
-    #: Polling endpoint; default: the stream URL with ``/stream`` replaced by ``/poll`` (seed 000).
-    poll_url: str | None = None
-    #: Snapshot endpoint; default: the stream URL without ``/stream``.
-    snapshot_url: str | None = None
-    #: While polling, try the stream again this often (ms).
-    probe_interval: Annotated[int, Field(ge=100)] = 30000
-    #: How many recent message ids are remembered for dedup.
-    dedup_window: Annotated[int, Field(ge=1, le=1_000_000)] = 2048
     #: Largest accepted SSE line and event (bytes).
     max_line_bytes: Annotated[int, Field(ge=1024)] = 1 << 20
     max_event_bytes: Annotated[int, Field(ge=1024)] = 8 << 20
 
-    @field_validator("url", "poll_url", "snapshot_url")
+    @model_validator(mode="before")
     @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
-        if value is None:
-            return value
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"not an http(s) URL: {value!r}")
-        return value
+    def _lift_flat_names(cls, data: Any) -> Any:
+        """Move seed-style flat keys into ``profile`` / ``profile.reconnect``."""
+        if not isinstance(data, dict) or not any(k in data for k in (*_PROFILE_KEYS, *_RECONNECT_KEYS)):
+            return data
+        data = dict(data)
+        given = data.pop("profile", None)
+        profile: dict[str, Any] = (
+            given.model_dump() if isinstance(given, ConnectionProfile) else dict(given or {})
+        )
+        reconnect = profile.get("reconnect", {})
+        reconnect = reconnect.model_dump() if isinstance(reconnect, ReconnectConfig) else dict(reconnect)
+        for key, target in _RECONNECT_KEYS.items():
+            if key in data:
+                reconnect[target] = data.pop(key)
+        for key, target in _PROFILE_KEYS.items():
+            if key in data:
+                profile[target] = data.pop(key)
+        if data.pop("send_last_event_id_query", False):
+            profile["resume"] = ResumeMode.HEADER_AND_QUERY
+        profile["reconnect"] = reconnect
+        data["profile"] = profile
+        return data
+
+    @property
+    def url(self) -> str:
+        """The stream URL, as the user gave it (fragment dropped)."""
+        return self.profile.stream_url
+
+    @property
+    def client_id(self) -> str:
+        """The profile's client id."""
+        return self.profile.client_id
+
+    @property
+    def reconnect(self) -> ReconnectConfig:
+        """The reconnect, heartbeat and polling timing."""
+        return self.profile.reconnect
+
+    @property
+    def connection_timeout(self) -> int:
+        """ms from connect to response headers (seed ``connectionTimeout``)."""
+        return self.profile.reconnect.connection_timeout_ms
 
     @property
     def read_timeout_s(self) -> float:
         """Silence after which a stream is dead: heartbeat interval + heartbeat timeout."""
-        return (self.heartbeat_interval + self.heartbeat_timeout) / 1000.0
-
-    def _sibling(self, replace_with: str) -> str:
-        parts = urlsplit(self.url)
-        path = parts.path.rstrip("/")
-        if path.endswith("/stream"):
-            path = path[: -len("/stream")] + replace_with
-        elif path.endswith("/sse"):
-            path = path[: -len("/sse")] + "/api/tasks" + replace_with
-        else:
-            path = path + replace_with
-        return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+        return self.profile.reconnect.read_timeout_s
 
     @property
     def resolved_poll_url(self) -> str:
         """Where the polling fallback asks."""
-        return self.poll_url or self._sibling("/poll")
+        return self.profile.resolved_poll_url
 
     @property
     def resolved_snapshot_url(self) -> str:
         """Where the snapshot is fetched."""
-        return self.snapshot_url or self._sibling("")
+        return self.profile.resolved_snapshot_url
+
+    @property
+    def resolved_commands_url(self) -> str:
+        """Where commands are posted."""
+        return self.profile.resolved_commands_url
 
     @property
     def base_url(self) -> str:
-        """``scheme://host:port`` of the stream URL (commands and messages go there)."""
-        parts = urlsplit(self.url)
-        return urlunsplit((parts.scheme, parts.netloc, "", "", ""))
+        """The commands URL without its last segment (``.../api/commands`` -> ``...``).
+
+        Kept for callers that append ``/api/commands`` themselves; prefer
+        :attr:`resolved_commands_url`, which keeps the URL's query too.
+        """
+        url = self.profile.resolved_commands_url.split("?", 1)[0]
+        return url[: -len("/api/commands")] if url.endswith("/api/commands") else url.rpartition("/")[0]
+
+
+def is_event_stream(content_type: str | None) -> bool:
+    """Whether a Content-Type is ``text/event-stream`` (case-insensitive, parameters allowed)."""
+    return (content_type or "").split(";", 1)[0].strip().lower() == "text/event-stream"
 
 
 def request_headers(config: ClientConfig, token: str | None, **extra: str) -> dict[str, str]:

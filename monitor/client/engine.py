@@ -47,17 +47,19 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any, ClassVar, cast
+from typing import Annotated, Any, ClassVar, cast
+from urllib.parse import urlsplit
 
 import httpx
-from pydantic import ValidationError
+from pydantic import AliasChoices, BaseModel, BeforeValidator, Field, JsonValue, ValidationError
 
-from monitor.client.config import ClientConfig, request_headers, ssl_context
+from monitor.client.config import ClientConfig, is_event_stream, request_headers, ssl_context
 from monitor.client.dispatcher import Dispatcher
 from monitor.core.backoff import ReconnectPolicy
 from monitor.core.connection import ConnectionState, ConnectionStatus, FailureKind, Resync, ResyncReason
 from monitor.core.gc_pause import gc_paused
-from monitor.core.protocol import EVENT_RESET, PollResponse, Snapshot
+from monitor.core.profile import ResumeMode, ServerDialect, merge_query
+from monitor.core.protocol import EPOCH_HEADER, EVENT_RESET, Snapshot
 from monitor.core.sse import SSEDecodeError, SSEDecoder, SSEEvent
 
 __all__ = ["CURSOR_HEADER", "EngineStats", "IncomingEvent", "PolledEvent", "StreamEngine", "TokenProvider"]
@@ -132,6 +134,14 @@ class _Stop(Exception):
         self.failure, self.reason, self.status = failure, reason, status
 
 
+class _Reconnect(Exception):
+    """Reconnect at once, without counting a failure (the resume mode just changed)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class _Retry(Exception):
     """The attempt failed in a way worth retrying."""
 
@@ -153,12 +163,12 @@ def _retry_after(value: str | None, now: float) -> float | None:
     return None
 
 
+def _id_text(value: object) -> object:
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
 def _compact(value: object) -> str:
     return json.dumps(value, separators=(",", ":"))
-
-
-def _is_event_stream(content_type: str | None) -> bool:
-    return (content_type or "").split(";", 1)[0].strip().lower() == "text/event-stream"
 
 
 def _message_id(data: str) -> tuple[str, str] | None:
@@ -174,9 +184,21 @@ def _message_id(data: str) -> tuple[str, str] | None:
     return None
 
 
-def _epoch(event_id: str) -> str | None:
-    head, sep, _ = event_id.rpartition("-")
-    return head if sep else None
+class _PollRecord(BaseModel):
+    # Seed 000's ``/poll`` sends integer ids; ours sends strings.
+    id: Annotated[str, BeforeValidator(_id_text)]
+    type: str = "message"
+    data: JsonValue = None
+
+
+class _PollAnswer(BaseModel):
+    """A poll response as any of the servers we know sends it (seed 000's and ours)."""
+
+    events: list[_PollRecord] = Field(max_length=100_000)
+    last_event_id: Annotated[str, BeforeValidator(_id_text)] | None = Field(
+        default=None, validation_alias=AliasChoices("lastEventId", "last_event_id")
+    )
+    reset: bool = False
 
 
 @dataclass
@@ -219,13 +241,14 @@ class StreamEngine:
         self._own_client = client is None
         self._client = client
         self._clock = clock
+        timing = config.reconnect
         self.policy = policy or ReconnectPolicy(
-            reconnect_interval=config.reconnect_interval,
-            reconnect_decay=config.reconnect_decay,
-            max_interval=config.max_reconnect_interval,
-            max_attempts=config.max_reconnect_attempts,
-            jitter=config.jitter,
-            stable_after=config.stable_after,
+            reconnect_interval=timing.reconnect_interval_ms,
+            reconnect_decay=timing.reconnect_decay,
+            max_interval=timing.max_reconnect_interval_ms,
+            max_attempts=timing.max_reconnect_attempts,
+            jitter=timing.jitter,
+            stable_after=timing.stable_after_ms,
         )
         self._fetch_snapshot = fetch_snapshot
         self.dispatcher = Dispatcher()
@@ -236,7 +259,15 @@ class StreamEngine:
         )
         self._last_id = ""
         self._epoch: str | None = None
-        self._old_epoch: str | None = None
+        # Epoch/cursor semantics only once a response declared them (EPOCH_HEADER).
+        self._declared = False
+        # Highest ordered (numeric) id of this lifetime; -1: none yet.
+        self._high = -1
+        # The first ordered id after a resume decides: same lifetime, replay, or a new one.
+        self._check_lifetime = False
+        self._resume_query = config.profile.resume is ResumeMode.HEADER_AND_QUERY
+        self._sent_query = self._resume_query
+        self._failures = 0
         self._seen: OrderedDict[str | tuple[str, str], None] = OrderedDict()
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
@@ -469,7 +500,14 @@ class StreamEngine:
                     None,
                     None,
                 )
+            except _Reconnect as now:
+                self._set(ConnectionState.RECONNECTING, now.reason)
+                continue
             except _Stop as stop:
+                if stop.failure is FailureKind.NOT_A_STREAM and await self._poll_until_stream_works(
+                    stop.reason
+                ):
+                    continue
                 self._set(ConnectionState.FAILED, stop.reason, failure=stop.failure, http_status=stop.status)
                 return
             except _Retry as err:
@@ -491,13 +529,17 @@ class StreamEngine:
                 if self._stats.connected_since is not None:
                     self._stats.connected_since = None
                     self.policy.disconnected()
-            if not self.config.reconnect:
+            timing = self.config.reconnect
+            if not timing.reconnect:
                 self._set(ConnectionState.DISCONNECTED, reason, failure=failure, http_status=status_code)
                 return
+            if failure is not FailureKind.NONE:
+                self._failures += 1
+            if self._failures >= timing.poll_after_failures and await self._poll_until_stream_works(reason):
+                continue
             delay = self.policy.next_delay(retry_after)
             if delay is None:
-                if self.config.fallback_to_polling:
-                    await self._poll_until_stream_works()
+                if await self._poll_until_stream_works(reason):
                     continue
                 self._set(
                     ConnectionState.FAILED,
@@ -516,27 +558,62 @@ class StreamEngine:
             )
             await asyncio.sleep(delay)
 
-    def _headers(self) -> dict[str, str]:
+    def _headers(self, accept: str = "text/event-stream") -> dict[str, str]:
         # Built fresh for every attempt (the token may have been refreshed, the id moved on).
-        headers = request_headers(self.config, self._token, Accept="text/event-stream")
-        headers["Cache-Control"] = "no-cache"
+        headers = request_headers(self.config, self._token, Accept=accept)
+        if accept == "text/event-stream":
+            headers["Cache-Control"] = "no-cache"
         if self._last_id:
             headers["Last-Event-ID"] = self._last_id
         return headers
 
-    def _params(self) -> dict[str, str]:
-        params: dict[str, str] = {}
-        if self.config.url.rstrip("/").endswith("/sse"):
-            params["clientId"] = self.config.client_id
-        if self.config.send_last_event_id_query and self._last_id:
-            params["lastEventId"] = self._last_id
-        if self.config.allow_token_in_query and self._token:
-            params["token"] = self._token
-        return params
+    def _query(self, url: str, *, cursor: bool) -> str:
+        """``url`` with the client's query parameters merged into the user's own.
+
+        Args:
+            url: A stream or poll URL (its own query is kept).
+            cursor: Whether to add the resume cursor (streams: when the resume mode says so;
+                polls: always).
+        """
+        profile = self.config.profile
+        extra: dict[str, str] = {}
+        if (
+            profile.dialect is ServerDialect.SEED004 or urlsplit(url).path.rstrip("/").endswith("/sse")
+        ) and "clientId=" not in urlsplit(url).query:
+            extra["clientId"] = profile.client_id
+        if cursor and self._last_id:
+            extra[profile.resume_query_name] = self._last_id
+        if profile.token_in_query and self._token:
+            extra[profile.token_query_name] = self._token
+        return merge_query(url, extra)
 
     def _timeout(self, read: float | None) -> httpx.Timeout:
         connect = self.config.connection_timeout / 1000.0
         return httpx.Timeout(connect=connect, read=read, write=connect, pool=connect)
+
+    async def _open(self, url: str, headers: dict[str, str], read: float | None) -> httpx.Response:
+        """Send a GET and wait for its response headers, at most ``connection_timeout``.
+
+        httpx's connect timeout covers the TCP connect only; a server that accepts and never
+        answers would otherwise be found by the read timeout (heartbeat interval + timeout) and
+        reported as a heartbeat timeout.
+
+        Raises:
+            _Retry: No response headers in time, or a network error.
+        """
+        assert self._client is not None
+        limit = self.config.connection_timeout / 1000.0
+        request = self._client.build_request("GET", url, headers=headers, timeout=self._timeout(read))
+        try:
+            return await asyncio.wait_for(self._client.send(request, stream=True), limit)
+        except TimeoutError:
+            raise _Retry(
+                FailureKind.NETWORK, f"connection timeout: no response headers within {limit:g} s"
+            ) from None
+        except httpx.TransportError as exc:
+            raise _Retry(
+                FailureKind.NETWORK, f"network error: {type(exc).__name__}: {exc}".rstrip(": ")
+            ) from None
 
     async def _stream_once(self) -> None:
         assert self._client is not None
@@ -545,28 +622,19 @@ class StreamEngine:
             await self._new_lifetime(ResyncReason.REQUESTED, "requested by the user")
         elif self._need_snapshot:
             await self._snapshot()
-        sent_id = self._last_id
         refreshed = False
         while True:
+            sent_id = self._last_id
+            url = self._query(self.config.url, cursor=self._resume_query)
+            response = await self._open(url, self._headers(), self.config.read_timeout_s)
             try:
-                async with self._client.stream(
-                    "GET",
-                    self.config.url,
-                    headers=self._headers(),
-                    params=self._params(),
-                    timeout=self._timeout(self.config.read_timeout_s),
-                ) as response:
-                    if (
-                        response.status_code in (401, 403)
-                        and self._token_provider is not None
-                        and not refreshed
-                    ):
-                        refreshed = True
-                        self._token = await self._token_provider()
-                        continue
-                    await self._check_response(response)
-                    await self._consume(response, sent_id)
-                    return
+                if response.status_code in (401, 403) and self._token_provider is not None and not refreshed:
+                    refreshed = True
+                    self._token = await self._token_provider()
+                    continue
+                await self._check_response(response)
+                await self._consume(response, sent_id)
+                return
             except httpx.ReadTimeout:
                 raise _Retry(
                     FailureKind.HEARTBEAT,
@@ -576,10 +644,12 @@ class StreamEngine:
                 raise _Retry(
                     FailureKind.NETWORK, f"network error: {type(exc).__name__}: {exc}".rstrip(": ")
                 ) from None
+            finally:
+                await response.aclose()
 
     async def _check_response(self, response: httpx.Response) -> None:
         code = response.status_code
-        if code == 200 and _is_event_stream(response.headers.get("content-type")):
+        if code == 200 and is_event_stream(response.headers.get("content-type")):
             return
         excerpt = ""
         with contextlib.suppress(httpx.HTTPError, UnicodeDecodeError):
@@ -606,11 +676,27 @@ class StreamEngine:
             )
         raise _Stop(FailureKind.NOT_A_STREAM, f"not a stream (HTTP {code}){detail}", code)
 
+    async def _declared_epoch(self, response: httpx.Response) -> None:
+        """Read the epoch a server declares (``EPOCH_HEADER``); a changed one is a new lifetime."""
+        epoch = response.headers.get(EPOCH_HEADER)
+        if epoch is None:
+            return
+        self._declared = True
+        if self._epoch is not None and epoch != self._epoch:
+            old, self._epoch = self._epoch, epoch
+            await self._new_lifetime(ResyncReason.EPOCH, f"epoch {old} -> {epoch}")
+        self._epoch = epoch
+
     async def _consume(self, response: httpx.Response, sent_id: str) -> None:
         cursor = response.headers.get(CURSOR_HEADER)
         self._stats.connected_since = time.time()
         self.policy.connected()
+        self._failures = 0
         self._set(ConnectionState.CONNECTED, "connected", http_status=200)
+        # The first ordered id after a resume decides between "same lifetime" and "new one".
+        self._check_lifetime = bool(sent_id)
+        self._sent_query = self._resume_query
+        await self._declared_epoch(response)
         if cursor is not None and sent_id and cursor != sent_id and cursor != "earliest":
             # The server resumed from somewhere else than we asked: events were lost in between.
             _log.info("cursor gap: sent %s, server continues from %s", sent_id, cursor)
@@ -648,6 +734,9 @@ class StreamEngine:
         """Check, dedup and deliver ``events`` (one read or poll); returns the id in force after.
 
         This is the per-event hot path (100k+ events/s), hence one flat loop over locals.
+        Ordered ids (all digits; with a declared epoch, the digits after the last ``-``) are
+        deduplicated against the highest one seen in this lifetime, so a replay of any length
+        is dropped; opaque ids against a window of recent ones.
 
         Args:
             events: The events, in order.
@@ -660,6 +749,7 @@ class StreamEngine:
         dedup = self.config.enable_dedup
         window = self.config.dedup_window
         dispatch = self.dispatcher.dispatch
+        declared = self._declared
         batch: list[IncomingEvent] = []
         try:
             for event in events:
@@ -668,27 +758,48 @@ class StreamEngine:
                 own = prev_id is None or eid != prev_id
                 if prev_id is not None:
                     prev_id = eid
-                # An id of the epoch in force skips the epoch check's call. Only a reset or a new
-                # epoch awaits (a snapshot), and the events before it reach batch listeners first.
-                if (
-                    (own and eid and eid.rpartition("-")[0] != self._epoch) or etype == EVENT_RESET
-                ) and self._needs_snapshot(event, own):
+                if etype == EVENT_RESET:
+                    # Events before it reach batch listeners first; a reset is always delivered,
+                    # and it neither counts for dedup nor moves the cursor.
                     batch = self._deliver_batch(batch)
-                    await self._refetch_before(event)
-                # A reset is always delivered, and it neither counts for dedup nor moves the cursor.
-                if etype != EVENT_RESET:
-                    if dedup:
-                        key = eid if own and eid else _message_id(event.data)
-                        if key is not None:
-                            if key in seen:
+                    await self._new_lifetime(ResyncReason.RESET, "the server sent a reset event")
+                elif own and eid:
+                    if declared:
+                        epoch, _, seq = eid.rpartition("-")
+                        if epoch != self._epoch:
+                            batch = self._deliver_batch(batch)
+                            await self._epoch_changed(epoch)
+                    else:
+                        seq = eid
+                    if seq.isdigit():
+                        num = int(seq)
+                        if num <= self._high:
+                            if self._check_lifetime and not declared and num < self._high:
+                                batch = self._deliver_batch(batch)
+                                await self._ids_went_back(num)
+                            elif dedup:
                                 stats.duplicates_dropped += 1
                                 continue
-                            seen[key] = None
-                            if len(seen) > window:
-                                seen.popitem(last=False)
-                    if own and eid:
-                        self._last_id = eid
-                        stats.last_event_id = eid
+                        self._high = num
+                    elif dedup:
+                        if eid in seen:
+                            stats.duplicates_dropped += 1
+                            continue
+                        seen[eid] = None
+                        if len(seen) > window:
+                            seen.popitem(last=False)
+                    self._check_lifetime = False
+                    self._last_id = eid
+                    stats.last_event_id = eid
+                elif dedup:
+                    key = _message_id(event.data)
+                    if key is not None:
+                        if key in seen:
+                            stats.duplicates_dropped += 1
+                            continue
+                        seen[key] = None
+                        if len(seen) > window:
+                            seen.popitem(last=False)
                 stats.messages_received += 1
                 if self._listeners.event:
                     self._notify(self._listeners.event, event)
@@ -699,35 +810,33 @@ class StreamEngine:
             self._deliver_batch(batch)
         return prev_id
 
-    def _needs_snapshot(self, event: IncomingEvent, own_id: bool) -> bool:
-        """True when the task list must be rebuilt before ``event`` is handled.
-
-        That is a ``reset`` event, or an own id from a new server epoch (the server restarted
-        and its ids started over, so our cursor means nothing there).
-        """
-        if event.type == EVENT_RESET:
-            return True
-        if own_id and event.id:
-            epoch = _epoch(event.id)
-            if epoch is not None:
-                changed = self._epoch is not None and epoch != self._epoch
-                if changed:
-                    _log.info("server epoch changed %s -> %s: refetching the snapshot", self._epoch, epoch)
-                    self._old_epoch = self._epoch
-                self._epoch = epoch
-                return changed
-        return False
-
-    async def _refetch_before(self, event: IncomingEvent) -> None:
-        if event.type == EVENT_RESET:
-            await self._new_lifetime(ResyncReason.RESET, "the server sent a reset event")
-            return
-        epoch = self._epoch
-        await self._new_lifetime(ResyncReason.EPOCH, f"epoch {self._old_epoch} -> {epoch}")
+    async def _epoch_changed(self, epoch: str) -> None:
+        old, self._epoch = self._epoch, epoch
+        _log.info("server epoch changed %s -> %s", old, epoch)
+        await self._new_lifetime(ResyncReason.EPOCH, f"epoch {old} -> {epoch}")
         # Later ids on this stream are compared with the stream's epoch, not the snapshot's (they
         # are the same unless the server restarted once more in between; then the next event
-        # from the new epoch refetches again).
+        # from the new epoch resyncs again).
         self._epoch = epoch
+
+    async def _ids_went_back(self, num: int) -> None:
+        """The first ordered id after a resume is below what we had: replay or a new lifetime.
+
+        Raises:
+            _Reconnect: Resume mode AUTO and the reconnect sent no query cursor: the server may
+                have replayed from the start because it reads only the query (seed 000). From now
+                on the query is sent too, and the next connection decides.
+        """
+        high = self._high
+        if self.config.profile.resume is ResumeMode.AUTO and not self._sent_query:
+            self._resume_query = True
+            self._check_lifetime = False
+            raise _Reconnect(
+                f"the server went back to id {num} after {high}: resuming with the "
+                f"{self.config.profile.resume_query_name} query from now on"
+            )
+        self._check_lifetime = False
+        await self._new_lifetime(ResyncReason.IDS_RESTARTED, f"id {num} after {high}")
 
     def _deliver_batch(self, batch: list[IncomingEvent]) -> list[IncomingEvent]:
         """Hand ``batch`` to the batch listeners (if not empty); returns a new empty batch."""
@@ -753,6 +862,7 @@ class StreamEngine:
         _log.info("resync (%s, snapshot %s): %s", reason.value, snapshot is not None, detail)
         self._notify(self._listeners.resync, Resync(reason, snapshot is not None, detail))
         self._seen.clear()
+        self._high = -1
         if snapshot is not None:
             self._apply_snapshot(snapshot)
         elif reason is ResyncReason.REQUESTED:
@@ -772,28 +882,33 @@ class StreamEngine:
         the server has no snapshots: the response is closed at once and the stream alone fills
         the table. Other failures are reported and retried at the next connection.
         """
-        assert self._client is not None
         self._need_snapshot = False
         try:
-            async with self._client.stream(
-                "GET",
+            response = await self._open(
                 self.config.resolved_snapshot_url,
-                headers=self._plain_headers(),
-                timeout=self._timeout(self.config.connection_timeout / 1000.0 * 3),
-            ) as response:
-                if response.status_code in (404, 405) or _is_event_stream(
-                    response.headers.get("content-type")
-                ):
-                    return None
-                if response.status_code != 200:
-                    self._error(f"snapshot request failed: HTTP {response.status_code}")
-                    self._need_snapshot = True
-                    return None
-                content = await response.aread()
+                self._plain_headers(),
+                self.config.connection_timeout / 1000.0 * 3,
+            )
+        except _Retry as exc:
+            self._error(f"snapshot request failed: {exc.reason}")
+            self._need_snapshot = True
+            return None
+        try:
+            if response.status_code in (404, 405) or is_event_stream(response.headers.get("content-type")):
+                return None
+            if response.status_code != 200:
+                self._error(f"snapshot request failed: HTTP {response.status_code}")
+                self._need_snapshot = True
+                return None
+            content = await response.aread()
+            if response.headers.get(EPOCH_HEADER) is not None:
+                self._declared = True
         except httpx.HTTPError as exc:
             self._error(f"snapshot request failed: {type(exc).__name__}")
             self._need_snapshot = True
             return None
+        finally:
+            await response.aclose()
         try:
             # A large snapshot is millions of long-lived objects: validate it with the GC paused.
             with gc_paused(len(content) >= _GC_PAUSE_BYTES):
@@ -810,6 +925,7 @@ class StreamEngine:
             self._last_id = snapshot.cursor
             self._stats.last_event_id = snapshot.cursor
         self._seen.clear()
+        self._high = -1
         self._notify(self._listeners.snapshot, snapshot)
 
     def _plain_headers(self) -> dict[str, str]:
@@ -817,74 +933,97 @@ class StreamEngine:
 
     # ------------------------------------------------------------------ polling fallback
 
-    async def _poll_until_stream_works(self) -> None:
-        """Poll until a probe shows the stream works again (then return to streaming)."""
-        assert self._client is not None
-        self._set(ConnectionState.POLLING, "stream unavailable; polling", failure=FailureKind.EXHAUSTED)
-        interval = self.config.polling_interval / 1000.0
-        next_probe = time.monotonic() + self.config.probe_interval / 1000.0
+    async def _poll_until_stream_works(self, why: str) -> bool:
+        """Poll until a probe shows the stream works again (then return to streaming).
+
+        Returns:
+            False at once when polling is off or the poll endpoint does not answer (the caller
+            goes on with reconnects); True once a probe found the stream working again.
+        """
+        timing = self.config.reconnect
+        if not timing.fallback_to_polling or not await self._poll_once():
+            return False
+        self._set(ConnectionState.POLLING, f"polling ({why})", failure=FailureKind.EXHAUSTED)
+        next_probe = time.monotonic() + timing.probe_interval_ms / 1000.0
         while True:
+            await asyncio.sleep(timing.polling_interval_ms / 1000.0)
             await self._poll_once()
             if time.monotonic() >= next_probe:
                 if await self._probe():
                     self.policy.reset()
-                    return
-                next_probe = time.monotonic() + self.config.probe_interval / 1000.0
-            await asyncio.sleep(interval)
+                    self._failures = 0
+                    return True
+                next_probe = time.monotonic() + timing.probe_interval_ms / 1000.0
 
-    async def _poll_once(self) -> None:
+    async def _poll_once(self) -> bool:
+        """One poll; returns whether the poll endpoint answered with a poll response."""
         assert self._client is not None
-        params = {"after": self._last_id} if self._last_id else {}
+        # Both cursors: the header (seed 000's /poll reads only that) and the query (ours reads
+        # ``after``; seed 000's stream reads ``lastEventId``).
+        url = self._query(self.config.resolved_poll_url, cursor=True)
+        if self._last_id:
+            url = merge_query(url, {"after": self._last_id})
         try:
             response = await self._client.get(
-                self.config.resolved_poll_url,
-                params=params | ({"lastEventId": self._last_id} if self._last_id else {}),
-                headers=self._plain_headers(),
+                url,
+                headers=self._headers("application/json"),
                 timeout=self._timeout(self.config.connection_timeout / 1000.0),
             )
         except httpx.HTTPError as exc:
             self._set(ConnectionState.POLLING, f"polling: {type(exc).__name__}", failure=FailureKind.NETWORK)
-            return
+            return False
         if response.status_code != 200:
             self._set(
                 ConnectionState.POLLING, f"polling: HTTP {response.status_code}", failure=FailureKind.SERVER
             )
-            return
+            return False
         try:
-            poll = PollResponse.model_validate_json(response.content)
+            poll = _PollAnswer.model_validate_json(response.content)
         except ValidationError:
             self._stats.parse_errors += 1
             self._error("poll response skipped: not a valid poll response")
-            return
+            return False
         self._stats.polls += 1
-        self._set(ConnectionState.POLLING, "polling", failure=FailureKind.EXHAUSTED)
+        if self._status.state is ConnectionState.POLLING:
+            self._set(ConnectionState.POLLING, "polling", failure=FailureKind.EXHAUSTED)
+        epoch = response.headers.get(EPOCH_HEADER)
+        if epoch is not None:
+            self._declared = True
+            if self._epoch is not None and epoch != self._epoch:
+                await self._epoch_changed(epoch)
+            self._epoch = epoch
         if poll.reset:
             await self._new_lifetime(ResyncReason.RESET, "the poll answer says reset")
-            return
+            return True
         if poll.events:
             self._stats.last_message_time = time.time()
+        # Ids going back in a poll answer are duplicates (a poll endpoint may ignore the cursor
+        # and answer its latest page every time); a new lifetime shows on the next stream.
+        self._check_lifetime = False
         await self._accept(
             [
-                PolledEvent(rec.type, rec.data if isinstance(rec.data, str) else _compact(rec.data), rec.id)
+                PolledEvent(
+                    rec.type, rec.data if isinstance(rec.data, str) else _compact(rec.data), str(rec.id)
+                )
                 for rec in poll.events
             ],
             None,
         )
-        if poll.last_event_id:
-            self._last_id = poll.last_event_id
-            self._stats.last_event_id = poll.last_event_id
+        self._check_lifetime = False
+        if poll.last_event_id is not None and str(poll.last_event_id):
+            self._last_id = str(poll.last_event_id)
+            self._stats.last_event_id = self._last_id
+        return True
 
     async def _probe(self) -> bool:
         """Does the stream answer with an event stream now? (Closes the probe connection.)"""
-        assert self._client is not None
         try:
-            async with self._client.stream(
-                "GET",
-                self.config.url,
-                headers=self._headers(),
-                params=self._params(),
-                timeout=self._timeout(5.0),
-            ) as response:
-                return response.status_code == 200 and _is_event_stream(response.headers.get("content-type"))
-        except httpx.HTTPError:
+            response = await self._open(
+                self._query(self.config.url, cursor=self._resume_query), self._headers(), 5.0
+            )
+        except _Retry:
             return False
+        try:
+            return response.status_code == 200 and is_event_stream(response.headers.get("content-type"))
+        finally:
+            await response.aclose()

@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from monitor.client.config import ClientConfig
 from monitor.client.engine import IncomingEvent, StreamEngine
 from monitor.core.connection import ConnectionState, ConnectionStatus, FailureKind
+from monitor.core.profile import ConnectionProfile, ReconnectConfig, ResumeMode, ServerDialect
 
 __all__ = ["EXIT_AUTH", "EXIT_GAVE_UP", "EXIT_INTERRUPTED", "EXIT_NOT_A_STREAM", "EXIT_OK", "main"]
 
@@ -66,6 +67,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-attempts", type=int, default=None, help="reconnect attempts before giving up")
     p.add_argument("--no-polling", action="store_true", help="do not fall back to polling")
     p.add_argument("--stats", action="store_true", help="print the engine statistics to stderr at exit")
+    profile = p.add_argument_group("connection profile")
+    profile.add_argument(
+        "--api-base", metavar="URL", help="base of the REST endpoints (default: from the URL)"
+    )
+    profile.add_argument("--poll-url", metavar="URL", help="polling endpoint (default: derived from the URL)")
+    profile.add_argument("--snapshot-url", metavar="URL", help="snapshot endpoint (default: derived)")
+    profile.add_argument("--commands-url", metavar="URL", help="commands endpoint (default: derived)")
+    profile.add_argument(
+        "--resume",
+        choices=[m.value for m in ResumeMode],
+        default=ResumeMode.AUTO.value,
+        help="how a reconnect resumes: header (Last-Event-ID), query (header + lastEventId query), "
+        "auto (header; adds the query once the server replays from the start) [auto]",
+    )
+    profile.add_argument(
+        "--token-in-query",
+        action="store_true",
+        help="also send the token as ?token= (some servers need it; URLs end up in logs)",
+    )
+    profile.add_argument("--client-id", help="client id (default: a fresh one)")
+    profile.add_argument(
+        "--dialect", choices=[d.value for d in ServerDialect], default=ServerDialect.GENERIC.value
+    )
+    profile.add_argument(
+        "--poll-after",
+        type=int,
+        default=3,
+        metavar="N",
+        help="consecutive stream failures before polling takes over [3]",
+    )
     return p
 
 
@@ -117,16 +148,33 @@ async def _watch(args: argparse.Namespace, out: TextIO) -> int:
     token = args.token or (os.environ.get(args.token_env) if args.token_env else None)
     try:
         config = ClientConfig(
-            url=args.url,
+            profile=ConnectionProfile(
+                stream_url=args.url,
+                api_base=args.api_base,
+                poll_url=args.poll_url,
+                snapshot_url=args.snapshot_url,
+                commands_url=args.commands_url,
+                resume=ResumeMode(args.resume),
+                token_in_query=args.token_in_query,
+                dialect=ServerDialect(args.dialect),
+                reconnect=ReconnectConfig(
+                    reconnect=not args.once,
+                    max_reconnect_attempts=args.max_attempts,
+                    fallback_to_polling=not args.no_polling,
+                    poll_after_failures=args.poll_after,
+                ),
+                **({"client_id": args.client_id} if args.client_id else {}),
+            ),
             auth_token=token,
             headers=headers,
-            reconnect=not args.once,
-            max_reconnect_attempts=args.max_attempts,
-            fallback_to_polling=not args.no_polling,
         )
     except ValidationError as exc:
-        print(f"monitor watch: {exc.errors()[0]['msg']}", file=sys.stderr)
+        err = exc.errors()[0]
+        where = ".".join(str(x) for x in err["loc"])
+        print(f"monitor watch: {where}: {err['msg']}", file=sys.stderr)
         return EXIT_GAVE_UP
+    for warning in config.profile.warnings():
+        print(f"monitor watch: warning: {warning}", file=sys.stderr)
     watcher = _Watcher(out, args.json, args.once)
     engine = StreamEngine(config, fetch_snapshot=args.snapshot)
     if args.last_event_id:

@@ -29,7 +29,9 @@ from pathlib import Path
 from typing import Annotated, Any, Final, Generic, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from monitor.core.profile import ReconnectConfig
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -94,38 +96,8 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True, validate_assignment=True)
 
 
-class ReconnectSettings(_Model):
-    """Seed 000's reconnect/heartbeat/polling parameters (milliseconds, as in the seed)."""
-
-    reconnect: bool = True
-    reconnect_interval_ms: _Ms = Field(
-        default=1000, validation_alias=AliasChoices("reconnect_interval_ms", "reconnectInterval")
-    )
-    reconnect_decay: Annotated[float, Field(ge=1.0, le=10.0, allow_inf_nan=False)] = Field(
-        default=1.5, validation_alias=AliasChoices("reconnect_decay", "reconnectDecay")
-    )
-    max_reconnect_interval_ms: _Ms = Field(
-        default=30000, validation_alias=AliasChoices("max_reconnect_interval_ms", "maxReconnectInterval")
-    )
-    #: None means "no limit" (the seed's ``Infinity``).
-    max_reconnect_attempts: Annotated[int, Field(ge=0)] | None = Field(
-        default=None, validation_alias=AliasChoices("max_reconnect_attempts", "maxReconnectAttempts")
-    )
-    heartbeat_interval_ms: _Ms = Field(
-        default=30000, validation_alias=AliasChoices("heartbeat_interval_ms", "heartbeatInterval")
-    )
-    heartbeat_timeout_ms: _Ms = Field(
-        default=10000, validation_alias=AliasChoices("heartbeat_timeout_ms", "heartbeatTimeout")
-    )
-    fallback_to_polling: bool = Field(
-        default=True, validation_alias=AliasChoices("fallback_to_polling", "fallbackToPolling")
-    )
-    polling_interval_ms: Annotated[int, Field(ge=100, le=24 * 3600 * 1000)] = Field(
-        default=5000, validation_alias=AliasChoices("polling_interval_ms", "pollingInterval")
-    )
-    connection_timeout_ms: Annotated[int, Field(ge=100, le=600_000)] = Field(
-        default=10000, validation_alias=AliasChoices("connection_timeout_ms", "connectionTimeout")
-    )
+#: The reconnect/heartbeat/polling parameters: one model, shared with the engine's profile.
+ReconnectSettings = ReconnectConfig
 
 
 class NotificationSettings(_Model):

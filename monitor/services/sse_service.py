@@ -23,6 +23,7 @@ from monitor.client.engine import IncomingEvent, StreamEngine, TokenProvider
 from monitor.core.connection import ConnectionState, ConnectionStatus, Resync
 from monitor.core.gc_pause import gc_paused
 from monitor.core.news import MESSAGE_EVENT_TYPES, NewsError, decode_news_batch, normalize
+from monitor.core.profile import ConnectionProfile
 from monitor.core.protocol import TASK_EVENT_TYPES, Snapshot, TaskState
 from monitor.core.settings import AppSettings
 from monitor.core.store import Added, Change, Removed, TaskStore, Updated
@@ -39,19 +40,10 @@ _QUIET_EVENTS = frozenset({"heartbeat", "reset", "shutdown"})
 
 def client_config(settings: AppSettings, *, token: str | None = None) -> ClientConfig:
     """Map the user's settings onto the engine's configuration (seed names, Python spelling)."""
-    r = settings.reconnect
     return ClientConfig(
-        url=settings.server_url.rstrip("/") + "/api/tasks/stream",
-        reconnect=r.reconnect,
-        reconnect_interval=r.reconnect_interval_ms,
-        reconnect_decay=r.reconnect_decay,
-        max_reconnect_interval=r.max_reconnect_interval_ms,
-        max_reconnect_attempts=r.max_reconnect_attempts,
-        heartbeat_interval=r.heartbeat_interval_ms,
-        heartbeat_timeout=r.heartbeat_timeout_ms,
-        fallback_to_polling=r.fallback_to_polling,
-        polling_interval=r.polling_interval_ms,
-        connection_timeout=r.connection_timeout_ms,
+        profile=ConnectionProfile(
+            stream_url=settings.server_url.rstrip("/") + "/api/tasks/stream", reconnect=settings.reconnect
+        ),
         auth_token=token,
     )
 

@@ -12,12 +12,13 @@ from monitor.client.config import ClientConfig, ssl_context
 
 def test_seed_names_and_defaults() -> None:
     cfg = ClientConfig.model_validate({"url": "http://h:1/api/tasks/stream", "reconnectInterval": 2000})
-    assert cfg.reconnect_interval == 2000
-    assert (cfg.reconnect_decay, cfg.max_reconnect_interval, cfg.max_reconnect_attempts) == (1.5, 30000, None)
-    assert (cfg.heartbeat_interval, cfg.heartbeat_timeout, cfg.message_queue_size) == (30000, 10000, 100)
-    assert (cfg.polling_interval, cfg.connection_timeout) == (5000, 10000)
+    r = cfg.reconnect
+    assert r.reconnect_interval_ms == 2000
+    assert (r.reconnect_decay, r.max_reconnect_interval_ms, r.max_reconnect_attempts) == (1.5, 30000, None)
+    assert (r.heartbeat_interval_ms, r.heartbeat_timeout_ms, cfg.message_queue_size) == (30000, 10000, 100)
+    assert (r.polling_interval_ms, cfg.connection_timeout, r.poll_after_failures) == (5000, 10000, 3)
     assert cfg.enable_dedup
-    assert cfg.fallback_to_polling
+    assert r.fallback_to_polling
     assert cfg.client_id.startswith("monitor-")
     assert cfg.read_timeout_s == 40.0  # never httpx's 5 s default, never None
 

@@ -10,6 +10,7 @@ import pytest
 from monitor.client.config import ClientConfig
 from monitor.client.engine import IncomingEvent, StreamEngine
 from monitor.core.connection import ConnectionState, ConnectionStatus, FailureKind
+from monitor.core.protocol import EPOCH_HEADER
 from tests.client.rawhttp import RawServer, response, stream
 
 pytestmark = pytest.mark.asyncio
@@ -83,7 +84,7 @@ async def test_204_stops_for_good() -> None:
             await rec.until(lambda: ConnectionState.FAILED in rec.states())
             assert rec.statuses[-1].failure is FailureKind.STOPPED
             await engine.wait_closed()
-            assert len(srv.requests) == 1
+            assert len(srv.requests) == 1  # a 204 is final: no retry, no polling
         finally:
             await engine.aclose()
 
@@ -142,7 +143,8 @@ async def test_not_a_stream_stops_with_status_and_excerpt(handler: object, needl
             assert last.failure is FailureKind.NOT_A_STREAM
             assert needle in last.reason
             await engine.wait_closed()
-            assert len(srv.requests) == 1
+            # One stream request, no retry; the poll endpoint was asked once (it answered 404).
+            assert [r.path for r in srv.requests] == ["/api/tasks/stream", "/api/tasks/poll"]
         finally:
             await engine.aclose()
 
@@ -345,7 +347,7 @@ async def test_batches_carry_each_read_in_order_and_refetches_split_them() -> No
     snapshot = b'{"tasks": [], "cursor": null, "epoch": "e1"}'
     async with RawServer() as srv:
         srv.script("/api/tasks", response(200, snapshot, {"Content-Type": "application/json"}))
-        srv.script("/api/tasks/stream", stream(body, stall=asyncio.Event()))
+        srv.script("/api/tasks/stream", stream(body, stall=asyncio.Event(), headers={EPOCH_HEADER: "e1"}))
         engine = StreamEngine(_config(srv))
         order: list[object] = []
         singles: list[str] = []
