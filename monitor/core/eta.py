@@ -83,13 +83,8 @@ class EtaTracker:
         self._worker = False
 
     def observe(
-        self,
-        now: float,
-        progress: float | None,
-        *,
-        worker_eta: float | None = None,
-        paused: bool = False,
-        finished: bool = False,
+        self, now: float, progress: float | None, *, worker_eta: float | None = None,
+        paused: bool = False, finished: bool = False,
     ) -> None:
         """Feed one sample.
 
