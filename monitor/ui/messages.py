@@ -58,8 +58,8 @@ from monitor.core.messages import (
     decode_message,
 )
 from monitor.core.protocol import MessagePriority
+from monitor.services.notifier import Notifier
 from monitor.services.sse_service import SSEService
-from monitor.ui.notifications import Notifier
 from monitor.ui.plaintext import plain_tooltip
 
 __all__ = ["MessageColumn", "MessageTableModel", "MessagesPanel", "connect_messages", "kind_text"]

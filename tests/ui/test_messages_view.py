@@ -12,9 +12,9 @@ from monitor.core.messages import MessageKind
 from monitor.core.notify_policy import Notice, NotificationPolicy, NotifyEvent
 from monitor.core.settings import AppSettings, NotificationSettings
 from monitor.core.store import TaskStore
+from monitor.services.notifier import DeliveryPath, Notifier
 from monitor.services.sse_service import SSEService
 from monitor.ui.messages import MessageColumn, MessagesPanel, connect_messages
-from monitor.ui.notifications import DeliveryPath, Notifier
 
 ME = "monitor-me"
 
