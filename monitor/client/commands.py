@@ -500,7 +500,7 @@ class CommandSender:
         ack_margin_ms: Added to a command's ``timeout_ms`` to wait for its final ack (the
             server's own timeout answer must have time to arrive).
         clock: Monotonic seconds.
-        dialect: The server family (the profile's dialect): picks the codec.
+        dialect: The server family; None (the default): the profile's own dialect. Picks the codec.
         codec: A configured codec instead of ``codec_for(dialect)`` (e.g.
             ``Seed004Codec(ack_from_stream=True)``).
     """
@@ -515,11 +515,11 @@ class CommandSender:
         retry_schedule: tuple[float, ...] = RETRY_SCHEDULE_S,
         ack_margin_ms: int = 5_000,
         clock: Callable[[], float] = time.monotonic,
-        dialect: ServerDialect = ServerDialect.MONITOR,
+        dialect: ServerDialect | None = None,
         codec: CommandCodec | None = None,
     ) -> None:
         self.config = config
-        self.codec = codec or codec_for(dialect)
+        self.codec = codec or codec_for(dialect or config.profile.dialect)
         self._engine = engine
         self._client = client
         self._own_client = client is None

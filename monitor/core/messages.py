@@ -148,7 +148,8 @@ def render_payload(kind: MessageKind, payload: Any) -> str:
             if isinstance(action, str) and action:
                 parts.append(action)
             text = ": ".join(parts)
-            detail = payload.get("detail")
+            # Seed 004 puts the words in ``detail``; servers that say ``message`` are read too.
+            detail = payload.get("detail", payload.get("message"))
             if detail is not None:
                 text += f" ({detail if isinstance(detail, str) else _dump(detail)})"
             return _clip(text, MAX_TEXT)

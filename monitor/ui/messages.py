@@ -43,7 +43,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTableView,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -425,16 +424,17 @@ def connect_messages(
     panel: MessagesPanel,
     notifier: Notifier | None = None,
     *,
-    tabs: QTabWidget | None = None,
+    retitle: Callable[[str], None] | None = None,
 ) -> None:
-    """Wire the stream's non-task events to the panel, its unread count to a tab title, and
+    """Wire the stream's non-task events to the panel, its unread count to a title, and
     system / error / critical messages to desktop notifications.
 
     Args:
         service: The ``SSEService`` (its ``message_received(str, object)`` signal).
         panel: The messages view.
-        notifier: The app's ``Notifier`` (``monitor.ui.notifications``); None: no notifications.
-        tabs: The tab widget holding ``panel``, whose tab title shows the unread count.
+        notifier: The app's ``Notifier``; None: no notifications.
+        retitle: Called with :meth:`MessagesPanel.tab_title` whenever the unread count changes
+            (a dock's or a tab's title).
     """
     service.message_received.connect(panel.add_event)
     if notifier is not None:
@@ -444,12 +444,6 @@ def connect_messages(
                 notifier.deliver_due()  # delivers what is due and arms the grouping timer
 
         panel.message_added.connect(notify)
-    if tabs is not None:
-
-        def retitle(_count: int) -> None:
-            index = tabs.indexOf(panel)
-            if index >= 0:
-                tabs.setTabText(index, panel.tab_title())
-
-        panel.unread_count_changed.connect(retitle)
-        retitle(panel.unread_count)
+    if retitle is not None:
+        panel.unread_count_changed.connect(lambda _count: retitle(panel.tab_title()))
+        retitle(panel.tab_title())

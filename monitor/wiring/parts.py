@@ -12,6 +12,7 @@ from monitor.services.command_service import CommandService
 from monitor.services.notifier import Notifier, translate_policy
 from monitor.services.sse_service import SSEService
 from monitor.ui.main_window import MainWindow
+from monitor.ui.messages import MessagesPanel
 from monitor.ui.single_instance import SingleInstance
 from monitor.ui.task_view import TaskView
 from monitor.ui.tray import TrayController
@@ -30,6 +31,7 @@ class Parts:
         view: The task table, sidebar and detail pane (inside ``window``).
         tray: The tray icon and its menu.
         notifier: Delivers the notification policy's notices.
+        messages: The server-messages view (seed 004's text/json/system/error/broadcast/direct).
         instance: The single-instance lock (None with ``--new-instance`` or the self-test).
         commands: The command service (None until the stream's engine exists; rebuilt when the
             server changes).
@@ -41,6 +43,7 @@ class Parts:
     view: TaskView
     tray: TrayController
     notifier: Notifier
+    messages: MessagesPanel
     instance: SingleInstance | None = None
     commands: CommandService | None = None
 
@@ -83,5 +86,6 @@ def build_parts(
         view=view,
         tray=tray,
         notifier=notifier,
+        messages=MessagesPanel(capacity=settings.messages_limit),
         instance=instance,
     )

@@ -305,6 +305,7 @@ ZH: dict[str, str] = {
     "Type:": "类型：",
     "Messages ({0})": "消息（{0}）",
     "Messages": "消息",
+    "&Messages": "消息(&M)",
     "{0} unread": "{0} 条未读",
     # NotificationPolicy: server messages
     "System message from {name}": "来自 {name} 的系统消息",

@@ -324,6 +324,10 @@ Watch server tasks live.</source>
             <source>Monitor - %1</source>
             <translation>Monitor - %1</translation>
         </message>
+        <message>
+            <source>&amp;Messages</source>
+            <translation>消息(&amp;M)</translation>
+        </message>
     </context>
     <context>
         <name>MessageTableModel</name>

@@ -140,7 +140,7 @@ def test_wiring_service_to_panel_tab_title_and_notifier(qtbot: QtBot) -> None:
     notifier = Notifier(NotificationPolicy(NotificationSettings(group_window_s=0)), use_dbus=False)
     delivered: list[tuple[str, Notice]] = []
     notifier.delivered.connect(lambda path, notice: delivered.append((path, notice)))
-    connect_messages(service, panel, notifier, tabs=tabs)
+    connect_messages(service, panel, notifier, retitle=lambda title: tabs.setTabText(1, title))
 
     service.message_received.emit("text", env("a", "text", {"content": "plain chat"}))
     assert tabs.tabText(1) == "Messages (1)"
