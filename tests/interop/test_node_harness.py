@@ -17,7 +17,8 @@ out.betterSse = typeof require('better-sse').createSession;
 out.eventSource = typeof require('eventsource').EventSource;
 out.eventSourceClosed = require('eventsource').EventSource.CLOSED;
 out.emitter = typeof require('eventemitter3');
-out.esbuild = require('esbuild').transformSync('const a: number = 1; export { a };', {loader: 'ts', format: 'cjs'}).code.includes('a = 1');
+const ts = 'const a: number = 1; export { a };';
+out.esbuild = require('esbuild').transformSync(ts, {loader: 'ts', format: 'cjs'}).code.includes('a = 1');
 console.log(JSON.stringify(out));
 """
 
