@@ -10,17 +10,21 @@ itself and later runs reuse the copy.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-__all__ = ["NodeModules", "node_modules"]
+from tests.interop.procs import ServerProcess, python_server
+
+__all__ = ["NodeModules", "node_modules", "seed000", "seed000_as_written", "seed004", "thirdparty"]
 
 NODE_DIR = Path(__file__).parent / "node"
 REPO = Path(__file__).resolve().parents[2]
@@ -111,3 +115,51 @@ def node_modules() -> NodeModules:
             pytest.skip("npm is not installed (packaging/bootstrap.sh test installs Debian's npm)")
         _install(npm, target)
     return NodeModules(node=node, path=target / "node_modules")
+
+
+# ---------------------------------------------------------------------------- stand-in servers
+
+
+def _listening(line: str) -> bool:
+    return line.startswith("LISTENING ")
+
+
+@pytest.fixture
+def seed000() -> Iterator[ServerProcess]:
+    """Seed 000's FastAPI example with the one import it lacks (see seed000_app.py)."""
+    with ServerProcess(
+        python_server("tests.interop.seed000_app", "--with-time-import"), ready=_listening
+    ) as s:
+        yield s
+
+
+@pytest.fixture
+def seed000_as_written() -> Iterator[ServerProcess]:
+    """Seed 000's FastAPI example exactly as written (``time`` never imported)."""
+    with ServerProcess(python_server("tests.interop.seed000_app"), ready=_listening) as s:
+        yield s
+
+
+@pytest.fixture
+def seed004(node_modules: NodeModules) -> Iterator[ServerProcess]:
+    """Seed 004's Express server and command scheduler, run as written on node."""
+    argv = [node_modules.node, str(NODE_DIR / "seed004_main.js")]
+    with ServerProcess(argv, ready=lambda line: "[Server]" in line, env=node_modules.env()) as s:
+        yield s
+
+
+@pytest.fixture(params=["sse-starlette", "aiohttp-sse", "better-sse"])
+def thirdparty(request: pytest.FixtureRequest) -> Iterator[ServerProcess]:
+    """Each common SSE server library, as a tiny app with a required ``topic`` query parameter."""
+    if request.param == "better-sse":
+        nm: NodeModules = request.getfixturevalue("node_modules")
+        argv = [nm.node, str(NODE_DIR / "better_sse_server.js")]
+        env = nm.env()
+    else:
+        module = {"sse-starlette": "sse_starlette", "aiohttp-sse": "aiohttp_sse"}[request.param]
+        if importlib.util.find_spec(module) is None:
+            pytest.skip(f"{request.param} is not installed (pip install -e '.[dev]')")
+        argv = python_server(f"tests.interop.{module}_app")
+        env = None
+    with ServerProcess(argv, ready=_listening, env=env) as s:
+        yield s
