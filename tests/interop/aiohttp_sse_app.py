@@ -48,5 +48,5 @@ def create_app() -> web.Application:
 
 if __name__ == "__main__":
     sock = bind_from_args()
-    print(f"LISTENING http://127.0.0.1:{sock.getsockname()[1]}", flush=True)  # noqa: T201
+    print(f"LISTENING http://127.0.0.1:{sock.getsockname()[1]}", flush=True)
     web.run_app(create_app(), sock=sock, print=None, handle_signals=True, shutdown_timeout=1)

@@ -28,9 +28,9 @@ from tests.client.tcpproxy import StallingProxy
 
 __all__ = [
     "CuttingProxy",
-    "asgi_request_log",
     "Request",
     "ServerProcess",
+    "asgi_request_log",
     "free_port",
     "log_request",
     "python_server",
@@ -50,7 +50,7 @@ def free_port() -> int:
 def log_request(method: str, target: str, last_event_id: str | None) -> None:
     """Print the ``REQ`` line a Python stand-in writes per request."""
     line = json.dumps({"method": method, "url": target, "lastEventId": last_event_id})
-    print("REQ " + line, flush=True)  # noqa: T201 - stdout is the stand-in's request log
+    print("REQ " + line, flush=True)
 
 
 def asgi_request_log(app: Any) -> Any:

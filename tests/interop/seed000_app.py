@@ -83,9 +83,10 @@ def main() -> None:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", args.port))
+    sock.listen(128)  # before the parent is told: its first request waits in the backlog
     app = create_app(with_time_import=args.with_time_import)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=1))
-    print(f"LISTENING http://127.0.0.1:{args.port}", flush=True)  # noqa: T201 - the parent waits for it
+    print(f"LISTENING http://127.0.0.1:{args.port}", flush=True)
     server.run(sockets=[sock])
 
 

@@ -49,7 +49,7 @@ def create_app() -> Starlette:
 
 if __name__ == "__main__":
     sock = bind_from_args()
-    print(f"LISTENING http://127.0.0.1:{sock.getsockname()[1]}", flush=True)  # noqa: T201
+    print(f"LISTENING http://127.0.0.1:{sock.getsockname()[1]}", flush=True)
     uvicorn.Server(uvicorn.Config(create_app(), log_level="warning", timeout_graceful_shutdown=1)).run(
         sockets=[sock]
     )

@@ -35,7 +35,8 @@ class Watch:
             stderr=asyncio.subprocess.PIPE,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
-        assert self._proc.stdout is not None and self._proc.stderr is not None
+        assert self._proc.stdout is not None
+        assert self._proc.stderr is not None
         self._readers = [
             asyncio.create_task(self._read(self._proc.stdout, lambda s: self.events.append(json.loads(s)))),
             asyncio.create_task(self._read(self._proc.stderr, self.stderr.append)),
