@@ -104,7 +104,16 @@ class ServerProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self._argv = [a.replace("{port}", str(self.port)) for a in argv]
         self._ready = ready
-        self._env = {**os.environ, **(env or {}), "PORT": str(self.port), "PYTHONUNBUFFERED": "1"}
+        # The repository root on the path: stand-ins are modules of ``tests`` (``python -m``), and
+        # the child must import this checkout's ``monitor``, whatever the venv's install points at.
+        path = os.pathsep.join(p for p in (str(HERE.parents[1]), os.environ.get("PYTHONPATH")) if p)
+        self._env = {
+            **os.environ,
+            **(env or {}),
+            "PORT": str(self.port),
+            "PYTHONUNBUFFERED": "1",
+            "PYTHONPATH": path,
+        }
         self._lock = threading.Lock()
         self._requests: list[Request] = []
         self.output: list[str] = []  # every stdout/stderr line, for failure messages
