@@ -22,8 +22,14 @@ from monitor.client.config import ClientConfig
 from monitor.client.engine import IncomingEvent, StreamEngine, TokenProvider
 from monitor.core.connection import ConnectionState, ConnectionStatus, Resync
 from monitor.core.gc_pause import gc_paused
-from monitor.core.news import MESSAGE_EVENT_TYPES, NewsError, decode_news_batch, normalize
-from monitor.core.protocol import TASK_EVENT_TYPES, Snapshot, TaskState
+from monitor.core.news import (
+    MESSAGE_EVENT_TYPES,
+    NewsError,
+    decode_news_batch,
+    normalize,
+    patch_from_task,
+)
+from monitor.core.protocol import TASK_EVENT_TYPES, Snapshot, Task, TaskState
 from monitor.core.settings import AppSettings
 from monitor.core.store import Added, Change, Removed, TaskStore, Updated
 
@@ -242,6 +248,10 @@ class SSEService(QObject):
         if self._engine is None:
             raise RuntimeError("SSEService has not been started")
         return self._engine.subscribe(event_type, handler)
+
+    def apply_task(self, task: Task) -> None:
+        """Apply a task the server reported outside the stream (the answer to F5 on a selection)."""
+        self._publish(self.store.apply([patch_from_task(task, received_at=self._clock(), source="query")]))
 
     def forget(self, ids: list[str]) -> None:
         """Remove tasks from the list locally (the server is not told)."""
