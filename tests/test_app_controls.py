@@ -333,3 +333,64 @@ def test_rows_of_an_old_server_lifetime_are_grey_until_the_new_one_speaks(run: A
             assert running in parts.store
 
     run(scenario())
+
+
+# ---------------------------------------------------------------------- 3d: settings
+
+
+def open_settings(parts: Parts) -> SettingsDialog:
+    parts.window.action_settings.trigger()
+    dialogs = [d for d in parts.window.findChildren(SettingsDialog) if d.isVisible()]
+    assert len(dialogs) == 1
+    return dialogs[0]
+
+
+def test_the_dialog_refuses_what_the_client_would_refuse(run: Any, tmp_path: Path) -> None:
+    from PySide6.QtWidgets import QDialogButtonBox, QSpinBox
+
+    from monitor.services.sse_service import client_config
+
+    async def scenario() -> None:
+        async with running_app(tmp_path) as desktop:
+            parts = parts_of(desktop)
+            dialog = open_settings(parts)
+            ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+            assert ok.isEnabled()
+            for box in (dialog.heartbeat_interval, dialog.heartbeat_timeout):
+                box.setValue(0)
+                assert not ok.isEnabled()
+                assert box.accessibleName() in dialog.error_label.text()
+                ok.click()  # refused: nothing applied, the dialog stays
+                assert dialog.isVisible()
+                assert desktop.settings.reconnect.heartbeat_interval_ms != 0
+                box.setValue(1)
+                assert ok.isEnabled()
+                assert dialog.error_label.text() == ""
+            # Every value the dialog lets through, the client takes (each box at both ends).
+            for box in dialog.findChildren(QSpinBox):
+                for value in (box.minimum(), box.maximum()):
+                    before = box.value()
+                    box.setValue(value)
+                    if ok.isEnabled():
+                        client_config(dialog.build_settings())
+                    box.setValue(before)
+            dialog.reject()
+
+    run(scenario())
+
+
+def test_a_bad_settings_file_starts_with_defaults_and_says_so(run: Any, tmp_path: Path) -> None:
+    bad = {"reconnect": {"heartbeatInterval": 0, "heartbeatTimeout": 5000}, "theme": "dark"}
+    (tmp_path / "settings.json").write_text(json.dumps(bad))
+
+    async def scenario() -> None:
+        async with running_app(tmp_path) as desktop:
+            parts = parts_of(desktop)
+            assert desktop.settings.reconnect.heartbeat_interval_ms == 30_000  # the default
+            assert desktop.settings.theme.value == "dark"  # the good field is kept
+            message = parts.window.statusBar().currentMessage()
+            assert "reconnect" in message
+            assert "reset to default" in message
+            await until(lambda: parts.store.ids(), 15, "tasks (the app runs)")
+
+    run(scenario())

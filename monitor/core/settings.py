@@ -52,6 +52,9 @@ _log = logging.getLogger(__name__)
 SCHEMA_VERSION: Final = 1
 
 _Ms = Annotated[int, Field(ge=0, le=24 * 3600 * 1000)]
+#: A period that must not be zero: the client refuses a heartbeat interval or timeout of 0 (a
+#: stream would be declared dead at once), so the settings refuse it too, in the dialog and on load.
+_PositiveMs = Annotated[int, Field(ge=1, le=24 * 3600 * 1000)]
 
 
 def validate_server_url(url: str) -> str:
@@ -111,10 +114,10 @@ class ReconnectSettings(_Model):
     max_reconnect_attempts: Annotated[int, Field(ge=0)] | None = Field(
         default=None, validation_alias=AliasChoices("max_reconnect_attempts", "maxReconnectAttempts")
     )
-    heartbeat_interval_ms: _Ms = Field(
+    heartbeat_interval_ms: _PositiveMs = Field(
         default=30000, validation_alias=AliasChoices("heartbeat_interval_ms", "heartbeatInterval")
     )
-    heartbeat_timeout_ms: _Ms = Field(
+    heartbeat_timeout_ms: _PositiveMs = Field(
         default=10000, validation_alias=AliasChoices("heartbeat_timeout_ms", "heartbeatTimeout")
     )
     fallback_to_polling: bool = Field(
