@@ -6,6 +6,7 @@ the server's answer (3b).
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -392,5 +393,66 @@ def test_a_bad_settings_file_starts_with_defaults_and_says_so(run: Any, tmp_path
             assert "reconnect" in message
             assert "reset to default" in message
             await until(lambda: parts.store.ids(), 15, "tasks (the app runs)")
+
+    run(scenario())
+
+
+# ---------------------------------------------------------------------- 3e: --demo
+
+
+def test_demo_never_writes_the_server_url(run: Any, tmp_path: Path) -> None:
+    mine = "http://tasks.example.org:8080"
+    (tmp_path / "settings.json").write_text(json.dumps({"server_url": mine}))
+
+    async def scenario() -> None:
+        async with running_app(tmp_path) as desktop:
+            parts = parts_of(desktop)
+            assert desktop.settings.server_url != mine  # this run watches the demo server
+            dialog = open_settings(parts)
+            dialog.notify_boxes["completed"].setChecked(not desktop.settings.notifications.completed)
+            dialog.accept()
+            assert not dialog.isVisible()
+            saved = json.loads((tmp_path / "settings.json").read_text())
+            assert saved["notifications"]["completed"] is desktop.settings.notifications.completed
+            assert saved["server_url"] == mine
+
+    run(scenario())
+
+
+def test_a_second_demo_hands_over_to_the_first(
+    run: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    from monitor.app import build_parser
+
+    # The instance socket lives in TMPDIR: a private one keeps other test runs' demos apart.
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    qapp = QApplication.instance()
+    assert isinstance(qapp, QApplication)
+
+    def demo(folder: str) -> DesktopApp:
+        # Different saved servers: only a demo key of its own makes the two one instance.
+        (tmp_path / folder).mkdir()
+        saved = {"server_url": f"http://{folder}.example.org"}
+        (tmp_path / folder / "settings.json").write_text(json.dumps(saved))
+        args = build_parser().parse_args(["--demo", "--config-dir", str(tmp_path / folder)])
+        return DesktopApp(qapp, args)
+
+    async def scenario() -> None:
+        first = demo("a")
+        first_run = asyncio.ensure_future(first.run())
+        await until(first.built.is_set, 20, "the first demo")
+        try:
+            window = parts_of(first).window
+            window.hide()
+            second = demo("b")  # another random demo port, the same instance key
+            assert await asyncio.wait_for(second.run(), 20) == 0
+            assert not second.built.is_set()
+            assert second.parts is None
+            await until(window.isVisible, 5, "the first demo's window to come forward")
+        finally:
+            first.quit(0)
+            assert await asyncio.wait_for(first_run, 15) == 0
 
     run(scenario())
