@@ -170,6 +170,7 @@ class DesktopApp:
         try:
             if await self._build() and self.parts is not None:
                 self.built.set()
+                log.info("running: watching %s", self.settings.server_url)
                 if self.self_test:
                     await self._run_self_test(self.parts)
                 else:
