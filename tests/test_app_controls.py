@@ -456,3 +456,31 @@ def test_a_second_demo_hands_over_to_the_first(
             assert await asyncio.wait_for(first_run, 15) == 0
 
     run(scenario())
+
+
+# ---------------------------------------------------------------------- 3g: bounded memory
+
+
+def test_the_notification_memory_forgets_removed_tasks(run: Any, tmp_path: Path) -> None:
+    (tmp_path / "settings.json").write_text(json.dumps({"notifications": {"completed": True}}))
+
+    async def scenario() -> None:
+        async with running_app(tmp_path) as desktop:
+            parts = parts_of(desktop)
+            policy = parts.notifier.policy
+            await until(lambda: policy.remembered_tasks >= 2, 20, "two live completions")
+            # Remove from list: the task's memory goes with it.
+            task_id = await select(parts, TaskState.COMPLETED, "a completed task")
+            before = policy.remembered_tasks
+            parts.view.task_actions.remove.trigger()
+            assert task_id not in parts.store
+            assert policy.remembered_tasks == before - 1
+            # F5 with nothing selected rebuilds the list: nothing of the old list is remembered.
+            at_rebuild: list[int] = []
+            parts.service.resync_finished.connect(lambda _r: at_rebuild.append(policy.remembered_tasks))
+            parts.view.table.clearSelection()
+            parts.view.task_actions.refresh.trigger()
+            await until(lambda: at_rebuild, 10, "the rebuild")
+            assert at_rebuild == [0]
+
+    run(scenario())
