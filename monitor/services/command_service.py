@@ -71,11 +71,6 @@ class CommandService(QObject):
         self._started = False
         self._closed = False
 
-    @property
-    def command_sender(self) -> CommandSender | None:
-        """The underlying sender (None before :meth:`start`)."""
-        return self._sender
-
     def pending(self) -> dict[str, PendingAction]:
         """Task id -> pending action."""
         return dict(self._pending)
