@@ -23,13 +23,14 @@ import binascii
 import json
 import logging
 import os
-import tempfile
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Final, Generic, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from monitor.core.atomicfile import write_text_atomic
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -300,16 +301,4 @@ def save_model(model: BaseModel, path: str | os.PathLike[str]) -> None:
     Raises:
         OSError: If the folder cannot be created or written; the old file is then untouched.
     """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    data = model.model_dump_json(indent=2)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(path, model.model_dump_json(indent=2))
