@@ -141,6 +141,11 @@ class DesktopApp:
 
             show_error_dialog(text)
 
+    @property
+    def stopping(self) -> bool:
+        """True once something asked the app to quit (File > Quit, the tray, a signal)."""
+        return self._quit.is_set()
+
     def quit(self, code: int = 0) -> None:
         """Ask the app to shut down (idempotent; the first non-zero code wins)."""
         if not self._quit.is_set():
@@ -165,6 +170,7 @@ class DesktopApp:
         try:
             if await self._build() and self.parts is not None:
                 self.built.set()
+                log.info("running: watching %s", self.settings.server_url)
                 if self.self_test:
                     await self._run_self_test(self.parts)
                 else:
@@ -238,6 +244,7 @@ class DesktopApp:
         from monitor.wiring.parts import build_parts
         from monitor.wiring.persistence import SettingsKeeper, read_token, wire_settings
         from monitor.wiring.tray import wire_tray
+        from monitor.wiring.view import wire_view
 
         folder = self._config_folder()
         keeper = SettingsKeeper(folder, writable=not self.self_test)
@@ -284,6 +291,7 @@ class DesktopApp:
         wire_settings(parts, settings_keeper, self.qapp, reconnect=reconnect, spawn=self._spawn)
 
         keeper.restore_window(parts)
+        wire_view(parts)  # after the restore: the menu shows the restored columns
         if keeper.warning:
             log.warning("settings: %s", keeper.warning)
             parts.window.statusBar().showMessage(keeper.warning, 30_000)

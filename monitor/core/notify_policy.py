@@ -145,7 +145,8 @@ class NotificationPolicy:
         self._clock = clock
         self._tr = translate
         self._pending: dict[NotifyEvent, _Pending] = {}
-        self._seen: set[tuple[str, NotifyEvent, int]] = set()
+        # Per task (so forgetting one is O(1), not a walk over all: a resync forgets thousands).
+        self._seen: dict[str, set[tuple[NotifyEvent, int]]] = {}
         self._seen_messages: set[str] = set()
         self._message_order: deque[str] = deque()
         self._connection_lost = False
@@ -192,16 +193,22 @@ class NotificationPolicy:
         """
         if kind not in _TASK_EVENTS:
             raise ValueError(f"{kind} is not a task event")
-        key = (task_id, kind, attempt)
-        if key in self._seen or not self._enabled(kind):
+        key = (kind, attempt)
+        seen = self._seen.get(task_id)
+        if (seen is not None and key in seen) or not self._enabled(kind):
             return False
-        self._seen.add(key)
+        self._seen.setdefault(task_id, set()).add(key)
         self._queue(kind, (task_id, name, detail))
         return True
 
     def forget_task(self, task_id: str) -> None:
-        """Drop the once-per-task memory of a removed task (keeps the set bounded)."""
-        self._seen = {k for k in self._seen if k[0] != task_id}
+        """Drop the once-per-task memory of a removed task (keeps the memory bounded)."""
+        self._seen.pop(task_id, None)
+
+    @property
+    def remembered_tasks(self) -> int:
+        """How many tasks the once-per-task memory holds (bounded by the tasks still listed)."""
+        return len(self._seen)
 
     def connection_changed(self, connected: bool, reason: str = "") -> bool:
         """Record a connection transition (only real transitions count).

@@ -23,7 +23,6 @@ import binascii
 import json
 import logging
 import os
-import tempfile
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Final, Generic, TypeVar
@@ -31,6 +30,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from monitor.core.atomicfile import write_text_atomic
 from monitor.core.profile import ReconnectConfig
 
 __all__ = [
@@ -54,6 +54,9 @@ _log = logging.getLogger(__name__)
 SCHEMA_VERSION: Final = 1
 
 _Ms = Annotated[int, Field(ge=0, le=24 * 3600 * 1000)]
+#: A period that must not be zero: the client refuses a heartbeat interval or timeout of 0 (a
+#: stream would be declared dead at once), so the settings refuse it too, in the dialog and on load.
+_PositiveMs = Annotated[int, Field(ge=1, le=24 * 3600 * 1000)]
 
 
 def validate_server_url(url: str) -> str:
@@ -275,16 +278,4 @@ def save_model(model: BaseModel, path: str | os.PathLike[str]) -> None:
     Raises:
         OSError: If the folder cannot be created or written; the old file is then untouched.
     """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    data = model.model_dump_json(indent=2)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(path, model.model_dump_json(indent=2))

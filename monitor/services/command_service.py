@@ -13,12 +13,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
 from PySide6.QtCore import QObject, Signal
 
 from monitor.client.commands import CommandError, CommandSender
 from monitor.client.config import ClientConfig
 from monitor.core.lifecycle import PendingAction, pending_for
-from monitor.core.protocol import CommandAction
+from monitor.core.protocol import CommandAck, CommandAction, Task
 from monitor.core.store import Change, Removed, Updated
 
 __all__ = ["CommandService"]
@@ -35,6 +36,8 @@ class CommandService(QObject):
         command_succeeded(str, str): Task id and action the server confirmed.
         command_failed(list, str): Task ids and a plain-text reason (refused, timed out,
             could not be sent).
+        task_reported(object): A :class:`~monitor.core.protocol.Task` as the server answered a
+            ``query`` (F5 on a selection); the app applies it to the store.
 
     Args:
         config: Client configuration (server, token, client id, queue size).
@@ -47,6 +50,7 @@ class CommandService(QObject):
     pending_changed = Signal(list, object)
     command_succeeded = Signal(str, str)
     command_failed = Signal(list, str)
+    task_reported = Signal(object)
 
     def __init__(
         self,
@@ -66,11 +70,6 @@ class CommandService(QObject):
         self._tasks: set[asyncio.Task[None]] = set()
         self._started = False
         self._closed = False
-
-    @property
-    def command_sender(self) -> CommandSender | None:
-        """The underlying sender (None before :meth:`start`)."""
-        return self._sender
 
     def pending(self) -> dict[str, PendingAction]:
         """Task id -> pending action."""
@@ -186,7 +185,23 @@ class CommandService(QObject):
         except asyncio.CancelledError:
             raise
         self._clear(task_id)
+        if action is CommandAction.QUERY:
+            self._report(task_id, future.result())
         self.command_succeeded.emit(task_id, action.value)
+
+    def _report(self, task_id: str, answer: Any) -> None:
+        """Hand on the task a query's answer carries (the final ack's ``result``)."""
+        result = answer.result if isinstance(answer, CommandAck) else None
+        if isinstance(answer, dict):  # no ack awaited: the HTTP answer itself
+            result = answer.get("result")
+        if result is None:
+            return
+        try:
+            task = Task.model_validate(result)
+        except ValidationError as exc:  # what a server sends never crashes the app
+            _log.warning("query %s: the answer is not a task (%s)", task_id, exc.error_count())
+            return
+        self.task_reported.emit(task)
 
     def _clear(self, task_id: str) -> None:
         if self._pending.pop(task_id, None) is not None:

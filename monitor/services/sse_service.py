@@ -22,9 +22,15 @@ from monitor.client.config import ClientConfig
 from monitor.client.engine import IncomingEvent, StreamEngine, TokenProvider
 from monitor.core.connection import ConnectionState, ConnectionStatus, Resync
 from monitor.core.gc_pause import gc_paused
-from monitor.core.news import MESSAGE_EVENT_TYPES, NewsError, decode_news_batch, normalize
+from monitor.core.news import (
+    MESSAGE_EVENT_TYPES,
+    NewsError,
+    decode_news_batch,
+    normalize,
+    patch_from_task,
+)
 from monitor.core.profile import ConnectionProfile
-from monitor.core.protocol import TASK_EVENT_TYPES, Snapshot, TaskState
+from monitor.core.protocol import TASK_EVENT_TYPES, Snapshot, Task, TaskState
 from monitor.core.settings import AppSettings
 from monitor.core.store import Added, Change, Removed, TaskStore, Updated
 
@@ -189,17 +195,8 @@ class SSEService(QObject):
             if last_id and self._engine is not None:
                 self._engine.set_last_event_id(last_id)
 
-    # ------------------------------------------------------------------ the seed's API
-
-    def connect_stream(self) -> None:
-        """The seed's ``connect()``: (re)open the stream after :meth:`disconnect_stream`."""
-        if self._engine is not None:
-            self._engine.reconnect()
-
-    def disconnect_stream(self) -> None:
-        """The seed's ``disconnect()``: close the stream and stay disconnected."""
-        if self._engine is not None:
-            self._engine.disconnect()
+    # ------------------------------------------------------------------ intents and reads
+    # (the seed's connect/disconnect/subscribe/clearQueue live on the engine: `monitor watch`)
 
     def resync(self) -> None:
         """Rebuild the task list from the server (F5 with nothing selected)."""
@@ -224,16 +221,9 @@ class SSEService(QObject):
             raise RuntimeError("SSEService has not been started")
         return self._engine.stats()
 
-    def clear_queue(self) -> None:
-        """Drop messages queued for delivery (the seed's ``clearQueue()``)."""
-        if self._engine is not None:
-            self._engine.clear_queue()
-
-    def subscribe(self, event_type: str, handler: Callable[[Any], Any]) -> Callable[[], None]:
-        """Subscribe a handler to one event type on the engine's dispatcher; returns unsubscribe."""
-        if self._engine is None:
-            raise RuntimeError("SSEService has not been started")
-        return self._engine.subscribe(event_type, handler)
+    def apply_task(self, task: Task) -> None:
+        """Apply a task the server reported outside the stream (the answer to F5 on a selection)."""
+        self._publish(self.store.apply([patch_from_task(task, received_at=self._clock(), source="query")]))
 
     def forget(self, ids: list[str]) -> None:
         """Remove tasks from the list locally (the server is not told)."""

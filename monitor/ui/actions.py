@@ -91,11 +91,13 @@ class TaskActions(QObject):
         self.retry = self._make("retry", QKeySequence("Ctrl+R"), self.retry_requested.emit)
         self.remove = self._make("remove", QKeySequence("Shift+Del"), self.remove_requested.emit)
         self.refresh = QAction(translate("TaskActions", "Refresh"), self)
+        self.refresh.setObjectName("action_refresh")
         self.refresh.setShortcut(QKeySequence(QKeySequence.StandardKey.Refresh))
         self.refresh.setShortcuts([QKeySequence(Qt.Key.Key_F5)])
         self.refresh.setToolTip(translate("TaskActions", "Ask the server for the latest state (F5)"))
         self.refresh.triggered.connect(lambda: self.query_requested.emit([tid for tid, _ in self._selection]))
         self.copy_id = QAction(translate("TaskActions", "Copy ID"), self)
+        self.copy_id.setObjectName("action_copy_id")
         self.copy_id.setShortcut(QKeySequence(QKeySequence.StandardKey.Copy))
         self.copy_id.triggered.connect(self._copy)
         for action in self.all():

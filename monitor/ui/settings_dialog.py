@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from pydantic import ValidationError
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import (
@@ -293,6 +294,7 @@ class SettingsDialog(QDialog):
             box.setSuffix(self.tr(" ms") if suffix is None else suffix)  # the unit is translated too
             self._named(box, name, label.replace("&", "").rstrip(":"))
             form.addRow(label, box)
+            box.valueChanged.connect(self._validate)
             return box
 
         self.auto_reconnect = self._check(self.tr("&Reconnect automatically"), r.reconnect, "reconnect", page)
@@ -335,37 +337,21 @@ class SettingsDialog(QDialog):
             r.polling_interval_ms, 100, 3_600_000, "pollingInterval", self.tr("Polling interval:")
         )
         self._reconnect_extra = r
+        # Which box edits which field, to say where a refused value is.
+        self._reconnect_boxes: dict[str, QWidget] = {
+            "reconnect_interval_ms": self.reconnect_interval,
+            "reconnect_decay": self.reconnect_decay,
+            "max_reconnect_interval_ms": self.max_reconnect_interval,
+            "max_reconnect_attempts": self.max_attempts,
+            "heartbeat_interval_ms": self.heartbeat_interval,
+            "heartbeat_timeout_ms": self.heartbeat_timeout,
+            "polling_interval_ms": self.polling_interval,
+        }
         return page
 
-    # ------------------------------------------------------------------ result
-
-    def _validate(self) -> bool:
-        problems: list[str] = []
-        try:
-            validate_server_url(self.url_edit.text())
-        except ValueError as exc:
-            problems.append(self.tr("Server URL: %1").replace("%1", str(exc)))
-        env = self.token_env_edit.text().strip()
-        if env and not _ENV_NAME.fullmatch(env):
-            problems.append(self.tr("The environment variable name may hold only letters, digits and _"))
-        self.error_label.setText("\n".join(problems))
-        buttons = getattr(self, "buttons", None)  # None while the constructor builds the tabs
-        ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok) if buttons is not None else None
-        if ok_button is not None:
-            ok_button.setEnabled(not problems)
-        self.url_edit.setProperty("invalid", bool(problems))
-        return not problems
-
-    def build_settings(self) -> AppSettings:
-        """The settings as edited (raises ``ValueError`` if a field is invalid)."""
-        notifications = self._original.notifications.model_copy(
-            update={key: box.isChecked() for key, box in self.notify_boxes.items()}
-            | {
-                "enabled": self.notify_enabled.isChecked(),
-                "quiet_when_focused": self.quiet_focused.isChecked(),
-            }
-        )
-        reconnect = ReconnectSettings(
+    def _reconnect_settings(self) -> ReconnectSettings:
+        """The Connection tab as edited (raises ``ValidationError`` for a value the client refuses)."""
+        return ReconnectSettings(
             reconnect=self.auto_reconnect.isChecked(),
             reconnect_interval_ms=self.reconnect_interval.value(),
             reconnect_decay=self.reconnect_decay.value(),
@@ -377,6 +363,52 @@ class SettingsDialog(QDialog):
             polling_interval_ms=self.polling_interval.value(),
             connection_timeout_ms=self._reconnect_extra.connection_timeout_ms,
         )
+
+    def _reconnect_problems(self) -> list[str]:
+        if not hasattr(self, "_reconnect_boxes"):
+            return []  # the constructor is still building the tabs
+        try:
+            self._reconnect_settings()
+        except ValidationError as exc:
+            problems = []
+            for error in exc.errors():
+                field = str(error["loc"][0]) if error["loc"] else ""
+                box = self._reconnect_boxes.get(field)
+                name = box.accessibleName() if box is not None else field
+                problems.append(self.tr("%1: %2").replace("%1", name).replace("%2", error["msg"]))
+            return problems
+        return []
+
+    # ------------------------------------------------------------------ result
+
+    def _validate(self) -> bool:
+        problems: list[str] = []
+        try:
+            validate_server_url(self.url_edit.text())
+        except ValueError as exc:
+            problems.append(self.tr("Server URL: %1").replace("%1", str(exc)))
+        self.url_edit.setProperty("invalid", bool(problems))
+        env = self.token_env_edit.text().strip()
+        if env and not _ENV_NAME.fullmatch(env):
+            problems.append(self.tr("The environment variable name may hold only letters, digits and _"))
+        problems.extend(self._reconnect_problems())
+        self.error_label.setText("\n".join(problems))
+        buttons = getattr(self, "buttons", None)  # None while the constructor builds the tabs
+        ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok) if buttons is not None else None
+        if ok_button is not None:
+            ok_button.setEnabled(not problems)
+        return not problems
+
+    def build_settings(self) -> AppSettings:
+        """The settings as edited (raises ``ValueError`` if a field is invalid)."""
+        notifications = self._original.notifications.model_copy(
+            update={key: box.isChecked() for key, box in self.notify_boxes.items()}
+            | {
+                "enabled": self.notify_enabled.isChecked(),
+                "quiet_when_focused": self.quiet_focused.isChecked(),
+            }
+        )
+        reconnect = self._reconnect_settings()
         data = self._original.model_dump()
         data.update(
             server_url=validate_server_url(self.url_edit.text()),

@@ -313,6 +313,10 @@ class TaskTableModel(QAbstractTableModel):
         if as_of == self._stale_since:
             return
         self._stale_since = as_of
+        self.repaint_all()
+
+    def repaint_all(self) -> None:
+        """Repaint every row now (everything looks different: offline, or a new server lifetime)."""
         if self._rows:
             self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, self.columnCount() - 1))
 
@@ -462,7 +466,8 @@ class TaskTableModel(QAbstractTableModel):
         return self._icon(rec.state) if col is TaskColumn.STATUS else None
 
     def _foreground(self, rec: TaskRecord, col: TaskColumn) -> QBrush | None:
-        if self._stale_since is None:
+        # Offline, or a row the restarted server has not spoken of yet: greyed, never hidden.
+        if self._stale_since is None and not self._store.is_old_lifetime(rec.id):
             return None
         return QBrush(QApplication.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text))
 
@@ -524,6 +529,8 @@ class TaskTableModel(QAbstractTableModel):
         if self._stale_since is not None:
             as_of = datetime.fromtimestamp(self._stale_since).strftime("%H:%M")
             return translate("TaskTableModel", "Offline: as of {time}").format(time=as_of)
+        if self._store.is_old_lifetime(rec.id):
+            return translate("TaskTableModel", "From before the server restarted")
         return f"{rec.name}\n{rec.id}"
 
     def accessible_summary(self, rec: TaskRecord) -> str:

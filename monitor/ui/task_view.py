@@ -270,15 +270,28 @@ class TaskView(QWidget):
     def column_menu(self) -> QMenu:
         """The header's menu: one checkable entry per column (the opt-in ones start hidden)."""
         menu = QMenu(self)
+        self.fill_column_menu(menu)
+        return menu
+
+    def fill_column_menu(self, menu: QMenu) -> None:
+        """(Re)fill ``menu`` (the header's, or View > Columns) with one checkable entry per column.
+
+        Each entry shows and hides its column; which columns show is saved with the UI state.
+        """
+        menu.clear()
         model = self.model
         for col in TaskColumn:
             title = str(model.headerData(col, Qt.Orientation.Horizontal, Qt.ItemDataRole.DisplayRole))
             action = menu.addAction(title)
+            action.setObjectName(f"column_{col.key}")
             action.setCheckable(True)
             action.setChecked(not self.table.isColumnHidden(col))
             action.setEnabled(col is not TaskColumn.NAME)  # the name column always stays
             action.toggled.connect(lambda on, c=col: self.table.setColumnHidden(c, not on))
-        return menu
+
+    def set_detail_visible(self, visible: bool) -> None:
+        """Show or hide the detail pane (View > Detail pane)."""
+        self.detail.setVisible(visible)
 
     def _header_menu(self, pos: QPoint) -> None:
         menu = self.column_menu()

@@ -66,6 +66,7 @@ async def start_commands(parts: Parts, *, state_path: Path | None) -> None:
     parts.messages.set_client_id(engine.config.client_id)  # "To: You" for direct messages
     commands.pending_changed.connect(view.set_pending)
     commands.command_failed.connect(lambda _ids, text: window.statusBar().showMessage(text, 15_000))
+    commands.task_reported.connect(service.apply_task)  # F5 on a selection: the answer counts
     service.tasks_changed.connect(commands.note_changes)
     parts.commands = commands
     await commands.start()

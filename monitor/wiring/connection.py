@@ -42,6 +42,8 @@ def wire_connection(parts: Parts) -> None:
     service.error_occurred.connect(lambda text: log.info("stream: %s", text))
     service.snapshot_applied.connect(lambda n: freeze_heap() if n >= _FREEZE_AFTER_TASKS else None)
     window.indicator.stale_changed.connect(view.set_stale)
+    # A new lifetime without a snapshot greys the old rows (no change record says so).
+    service.resync_finished.connect(lambda _resync: view.model.repaint_all())
     window.retry_now_requested.connect(service.reconnect)
     view.task_actions.remove_requested.connect(service.forget)
     # F5 / Refresh with nothing selected rebuilds the whole list (a selection is queried instead,

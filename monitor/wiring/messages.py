@@ -29,6 +29,7 @@ def wire_messages(parts: Parts) -> QDockWidget:
     window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
     dock.hide()
     toggle = dock.toggleViewAction()
+    toggle.setObjectName("messages")
     toggle.setText(
         QCoreApplication.translate("MainWindow", "&Messages")
     )  # the dock's own title changes with the count

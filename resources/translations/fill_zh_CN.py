@@ -222,6 +222,8 @@ ZH: dict[str, str] = {
     "Why the task failed": "任务失败的原因",
     "Kind of job": "作业类型",
     "Offline: as of {time}": "离线：数据截至 {time}",
+    "From before the server restarted": "服务器重启之前的数据",
+    "%1: %2": "%1：%2",
     "{n} percent": "百分之 {n}",
     "{t} left": "剩余 {t}",
     # TaskActions

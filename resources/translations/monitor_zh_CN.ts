@@ -791,6 +791,10 @@ Watch server tasks live.</source>
             <translation>轮询间隔：</translation>
         </message>
         <message>
+            <source>%1: %2</source>
+            <translation>%1：%2</translation>
+        </message>
+        <message>
             <source>Server URL: %1</source>
             <translation>服务器地址：%1</translation>
         </message>
@@ -1124,6 +1128,10 @@ Watch server tasks live.</source>
         <message>
             <source>Offline: as of {time}</source>
             <translation>离线：数据截至 {time}</translation>
+        </message>
+        <message>
+            <source>From before the server restarted</source>
+            <translation>服务器重启之前的数据</translation>
         </message>
         <message>
             <source>{n} percent</source>
