@@ -83,8 +83,13 @@ class EtaTracker:
         self._worker = False
 
     def observe(
-        self, now: float, progress: float | None, *, worker_eta: float | None = None,
-        paused: bool = False, finished: bool = False,
+        self,
+        now: float,
+        progress: float | None,
+        *,
+        worker_eta: float | None = None,
+        paused: bool = False,
+        finished: bool = False,
     ) -> None:
         """Feed one sample.
 

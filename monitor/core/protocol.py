@@ -39,6 +39,7 @@ from pydantic import (
     field_validator,
     with_config,
 )
+from pydantic.alias_generators import to_camel
 from typing_extensions import TypedDict  # pydantic needs this one on Python < 3.12
 
 __all__ = [
@@ -51,16 +52,21 @@ __all__ = [
     "TASK_EVENT_TYPES",
     "TERMINAL_STATES",
     "BroadcastRequest",
+    "CommandAccepted",
     "CommandAck",
     "CommandAction",
     "CommandRequest",
     "CommandStatus",
+    "CommandView",
+    "ConnectionInfo",
     "ErrorBody",
     "EventRecord",
+    "Health",
     "Heartbeat",
     "Message",
     "MessagePriority",
     "MessageRequest",
+    "MessageSent",
     "MessageType",
     "PollResponse",
     "ProgressPayload",
@@ -68,6 +74,7 @@ __all__ = [
     "ShutdownNotice",
     "Snapshot",
     "Task",
+    "TaskDetail",
     "TaskError",
     "TaskEventType",
     "TaskId",
@@ -591,6 +598,96 @@ class ErrorBody(_Event):
 
     error: _Text
     detail: JsonValue = None
+
+
+class _CamelEvent(_Event):
+    """A server answer whose JSON keys are camelCase (seed 004's style); built by field name."""
+
+    model_config = ConfigDict(
+        extra="ignore", frozen=True, populate_by_name=True, alias_generator=to_camel, serialize_by_alias=True
+    )
+
+
+class Health(_Event):
+    """``GET /healthz``: liveness, the log's epoch, open streams and the server's version."""
+
+    status: _Short
+    epoch: _Short
+    connections: Annotated[int, Field(ge=0, strict=True)]
+    version: _Short
+
+
+class TaskDetail(_Event):
+    """``GET /api/tasks/{id}``: one task and its logged events (newest 200, oldest first)."""
+
+    task: Task
+    events: list[EventRecord]
+
+
+_Millis = Annotated[int, Field(ge=0, strict=True)]
+
+
+class CommandAccepted(_CamelEvent):
+    """``POST /api/commands`` answer (202): the command's id; its outcome travels as ``ack`` events."""
+
+    command_id: _Id
+    status: CommandStatus = CommandStatus.ACCEPTED
+
+
+class CommandView(_CamelEvent):
+    """``GET`` / ``DELETE /api/commands/{id}``: where a command is (seed 004 ``getTaskStatus``).
+
+    Times are Unix milliseconds.
+    """
+
+    command_id: _Id
+    action: CommandAction
+    task_id: TaskId | None = None
+    client_id: _Short | None = None
+    status: CommandStatus
+    attempt: Annotated[int, Field(ge=0, strict=True)] = 0
+    created_at: _Millis
+    started_at: _Millis | None = None
+    finished_at: _Millis | None = None
+    result: JsonValue = None
+    error: _Text | None = None
+
+    def as_ack(self) -> CommandAck:
+        """The ack this view amounts to (a client that missed the ack event asks for the view)."""
+        return CommandAck(
+            command_id=self.command_id,
+            status=self.status,
+            success=self.status is CommandStatus.SUCCEEDED,
+            action=self.action,
+            task_id=self.task_id,
+            result=self.result,
+            error=self.error,
+            attempt=self.attempt,
+        )
+
+
+class MessageSent(_CamelEvent):
+    """Answer of ``POST /api/messages``, ``/api/direct/{id}`` and ``/api/broadcast``.
+
+    ``event_id`` is the logged event (absent for a broadcast that excludes a client: one event per
+    recipient); ``sent_count`` is given by ``/api/broadcast`` only.
+    """
+
+    success: Annotated[bool, Field(strict=True)]
+    message_id: _Id
+    event_id: _Short | None = None
+    sent_count: Annotated[int, Field(ge=0, strict=True)] | None = None
+
+
+class ConnectionInfo(_CamelEvent):
+    """One open stream in ``GET /api/connections`` (seed 004 fields plus the cursor reached)."""
+
+    client_id: _Short
+    connection_id: _Short
+    created_at: _Millis
+    last_active_at: _Millis
+    uptime: _Millis
+    cursor: _Short | None = None
 
 
 # ----------------------------------------------------------------------------- SSE framing

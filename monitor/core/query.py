@@ -120,7 +120,7 @@ def _tokens(text: str) -> list[tuple[int, str, bool]] | QuerySyntaxError:
             if text[i] == '"':
                 close = text.find('"', i + 1)
                 if close < 0:
-                    return QuerySyntaxError(f'Missing closing quote for the quote at {i + 1}', i)
+                    return QuerySyntaxError(f"Missing closing quote for the quote at {i + 1}", i)
                 buf.append("\x00" + text[i + 1 : close])  # \x00 marks a quoted chunk
                 quoted = True
                 i = close + 1
@@ -155,7 +155,7 @@ def parse_query(text: str) -> Query | QuerySyntaxError:
             if key not in QUALIFIERS:
                 return QuerySyntaxError(
                     f"Unknown filter '{head}:' (use {', '.join(q + ':' for q in QUALIFIERS)}"
-                    ' or put the text in quotes)',
+                    " or put the text in quotes)",
                     start,
                 )
             field, body = key, rest
