@@ -26,7 +26,7 @@ import json
 import math
 import re
 from enum import IntEnum, StrEnum
-from typing import Annotated, Any, Final, Literal, NotRequired
+from typing import Annotated, Any, Final, NotRequired
 
 from pydantic import (
     AliasChoices,
@@ -44,9 +44,7 @@ from typing_extensions import TypedDict  # pydantic needs this one on Python < 3
 
 __all__ = [
     "EPOCH_HEADER",
-    "EVENT_HEARTBEAT",
     "EVENT_RESET",
-    "EVENT_SHUTDOWN",
     "MAX_DATA_BYTES",
     "MAX_ID_LENGTH",
     "TASK_EVENT_TYPES",
@@ -61,6 +59,7 @@ __all__ = [
     "ConnectionInfo",
     "ErrorBody",
     "EventRecord",
+    "EventType",
     "Health",
     "Heartbeat",
     "Message",
@@ -76,7 +75,6 @@ __all__ = [
     "Task",
     "TaskDetail",
     "TaskError",
-    "TaskEventType",
     "TaskId",
     "TaskProgress",
     "TaskProgressData",
@@ -324,30 +322,48 @@ class Task(_Event):
         return _check_size(value, "result/metadata", info)
 
 
-class TaskEventType(StrEnum):
-    """SSE ``event:`` names of task news.
+class EventType(StrEnum):
+    """Every SSE ``event:`` name of the protocol: the one definition.
 
-    ``task_progress``, ``task_complete`` and ``task_failed`` are seed 000's names, kept as they
-    are so a seed-000 client works against our server and vice versa.
+    Task news (``task_*``; ``task_progress``, ``task_complete`` and ``task_failed`` are seed 000's
+    names, kept as they are so a seed-000 client works against our server and vice versa), the
+    server's control events (``heartbeat``, ``reset``, ``shutdown``), and the seed-004 envelopes:
+    ``ack`` and the other :class:`MessageType` values, plus ``message`` (SSE's default type).
     """
 
-    CREATED = "task_created"
-    UPDATED = "task_updated"
-    PROGRESS = "task_progress"
-    COMPLETE = "task_complete"
-    FAILED = "task_failed"
-    CANCELLED = "task_cancelled"
-    REMOVED = "task_removed"
+    TASK_CREATED = "task_created"
+    TASK_UPDATED = "task_updated"
+    TASK_PROGRESS = "task_progress"
+    TASK_COMPLETE = "task_complete"
+    TASK_FAILED = "task_failed"
+    TASK_CANCELLED = "task_cancelled"
+    TASK_REMOVED = "task_removed"
+    HEARTBEAT = "heartbeat"
+    RESET = "reset"
+    SHUTDOWN = "shutdown"
+    ACK = "ack"
+    MESSAGE = "message"
+    TEXT = "text"
+    JSON = "json"
+    SYSTEM = "system"
+    COMMAND = "command"
+    ERROR = "error"
+    PROGRESS = "progress"
+
+    @property
+    def is_task(self) -> bool:
+        """True for task news (``task_*``)."""
+        return self.value.startswith("task_")
 
 
-TASK_EVENT_TYPES: Final = frozenset(t.value for t in TaskEventType)
+#: The task-news members of :class:`EventType` (a view of the enum, not a second list).
+TASK_EVENT_TYPES: Final = frozenset(t for t in EventType if t.is_task)
+#: Alias of :attr:`EventType.RESET`, kept while ``monitor/client/engine.py`` imports it.
+EVENT_RESET: Final = EventType.RESET
 #: Response header by which a server declares that its event ids are ``<epoch>-<seq>`` cursors and
 #: names its current epoch (``monitor serve`` sends it on the stream, the snapshot and the poll).
 #: Without it, ids are opaque strings: a ``-`` in an id (a UUID) means nothing.
 EPOCH_HEADER: Final = "X-Monitor-Epoch"
-EVENT_HEARTBEAT: Final = "heartbeat"
-EVENT_RESET: Final = "reset"
-EVENT_SHUTDOWN: Final = "shutdown"
 
 
 class TaskSnapshotEvent(_Event):
@@ -738,7 +754,3 @@ def encode_frame(
 def encode_comment(text: str = "") -> bytes:
     """Encode an SSE comment (keep-alive). Line breaks in ``text`` are replaced by spaces."""
     return (": " + _LINE_BREAK.sub(" ", text) + "\n\n").encode() if text else b":\n\n"
-
-
-# The literal type of the ``type`` of seed-000 poll events, kept for documentation.
-PollEventType = Literal["task_progress", "task_complete", "task_failed", "heartbeat"]

@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Callable
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
-from monitor.core.protocol import CommandAck, Message, MessageType
+from monitor.core.protocol import CommandAck, EventType, Message, MessageType
 from monitor.server.auth import TokenChecker
 from monitor.server.config import ServerConfig, default_db_path
 from monitor.server.hub import Hub, HubSettings
@@ -185,7 +185,7 @@ def create_app(
             target=client_id,
             payload=ack.model_dump(mode="json"),
         )
-        await hub.publish("ack", message.model_dump_json(), target=client_id)
+        await hub.publish(EventType.ACK, message.model_dump_json(), target=client_id)
 
     scheduler = CommandScheduler(
         ack_sink,

@@ -23,8 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from monitor.core.protocol import (
-    EVENT_HEARTBEAT,
-    EVENT_SHUTDOWN,
+    EventType,
     Heartbeat,
     ShutdownNotice,
     encode_comment,
@@ -227,7 +226,7 @@ class Hub:
         if not self._conns:
             return
         body = Heartbeat(server_time=self._clock(), interval_ms=self.settings.heartbeat_interval_ms)
-        frame = encode_frame(EVENT_HEARTBEAT, body.model_dump_json())
+        frame = encode_frame(EventType.HEARTBEAT, body.model_dump_json())
         self._broadcast_raw(frame)
 
     def sweep(self) -> int:
@@ -284,7 +283,7 @@ class Hub:
         """A ``shutdown`` event with a jittered ``retry`` so reconnects spread out."""
         retry = self.settings.retry_ms + self._rng.randint(0, max(self.settings.retry_ms, 1))
         notice = ShutdownNotice(retry_ms=retry)
-        return encode_frame(EVENT_SHUTDOWN, notice.model_dump_json(), retry=retry)
+        return encode_frame(EventType.SHUTDOWN, notice.model_dump_json(), retry=retry)
 
     def begin_shutdown(self) -> None:
         """Send ``shutdown`` to every stream and let them end; refuse new streams (idempotent)."""

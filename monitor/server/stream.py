@@ -28,7 +28,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from monitor.core.protocol import EVENT_RESET, MAX_ID_LENGTH, ErrorBody, ResetNotice, encode_frame
+from monitor.core.protocol import MAX_ID_LENGTH, ErrorBody, EventType, ResetNotice, encode_frame
 from monitor.server.hub import Connection, Hub
 from monitor.server.log import EARLIEST, GONE, LogRecord
 
@@ -179,7 +179,7 @@ class StreamEndpoint:
                 notice = ResetNotice(
                     reason="cursor unknown or expired; refetch the snapshot", cursor=cursor[:128]
                 )
-                first += encode_frame(EVENT_RESET, notice.model_dump_json())
+                first += encode_frame(EventType.RESET, notice.model_dump_json())
             else:
                 assert isinstance(page, list)
                 hub.metrics.replays_total += 1

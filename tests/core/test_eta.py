@@ -33,7 +33,7 @@ def test_no_flap_between_ticks_counts_down() -> None:
 def test_worker_eta_wins_and_paused_finished() -> None:
     t = EtaTracker()
     t.observe(0.0, 1.0, worker_eta=120.0)
-    assert t.reading(0.0) .seconds == 120.0
+    assert t.reading(0.0).seconds == 120.0
     t.observe(1.0, 90.0)  # fast progress: the worker's estimate still rules
     assert t.reading(10.0).seconds == 110.0
     t.observe(11.0, None, paused=True)

@@ -16,8 +16,15 @@ class FakeClock:
         return self.now
 
 
-ALL_ON = NotificationSettings(completed=True, failed=True, cancelled=True, connection_lost=True,
-                              connection_restored=True, all_done=True, group_window_s=2.0)
+ALL_ON = NotificationSettings(
+    completed=True,
+    failed=True,
+    cancelled=True,
+    connection_lost=True,
+    connection_restored=True,
+    all_done=True,
+    group_window_s=2.0,
+)
 
 
 @pytest.fixture

@@ -102,7 +102,14 @@ def test_message_envelope_matches_seed_004() -> None:
 
 def test_enums_cover_both_seeds() -> None:
     assert {t.value for t in p.MessageType} == {
-        "text", "json", "system", "command", "heartbeat", "ack", "error", "progress",
+        "text",
+        "json",
+        "system",
+        "command",
+        "heartbeat",
+        "ack",
+        "error",
+        "progress",
     }
     assert [int(x) for x in p.MessagePriority] == [0, 1, 2, 3]
     assert "retry" in {a.value for a in p.CommandAction}
@@ -118,10 +125,9 @@ def test_poll_response_serialises_seed_key() -> None:
 
 
 def test_frame_splits_data_lines_so_nothing_can_be_injected() -> None:
-    frame = p.encode_frame("task_progress", 'a\r\nid: evil\rb\nc', id="ep-1", retry=3000)
+    frame = p.encode_frame("task_progress", "a\r\nid: evil\rb\nc", id="ep-1", retry=3000)
     assert frame == (
-        b"id: ep-1\nevent: task_progress\nretry: 3000\n"
-        b"data: a\ndata: id: evil\ndata: b\ndata: c\n\n"
+        b"id: ep-1\nevent: task_progress\nretry: 3000\ndata: a\ndata: id: evil\ndata: b\ndata: c\n\n"
     )
 
 
@@ -146,11 +152,7 @@ def test_json_schema_export_covers_the_envelope() -> None:
 # ------------------------------------------------------------- json_text_context's size bound
 
 _json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
     max_leaves=20,
 )
@@ -190,3 +192,13 @@ def test_oversized_metadata_is_rejected_from_json_text_too() -> None:
     big = json.dumps({"task": task})
     with pytest.raises(ValidationError, match="larger than"):
         TaskSnapshotEvent.model_validate_json(big, context=json_text_context(big))
+
+
+def test_event_type_is_the_one_list_of_event_names() -> None:
+    """Every seed-004 message type is an event name; task news is exactly the ``task_*`` members."""
+    assert {t.value for t in p.MessageType} <= {e.value for e in p.EventType}
+    assert {e.value for e in p.TASK_EVENT_TYPES} == {
+        e.value for e in p.EventType if e.value.startswith("task_")
+    }
+    assert p.EventType.HEARTBEAT not in p.TASK_EVENT_TYPES
+    assert "task_complete" in p.TASK_EVENT_TYPES  # plain strings from the wire match the members

@@ -59,8 +59,12 @@ def test_quotes_and_negation() -> None:
 
 @pytest.mark.parametrize(
     ("text", "fragment"),
-    [("foo:bar", "Unknown filter 'foo:'"), ('"open', "closing quote"), ("state:weird", "Unknown state"),
-     ("name:", "needs a value")],
+    [
+        ("foo:bar", "Unknown filter 'foo:'"),
+        ('"open', "closing quote"),
+        ("state:weird", "Unknown state"),
+        ("name:", "needs a value"),
+    ],
 )
 def test_syntax_errors_are_values(text: str, fragment: str) -> None:
     err = parse_query(text)

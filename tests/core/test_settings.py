@@ -66,11 +66,25 @@ def test_invalid_field_resets_only_that_field(tmp_path: Path) -> None:
 
 def test_seed_names_accepted(tmp_path: Path) -> None:
     path = tmp_path / "settings.json"
-    path.write_text(json.dumps({"reconnect": {"reconnectInterval": 250, "reconnectDecay": 2.0,
-                                              "maxReconnectInterval": 5000, "pollingInterval": 800}}))
+    path.write_text(
+        json.dumps(
+            {
+                "reconnect": {
+                    "reconnectInterval": 250,
+                    "reconnectDecay": 2.0,
+                    "maxReconnectInterval": 5000,
+                    "pollingInterval": 800,
+                }
+            }
+        )
+    )
     r = load_settings(path).value.reconnect
-    assert (r.reconnect_interval_ms, r.reconnect_decay, r.max_reconnect_interval_ms,
-            r.polling_interval_ms) == (250, 2.0, 5000, 800)
+    assert (
+        r.reconnect_interval_ms,
+        r.reconnect_decay,
+        r.max_reconnect_interval_ms,
+        r.polling_interval_ms,
+    ) == (250, 2.0, 5000, 800)
 
 
 def test_seed_defaults() -> None:
@@ -98,9 +112,13 @@ def test_failed_save_keeps_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 def test_ui_state_round_trip(tmp_path: Path) -> None:
     path = tmp_path / "ui.json"
     geo = bytes(range(256))
-    state = UiState(geometry=UiState.encode_bytes(geo), columns=["name", "progress"],
-                    column_widths={"name": 200}, filters={"state": ["failed"], "text": "wav"},
-                    splitter=[300, 100])
+    state = UiState(
+        geometry=UiState.encode_bytes(geo),
+        columns=["name", "progress"],
+        column_widths={"name": 200},
+        filters={"state": ["failed"], "text": "wav"},
+        splitter=[300, 100],
+    )
     state.sort.column = "eta"
     save_model(state, path)
     loaded = load_ui_state(path).value

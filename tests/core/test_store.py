@@ -29,8 +29,9 @@ def test_add_update_remove_change_records() -> None:
     s = TaskStore()
     assert news(s, "task_created", {"task": task("a").model_dump()}) == [Added(("a",))]
     ch = news(s, "task_progress", {"id": "a", "progress": 50.0})
-    assert ch == [Updated("a", frozenset({"progress", "state", "started_at"}), TaskState.QUEUED,
-                          TaskState.RUNNING)]
+    assert ch == [
+        Updated("a", frozenset({"progress", "state", "started_at"}), TaskState.QUEUED, TaskState.RUNNING)
+    ]
     assert news(s, "task_progress", {"id": "a", "progress": 50.0}) == []  # no-op news: no change
     assert news(s, "task_removed", {"id": "a"}) == [Removed(("a",))]
     assert len(s) == 0
@@ -39,8 +40,13 @@ def test_add_update_remove_change_records() -> None:
 
 def test_seed004_only_server_fills_table_with_placeholders() -> None:
     s = TaskStore()
-    msg = {"id": "m", "type": "progress", "timestamp": 1, "source": "x",
-           "payload": {"taskId": "job-7", "progress": 12}}
+    msg = {
+        "id": "m",
+        "type": "progress",
+        "timestamp": 1,
+        "source": "x",
+        "payload": {"taskId": "job-7", "progress": 12},
+    }
     news(s, "message", msg)
     rec = s.get("job-7")
     assert rec is not None
@@ -79,8 +85,11 @@ def test_stale_news_never_moves_terminal_back_but_retry_does() -> None:
     assert rec.attempt == 2
     assert rec.error is None
     # an older snapshot of the same attempt is ignored
-    news(s, "task_updated", {"task": task("a", state="running", attempt=2, progress=50.0,
-                                          updated_at=9.0).model_dump()})
+    news(
+        s,
+        "task_updated",
+        {"task": task("a", state="running", attempt=2, progress=50.0, updated_at=9.0).model_dump()},
+    )
     news(s, "task_updated", {"task": task("a", state="queued", attempt=2, updated_at=5.0).model_dump()})
     assert rec.state is TaskState.RUNNING
     assert rec.progress == 50.0
@@ -98,8 +107,15 @@ def test_snapshot_reconcile_adds_updates_removes() -> None:
 
 def test_counts_live_and_groups() -> None:
     s = TaskStore()
-    s.apply_snapshot([task("a", state="running"), task("b", state="queued"), task("c", state="failed"),
-                      task("d", state="cancelling")], received_at=1)
+    s.apply_snapshot(
+        [
+            task("a", state="running"),
+            task("b", state="queued"),
+            task("c", state="failed"),
+            task("d", state="cancelling"),
+        ],
+        received_at=1,
+    )
     g = s.group_counts()
     got = (g[StateGroup.ALL], g[StateGroup.ACTIVE], g[StateGroup.RUNNING], g[StateGroup.FAILED])
     assert got == (4, 3, 2, 1)
@@ -110,8 +126,14 @@ def test_counts_live_and_groups() -> None:
 
 def test_view_filter_sort_and_stable_tiebreak() -> None:
     s = TaskStore()
-    s.apply_snapshot([task("c", progress=5.0, created_at=3.0), task("a", progress=5.0, created_at=1.0),
-                      task("b", progress=9.0, created_at=2.0, state="failed")], received_at=1)
+    s.apply_snapshot(
+        [
+            task("c", progress=5.0, created_at=3.0),
+            task("a", progress=5.0, created_at=1.0),
+            task("b", progress=9.0, created_at=2.0, state="failed"),
+        ],
+        received_at=1,
+    )
     assert s.view_rows() == ["a", "b", "c"]
     s.set_sort("progress")
     assert s.view_rows() == ["a", "c", "b"]
@@ -152,8 +174,16 @@ def test_every_sort_key_matches_a_fresh_sort_after_random_updates() -> None:
     s.apply_snapshot([task(f"t{i}", created_at=float(rng.randint(0, 5))) for i in range(200)], received_at=0)
     states = list(TaskState)
     for step in range(500):
-        s.apply([TaskPatch(id=f"t{rng.randrange(200)}", received_at=float(step),
-                           progress=float(rng.randint(0, 100)), state=rng.choice(states))])
+        s.apply(
+            [
+                TaskPatch(
+                    id=f"t{rng.randrange(200)}",
+                    received_at=float(step),
+                    progress=float(rng.randint(0, 100)),
+                    state=rng.choice(states),
+                )
+            ]
+        )
     for key in SORT_KEYS:
         for desc in (False, True):
             s.set_sort(key, desc)
@@ -171,15 +201,24 @@ def test_100k_sort_filter_search_under_100ms() -> None:
     states = list(TaskState)
     # Patches, not pydantic Tasks: this measures the view, not validation.
     s.apply(
-        TaskPatch(id=f"id{i}", received_at=0.0, name=f"file-{rng.randrange(10**6)}.wav",
-                  progress=float(rng.randint(0, 100)), state=rng.choice(states), created_at=float(i))
+        TaskPatch(
+            id=f"id{i}",
+            received_at=0.0,
+            name=f"file-{rng.randrange(10**6)}.wav",
+            progress=float(rng.randint(0, 100)),
+            state=rng.choice(states),
+            created_at=float(i),
+        )
         for i in range(100_000)
     )
     q = parse_query("file-12 -state:failed")
     assert isinstance(q, Query)
     worst = 0.0
-    for key, group, query in [("progress", StateGroup.ALL, Query()), ("name", StateGroup.ACTIVE, Query()),
-                              ("status", StateGroup.ALL, q)]:
+    for key, group, query in [
+        ("progress", StateGroup.ALL, Query()),
+        ("name", StateGroup.ACTIVE, Query()),
+        ("status", StateGroup.ALL, q),
+    ]:
         s.set_sort(key, descending=True)
         s.set_filter(group, query)
         best = float("inf")

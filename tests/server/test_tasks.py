@@ -15,10 +15,11 @@ from collections.abc import Callable
 import pytest
 
 from monitor.core.protocol import (
+    TASK_EVENT_TYPES,
     CommandAction,
+    EventType,
     Task,
     TaskError,
-    TaskEventType,
     TaskProgress,
     TaskRemoved,
     TaskSnapshotEvent,
@@ -70,11 +71,11 @@ class Clock:
 
 def validate_event(event_type: str, data: str) -> Task | TaskProgress | TaskRemoved:
     """Parse ``data`` with the model the protocol prescribes for ``event_type``."""
-    if event_type == TaskEventType.PROGRESS:
+    if event_type == EventType.TASK_PROGRESS:
         return TaskProgress.model_validate_json(data)
-    if event_type == TaskEventType.REMOVED:
+    if event_type == EventType.TASK_REMOVED:
         return TaskRemoved.model_validate_json(data)
-    assert event_type in {t.value for t in TaskEventType}, event_type
+    assert event_type in TASK_EVENT_TYPES, event_type
     return TaskSnapshotEvent.model_validate_json(data).task
 
 
