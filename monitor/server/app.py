@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Callable
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
-from monitor.core.protocol import CommandAck, EventType, Message, MessageType
+from monitor.core.protocol import EPOCH_HEADER, CommandAck, EventType, Message, MessageType
 from monitor.server.auth import TokenChecker
 from monitor.server.config import ServerConfig, default_db_path
 from monitor.server.hub import Hub, HubSettings
@@ -122,7 +122,7 @@ class MonitorApp:
                     "Last-Event-ID",
                     "X-Client-Id",
                 ],
-                expose_headers=["Monitor-Cursor"],
+                expose_headers=["Monitor-Cursor", EPOCH_HEADER],
             )
         self._asgi = chain
 

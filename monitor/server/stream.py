@@ -28,7 +28,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from monitor.core.protocol import MAX_ID_LENGTH, ErrorBody, EventType, ResetNotice, encode_frame
+from monitor.core.protocol import EPOCH_HEADER, MAX_ID_LENGTH, ErrorBody, EventType, ResetNotice, encode_frame
 from monitor.server.hub import Connection, Hub
 from monitor.server.log import EARLIEST, GONE, LogRecord
 
@@ -48,6 +48,7 @@ Send = Callable[[Message], Awaitable[None]]
 
 #: Response header naming the cursor the stream continues from.
 CURSOR_HEADER = "Monitor-Cursor"
+_EPOCH_HEADER = EPOCH_HEADER.lower().encode()
 _CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9._:@~+-]{1,128}$")
 
 
@@ -220,6 +221,7 @@ class StreamEndpoint:
                         (b"cache-control", b"no-store"),
                         (b"x-accel-buffering", b"no"),
                         (CURSOR_HEADER.lower().encode(), used.encode("latin-1", "replace")),
+                        (_EPOCH_HEADER, log.epoch.encode("latin-1", "replace")),
                         (b"monitor-client-id", conn.client_id.encode()),
                         (b"monitor-connection-id", conn.connection_id.encode()),
                     ],

@@ -8,6 +8,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from monitor.core.protocol import (
+    EPOCH_HEADER,
+    MAX_ID_LENGTH,
     TASK_EVENT_TYPES,
     EventRecord,
     PollResponse,
@@ -20,7 +22,7 @@ from monitor.core.protocol import (
 from monitor.server.log import GONE, LogRecord
 from monitor.server.routes.errors import HTTPError
 from monitor.server.state import StateDep
-from monitor.server.stream import request_client_id
+from monitor.server.stream import request_client_id, request_cursor, request_header
 from monitor.server.tasks import InvalidTransition, TaskNotFound
 
 __all__ = ["event_record", "router"]
@@ -38,9 +40,10 @@ def event_record(rec: LogRecord) -> EventRecord:
 
 
 @router.get("/api/tasks")
-async def snapshot(state: StateDep) -> Snapshot:
+async def snapshot(state: StateDep, response: Response) -> Snapshot:
     """Every task and the log position it corresponds to (no await in between: atomic)."""
     log = state.log
+    response.headers[EPOCH_HEADER] = log.epoch
     return Snapshot(tasks=state.tasks.all(), cursor=log.last_id, epoch=log.epoch)
 
 
@@ -48,12 +51,26 @@ async def snapshot(state: StateDep) -> Snapshot:
 async def poll(
     state: StateDep,
     request: Request,
+    response: Response,
     after: str | None = Query(default=None, max_length=256),
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> PollResponse:
-    """Seed 000's polling fallback: events after ``after`` (``reset`` for unknown cursors)."""
+    """Seed 000's polling fallback: events after the client's cursor (``reset`` for unknown ones).
+
+    The cursor is the ``Last-Event-ID`` header (what seed 000's client sends), else ``after``,
+    else the ``lastEventId`` / ``last_event_id`` query; none (or blank) reads from the oldest
+    retained event. The header wins, as on the stream.
+    """
     log = state.log
+    response.headers[EPOCH_HEADER] = log.epoch
     client_id = request_client_id(request.scope)
+    header = request_header(request.scope, b"last-event-id")
+    if header is not None and header.strip():
+        after = header.strip()
+    elif after is None:
+        after = request_cursor(request.scope)
+    if after is not None and len(after) > MAX_ID_LENGTH:
+        after = "invalid"  # treated as unknown: the client gets a reset, not an error
     page = log.read_after(after, limit)
     if page is GONE or not isinstance(page, list):
         state.hub.metrics.resets_total += 1
