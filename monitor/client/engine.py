@@ -9,6 +9,7 @@ Listener API (what the Qt ``SSEService`` and ``monitor watch`` use)::
     engine.on_batch(cb)      # cb(list[IncomingEvent]): the same events, one list per network read
     engine.on_status(cb)     # cb(ConnectionStatus): every state change, with reason and next attempt
     engine.on_snapshot(cb)   # cb(Snapshot): a full task list to reconcile (start, reset, gap)
+    engine.on_resync(cb)     # cb(Resync): a new server lifetime (or F5), before its first event
     engine.on_error(cb)      # cb(str): a problem worth showing (malformed event, failed snapshot)
     engine.subscribe("ack", handler)   # the dispatcher (by type, priority, once)
     await engine.start(); ...; await engine.aclose()
@@ -54,7 +55,7 @@ from pydantic import ValidationError
 from monitor.client.config import ClientConfig, request_headers, ssl_context
 from monitor.client.dispatcher import Dispatcher
 from monitor.core.backoff import ReconnectPolicy
-from monitor.core.connection import ConnectionState, ConnectionStatus, FailureKind
+from monitor.core.connection import ConnectionState, ConnectionStatus, FailureKind, Resync, ResyncReason
 from monitor.core.gc_pause import gc_paused
 from monitor.core.protocol import EVENT_RESET, PollResponse, Snapshot
 from monitor.core.sse import SSEDecodeError, SSEDecoder, SSEEvent
@@ -186,6 +187,7 @@ class _Listeners:
     batch: tuple[Callable[[list[IncomingEvent]], Any], ...] = ()
     status: tuple[Callable[[ConnectionStatus], Any], ...] = ()
     snapshot: tuple[Callable[[Snapshot], Any], ...] = ()
+    resync: tuple[Callable[[Resync], Any], ...] = ()
     error: tuple[Callable[[str], Any], ...] = ()
 
 
@@ -234,11 +236,13 @@ class StreamEngine:
         )
         self._last_id = ""
         self._epoch: str | None = None
+        self._old_epoch: str | None = None
         self._seen: OrderedDict[str | tuple[str, str], None] = OrderedDict()
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._want_running = True
         self._need_snapshot = fetch_snapshot
+        self._resync_requested = False
         self._closed = False
         self._started = False
 
@@ -277,6 +281,14 @@ class StreamEngine:
     def on_snapshot(self, cb: Callable[[Snapshot], Any]) -> Callable[[], None]:
         """Call ``cb(snapshot)`` when a full task list arrives (start, reset, gap)."""
         return self._add("snapshot", cb)
+
+    def on_resync(self, cb: Callable[[Resync], Any]) -> Callable[[], None]:
+        """Call ``cb(resync)`` when the old task list no longer holds (see :class:`Resync`).
+
+        Announced before the first event of the new lifetime is delivered and before its
+        snapshot (``on_snapshot``), if one follows (``resync.snapshot_follows``).
+        """
+        return self._add("resync", cb)
 
     def on_error(self, cb: Callable[[str], Any]) -> Callable[[], None]:
         """Call ``cb(text)`` for problems worth showing (malformed events, failed snapshot)."""
@@ -368,6 +380,18 @@ class StreamEngine:
         self.policy.reset()
         self._want_running = True
         self._restart_task()
+
+    def resync(self) -> None:
+        """Rebuild the client's view from the server (the user's F5 / "Refresh all").
+
+        Announces ``Resync(REQUESTED)`` and refetches the snapshot where the server has one;
+        otherwise reconnects without a cursor, so the server replays what it has. Called before
+        :meth:`start`, the first connection does it; after :meth:`aclose` it does nothing.
+        """
+        if self._closed:
+            return
+        self._resync_requested = True
+        self.reconnect()
 
     def disconnect(self) -> None:
         """Close the stream and stay disconnected until :meth:`reconnect`."""
@@ -516,7 +540,10 @@ class StreamEngine:
 
     async def _stream_once(self) -> None:
         assert self._client is not None
-        if self._need_snapshot:
+        if self._resync_requested:
+            self._resync_requested = False
+            await self._new_lifetime(ResyncReason.REQUESTED, "requested by the user")
+        elif self._need_snapshot:
             await self._snapshot()
         sent_id = self._last_id
         refreshed = False
@@ -673,7 +700,7 @@ class StreamEngine:
         return prev_id
 
     def _needs_snapshot(self, event: IncomingEvent, own_id: bool) -> bool:
-        """True when the task list must be refetched before ``event`` is handled.
+        """True when the task list must be rebuilt before ``event`` is handled.
 
         That is a ``reset`` event, or an own id from a new server epoch (the server restarted
         and its ids started over, so our cursor means nothing there).
@@ -686,18 +713,21 @@ class StreamEngine:
                 changed = self._epoch is not None and epoch != self._epoch
                 if changed:
                     _log.info("server epoch changed %s -> %s: refetching the snapshot", self._epoch, epoch)
+                    self._old_epoch = self._epoch
                 self._epoch = epoch
                 return changed
         return False
 
     async def _refetch_before(self, event: IncomingEvent) -> None:
-        await self._snapshot()
+        if event.type == EVENT_RESET:
+            await self._new_lifetime(ResyncReason.RESET, "the server sent a reset event")
+            return
+        epoch = self._epoch
+        await self._new_lifetime(ResyncReason.EPOCH, f"epoch {self._old_epoch} -> {epoch}")
         # Later ids on this stream are compared with the stream's epoch, not the snapshot's (they
         # are the same unless the server restarted once more in between; then the next event
         # from the new epoch refetches again).
-        epoch = _epoch(event.id) if event.type != EVENT_RESET else None
-        if epoch is not None:
-            self._epoch = epoch
+        self._epoch = epoch
 
     def _deliver_batch(self, batch: list[IncomingEvent]) -> list[IncomingEvent]:
         """Hand ``batch`` to the batch listeners (if not empty); returns a new empty batch."""
@@ -712,34 +742,68 @@ class StreamEngine:
 
     # ------------------------------------------------------------------ snapshot
 
+    async def _new_lifetime(self, reason: ResyncReason, detail: str) -> None:
+        """Announce a resync, forget the old lifetime's ids, apply its snapshot if there is one.
+
+        The snapshot is fetched first, so that the announcement can say whether one follows; it is
+        delivered after the announcement. Without one, a user's request reconnects without a
+        cursor (the server replays what it has); other reasons keep the new lifetime's ids.
+        """
+        snapshot = await self._get_snapshot() if self._fetch_snapshot else None
+        _log.info("resync (%s, snapshot %s): %s", reason.value, snapshot is not None, detail)
+        self._notify(self._listeners.resync, Resync(reason, snapshot is not None, detail))
+        self._seen.clear()
+        if snapshot is not None:
+            self._apply_snapshot(snapshot)
+        elif reason is ResyncReason.REQUESTED:
+            self._last_id = ""
+            self._stats.last_event_id = ""
+
     async def _snapshot(self) -> None:
         """Fetch the task list and resume the stream from its cursor; tolerate servers without it."""
+        snapshot = await self._get_snapshot()
+        if snapshot is not None:
+            self._apply_snapshot(snapshot)
+
+    async def _get_snapshot(self) -> Snapshot | None:
+        """Fetch and validate the task list; None when the server has none or it failed.
+
+        A 404/405 or an event stream (a server whose "snapshot" URL is the stream itself) means
+        the server has no snapshots: the response is closed at once and the stream alone fills
+        the table. Other failures are reported and retried at the next connection.
+        """
         assert self._client is not None
         self._need_snapshot = False
         try:
-            response = await self._client.get(
+            async with self._client.stream(
+                "GET",
                 self.config.resolved_snapshot_url,
                 headers=self._plain_headers(),
                 timeout=self._timeout(self.config.connection_timeout / 1000.0 * 3),
-            )
+            ) as response:
+                if response.status_code in (404, 405) or _is_event_stream(
+                    response.headers.get("content-type")
+                ):
+                    return None
+                if response.status_code != 200:
+                    self._error(f"snapshot request failed: HTTP {response.status_code}")
+                    self._need_snapshot = True
+                    return None
+                content = await response.aread()
         except httpx.HTTPError as exc:
             self._error(f"snapshot request failed: {type(exc).__name__}")
             self._need_snapshot = True
-            return
-        if response.status_code in (404, 405):
-            return  # a server without snapshots (seed 000/004): the stream alone fills the table
-        if response.status_code != 200:
-            self._error(f"snapshot request failed: HTTP {response.status_code}")
-            self._need_snapshot = True
-            return
+            return None
         try:
             # A large snapshot is millions of long-lived objects: validate it with the GC paused.
-            with gc_paused(len(response.content) >= _GC_PAUSE_BYTES):
-                snapshot = Snapshot.model_validate_json(response.content)
+            with gc_paused(len(content) >= _GC_PAUSE_BYTES):
+                return Snapshot.model_validate_json(content)
         except ValidationError as exc:
             self._stats.parse_errors += 1
             self._error(f"snapshot skipped: {exc.error_count()} validation errors")
-            return
+            return None
+
+    def _apply_snapshot(self, snapshot: Snapshot) -> None:
         self._stats.snapshots += 1
         self._epoch = snapshot.epoch
         if snapshot.cursor:
@@ -795,7 +859,7 @@ class StreamEngine:
         self._stats.polls += 1
         self._set(ConnectionState.POLLING, "polling", failure=FailureKind.EXHAUSTED)
         if poll.reset:
-            await self._snapshot()
+            await self._new_lifetime(ResyncReason.RESET, "the poll answer says reset")
             return
         if poll.events:
             self._stats.last_message_time = time.time()
