@@ -88,6 +88,7 @@ __all__ = [
     "encode_frame",
     "json_size",
     "json_text_context",
+    "stamp_event_id",
 ]
 
 # ----------------------------------------------------------------------------- limits
@@ -368,12 +369,39 @@ EPOCH_HEADER: Final = "X-Monitor-Epoch"
 
 class TaskSnapshotEvent(_Event):
     """Data of ``task_created``, ``task_updated``, ``task_complete``, ``task_failed``,
-    ``task_cancelled``: the whole task after the change."""
+    ``task_cancelled``: the whole task after the change.
+
+    For seed-000 clients the server also sends ``jobId`` (the task id), ``result`` on
+    ``task_complete`` and ``error`` (the one-line message) on ``task_failed``, and ``id``, the
+    event's own id (:func:`stamp_event_id`). Readers take everything from :attr:`task`.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True, serialize_by_alias=True)
 
     task: Task
+    job_id: TaskId | None = Field(
+        default=None, validation_alias=AliasChoices("jobId", "job_id"), serialization_alias="jobId"
+    )
+    result: JsonValue = None
+    error: JsonValue = None  # loose: another server's error object must not void the task in it
+
+    @field_validator("result", "error")
+    @classmethod
+    def _limit(cls, value: Any, info: ValidationInfo) -> Any:
+        return _check_size(value, "result/error", info)
+
+    @classmethod
+    def of(cls, task: Task, event: EventType) -> str:
+        """The JSON data of ``event`` for ``task`` (``result`` / ``error`` only where seed 000 reads them)."""
+        if event is EventType.TASK_COMPLETE:
+            return cls(task=task, job_id=task.id, result=task.result).model_dump_json(exclude={"error"})
+        if event is EventType.TASK_FAILED:
+            message = task.error.message if task.error is not None else "failed"
+            return cls(task=task, job_id=task.id, error=message).model_dump_json(exclude={"result"})
+        return cls(task=task, job_id=task.id).model_dump_json(exclude={"result", "error"})
 
 
-_PROGRESS_ID_ALIASES: Final = AliasChoices("id", "task_id", "taskId", "jobId")
+_TASK_ID_ALIASES: Final = AliasChoices("jobId", "taskId", "task_id", "id")
 _STAGE_ALIASES: Final = AliasChoices("stage", "description")
 _Percent = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False, strict=True)]
 
@@ -381,10 +409,13 @@ _Percent = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False, strict=True
 class TaskProgress(_Event):
     """Data of ``task_progress``: the hot-path delta.
 
-    Accepts our ``id`` and the seeds' ``taskId`` (004) and ``jobId`` (000).
+    The task id is sent as ``jobId`` (seed 000's name); ``taskId`` (seed 004) and, from older
+    servers, ``id`` are accepted. (In our events ``id`` is the event's own id.)
     """
 
-    id: TaskId = Field(validation_alias=_PROGRESS_ID_ALIASES)
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True, serialize_by_alias=True)
+
+    id: TaskId = Field(validation_alias=_TASK_ID_ALIASES, serialization_alias="jobId")
     progress: _Percent
     stage: _Text | None = Field(default=None, validation_alias=_STAGE_ALIASES)
     eta: _Seconds | None = None
@@ -400,7 +431,7 @@ class TaskProgressData(TypedDict):
     checks that both accept and reject the same data.
     """
 
-    id: Annotated[TaskId, Field(validation_alias=_PROGRESS_ID_ALIASES)]
+    id: Annotated[TaskId, Field(validation_alias=_TASK_ID_ALIASES)]
     progress: _Percent
     stage: NotRequired[Annotated[_Text | None, Field(validation_alias=_STAGE_ALIASES)]]
     eta: NotRequired[_Seconds | None]
@@ -408,9 +439,14 @@ class TaskProgressData(TypedDict):
 
 
 class TaskRemoved(_Event):
-    """Data of ``task_removed``: the server forgot a task (retention or explicit delete)."""
+    """Data of ``task_removed``: the server forgot a task (retention or explicit delete).
 
-    id: TaskId
+    The task id travels as ``jobId`` like every task event's; ``id`` is accepted from older servers.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True, serialize_by_alias=True)
+
+    id: TaskId = Field(validation_alias=_TASK_ID_ALIASES, serialization_alias="jobId")
 
 
 class ProgressPayload(_Event):
@@ -749,6 +785,22 @@ def encode_frame(
         parts.append(f"data: {line}\n")
     parts.append("\n")
     return "".join(parts).encode()
+
+
+def stamp_event_id(data: str, event_id: str) -> str:
+    """Put ``event_id`` first into ``data``, the JSON text of an object, as its ``id`` member.
+
+    Task events carry their own event id as ``data.id``, so that a client that deduplicates on
+    ``data.id`` (seed 000's does) drops exactly the events it saw twice, on the stream or the poll.
+
+    Raises:
+        ValueError: If ``data`` is not the text of a JSON object.
+    """
+    body = data.lstrip()
+    if not body.startswith("{"):
+        raise ValueError("only a JSON object can carry an event id")
+    rest = body[1:].lstrip()
+    return '{"id":' + json.dumps(event_id) + ("" if rest.startswith("}") else ",") + rest
 
 
 def encode_comment(text: str = "") -> bytes:

@@ -28,6 +28,7 @@ from monitor.core.protocol import (
     ShutdownNotice,
     encode_comment,
     encode_frame,
+    stamp_event_id,
 )
 from monitor.server.log import EventLog, LogRecord
 from monitor.server.metrics import Metrics
@@ -119,12 +120,18 @@ class Hub:
 
     # ------------------------------------------------------------------ publish
 
-    async def publish(self, event_type: str, data: str, *, target: str | None = None) -> str:
+    async def publish(
+        self, event_type: str, data: str, *, target: str | None = None, stamp_id: bool = False
+    ) -> str:
         """Log one event and queue it to live streams; see :class:`~monitor.server.log.Publisher`."""
-        return self.publish_nowait(event_type, data, target=target).id
+        return self.publish_nowait(event_type, data, target=target, stamp_id=stamp_id).id
 
-    def publish_nowait(self, event_type: str, data: str, *, target: str | None = None) -> LogRecord:
+    def publish_nowait(
+        self, event_type: str, data: str, *, target: str | None = None, stamp_id: bool = False
+    ) -> LogRecord:
         """Synchronous :meth:`publish` (never awaits); returns the logged record."""
+        if stamp_id:
+            data = stamp_event_id(data, self.log.next_id)
         rec = self.log.append(event_type, data, target)
         self.metrics.events_published_total += 1
         if target is None:

@@ -282,7 +282,7 @@ class TaskService:
             self._store.delete(task_id)
             del self._tasks[task_id]
             await self._publisher.publish(
-                EventType.TASK_REMOVED.value, TaskRemoved(id=task_id).model_dump_json()
+                EventType.TASK_REMOVED.value, TaskRemoved(id=task_id).model_dump_json(), stamp_id=True
             )
         for listener in list(self._removal_listeners):
             try:
@@ -434,8 +434,8 @@ class TaskService:
                 id=new.id, progress=new.progress, stage=new.stage, eta=new.eta, at=new.updated_at
             ).model_dump_json()
         else:
-            data = TaskSnapshotEvent(task=new).model_dump_json()
-        await self._publisher.publish(kind.value, data)
+            data = TaskSnapshotEvent.of(new, kind)
+        await self._publisher.publish(kind.value, data, stamp_id=True)
 
     def _notify(self, new: Task, old: Task | None) -> None:
         for listener in list(self._listeners):

@@ -99,7 +99,9 @@ async def task_detail(task_id: str, state: StateDep) -> TaskDetail:
                 ev = event_record(rec)
                 data = ev.data if isinstance(ev.data, dict) else {}
                 inner = data.get("task")
-                ident = inner.get("id") if isinstance(inner, dict) else data.get("id")
+                # Task news names its task in ``jobId`` (``id`` is the event's own id); older
+                # logged events (a SQLite log kept across an upgrade) had it in ``id``.
+                ident = inner.get("id") if isinstance(inner, dict) else data.get("jobId", data.get("id"))
                 if ident == task_id:
                     found.append(ev)
         cursor = page[-1].id
