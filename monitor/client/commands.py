@@ -54,6 +54,7 @@ from monitor.core.protocol import (
     CommandAck,
     CommandAction,
     CommandStatus,
+    CommandView,
     Message,
     MessagePriority,
     MessageType,
@@ -758,25 +759,11 @@ class CommandSender:
                 )
                 if response.status_code != 200:
                     continue
-                body = response.json()
-                status = CommandStatus(body["status"])
-            except (httpx.HTTPError, ValueError, KeyError, TypeError):
+                view = CommandView.model_validate_json(response.content)
+            except (httpx.HTTPError, ValueError):  # pydantic's ValidationError is a ValueError
                 continue
-            if not status.is_final:
-                continue
-            ack = CommandAck.model_validate(
-                {
-                    "command_id": command_id,
-                    "status": status,
-                    "success": status is CommandStatus.SUCCEEDED,
-                    "action": body.get("action"),
-                    "task_id": body.get("taskId"),
-                    "result": body.get("result"),
-                    "error": body.get("error"),
-                    "attempt": body.get("attempt") or 0,
-                }
-            )
-            self._final_ack(ack)
+            if view.status.is_final:
+                self._final_ack(view.as_ack())
 
     def _retry_now(self) -> None:
         for item in self._queue:

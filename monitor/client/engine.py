@@ -59,7 +59,7 @@ from monitor.core.backoff import ReconnectPolicy
 from monitor.core.connection import ConnectionState, ConnectionStatus, FailureKind, Resync, ResyncReason
 from monitor.core.gc_pause import gc_paused
 from monitor.core.profile import ResumeMode, ServerDialect, merge_query
-from monitor.core.protocol import EPOCH_HEADER, EVENT_RESET, Snapshot
+from monitor.core.protocol import EPOCH_HEADER, EventType, Snapshot
 from monitor.core.sse import SSEDecodeError, SSEDecoder, SSEEvent
 
 __all__ = ["CURSOR_HEADER", "EngineStats", "IncomingEvent", "PolledEvent", "StreamEngine", "TokenProvider"]
@@ -750,6 +750,7 @@ class StreamEngine:
         window = self.config.dedup_window
         dispatch = self.dispatcher.dispatch
         declared = self._declared
+        reset = EventType.RESET.value  # a local plain str: the per-event compare stays cheap
         batch: list[IncomingEvent] = []
         try:
             for event in events:
@@ -758,7 +759,7 @@ class StreamEngine:
                 own = prev_id is None or eid != prev_id
                 if prev_id is not None:
                     prev_id = eid
-                if etype == EVENT_RESET:
+                if etype == reset:
                     # Events before it reach batch listeners first; a reset is always delivered,
                     # and it neither counts for dedup nor moves the cursor.
                     batch = self._deliver_batch(batch)

@@ -26,12 +26,12 @@ from pydantic import Json, JsonValue, TypeAdapter, ValidationError
 
 from monitor.core.protocol import (
     TASK_EVENT_TYPES,
+    EventType,
     Message,
     MessageType,
     ProgressPayload,
     Task,
     TaskError,
-    TaskEventType,
     TaskProgress,
     TaskProgressData,
     TaskRemoved,
@@ -51,18 +51,18 @@ __all__ = [
 ]
 
 #: SSE ``event:`` names that carry a seed-004 :class:`Message` envelope.
-MESSAGE_EVENT_TYPES: Final = frozenset({"message", "progress", "command"})
+MESSAGE_EVENT_TYPES: Final = frozenset({EventType.MESSAGE, EventType.PROGRESS, EventType.COMMAND})
 
 _MAX_ID = 128
 
 #: Events whose data is ``{"task": Task}`` in our dialect.
 _FULL_TASK_EVENTS: Final = frozenset(
     {
-        TaskEventType.CREATED,
-        TaskEventType.UPDATED,
-        TaskEventType.COMPLETE,
-        TaskEventType.FAILED,
-        TaskEventType.CANCELLED,
+        EventType.TASK_CREATED,
+        EventType.TASK_UPDATED,
+        EventType.TASK_COMPLETE,
+        EventType.TASK_FAILED,
+        EventType.TASK_CANCELLED,
     }
 )
 
@@ -73,7 +73,7 @@ _PROGRESS_BATCH: Final = TypeAdapter(list[Json[TaskProgressData]]).validate_pyth
 # A progress event that carries a whole task is a full update (normalize's rule): such data, and
 # anything that merely mentions "task", takes the general path.
 _TASK_KEY: Final = '"task"'
-_PROGRESS: Final = TaskEventType.PROGRESS.value
+_PROGRESS: Final = EventType.TASK_PROGRESS.value
 
 _COMMAND_EVENTS: Final = {
     "task_submitted": TaskState.QUEUED,
@@ -98,7 +98,6 @@ class TaskPatch:
         source: The event name the patch came from (kept in the task's event log).
         full: True when the patch is a whole :class:`Task` snapshot (every field is authoritative).
         removed: True when the server forgot the task.
-        placeholder: True when the task may be unknown and was named only by id (seed 004).
         result / result_set: The worker's result; ``result_set`` tells a JSON ``null`` from absence.
     """
 
@@ -107,7 +106,6 @@ class TaskPatch:
     source: str = ""
     full: bool = False
     removed: bool = False
-    placeholder: bool = False
     name: str | None = None
     kind: str | None = None
     state: TaskState | None = None
@@ -143,7 +141,6 @@ def patch_from_task(task: Task, *, received_at: float, source: str = "snapshot")
         source,
         True,  # full
         False,  # removed
-        False,  # placeholder
         task.name,
         task.kind,
         task.state,
@@ -198,13 +195,12 @@ def _seed000_terminal(event_type: str, data: dict[str, Any], received_at: float)
     task_id = _valid_id(data.get("jobId", data.get("taskId", data.get("id"))))
     if task_id is None:
         return NewsError(f"{event_type}: no valid 'jobId'/'id'")
-    if event_type == TaskEventType.COMPLETE:
+    if event_type == EventType.TASK_COMPLETE:
         result = data.get("result")
         return TaskPatch(
             id=task_id,
             received_at=received_at,
             source=event_type,
-            placeholder=True,
             state=TaskState.COMPLETED,
             result=result,
             result_set="result" in data,
@@ -216,7 +212,6 @@ def _seed000_terminal(event_type: str, data: dict[str, Any], received_at: float)
         id=task_id,
         received_at=received_at,
         source=event_type,
-        placeholder=True,
         state=TaskState.FAILED,
         error=error or TaskError(message="failed"),
     )
@@ -237,7 +232,6 @@ def _from_message(data: object, received_at: float) -> list[TaskPatch] | NewsErr
                 id=p.task_id,
                 received_at=received_at,
                 source="progress",
-                placeholder=True,
                 progress=p.progress,
                 stage=p.description,
                 eta=p.eta,
@@ -262,7 +256,6 @@ def _from_message(data: object, received_at: float) -> list[TaskPatch] | NewsErr
                 id=task_id,
                 received_at=received_at,
                 source=event,
-                placeholder=True,
                 state=state,
                 created_at=msg.timestamp / 1000.0 if state is TaskState.QUEUED else None,
                 error=error or (TaskError(message="failed") if state is TaskState.FAILED else None),
@@ -298,7 +291,7 @@ def _normalize(event_type: str, data: object, received_at: float) -> list[TaskPa
         return NewsError(f"unknown event type {event_type!r}")
     if not isinstance(data, dict):
         return NewsError(f"{event_type}: data is not a JSON object")
-    if event_type == TaskEventType.REMOVED:
+    if event_type == EventType.TASK_REMOVED:
         try:
             removed = TaskRemoved.model_validate(data)
         except ValidationError as exc:
@@ -309,10 +302,10 @@ def _normalize(event_type: str, data: object, received_at: float) -> list[TaskPa
             snap = TaskSnapshotEvent.model_validate(data)
         except ValidationError as exc:
             return NewsError(f"{event_type}: {_short_errors(exc)}")
-        if event_type == TaskEventType.PROGRESS:
-            event_type = TaskEventType.UPDATED
+        if event_type == EventType.TASK_PROGRESS:
+            event_type = EventType.TASK_UPDATED
         return [patch_from_task(snap.task, received_at=received_at, source=event_type)]
-    if event_type == TaskEventType.PROGRESS:
+    if event_type == EventType.TASK_PROGRESS:
         try:
             prog = TaskProgress.model_validate(data)
         except ValidationError as exc:
@@ -322,14 +315,13 @@ def _normalize(event_type: str, data: object, received_at: float) -> list[TaskPa
                 id=prog.id,
                 received_at=received_at,
                 source=event_type,
-                placeholder=True,
                 progress=prog.progress,
                 stage=prog.stage,
                 eta=prog.eta,
                 updated_at=prog.at,
             )
         ]
-    if event_type in (TaskEventType.COMPLETE, TaskEventType.FAILED):
+    if event_type in (EventType.TASK_COMPLETE, EventType.TASK_FAILED):
         patch = _seed000_terminal(event_type, data, received_at)
         return patch if isinstance(patch, NewsError) else [patch]
     return NewsError(f"{event_type}: expected {{'task': Task}}")
@@ -353,7 +345,7 @@ def decode_news(event_type: str, raw: str, *, received_at: float) -> list[TaskPa
         The patches, or a :class:`NewsError` (also for data that is not JSON). Never raises.
     """
     try:
-        if event_type == TaskEventType.PROGRESS:
+        if event_type == EventType.TASK_PROGRESS:
             if _TASK_KEY not in raw:
                 return [_progress_patch(_PROGRESS_DATA(raw), received_at)]
         elif event_type in _FULL_TASK_EVENTS:
@@ -432,7 +424,6 @@ def _progress_patch(data: TaskProgressData, received_at: float) -> TaskPatch:
         _PROGRESS,
         False,  # full
         False,  # removed
-        True,  # placeholder
         None,  # name
         None,  # kind
         None,  # state

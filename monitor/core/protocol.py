@@ -26,7 +26,7 @@ import json
 import math
 import re
 from enum import IntEnum, StrEnum
-from typing import Annotated, Any, Final, Literal, NotRequired
+from typing import Annotated, Any, Final, NotRequired
 
 from pydantic import (
     AliasChoices,
@@ -39,28 +39,32 @@ from pydantic import (
     field_validator,
     with_config,
 )
+from pydantic.alias_generators import to_camel
 from typing_extensions import TypedDict  # pydantic needs this one on Python < 3.12
 
 __all__ = [
     "EPOCH_HEADER",
-    "EVENT_HEARTBEAT",
-    "EVENT_RESET",
-    "EVENT_SHUTDOWN",
     "MAX_DATA_BYTES",
     "MAX_ID_LENGTH",
     "TASK_EVENT_TYPES",
     "TERMINAL_STATES",
     "BroadcastRequest",
+    "CommandAccepted",
     "CommandAck",
     "CommandAction",
     "CommandRequest",
     "CommandStatus",
+    "CommandView",
+    "ConnectionInfo",
     "ErrorBody",
     "EventRecord",
+    "EventType",
+    "Health",
     "Heartbeat",
     "Message",
     "MessagePriority",
     "MessageRequest",
+    "MessageSent",
     "MessageType",
     "PollResponse",
     "ProgressPayload",
@@ -68,8 +72,8 @@ __all__ = [
     "ShutdownNotice",
     "Snapshot",
     "Task",
+    "TaskDetail",
     "TaskError",
-    "TaskEventType",
     "TaskId",
     "TaskProgress",
     "TaskProgressData",
@@ -83,6 +87,7 @@ __all__ = [
     "encode_frame",
     "json_size",
     "json_text_context",
+    "stamp_event_id",
 ]
 
 # ----------------------------------------------------------------------------- limits
@@ -317,40 +322,83 @@ class Task(_Event):
         return _check_size(value, "result/metadata", info)
 
 
-class TaskEventType(StrEnum):
-    """SSE ``event:`` names of task news.
+class EventType(StrEnum):
+    """Every SSE ``event:`` name of the protocol: the one definition.
 
-    ``task_progress``, ``task_complete`` and ``task_failed`` are seed 000's names, kept as they
-    are so a seed-000 client works against our server and vice versa.
+    Task news (``task_*``; ``task_progress``, ``task_complete`` and ``task_failed`` are seed 000's
+    names, kept as they are so a seed-000 client works against our server and vice versa), the
+    server's control events (``heartbeat``, ``reset``, ``shutdown``), and the seed-004 envelopes:
+    ``ack`` and the other :class:`MessageType` values, plus ``message`` (SSE's default type).
     """
 
-    CREATED = "task_created"
-    UPDATED = "task_updated"
-    PROGRESS = "task_progress"
-    COMPLETE = "task_complete"
-    FAILED = "task_failed"
-    CANCELLED = "task_cancelled"
-    REMOVED = "task_removed"
+    TASK_CREATED = "task_created"
+    TASK_UPDATED = "task_updated"
+    TASK_PROGRESS = "task_progress"
+    TASK_COMPLETE = "task_complete"
+    TASK_FAILED = "task_failed"
+    TASK_CANCELLED = "task_cancelled"
+    TASK_REMOVED = "task_removed"
+    HEARTBEAT = "heartbeat"
+    RESET = "reset"
+    SHUTDOWN = "shutdown"
+    ACK = "ack"
+    MESSAGE = "message"
+    TEXT = "text"
+    JSON = "json"
+    SYSTEM = "system"
+    COMMAND = "command"
+    ERROR = "error"
+    PROGRESS = "progress"
+
+    @property
+    def is_task(self) -> bool:
+        """True for task news (``task_*``)."""
+        return self.value.startswith("task_")
 
 
-TASK_EVENT_TYPES: Final = frozenset(t.value for t in TaskEventType)
+#: The task-news members of :class:`EventType` (a view of the enum, not a second list).
+TASK_EVENT_TYPES: Final = frozenset(t for t in EventType if t.is_task)
 #: Response header by which a server declares that its event ids are ``<epoch>-<seq>`` cursors and
 #: names its current epoch (``monitor serve`` sends it on the stream, the snapshot and the poll).
 #: Without it, ids are opaque strings: a ``-`` in an id (a UUID) means nothing.
 EPOCH_HEADER: Final = "X-Monitor-Epoch"
-EVENT_HEARTBEAT: Final = "heartbeat"
-EVENT_RESET: Final = "reset"
-EVENT_SHUTDOWN: Final = "shutdown"
 
 
 class TaskSnapshotEvent(_Event):
     """Data of ``task_created``, ``task_updated``, ``task_complete``, ``task_failed``,
-    ``task_cancelled``: the whole task after the change."""
+    ``task_cancelled``: the whole task after the change.
+
+    For seed-000 clients the server also sends ``jobId`` (the task id), ``result`` on
+    ``task_complete`` and ``error`` (the one-line message) on ``task_failed``, and ``id``, the
+    event's own id (:func:`stamp_event_id`). Readers take everything from :attr:`task`.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True, serialize_by_alias=True)
 
     task: Task
+    job_id: TaskId | None = Field(
+        default=None, validation_alias=AliasChoices("jobId", "job_id"), serialization_alias="jobId"
+    )
+    result: JsonValue = None
+    error: JsonValue = None  # loose: another server's error object must not void the task in it
+
+    @field_validator("result", "error")
+    @classmethod
+    def _limit(cls, value: Any, info: ValidationInfo) -> Any:
+        return _check_size(value, "result/error", info)
+
+    @classmethod
+    def of(cls, task: Task, event: EventType) -> str:
+        """The JSON data of ``event`` for ``task`` (``result`` / ``error`` only where seed 000 reads them)."""
+        if event is EventType.TASK_COMPLETE:
+            return cls(task=task, job_id=task.id, result=task.result).model_dump_json(exclude={"error"})
+        if event is EventType.TASK_FAILED:
+            message = task.error.message if task.error is not None else "failed"
+            return cls(task=task, job_id=task.id, error=message).model_dump_json(exclude={"result"})
+        return cls(task=task, job_id=task.id).model_dump_json(exclude={"result", "error"})
 
 
-_PROGRESS_ID_ALIASES: Final = AliasChoices("id", "task_id", "taskId", "jobId")
+_TASK_ID_ALIASES: Final = AliasChoices("jobId", "taskId", "task_id", "id")
 _STAGE_ALIASES: Final = AliasChoices("stage", "description")
 _Percent = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False, strict=True)]
 
@@ -358,10 +406,13 @@ _Percent = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False, strict=True
 class TaskProgress(_Event):
     """Data of ``task_progress``: the hot-path delta.
 
-    Accepts our ``id`` and the seeds' ``taskId`` (004) and ``jobId`` (000).
+    The task id is sent as ``jobId`` (seed 000's name); ``taskId`` (seed 004) and, from older
+    servers, ``id`` are accepted. (In our events ``id`` is the event's own id.)
     """
 
-    id: TaskId = Field(validation_alias=_PROGRESS_ID_ALIASES)
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True, serialize_by_alias=True)
+
+    id: TaskId = Field(validation_alias=_TASK_ID_ALIASES, serialization_alias="jobId")
     progress: _Percent
     stage: _Text | None = Field(default=None, validation_alias=_STAGE_ALIASES)
     eta: _Seconds | None = None
@@ -377,7 +428,7 @@ class TaskProgressData(TypedDict):
     checks that both accept and reject the same data.
     """
 
-    id: Annotated[TaskId, Field(validation_alias=_PROGRESS_ID_ALIASES)]
+    id: Annotated[TaskId, Field(validation_alias=_TASK_ID_ALIASES)]
     progress: _Percent
     stage: NotRequired[Annotated[_Text | None, Field(validation_alias=_STAGE_ALIASES)]]
     eta: NotRequired[_Seconds | None]
@@ -385,9 +436,14 @@ class TaskProgressData(TypedDict):
 
 
 class TaskRemoved(_Event):
-    """Data of ``task_removed``: the server forgot a task (retention or explicit delete)."""
+    """Data of ``task_removed``: the server forgot a task (retention or explicit delete).
 
-    id: TaskId
+    The task id travels as ``jobId`` like every task event's; ``id`` is accepted from older servers.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True, serialize_by_alias=True)
+
+    id: TaskId = Field(validation_alias=_TASK_ID_ALIASES, serialization_alias="jobId")
 
 
 class ProgressPayload(_Event):
@@ -593,6 +649,96 @@ class ErrorBody(_Event):
     detail: JsonValue = None
 
 
+class _CamelEvent(_Event):
+    """A server answer whose JSON keys are camelCase (seed 004's style); built by field name."""
+
+    model_config = ConfigDict(
+        extra="ignore", frozen=True, populate_by_name=True, alias_generator=to_camel, serialize_by_alias=True
+    )
+
+
+class Health(_Event):
+    """``GET /healthz``: liveness, the log's epoch, open streams and the server's version."""
+
+    status: _Short
+    epoch: _Short
+    connections: Annotated[int, Field(ge=0, strict=True)]
+    version: _Short
+
+
+class TaskDetail(_Event):
+    """``GET /api/tasks/{id}``: one task and its logged events (newest 200, oldest first)."""
+
+    task: Task
+    events: list[EventRecord]
+
+
+_Millis = Annotated[int, Field(ge=0, strict=True)]
+
+
+class CommandAccepted(_CamelEvent):
+    """``POST /api/commands`` answer (202): the command's id; its outcome travels as ``ack`` events."""
+
+    command_id: _Id
+    status: CommandStatus = CommandStatus.ACCEPTED
+
+
+class CommandView(_CamelEvent):
+    """``GET`` / ``DELETE /api/commands/{id}``: where a command is (seed 004 ``getTaskStatus``).
+
+    Times are Unix milliseconds.
+    """
+
+    command_id: _Id
+    action: CommandAction
+    task_id: TaskId | None = None
+    client_id: _Short | None = None
+    status: CommandStatus
+    attempt: Annotated[int, Field(ge=0, strict=True)] = 0
+    created_at: _Millis
+    started_at: _Millis | None = None
+    finished_at: _Millis | None = None
+    result: JsonValue = None
+    error: _Text | None = None
+
+    def as_ack(self) -> CommandAck:
+        """The ack this view amounts to (a client that missed the ack event asks for the view)."""
+        return CommandAck(
+            command_id=self.command_id,
+            status=self.status,
+            success=self.status is CommandStatus.SUCCEEDED,
+            action=self.action,
+            task_id=self.task_id,
+            result=self.result,
+            error=self.error,
+            attempt=self.attempt,
+        )
+
+
+class MessageSent(_CamelEvent):
+    """Answer of ``POST /api/messages``, ``/api/direct/{id}`` and ``/api/broadcast``.
+
+    ``event_id`` is the logged event (absent for a broadcast that excludes a client: one event per
+    recipient); ``sent_count`` is given by ``/api/broadcast`` only.
+    """
+
+    success: Annotated[bool, Field(strict=True)]
+    message_id: _Id
+    event_id: _Short | None = None
+    sent_count: Annotated[int, Field(ge=0, strict=True)] | None = None
+
+
+class ConnectionInfo(_CamelEvent):
+    """One open stream in ``GET /api/connections`` (seed 004 fields plus the cursor reached)."""
+
+    client_id: _Short
+    connection_id: _Short
+    created_at: _Millis
+    last_active_at: _Millis
+    uptime: _Millis
+    cursor: _Short | None = None
+
+
 # ----------------------------------------------------------------------------- SSE framing
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -638,10 +784,22 @@ def encode_frame(
     return "".join(parts).encode()
 
 
+def stamp_event_id(data: str, event_id: str) -> str:
+    """Put ``event_id`` first into ``data``, the JSON text of an object, as its ``id`` member.
+
+    Task events carry their own event id as ``data.id``, so that a client that deduplicates on
+    ``data.id`` (seed 000's does) drops exactly the events it saw twice, on the stream or the poll.
+
+    Raises:
+        ValueError: If ``data`` is not the text of a JSON object.
+    """
+    body = data.lstrip()
+    if not body.startswith("{"):
+        raise ValueError("only a JSON object can carry an event id")
+    rest = body[1:].lstrip()
+    return '{"id":' + json.dumps(event_id) + ("" if rest.startswith("}") else ",") + rest
+
+
 def encode_comment(text: str = "") -> bytes:
     """Encode an SSE comment (keep-alive). Line breaks in ``text`` are replaced by spaces."""
     return (": " + _LINE_BREAK.sub(" ", text) + "\n\n").encode() if text else b":\n\n"
-
-
-# The literal type of the ``type`` of seed-000 poll events, kept for documentation.
-PollEventType = Literal["task_progress", "task_complete", "task_failed", "heartbeat"]

@@ -23,12 +23,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from monitor.core.protocol import (
-    EVENT_HEARTBEAT,
-    EVENT_SHUTDOWN,
+    EventType,
     Heartbeat,
     ShutdownNotice,
     encode_comment,
     encode_frame,
+    stamp_event_id,
 )
 from monitor.server.log import EventLog, LogRecord
 from monitor.server.metrics import Metrics
@@ -120,12 +120,18 @@ class Hub:
 
     # ------------------------------------------------------------------ publish
 
-    async def publish(self, event_type: str, data: str, *, target: str | None = None) -> str:
+    async def publish(
+        self, event_type: str, data: str, *, target: str | None = None, stamp_id: bool = False
+    ) -> str:
         """Log one event and queue it to live streams; see :class:`~monitor.server.log.Publisher`."""
-        return self.publish_nowait(event_type, data, target=target).id
+        return self.publish_nowait(event_type, data, target=target, stamp_id=stamp_id).id
 
-    def publish_nowait(self, event_type: str, data: str, *, target: str | None = None) -> LogRecord:
+    def publish_nowait(
+        self, event_type: str, data: str, *, target: str | None = None, stamp_id: bool = False
+    ) -> LogRecord:
         """Synchronous :meth:`publish` (never awaits); returns the logged record."""
+        if stamp_id:
+            data = stamp_event_id(data, self.log.next_id)
         rec = self.log.append(event_type, data, target)
         self.metrics.events_published_total += 1
         if target is None:
@@ -227,7 +233,7 @@ class Hub:
         if not self._conns:
             return
         body = Heartbeat(server_time=self._clock(), interval_ms=self.settings.heartbeat_interval_ms)
-        frame = encode_frame(EVENT_HEARTBEAT, body.model_dump_json())
+        frame = encode_frame(EventType.HEARTBEAT, body.model_dump_json())
         self._broadcast_raw(frame)
 
     def sweep(self) -> int:
@@ -284,7 +290,7 @@ class Hub:
         """A ``shutdown`` event with a jittered ``retry`` so reconnects spread out."""
         retry = self.settings.retry_ms + self._rng.randint(0, max(self.settings.retry_ms, 1))
         notice = ShutdownNotice(retry_ms=retry)
-        return encode_frame(EVENT_SHUTDOWN, notice.model_dump_json(), retry=retry)
+        return encode_frame(EventType.SHUTDOWN, notice.model_dump_json(), retry=retry)
 
     def begin_shutdown(self) -> None:
         """Send ``shutdown`` to every stream and let them end; refuse new streams (idempotent)."""

@@ -50,7 +50,9 @@ GONE: Final = Gone.GONE
 class Publisher(Protocol):
     """What task and command services need: publish one event."""
 
-    async def publish(self, event_type: str, data: str, *, target: str | None = None) -> str:
+    async def publish(
+        self, event_type: str, data: str, *, target: str | None = None, stamp_id: bool = False
+    ) -> str:
         """Append one event (``data`` = JSON text, encoded once by the caller) to the event log and
         fan it out to live streams.
 
@@ -59,6 +61,8 @@ class Publisher(Protocol):
             data: JSON text.
             target: None for every client; a client id for only that client's streams (it is still
                 logged, and replayed only to that client).
+            stamp_id: Put the event's id into ``data`` (a JSON object) as its first member ``id``
+                (:func:`~monitor.core.protocol.stamp_event_id`), as task events carry it.
 
         Returns:
             The event id (``<epoch>-<seq>``).
@@ -110,6 +114,11 @@ class EventLog(Protocol):
     @property
     def last_id(self) -> str | None:
         """Id of the newest event, or None if nothing was ever appended in this epoch."""
+        ...
+
+    @property
+    def next_id(self) -> str:
+        """The id the next :meth:`append` will give (appends never await, so it cannot change)."""
         ...
 
     def append(self, event_type: str, data: str, target: str | None = None) -> LogRecord:
@@ -200,6 +209,11 @@ class MemoryLog(_WindowMixin):
     def last_id(self) -> str | None:
         """Id of the newest event."""
         return f"{self._epoch}-{self._last_seq}" if self._last_seq else None
+
+    @property
+    def next_id(self) -> str:
+        """The id of the next event."""
+        return f"{self._epoch}-{self._last_seq + 1}"
 
     def _first_seq(self) -> int:
         return self._events[0].seq if self._events else self._last_seq + 1

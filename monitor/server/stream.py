@@ -28,11 +28,18 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from monitor.core.protocol import EVENT_RESET, MAX_ID_LENGTH, ErrorBody, ResetNotice, encode_frame
+from monitor.core.protocol import EPOCH_HEADER, MAX_ID_LENGTH, ErrorBody, EventType, ResetNotice, encode_frame
 from monitor.server.hub import Connection, Hub
 from monitor.server.log import EARLIEST, GONE, LogRecord
 
-__all__ = ["CURSOR_HEADER", "StreamEndpoint", "request_client_id", "send_error"]
+__all__ = [
+    "CURSOR_HEADER",
+    "StreamEndpoint",
+    "request_client_id",
+    "request_cursor",
+    "request_header",
+    "send_error",
+]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -41,6 +48,7 @@ Send = Callable[[Message], Awaitable[None]]
 
 #: Response header naming the cursor the stream continues from.
 CURSOR_HEADER = "Monitor-Cursor"
+_EPOCH_HEADER = EPOCH_HEADER.lower().encode()
 _CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9._:@~+-]{1,128}$")
 
 
@@ -68,24 +76,29 @@ async def send_error(
     await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
+def request_header(scope: Scope, name: bytes) -> str | None:
+    """The first value of header ``name`` (lower-case bytes) in ``scope``, or None."""
     for key, value in scope.get("headers", ()):
-        if key.lower() == name:
+        if bytes(key).lower() == name:
             return bytes(value).decode("latin-1")
     return None
 
 
 def request_client_id(scope: Scope) -> str | None:
     """``X-Client-Id`` header, else ``clientId`` / ``client_id`` query; None if absent."""
-    value = _header(scope, b"x-client-id")
+    value = request_header(scope, b"x-client-id")
     if value:
         return value
     query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
     return query.get("clientId") or query.get("client_id") or None
 
 
-def _cursor(scope: Scope) -> str | None:
-    header = _header(scope, b"last-event-id")
+def request_cursor(scope: Scope) -> str | None:
+    """The client's cursor: ``Last-Event-ID`` header, else ``last_event_id`` / ``lastEventId`` query.
+
+    Blank values count as absent (seed 000's poll sends ``Last-Event-ID: ''`` before its first event).
+    """
+    header = request_header(scope, b"last-event-id")
     if header is not None and header.strip():
         return header.strip()
     query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
@@ -120,7 +133,7 @@ class StreamEndpoint:
         if client_id is not None and not _CLIENT_ID_RE.match(client_id):
             await send_error(send, 400, "invalid client id: 1-128 characters of A-Z a-z 0-9 . _ : @ ~ + -")
             return
-        cursor = _cursor(scope)
+        cursor = request_cursor(scope)
         if cursor is not None and len(cursor) > MAX_ID_LENGTH:
             cursor = "invalid"  # treated as unknown: the client gets a reset, not an error
         if hub.closing or hub.full:
@@ -167,7 +180,7 @@ class StreamEndpoint:
                 notice = ResetNotice(
                     reason="cursor unknown or expired; refetch the snapshot", cursor=cursor[:128]
                 )
-                first += encode_frame(EVENT_RESET, notice.model_dump_json())
+                first += encode_frame(EventType.RESET, notice.model_dump_json())
             else:
                 assert isinstance(page, list)
                 hub.metrics.replays_total += 1
@@ -208,6 +221,7 @@ class StreamEndpoint:
                         (b"cache-control", b"no-store"),
                         (b"x-accel-buffering", b"no"),
                         (CURSOR_HEADER.lower().encode(), used.encode("latin-1", "replace")),
+                        (_EPOCH_HEADER, log.epoch.encode("latin-1", "replace")),
                         (b"monitor-client-id", conn.client_id.encode()),
                         (b"monitor-connection-id", conn.connection_id.encode()),
                     ],

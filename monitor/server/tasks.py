@@ -44,9 +44,9 @@ from monitor.core.lifecycle import ACTION_STATES, ACTIVE_STATES, action_applies
 from monitor.core.protocol import (
     TERMINAL_STATES,
     CommandAction,
+    EventType,
     Task,
     TaskError,
-    TaskEventType,
     TaskProgress,
     TaskRemoved,
     TaskSnapshotEvent,
@@ -90,9 +90,9 @@ _REFUSAL: Final = {
 }
 
 _TERMINAL_EVENT = {
-    TaskState.COMPLETED: TaskEventType.COMPLETE,
-    TaskState.FAILED: TaskEventType.FAILED,
-    TaskState.CANCELLED: TaskEventType.CANCELLED,
+    TaskState.COMPLETED: EventType.TASK_COMPLETE,
+    TaskState.FAILED: EventType.TASK_FAILED,
+    TaskState.CANCELLED: EventType.TASK_CANCELLED,
 }
 
 
@@ -244,7 +244,7 @@ class TaskService:
                 created_at=now,
                 updated_at=now,
             )
-            await self._commit(task, None, TaskEventType.CREATED)
+            await self._commit(task, None, EventType.TASK_CREATED)
         self._notify(task, None)
         return task
 
@@ -294,7 +294,7 @@ class TaskService:
             self._store.delete(task_id)
             del self._tasks[task_id]
             await self._publisher.publish(
-                TaskEventType.REMOVED.value, TaskRemoved(id=task_id).model_dump_json()
+                EventType.TASK_REMOVED.value, TaskRemoved(id=task_id).model_dump_json(), stamp_id=True
             )
         for listener in list(self._removal_listeners):
             try:
@@ -407,27 +407,27 @@ class TaskService:
         return old.model_copy(update=changes)
 
     @staticmethod
-    def _event_for(old: Task, new: Task) -> TaskEventType:
+    def _event_for(old: Task, new: Task) -> EventType:
         if new.state is not old.state:
-            return _TERMINAL_EVENT.get(new.state, TaskEventType.UPDATED)
+            return _TERMINAL_EVENT.get(new.state, EventType.TASK_UPDATED)
         same = all(
             getattr(old, f) == getattr(new, f)
             for f in Task.model_fields
             if f not in ("progress", "stage", "eta", "updated_at")
         )
-        return TaskEventType.PROGRESS if same else TaskEventType.UPDATED
+        return EventType.TASK_PROGRESS if same else EventType.TASK_UPDATED
 
-    async def _commit(self, new: Task, old: Task | None, kind: TaskEventType) -> None:
+    async def _commit(self, new: Task, old: Task | None, kind: EventType) -> None:
         # Store first: if storage fails, nothing was published and memory still holds the old task.
         self._store.save(new)
         self._tasks[new.id] = new
-        if kind is TaskEventType.PROGRESS:
+        if kind is EventType.TASK_PROGRESS:
             data = TaskProgress(
                 id=new.id, progress=new.progress, stage=new.stage, eta=new.eta, at=new.updated_at
             ).model_dump_json()
         else:
-            data = TaskSnapshotEvent(task=new).model_dump_json()
-        await self._publisher.publish(kind.value, data)
+            data = TaskSnapshotEvent.of(new, kind)
+        await self._publisher.publish(kind.value, data, stamp_id=True)
 
     def _notify(self, new: Task, old: Task | None) -> None:
         for listener in list(self._listeners):

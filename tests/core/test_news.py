@@ -70,7 +70,7 @@ def test_seed004_progress_message_ms_to_seconds() -> None:
             "progress", {"taskId": "x", "progress": 30, "description": "step", "estimatedTimeRemaining": 4500}
         ),
     )
-    assert (p.id, p.progress, p.stage, p.eta, p.placeholder) == ("x", 30, "step", 4.5, True)
+    assert (p.id, p.progress, p.stage, p.eta) == ("x", 30, "step", 4.5)
 
 
 @pytest.mark.parametrize(
@@ -204,7 +204,7 @@ def test_patch_from_task_maps_every_field_by_name() -> None:
         if f.name in Task.model_fields:
             assert getattr(patch, f.name) == getattr(task, f.name), f.name
     assert (patch.received_at, patch.source, patch.full, patch.removed) == (9.0, "src", True, False)
-    assert (patch.placeholder, patch.result_set) == (False, True)
+    assert patch.result_set is True
 
 
 def _ev(event_type: str, data: str) -> SSEEvent:
@@ -234,3 +234,30 @@ def test_decode_news_batch_of_valid_progress_uses_one_pass() -> None:
     assert [(p.id, p.progress, p.updated_at, p.source) for p in patches] == [
         (f"t{i}", float(i), 1.0, "task_progress") for i in range(50)
     ]
+
+
+def test_our_task_events_name_the_task_in_job_id_not_in_the_event_id() -> None:
+    """``data.id`` is the event's id (seed 000 dedups on it); the task is ``jobId``, on both paths."""
+    raw = '{"id":"e1-7","jobId":"t1","progress":40.0,"stage":"s"}'
+    for patches in (
+        decode_news("task_progress", raw, received_at=1.0),
+        normalize("task_progress", json.loads(raw), received_at=1.0),
+    ):
+        assert not isinstance(patches, NewsError)
+        assert [(p.id, p.progress) for p in patches] == [("t1", 40.0)]
+    removed = normalize("task_removed", {"id": "e1-8", "jobId": "t1"}, received_at=1.0)
+    assert not isinstance(removed, NewsError)
+    assert [(p.id, p.removed) for p in removed] == [("t1", True)]
+    # An older server's shape (task id in ``id``) still decodes.
+    old = decode_news("task_progress", '{"id":"t9","progress":5}', received_at=1.0)
+    assert not isinstance(old, NewsError)
+    assert old[0].id == "t9"
+
+
+def test_stamp_event_id_puts_the_id_first() -> None:
+    from monitor.core.protocol import stamp_event_id
+
+    assert json.loads(stamp_event_id('{"a": 1}', "e-1")) == {"id": "e-1", "a": 1}
+    assert json.loads(stamp_event_id("{ }", "e-2")) == {"id": "e-2"}
+    with pytest.raises(ValueError, match="JSON object"):
+        stamp_event_id("[1]", "e-3")

@@ -192,3 +192,13 @@ def test_oversized_metadata_is_rejected_from_json_text_too() -> None:
     big = json.dumps({"task": task})
     with pytest.raises(ValidationError, match="larger than"):
         TaskSnapshotEvent.model_validate_json(big, context=json_text_context(big))
+
+
+def test_event_type_is_the_one_list_of_event_names() -> None:
+    """Every seed-004 message type is an event name; task news is exactly the ``task_*`` members."""
+    assert {t.value for t in p.MessageType} <= {e.value for e in p.EventType}
+    assert {e.value for e in p.TASK_EVENT_TYPES} == {
+        e.value for e in p.EventType if e.value.startswith("task_")
+    }
+    assert p.EventType.HEARTBEAT not in p.TASK_EVENT_TYPES
+    assert "task_complete" in p.TASK_EVENT_TYPES  # plain strings from the wire match the members

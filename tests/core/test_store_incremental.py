@@ -59,11 +59,10 @@ def _random_patch(rng: random.Random, tid: str, now: float) -> TaskPatch:
             id=tid,
             received_at=now,
             source="task_progress",
-            placeholder=True,
             progress=float(rng.randint(0, 100)),
             eta=rng.choice([None, float(rng.randint(0, 50))]),
         )
-    return TaskPatch(id=tid, received_at=now, state=rng.choice(list(TaskState)), placeholder=True)
+    return TaskPatch(id=tid, received_at=now, state=rng.choice(list(TaskState)))
 
 
 @pytest.mark.parametrize("seed", range(6))

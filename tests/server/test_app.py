@@ -585,7 +585,9 @@ async def test_delete_task(served: tuple[MonitorApp, ServerThread, httpx.Client]
     tid = client.post("/api/tasks", json={"name": "a.wav"}).json()["id"]
     async with RawSSE(server.url) as sse:
         assert client.delete(f"/api/tasks/{tid}").status_code == 204
-        assert json.loads((await next_of(sse, "task_removed")).data) == {"id": tid}
+        removed = await next_of(sse, "task_removed")
+        # The task in ``jobId``; ``id`` is the event's own id (seed 000's client dedups on it).
+        assert json.loads(removed.data) == {"id": removed.id, "jobId": tid}
     assert client.delete(f"/api/tasks/{tid}").status_code == 404
     assert client.get("/api/tasks").json()["tasks"] == []
 

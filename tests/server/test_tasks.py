@@ -15,10 +15,11 @@ from collections.abc import Callable
 import pytest
 
 from monitor.core.protocol import (
+    TASK_EVENT_TYPES,
     CommandAction,
+    EventType,
     Task,
     TaskError,
-    TaskEventType,
     TaskProgress,
     TaskRemoved,
     TaskSnapshotEvent,
@@ -26,6 +27,7 @@ from monitor.core.protocol import (
     TaskSubmit,
     WorkerReport,
     WorkerReportKind,
+    stamp_event_id,
 )
 from monitor.server.tasks import (
     DuplicateTask,
@@ -46,9 +48,12 @@ class RecordingPublisher:
     def __init__(self) -> None:
         self.events: list[tuple[str, str, str | None]] = []
 
-    async def publish(self, event_type: str, data: str, *, target: str | None = None) -> str:
-        self.events.append((event_type, data, target))
-        return f"1-{len(self.events)}"
+    async def publish(
+        self, event_type: str, data: str, *, target: str | None = None, stamp_id: bool = False
+    ) -> str:
+        event_id = f"1-{len(self.events) + 1}"
+        self.events.append((event_type, stamp_event_id(data, event_id) if stamp_id else data, target))
+        return event_id
 
     def types(self) -> list[str]:
         return [e[0] for e in self.events]
@@ -70,11 +75,11 @@ class Clock:
 
 def validate_event(event_type: str, data: str) -> Task | TaskProgress | TaskRemoved:
     """Parse ``data`` with the model the protocol prescribes for ``event_type``."""
-    if event_type == TaskEventType.PROGRESS:
+    if event_type == EventType.TASK_PROGRESS:
         return TaskProgress.model_validate_json(data)
-    if event_type == TaskEventType.REMOVED:
+    if event_type == EventType.TASK_REMOVED:
         return TaskRemoved.model_validate_json(data)
-    assert event_type in {t.value for t in TaskEventType}, event_type
+    assert event_type in TASK_EVENT_TYPES, event_type
     return TaskSnapshotEvent.model_validate_json(data).task
 
 
@@ -316,7 +321,8 @@ async def test_worker_lifecycle_events_and_timestamps(
     assert event_type == "task_progress"
     delta = TaskProgress.model_validate(data)
     assert delta == TaskProgress(id="t1", progress=42.5, stage="transcribing", eta=12.0, at=1_011.0)
-    assert set(data) == {"id", "progress", "stage", "eta", "at"}, "the hot path stays a small delta"
+    assert set(data) == {"id", "jobId", "progress", "stage", "eta", "at"}, "the hot path stays a small delta"
+    assert (data["id"], data["jobId"]) == (f"1-{len(pub.events)}", "t1"), "id: the event's; jobId: the task's"
     assert progressed.started_at == 1_010.0, "started_at is the first start only"
 
     clock.now = 1_020.0
@@ -324,6 +330,8 @@ async def test_worker_lifecycle_events_and_timestamps(
     event_type, data = pub.last()
     assert event_type == "task_complete"
     assert TaskSnapshotEvent.model_validate(data).task == done
+    # What a seed-000 client reads: jobId and result (no error on success).
+    assert (data["jobId"], data["result"], "error" in data) == ("t1", {"words": 1200}, False)
     assert done.progress == 100
     assert done.result == {"words": 1200}
     assert done.finished_at == done.updated_at == 1_020.0
@@ -487,3 +495,24 @@ async def test_storage_failure_publishes_nothing(pub: RecordingPublisher) -> Non
         await tasks.create(TaskSubmit(id="x", name="x.wav"))
     assert pub.events == []
     assert tasks.get("x") is None
+
+
+@pytest.mark.asyncio
+async def test_failed_and_other_full_events_carry_seed000_fields(
+    tasks: TaskService, pub: RecordingPublisher
+) -> None:
+    """``task_failed`` has ``error`` (the one-line message); others have neither result nor error."""
+    await make(tasks, S.RUNNING)
+    created = json.loads(pub.events[0][1])
+    assert (created["jobId"], "result" in created, "error" in created) == ("t1", False, False)
+    await tasks.apply_report(
+        "t1", WorkerReport(kind=K.FAILED, error=TaskError(message="disk full", detail="tb"))
+    )
+    event_type, data = pub.last()
+    assert event_type == "task_failed"
+    assert (data["id"], data["jobId"], data["error"], "result" in data) == (
+        f"1-{len(pub.events)}",
+        "t1",
+        "disk full",
+        False,
+    )

@@ -1,0 +1,280 @@
+"""The server's pure-ASGI middleware: what must happen before any framework code runs.
+
+Each class wraps the next ASGI app (Starlette's middleware shape, without Starlette's per-request
+overhead), and :class:`~monitor.server.app.MonitorApp` chains them::
+
+    [CORS] -> AuthMiddleware -> StreamRoutes -> BodyLimitMiddleware -> IdempotencyMiddleware -> FastAPI
+                                     `-> StreamEndpoint (SSE, bypassing everything below)
+
+* :class:`AuthMiddleware`: bearer-token check (401) and scrubbing of query tokens from the scope
+  that uvicorn's access log reads.
+* :class:`StreamRoutes`: SSE paths go straight to the stream endpoint (the hot path).
+* :class:`BodyLimitMiddleware`: request bodies bounded in size (413) and in time (408).
+* :class:`IdempotencyMiddleware`: ``Idempotency-Key`` replay of ``POST`` answers (:class:`IdempotencyCache`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass, field
+from typing import Any
+
+from monitor.server.auth import TokenChecker, scrub_query
+from monitor.server.metrics import Metrics
+from monitor.server.stream import Receive, Scope, Send, request_client_id, request_header, send_error
+
+__all__ = [
+    "ASGIApp",
+    "AuthMiddleware",
+    "BodyLimitMiddleware",
+    "IdempotencyCache",
+    "IdempotencyMiddleware",
+    "StreamRoutes",
+]
+
+#: An ASGI application.
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+@dataclass
+class _Stored:
+    expires: float
+    done: asyncio.Future[tuple[int, list[tuple[bytes, bytes]], bytes]] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+class IdempotencyCache:
+    """``Idempotency-Key`` results per (client, method, path, key), kept ``ttl`` seconds, bounded.
+
+    A duplicate that arrives while the first request is still running waits for its result, so
+    racing retries execute once. 5xx results are not stored (the client may retry those).
+    """
+
+    def __init__(
+        self, *, ttl: float = 300.0, max_entries: int = 10_000, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        """Create an empty cache."""
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._clock = clock
+        self._entries: OrderedDict[tuple[str, ...], _Stored] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    async def run(self, key: tuple[str, ...], app: Callable[[Send], Awaitable[None]], send: Send) -> bool:
+        """Run ``app`` once per key, or replay its stored answer. Returns True when replayed."""
+        now = self._clock()
+        while self._entries:
+            oldest_key, oldest = next(iter(self._entries.items()))
+            if oldest.expires > now and len(self._entries) < self.max_entries:
+                break
+            self._entries.pop(oldest_key)
+        entry = self._entries.get(key)
+        if entry is not None:
+            try:
+                status, headers, body = await asyncio.shield(entry.done)
+            except _NotStored:
+                entry = None
+            else:
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": status,
+                        "headers": [*headers, (b"idempotent-replayed", b"true")],
+                    }
+                )
+                await send({"type": "http.response.body", "body": body, "more_body": False})
+                return True
+        entry = _Stored(expires=now + self.ttl)
+        self._entries[key] = entry
+        captured: dict[str, Any] = {"status": 500, "headers": [], "body": bytearray()}
+
+        async def capture(message: dict[str, Any] | Any) -> None:
+            if message["type"] == "http.response.start":
+                captured["status"] = message["status"]
+                captured["headers"] = [
+                    (bytes(k), bytes(v)) for k, v in message.get("headers", ()) if bytes(k).lower() != b"date"
+                ]
+            elif message["type"] == "http.response.body":
+                captured["body"] += message.get("body", b"")
+            await send(message)
+
+        try:
+            await app(capture)
+        except BaseException:
+            self._forget(key, entry)
+            raise
+        if captured["status"] >= 500:
+            self._forget(key, entry)
+        else:
+            entry.done.set_result((captured["status"], captured["headers"], bytes(captured["body"])))
+        return False
+
+    def _forget(self, key: tuple[str, ...], entry: _Stored) -> None:
+        if self._entries.get(key) is entry:
+            del self._entries[key]
+        if not entry.done.done():
+            entry.done.set_exception(_NotStored())
+            entry.done.exception()  # mark retrieved: no "exception never retrieved" warning
+
+
+class _NotStored(Exception):
+    """The first request with this key failed; a waiting duplicate runs on its own."""
+
+
+class AuthMiddleware:
+    """Bearer-token check for every path but ``open_paths``; query tokens scrubbed from the scope."""
+
+    def __init__(
+        self, app: ASGIApp, checker: TokenChecker, metrics: Metrics, *, open_paths: Collection[str]
+    ) -> None:
+        """Guard ``app`` with ``checker``; failures count in ``metrics.auth_failures_total``."""
+        self.app = app
+        self.checker = checker
+        self.metrics = metrics
+        self.open_paths = open_paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """ASGI entry point."""
+        query = scope.get("query_string", b"")
+        if query and b"token" in query.lower():
+            # uvicorn's access log formats this same scope dict when the response starts (a 401
+            # too): scrub it now; the checker below gets the original bytes.
+            scope["query_string"] = scrub_query(query.decode("latin-1")).encode("latin-1")
+        if scope.get("path", "") not in self.open_paths and self.checker.enabled:
+            if not self.checker.check(scope.get("headers", ()), query):
+                self.metrics.auth_failures_total += 1
+                await send_error(
+                    send,
+                    401,
+                    "missing or invalid bearer token",
+                    headers=[(b"www-authenticate", b'Bearer realm="monitor"')],
+                )
+                return
+        await self.app(scope, receive, send)
+
+
+class StreamRoutes:
+    """Send the SSE ``paths`` to ``stream``, everything else to ``app``."""
+
+    def __init__(self, app: ASGIApp, stream: ASGIApp, *, paths: Collection[str]) -> None:
+        """Route ``paths`` to ``stream``."""
+        self.app = app
+        self.stream = stream
+        self.paths = paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """ASGI entry point."""
+        if scope.get("path", "") in self.paths:
+            await self.stream(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
+class BodyLimitMiddleware:
+    """Read the whole body of POST/PUT/PATCH/DELETE up front, bounded in size and time.
+
+    A body over ``max_bytes`` gets 413 (declared or counted as it arrives: chunked bodies have no
+    ``Content-Length``); a body not received within ``timeout_s`` gets 408. The app downstream
+    receives the body in one message.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int, timeout_s: float, metrics: Metrics) -> None:
+        """Bound the bodies ``app`` receives."""
+        self.app = app
+        self.max_bytes = max_bytes
+        self.timeout_s = timeout_s
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """ASGI entry point."""
+        if scope.get("method", "GET") not in _BODY_METHODS:
+            await self.app(scope, receive, send)
+            return
+        body = await self._read(scope, receive, send)
+        if body is not None:
+            await self.app(scope, _replay_body(body, receive), send)
+
+    async def _read(self, scope: Scope, receive: Receive, send: Send) -> bytes | None:
+        # A client that declares a body and then trickles or stalls would otherwise hold this
+        # coroutine (and its buffer) forever: bound the whole read in time as well as in size.
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                return await self._read_unbounded(scope, receive, send)
+        except TimeoutError:
+            self.metrics.body_timeouts_total += 1
+            await send_error(
+                send,
+                408,
+                f"request body not received within {self.timeout_s:g} s",
+                headers=[(b"connection", b"close")],
+            )
+            return None
+
+    async def _read_unbounded(self, scope: Scope, receive: Receive, send: Send) -> bytes | None:
+        limit = self.max_bytes
+        declared = request_header(scope, b"content-length")
+        if declared is not None:
+            if not declared.isdigit():
+                await send_error(send, 400, "invalid Content-Length")
+                return None
+            if int(declared) > limit:
+                await send_error(send, 413, f"request body larger than {limit} bytes")
+                return None
+        chunks = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            chunks += message.get("body", b"")
+            if len(chunks) > limit:  # chunked bodies have no Content-Length: count what arrives
+                await send_error(send, 413, f"request body larger than {limit} bytes")
+                return None
+            if not message.get("more_body", False):
+                return bytes(chunks)
+
+
+def _replay_body(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> dict[str, Any]:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return dict(await receive())
+
+    return replay
+
+
+class IdempotencyMiddleware:
+    """A ``POST`` with an ``Idempotency-Key`` runs once per (client, path, key); repeats replay it."""
+
+    def __init__(self, app: ASGIApp, cache: IdempotencyCache, metrics: Metrics) -> None:
+        """Keep ``app``'s answers in ``cache``; replays count in ``metrics``."""
+        self.app = app
+        self.cache = cache
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """ASGI entry point."""
+        key = request_header(scope, b"idempotency-key") if scope.get("method") == "POST" else None
+        if not key:
+            await self.app(scope, receive, send)
+            return
+        if len(key) > 255:
+            await send_error(send, 400, "Idempotency-Key longer than 255 characters")
+            return
+        ident = (request_client_id(scope) or "", "POST", scope.get("path", ""), key)
+
+        async def run(capture: Send) -> None:
+            await self.app(scope, receive, capture)
+
+        if await self.cache.run(ident, run, send):
+            self.metrics.idempotent_replays_total += 1

@@ -1,0 +1,120 @@
+"""Commands: submit (flat or in a seed-004 envelope), status, cancel."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from monitor.core.protocol import (
+    CommandAccepted,
+    CommandRequest,
+    CommandStatus,
+    CommandView,
+    Message,
+    MessageType,
+)
+from monitor.server.routes.errors import HTTPError, body_json
+from monitor.server.scheduler import CommandRecord
+from monitor.server.state import ServerState, StateDep
+from monitor.server.stream import request_client_id
+
+__all__ = ["command_view", "router"]
+
+router = APIRouter(tags=["commands"])
+
+
+def _millis(seconds: float | None) -> int | None:
+    return None if seconds is None else int(seconds * 1000)
+
+
+def command_view(record: CommandRecord) -> CommandView:
+    """The public view of a scheduler record (times in Unix milliseconds)."""
+    return CommandView(
+        command_id=record.command_id,
+        action=record.action,
+        task_id=record.task_id,
+        client_id=record.client_id,
+        status=record.status,
+        attempt=record.attempt,
+        created_at=int(record.created_at * 1000),
+        started_at=_millis(record.started_at),
+        finished_at=_millis(record.finished_at),
+        result=record.result,
+        error=record.error,
+    )
+
+
+def _known(state: ServerState, command_id: str) -> CommandRecord:
+    record = state.scheduler.get(command_id)
+    if record is None:
+        # The scheduler keeps a bounded history: an old command id is as unknown as a wrong one.
+        raise HTTPError(404, f"unknown command {command_id!r}")
+    return record
+
+
+def _view_response(record: CommandRecord, status: int) -> JSONResponse:
+    return JSONResponse(command_view(record).model_dump(mode="json"), status_code=status)
+
+
+@router.post(
+    "/api/commands",
+    status_code=202,
+    response_model=CommandAccepted,
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {
+                    "schema": {"oneOf": [CommandRequest.model_json_schema(), Message.model_json_schema()]}
+                }
+            },
+            "required": True,
+        }
+    },
+)
+async def command(request: Request, state: StateDep) -> JSONResponse:
+    """Submit a command (flat ``CommandRequest`` or a seed-004 ``Message`` of type ``command``)."""
+    raw = await body_json(request)
+    source: str | None = None
+    if isinstance(raw, dict) and raw.get("type") == MessageType.COMMAND.value and "payload" in raw:
+        envelope = raw
+        payload = envelope.get("payload")
+        if not isinstance(payload, dict):
+            raise HTTPError(422, "command envelope payload must be an object")
+        source = envelope.get("source") if isinstance(envelope.get("source"), str) else None
+        raw = payload
+    req = CommandRequest.model_validate(raw)
+    client_id = req.client_id or request_client_id(request.scope) or source
+    command_id = await state.scheduler.submit(req, client_id=client_id)
+    return JSONResponse(CommandAccepted(command_id=command_id).model_dump(mode="json"), status_code=202)
+
+
+@router.get("/api/commands/{command_id}")
+async def command_status(command_id: str, state: StateDep) -> CommandView:
+    """Where a command is (seed 004 ``getTaskStatus``): status, attempt, result or error."""
+    return command_view(_known(state, command_id))
+
+
+@router.delete("/api/commands/{command_id}", response_model=CommandView)
+async def command_cancel(command_id: str, state: StateDep) -> JSONResponse:
+    """Cancel a pending or running command (seed 004 ``cancelTask``); 409 once it is final.
+
+    The final ``cancelled`` ack still travels to the sender as an event; this answer only
+    saves the caller a round trip through the stream.
+    """
+    record = _known(state, command_id)
+    if record.status.is_final:
+        raise HTTPError(
+            409,
+            f"command {command_id!r} already {record.status.value}",
+            detail=command_view(record).model_dump(mode="json"),
+        )
+    cancelling = asyncio.ensure_future(state.scheduler.cancel(command_id))
+    # A handler that swallows its cancellation keeps running; the request must not hang on
+    # it. The cancel goes on in the background and its final ack still reaches the sender.
+    done, _ = await asyncio.wait({cancelling}, timeout=state.cancel_wait_s)
+    if not done:
+        return _view_response(record, 202)
+    # A run that finished while we waited for it keeps its real outcome: report what happened.
+    return _view_response(record, 200 if record.status is CommandStatus.CANCELLED else 409)

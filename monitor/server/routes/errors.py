@@ -1,0 +1,101 @@
+"""Every error answer is an :class:`~monitor.core.protocol.ErrorBody`: the handlers that make it so."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import JsonValue, ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from monitor.core.protocol import ErrorBody
+
+__all__ = ["HTTPError", "body_json", "install_error_handlers"]
+
+_log = logging.getLogger(__name__)
+
+
+class HTTPError(Exception):
+    """Raised by routes for a clean :class:`ErrorBody` answer."""
+
+    def __init__(self, status: int, error: str, detail: JsonValue = None) -> None:
+        """Answer ``status`` with ``{"error": error, "detail": detail}``."""
+        super().__init__(error)
+        self.status = status
+        self.error = error
+        self.detail = detail
+
+
+async def body_json(request: Request) -> Any:
+    """The request body parsed as JSON; 400 when it is empty or malformed."""
+    raw = await request.body()
+    if not raw.strip():
+        raise HTTPError(400, "request body is empty; expected JSON")
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise HTTPError(400, f"malformed JSON body: {exc}") from None
+
+
+def _json_safe_errors(errors: Any) -> Any:
+    cleaned = []
+    for err in errors:
+        item = {k: v for k, v in dict(err).items() if k not in ("url", "input", "ctx")}
+        cleaned.append(item)
+    return json.loads(json.dumps(jsonable_encoder(cleaned), default=str))
+
+
+def _validation_response(errors: Any) -> JSONResponse:
+    errs = list(errors)
+    malformed = any(e.get("type") in ("json_invalid", "json_type") for e in errs)
+    status = 400 if malformed else 422
+    first = errs[0] if errs else {}
+    where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+    message = (
+        "malformed JSON body" if malformed else f"invalid request: {where or 'body'}: {first.get('msg', '')}"
+    )
+    return JSONResponse(
+        ErrorBody(error=message[:4000], detail=_json_safe_errors(errs)).model_dump(mode="json"),
+        status_code=status,
+    )
+
+
+async def _on_validation(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError | ValidationError)
+    return _validation_response(exc.errors())
+
+
+async def _on_http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPError)
+    return JSONResponse(
+        ErrorBody(error=exc.error, detail=exc.detail).model_dump(mode="json"), status_code=exc.status
+    )
+
+
+async def _on_starlette(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    text = {404: "not found", 405: "method not allowed"}.get(exc.status_code, str(exc.detail))
+    return JSONResponse(
+        ErrorBody(error=text, detail=str(exc.detail)).model_dump(mode="json"),
+        status_code=exc.status_code,
+        headers=exc.headers,
+    )
+
+
+async def _on_crash(_: Request, exc: Exception) -> JSONResponse:
+    _log.exception("unhandled error", exc_info=exc)
+    return JSONResponse(ErrorBody(error="internal server error").model_dump(mode="json"), status_code=500)
+
+
+def install_error_handlers(api: FastAPI) -> None:
+    """Make every error ``api`` answers an :class:`ErrorBody` (400/422 for invalid requests)."""
+    api.add_exception_handler(RequestValidationError, _on_validation)
+    api.add_exception_handler(ValidationError, _on_validation)
+    api.add_exception_handler(HTTPError, _on_http_error)
+    api.add_exception_handler(StarletteHTTPException, _on_starlette)
+    api.add_exception_handler(Exception, _on_crash)

@@ -1,0 +1,99 @@
+"""Seed-004 messages: to everyone or one client, broadcast with an exception, open connections."""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+from fastapi import APIRouter, Request
+
+from monitor.core.protocol import (
+    BroadcastRequest,
+    ConnectionInfo,
+    Message,
+    MessageRequest,
+    MessageSent,
+    MessageType,
+)
+from monitor.server.routes.errors import HTTPError
+from monitor.server.state import ServerState, StateDep
+from monitor.server.stream import request_client_id
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["messages"])
+
+
+def _message(req: MessageRequest, request: Request, target: str | None) -> Message:
+    return Message(
+        id=req.id or "msg_" + secrets.token_hex(8),
+        type=req.type,
+        priority=req.priority,
+        timestamp=req.timestamp if req.timestamp is not None else int(time.time() * 1000),
+        source=req.source or request_client_id(request.scope) or "server",
+        target=target,
+        payload=req.payload,
+        metadata=req.metadata,
+    )
+
+
+async def _deliver(state: ServerState, msg: Message, target: str | None) -> MessageSent:
+    if msg.type is MessageType.HEARTBEAT:
+        raise HTTPError(422, "type 'heartbeat' is reserved for the server's heartbeat events")
+    known = state.delivered.get(msg.id)
+    if known is not None:
+        return known
+    hub = state.hub
+    if target is not None and not hub.is_connected(target):
+        raise HTTPError(404, f"target client {target!r} is not connected")
+    event_id = await hub.publish(msg.type.value, msg.model_dump_json(exclude_none=True), target=target)
+    hub.log.flush()  # a 2xx answer means the event is durable
+    sent = MessageSent(success=True, message_id=msg.id, event_id=event_id)
+    state.remember(msg.id, sent)
+    return sent
+
+
+@router.post("/api/messages", response_model_exclude_none=True)
+async def send_message(body: MessageRequest, request: Request, state: StateDep) -> MessageSent:
+    """Send a message: to ``target`` only (404 if not connected), else to everyone."""
+    return await _deliver(state, _message(body, request, body.target), body.target)
+
+
+@router.post("/api/direct/{client_id}", response_model_exclude_none=True)
+async def direct(client_id: str, body: MessageRequest, request: Request, state: StateDep) -> MessageSent:
+    """Send a message to one connected client (404 if not connected)."""
+    return await _deliver(state, _message(body, request, client_id), client_id)
+
+
+@router.post("/api/broadcast", response_model_exclude_none=True)
+async def broadcast(body: BroadcastRequest, request: Request, state: StateDep) -> MessageSent:
+    """Send to every client, or every connected client but ``excludeClientId``."""
+    hub = state.hub
+    exclude = body.exclude_client_id
+    msg = _message(body.message, request, None)
+    if exclude is None:
+        result = await _deliver(state, msg, None)
+        return result.model_copy(update={"sent_count": len({c.client_id for c in hub.connections()})})
+    targets = sorted({c.client_id for c in hub.connections()} - {exclude})
+    data = msg.model_dump_json(exclude_none=True)
+    for client in targets:
+        await hub.publish(msg.type.value, data, target=client)
+    hub.log.flush()
+    return MessageSent(success=True, message_id=msg.id, sent_count=len(targets))
+
+
+@router.get("/api/connections")
+async def connections(state: StateDep) -> list[ConnectionInfo]:
+    """Open streams (seed 004 fields plus the cursor each has reached)."""
+    now = time.time()
+    return [
+        ConnectionInfo(
+            client_id=c.client_id,
+            connection_id=c.connection_id,
+            created_at=int(c.created_at * 1000),
+            last_active_at=int(c.last_active_at * 1000),
+            uptime=int((now - c.created_at) * 1000),
+            cursor=c.cursor,
+        )
+        for c in state.hub.connections()
+    ]

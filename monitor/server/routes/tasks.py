@@ -1,0 +1,142 @@
+"""Tasks: the snapshot, the poll fallback, one task's detail, and the job system's writes."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from monitor.core.protocol import (
+    EPOCH_HEADER,
+    MAX_ID_LENGTH,
+    TASK_EVENT_TYPES,
+    EventRecord,
+    PollResponse,
+    Snapshot,
+    Task,
+    TaskDetail,
+    TaskSubmit,
+    WorkerReport,
+)
+from monitor.server.log import GONE, LogRecord
+from monitor.server.routes.errors import HTTPError
+from monitor.server.state import StateDep
+from monitor.server.stream import request_client_id, request_cursor, request_header
+from monitor.server.tasks import InvalidTransition, TaskNotFound
+
+__all__ = ["event_record", "router"]
+
+router = APIRouter(tags=["tasks"])
+
+
+def event_record(rec: LogRecord) -> EventRecord:
+    """A logged event as the poll and detail answers carry it (data parsed back to JSON)."""
+    try:
+        data = json.loads(rec.data)
+    except ValueError:
+        data = rec.data
+    return EventRecord(id=rec.id, type=rec.type, data=data)
+
+
+@router.get("/api/tasks")
+async def snapshot(state: StateDep, response: Response) -> Snapshot:
+    """Every task and the log position it corresponds to (no await in between: atomic)."""
+    log = state.log
+    response.headers[EPOCH_HEADER] = log.epoch
+    return Snapshot(tasks=state.tasks.all(), cursor=log.last_id, epoch=log.epoch)
+
+
+@router.get("/api/tasks/poll")
+async def poll(
+    state: StateDep,
+    request: Request,
+    response: Response,
+    after: str | None = Query(default=None, max_length=256),
+    limit: int = Query(default=100, ge=1, le=1000),
+) -> PollResponse:
+    """Seed 000's polling fallback: events after the client's cursor (``reset`` for unknown ones).
+
+    The cursor is the ``Last-Event-ID`` header (what seed 000's client sends), else ``after``,
+    else the ``lastEventId`` / ``last_event_id`` query; none (or blank) reads from the oldest
+    retained event. The header wins, as on the stream.
+    """
+    log = state.log
+    response.headers[EPOCH_HEADER] = log.epoch
+    client_id = request_client_id(request.scope)
+    header = request_header(request.scope, b"last-event-id")
+    if header is not None and header.strip():
+        after = header.strip()
+    elif after is None:
+        after = request_cursor(request.scope)
+    if after is not None and len(after) > MAX_ID_LENGTH:
+        after = "invalid"  # treated as unknown: the client gets a reset, not an error
+    page = log.read_after(after, limit)
+    if page is GONE or not isinstance(page, list):
+        state.hub.metrics.resets_total += 1
+        return PollResponse(events=[], last_event_id=log.last_id, reset=True)
+    visible = [event_record(r) for r in page if r.visible_to(client_id)]
+    last = page[-1].id if page else (after or log.last_id)
+    return PollResponse(events=visible, last_event_id=last)
+
+
+@router.get("/api/tasks/{task_id}")
+async def task_detail(task_id: str, state: StateDep) -> TaskDetail:
+    """One task and its logged events (scan of the retained log, newest 200)."""
+    task = state.tasks.get(task_id)
+    if task is None:
+        raise HTTPError(404, f"unknown task {task_id!r}")
+    found: list[EventRecord] = []
+    log = state.log
+    cursor: str | None = None
+    needle = json.dumps(task_id)
+    for _ in range(100):  # bounded: at most 100 pages of 1,000 events
+        page = log.read_after(cursor, 1000)
+        if page is GONE or not isinstance(page, list) or not page:
+            break
+        for rec in page:
+            if rec.type in TASK_EVENT_TYPES and rec.target is None and needle in rec.data:
+                ev = event_record(rec)
+                data = ev.data if isinstance(ev.data, dict) else {}
+                inner = data.get("task")
+                # Task news names its task in ``jobId`` (``id`` is the event's own id); older
+                # logged events (a SQLite log kept across an upgrade) had it in ``id``.
+                ident = inner.get("id") if isinstance(inner, dict) else data.get("jobId", data.get("id"))
+                if ident == task_id:
+                    found.append(ev)
+        cursor = page[-1].id
+    return TaskDetail(task=task, events=found[-200:])
+
+
+@router.post("/api/tasks", status_code=201)
+async def create_task(submit: TaskSubmit, state: StateDep) -> Task:
+    """A job system announces a task."""
+    try:
+        task = await state.tasks.create(submit)
+    except ValueError as exc:
+        raise HTTPError(409, str(exc)) from None
+    state.log.flush()  # a 2xx answer means the change is durable
+    return task
+
+
+@router.post("/api/tasks/{task_id}/events")
+async def report(task_id: str, body: WorkerReport, state: StateDep) -> Task:
+    """A worker reports progress or an outcome."""
+    try:
+        task = await state.tasks.apply_report(task_id, body)
+    except TaskNotFound:
+        raise HTTPError(404, f"unknown task {task_id!r}") from None
+    except InvalidTransition as exc:
+        raise HTTPError(409, str(exc)) from None
+    state.log.flush()
+    return task
+
+
+@router.delete("/api/tasks/{task_id}", status_code=204)
+async def remove(task_id: str, state: StateDep) -> Response:
+    """Forget a task (publishes ``task_removed``)."""
+    if state.tasks.get(task_id) is None:
+        raise HTTPError(404, f"unknown task {task_id!r}")
+    await state.tasks.remove(task_id)
+    state.log.flush()
+    return Response(status_code=204)

@@ -1,0 +1,72 @@
+"""The server's typed app state, and the FastAPI dependency that hands it to a route.
+
+``create_app`` builds one :class:`ServerState` and stores it on the FastAPI app
+(``app.state.server``); routes declare a parameter of type :data:`StateDep` to receive it. Nothing
+is looked up by string key.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from monitor.core.protocol import MessageSent
+from monitor.server.config import ServerConfig
+from monitor.server.hub import Hub
+from monitor.server.log import EventLog
+from monitor.server.scheduler import CommandScheduler
+from monitor.server.tasks import TaskService
+
+__all__ = ["MAX_REMEMBERED_MESSAGES", "ServerState", "StateDep", "server_state"]
+
+#: How many message ids ``POST /api/messages`` remembers for its once-only delivery.
+MAX_REMEMBERED_MESSAGES = 10_000
+
+
+@dataclass(slots=True)
+class ServerState:
+    """Everything the routes share.
+
+    Attributes:
+        config: Settings in force.
+        hub: Streams and publishing (its ``log`` is the event log).
+        tasks: The task service.
+        scheduler: The command scheduler.
+        cancel_wait_s: How long ``DELETE /api/commands/{id}`` waits for a running handler to stop
+            before it answers ``202`` (cancellation requested, still running).
+        delivered: Answers already given per message id (oldest first, bounded), so that a message
+            sent twice with the same id is delivered once.
+    """
+
+    config: ServerConfig
+    hub: Hub
+    tasks: TaskService
+    scheduler: CommandScheduler
+    cancel_wait_s: float
+    delivered: OrderedDict[str, MessageSent] = field(default_factory=OrderedDict)
+
+    @property
+    def log(self) -> EventLog:
+        """The event log."""
+        return self.hub.log
+
+    def remember(self, message_id: str, answer: MessageSent) -> None:
+        """Keep ``answer`` for ``message_id``, forgetting the oldest beyond the bound."""
+        self.delivered[message_id] = answer
+        while len(self.delivered) > MAX_REMEMBERED_MESSAGES:
+            self.delivered.popitem(last=False)
+
+
+def server_state(request: Request) -> ServerState:
+    """FastAPI dependency: the :class:`ServerState` of the app serving ``request``."""
+    state = request.app.state.server
+    if not isinstance(state, ServerState):  # only create_app builds these apps
+        raise TypeError("app.state.server is not a ServerState")
+    return state
+
+
+#: Route parameter annotation that receives the :class:`ServerState`.
+StateDep = Annotated[ServerState, Depends(server_state)]
