@@ -240,6 +240,7 @@ class DesktopApp:
         from monitor.ui.i18n import install_translator
         from monitor.ui.icons import resources_dir
         from monitor.ui.settings_dialog import apply_theme
+        from monitor.wiring.capabilities import wire_capabilities
         from monitor.wiring.commands import start_commands, wire_commands
         from monitor.wiring.connection import freeze_heap, wire_connection
         from monitor.wiring.notifications import wire_notifications
@@ -293,6 +294,7 @@ class DesktopApp:
 
         wire_connection(parts)
         wire_commands(parts)
+        wire_capabilities(parts)
         wire_notifications(parts)
         wire_tray(parts, quit_app=self.quit)
         wire_settings(parts, settings_keeper, self.qapp, reconnect=reconnect, spawn=self._spawn)
@@ -325,6 +327,7 @@ class DesktopApp:
             task.cancel()
         if parts is not None:
             for name, part in (
+                ("capabilities", parts.capabilities),
                 ("commands", parts.commands),
                 ("service", parts.service),
                 ("notifier", parts.notifier),

@@ -8,6 +8,7 @@ from pathlib import Path
 from monitor.core.notify_policy import NotificationPolicy
 from monitor.core.settings import AppSettings
 from monitor.core.store import TaskStore
+from monitor.services.capabilities import CapabilityService
 from monitor.services.command_service import CommandService
 from monitor.services.notifier import Notifier, translate_policy
 from monitor.services.sse_service import SSEService
@@ -30,6 +31,7 @@ class Parts:
         view: The task table, sidebar and detail pane (inside ``window``).
         tray: The tray icon and its menu.
         notifier: Delivers the notification policy's notices.
+        capabilities: What the server in use can do (snapshot, poll, commands).
         instance: The single-instance lock (None with ``--new-instance`` or the self-test).
         commands: The command service (None until the stream's engine exists; rebuilt when the
             server changes).
@@ -41,6 +43,7 @@ class Parts:
     view: TaskView
     tray: TrayController
     notifier: Notifier
+    capabilities: CapabilityService
     instance: SingleInstance | None = None
     commands: CommandService | None = None
 
@@ -83,5 +86,6 @@ def build_parts(
         view=view,
         tray=tray,
         notifier=notifier,
+        capabilities=CapabilityService(),
         instance=instance,
     )
