@@ -338,6 +338,8 @@ class DesktopApp:
                     await part.aclose()
                 except Exception:  # shutdown must go on: log and continue with the next part
                     log.exception("closing %s failed", name)
+        if parts is not None:
+            parts.view.model.flush()  # news from the last moments: stops the repaint timer too
         if self._demo is not None:
             await asyncio.to_thread(self._demo.stop)
         if parts is not None:

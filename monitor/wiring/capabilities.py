@@ -32,10 +32,7 @@ def wire_capabilities(parts: Parts) -> None:
 
     def offer(found: Capabilities | None) -> None:
         actions.set_capabilities(found)
-        why = actions.no_commands_reason
-        for action in (tray.action_pause_all, tray.action_resume_all):
-            action.setEnabled(not why)
-            action.setStatusTip(why)
+        tray.set_commands_unavailable(actions.no_commands_reason)
 
     service.connection_state_changed.connect(on_status)
     caps.capabilities_changed.connect(offer)
