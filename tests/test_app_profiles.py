@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +19,13 @@ from PySide6.QtWidgets import QDialogButtonBox
 from monitor.core.protocol import TaskState
 from monitor.core.settings import SCHEMA_VERSION
 from monitor.ui.settings_dialog import SettingsDialog
+from tests import test_app_seams
 from tests.client.rawhttp import RawServer, response, stream
-from tests.test_app_seams import ids_in, parts_of, run, running_app  # noqa: F401 - run is a fixture
+from tests.test_app_seams import ids_in, parts_of, running_app
 from tests.waiting import until
+
+#: The fresh-qasync-loop fixture of the app seam tests.
+run = test_app_seams.run
 
 _EVENTS = (
     b'id: 1\nevent: task_progress\ndata: {"jobId": "job-a", "progress": 40}\n\n'
@@ -180,7 +184,7 @@ def test_demo_never_writes_its_server_url(run: Any, tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def dialog_of() -> Iterator[Callable[[Any], Awaitable[SettingsDialog]]]:
+def dialog_of() -> Callable[[Any], Awaitable[SettingsDialog]]:
     async def opened(parts: Any) -> SettingsDialog:
         parts.window.settings_requested.emit()
         await until(lambda: parts.window.findChild(SettingsDialog) is not None, 5, "the settings dialog")
@@ -188,7 +192,7 @@ def dialog_of() -> Iterator[Callable[[Any], Awaitable[SettingsDialog]]]:
         assert isinstance(dialog, SettingsDialog)
         return dialog
 
-    yield opened
+    return opened
 
 
 def test_the_dialog_refuses_an_invalid_url_and_warns_about_a_token_in_the_query(
