@@ -243,6 +243,7 @@ class DesktopApp:
         from monitor.wiring.capabilities import wire_capabilities
         from monitor.wiring.commands import start_commands, wire_commands
         from monitor.wiring.connection import freeze_heap, wire_connection
+        from monitor.wiring.messages import wire_messages
         from monitor.wiring.notifications import wire_notifications
         from monitor.wiring.parts import build_parts
         from monitor.wiring.persistence import SettingsKeeper, read_token, wire_settings
@@ -296,6 +297,7 @@ class DesktopApp:
         wire_commands(parts)
         wire_capabilities(parts)
         wire_notifications(parts)
+        wire_messages(parts)
         wire_tray(parts, quit_app=self.quit)
         wire_settings(parts, settings_keeper, self.qapp, reconnect=reconnect, spawn=self._spawn)
 
@@ -322,6 +324,7 @@ class DesktopApp:
         if parts is not None:
             if self.keeper is not None:
                 self.keeper.save_window(parts)
+            parts.window.banner.dismiss()
             parts.window.hide()
         for task in list(self._background):
             task.cancel()

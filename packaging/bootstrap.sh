@@ -34,6 +34,17 @@ TEST_PKGS=(
   dunst trayer haskell-status-notifier-item-utils haskell-gtk-sni-tray-utils
   imagemagick xdotool desktop-file-utils binutils curl
 )
+# node + npm run the seeds' JavaScript (seed 004's Express server, the seed-000 client) and
+# better-sse in tests/interop; the tests `npm ci` their pinned packages themselves. Debian 12's
+# nodejs is 18 (every pinned package runs on it) and npm is a separate package. A machine that
+# already has node (e.g. nodesource's nodejs, which bundles npm and conflicts with Debian's npm
+# package) is left alone.
+if ! command -v node >/dev/null 2>&1; then
+  TEST_PKGS+=(nodejs npm)
+elif ! command -v npm >/dev/null 2>&1 \
+  && ! dpkg-query -W -f='${Version}' nodejs 2>/dev/null | grep -q nodesource; then
+  TEST_PKGS+=(npm)  # Debian's nodejs without its separate npm
+fi
 
 missing_pkgs() {
   local p

@@ -11,6 +11,22 @@
 * Acks come back over the stream as ``ack`` events (a ``Message`` whose payload is a
   :class:`~monitor.core.protocol.CommandAck`); a command resolves on its final ack, or times out.
 * Unsent items are persisted to a JSON file (atomic replace) and sent after a restart.
+
+Dialects: what goes on the wire and how an answer is read depends on the server family
+(:class:`~monitor.core.profile.ServerDialect`) and lives in one :class:`CommandCodec` per dialect
+(:func:`codec_for`), nowhere else:
+
+* ``MONITOR`` (``monitor serve``): a flat ``CommandRequest`` body; the 202 is interim and the
+  final ack comes over the stream; ``GET /api/commands/{id}`` reconciles after a reconnect.
+* ``SEED004`` (seed 004's Express server): the ``CommandMessage`` envelope its SDK builds
+  (``SSENotificationSDK.sendCommand``) posted to ``/api/commands`` (``HttpClient.sendCommand``).
+  That server only relays a command (``handleSendCommand``) and answers ``{success,
+  messageId}``: that answer is the command's ack. ``ack`` messages (``{commandId, success}``,
+  the seed's ``CommandScheduler.sendAck``) and the scheduler's ``task_completed`` /
+  ``task_failed`` / ``task_cancelled`` command messages are read too, when a server sends them.
+* ``SEED000`` / ``GENERIC``: no command endpoint. Every command fails at once with
+  :class:`CommandsUnsupported` ("commands not supported by this server"); :func:`command_support`
+  says so up front, so the UI can disable its actions with that reason.
 """
 
 from __future__ import annotations
@@ -26,13 +42,14 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Final
 
 import httpx
 from pydantic import ValidationError
 
 from monitor.client.config import ClientConfig, request_headers, ssl_context
 from monitor.client.engine import IncomingEvent, StreamEngine
+from monitor.core.profile import ServerDialect
 from monitor.core.protocol import (
     CommandAck,
     CommandAction,
@@ -44,11 +61,21 @@ from monitor.core.protocol import (
 
 __all__ = [
     "RETRY_SCHEDULE_S",
+    "UNSUPPORTED_REASON",
+    "CommandCodec",
     "CommandError",
     "CommandSender",
+    "CommandSpec",
+    "CommandSupport",
     "CommandTimeout",
+    "CommandsUnsupported",
+    "MonitorCodec",
     "Outgoing",
     "QueueFull",
+    "Seed004Codec",
+    "UnsupportedCodec",
+    "codec_for",
+    "command_support",
 ]
 
 _log = logging.getLogger(__name__)
@@ -76,6 +103,342 @@ class QueueFull(CommandError):
     """The outgoing queue is full of more urgent items."""
 
 
+#: Why commands are refused on a server family without a command endpoint (plain text).
+UNSUPPORTED_REASON: Final = "commands not supported by this server"
+
+
+class CommandsUnsupported(CommandError):
+    """The server has no command endpoint (its dialect has none): refused without a request."""
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSupport:
+    """Whether a server family takes commands, and if not, the reason the UI shows.
+
+    Attributes:
+        supported: True when commands (and messages) can be posted.
+        reason: Plain text, "" when supported.
+    """
+
+    supported: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    """One command as the caller asked for it, before a codec puts it into an envelope.
+
+    Attributes:
+        command_id: Our id for it; every ack names it.
+        action: What to do.
+        task_id: Which task, if any.
+        params: Action parameters.
+        timeout_ms: How long the server may take, if limited.
+        require_ack: Whether we want an ack.
+        priority: Scheduling priority.
+        client_id: Our stable client id (where a server sends acks and direct messages).
+    """
+
+    command_id: str
+    action: CommandAction
+    task_id: str | None
+    params: dict[str, Any]
+    timeout_ms: int | None
+    require_ack: bool
+    priority: MessagePriority
+    client_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class PostAnswer:
+    """What a 2xx answer to a POSTed command means.
+
+    Attributes:
+        ack: The final ack the answer carries (seed 004's ``{success: true}``); None when the
+            answer is interim and the ack comes over the stream.
+        refusal: A plain-text reason when the 2xx body says the command was not taken
+            (seed 004's ``{success: false}``).
+    """
+
+    ack: CommandAck | None = None
+    refusal: str | None = None
+
+
+class CommandCodec:
+    """How one server family encodes commands and messages and answers them.
+
+    Subclasses set the class attributes and override the methods; the sender never tests the
+    dialect itself.
+
+    Attributes:
+        dialect: The family this codec speaks.
+        support: Whether commands can be sent at all.
+        ack_event_types: Stream event types that may carry a command's outcome.
+        has_status_endpoint: ``GET <commands>/{id}`` answers a command's status (reconcile on
+            reconnect).
+    """
+
+    dialect: ServerDialect
+    support: ClassVar[CommandSupport] = CommandSupport(True)
+    ack_event_types: ClassVar[frozenset[str]] = frozenset({"ack"})
+    has_status_endpoint: ClassVar[bool] = False
+
+    def new_message_id(self) -> str:
+        """A fresh envelope id."""
+        return f"msg-{uuid.uuid4().hex}"
+
+    def encode_command(self, spec: CommandSpec) -> dict[str, Any]:
+        """The JSON body POSTed for ``spec``."""
+        raise NotImplementedError
+
+    def encode_message(
+        self,
+        message_id: str,
+        mtype: MessageType,
+        payload: Any,
+        target: str | None,
+        priority: MessagePriority,
+        *,
+        client_id: str,
+    ) -> dict[str, Any]:
+        """The JSON body POSTed to ``/api/messages`` for a text or JSON message."""
+        raise NotImplementedError
+
+    def read_post_answer(self, command_id: str, body: dict[str, Any], answer: Any) -> PostAnswer:
+        """Interpret a 2xx answer (parsed JSON, or the text) to the command ``body``."""
+        return PostAnswer()
+
+    def read_ack(self, event_type: str, data: str) -> CommandAck | None:
+        """A command's outcome from a stream event's data; None when it carries none."""
+        return None
+
+
+def _json_object(data: str) -> dict[str, Any] | None:
+    try:
+        value = json.loads(data)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+class MonitorCodec(CommandCodec):
+    """``monitor serve``: flat ``CommandRequest`` bodies, 202 then final acks over the stream."""
+
+    dialect = ServerDialect.MONITOR
+    has_status_endpoint = True
+
+    def encode_command(self, spec: CommandSpec) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "command_id": spec.command_id,
+            "action": spec.action.value,
+            "params": spec.params,
+            "require_ack": spec.require_ack,
+            "priority": int(spec.priority),
+            "client_id": spec.client_id,
+        }
+        if spec.task_id is not None:
+            body["task_id"] = spec.task_id
+        if spec.timeout_ms is not None:
+            body["timeout_ms"] = spec.timeout_ms
+        return body
+
+    def encode_message(
+        self,
+        message_id: str,
+        mtype: MessageType,
+        payload: Any,
+        target: str | None,
+        priority: MessagePriority,
+        *,
+        client_id: str,
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "id": message_id,
+            "type": mtype.value,
+            "priority": int(priority),
+            "payload": payload,
+        }
+        if target is not None:
+            body["target"] = target
+        return body
+
+    def read_ack(self, event_type: str, data: str) -> CommandAck | None:
+        try:
+            message = Message.model_validate_json(data)
+            return CommandAck.model_validate(message.payload)
+        except (ValidationError, ValueError):
+            pass
+        try:
+            return CommandAck.model_validate_json(data)
+        except (ValidationError, ValueError):
+            _log.warning("ack event skipped: not a CommandAck")
+            return None
+
+
+#: Seed 004's scheduler events (``CommandScheduler``: ``payload.event``) that end a command.
+_SEED004_FINAL_EVENTS: Final = {
+    "task_completed": CommandStatus.SUCCEEDED,
+    "task_failed": CommandStatus.FAILED,
+    "task_cancelled": CommandStatus.CANCELLED,
+}
+
+
+class Seed004Codec(CommandCodec):
+    """Seed 004's Express server (``sse-notification-sdk.md`` §3.5 client, §4.1 server, §4.2 scheduler).
+
+    Args:
+        ack_from_stream: False (default): the relay answer ``{success: true, messageId}`` is the
+            ack, as the seed's server as written never sends anything else. True: that answer is
+            interim and the command waits for an ``ack`` message or a scheduler event (a server
+            that wires the seed's ``CommandScheduler`` to its stream).
+    """
+
+    dialect = ServerDialect.SEED004
+    ack_event_types = frozenset({"ack", "command"})
+
+    def __init__(self, *, ack_from_stream: bool = False) -> None:
+        self.ack_from_stream = ack_from_stream
+
+    def encode_command(self, spec: CommandSpec) -> dict[str, Any]:
+        # SSENotificationSDK.sendCommand: {id, type: 'command', priority, timestamp, source:
+        # clientId, payload: {commandId, action, taskId, params, timeout, requireAck}}; JSON.stringify
+        # drops the undefined keys. No target: handleSendCommand then broadcasts it.
+        params = dict(spec.params)
+        payload: dict[str, Any] = {"commandId": spec.command_id, "action": spec.action.value}
+        if spec.task_id is not None:
+            payload["taskId"] = spec.task_id
+            # The SDK's own cancelTask/queryProgress put the task id in params ({taskId}), the
+            # CommandMessage type has payload.taskId: both, so a handler written either way finds it.
+            params.setdefault("taskId", spec.task_id)
+        if params:
+            payload["params"] = params
+        if spec.timeout_ms is not None:
+            payload["timeout"] = spec.timeout_ms
+        payload["requireAck"] = spec.require_ack
+        return {
+            "id": self.new_message_id(),
+            "type": MessageType.COMMAND.value,
+            "priority": int(spec.priority),
+            "timestamp": int(time.time() * 1000),
+            "source": spec.client_id,
+            "payload": payload,
+        }
+
+    def encode_message(
+        self,
+        message_id: str,
+        mtype: MessageType,
+        payload: Any,
+        target: str | None,
+        priority: MessagePriority,
+        *,
+        client_id: str,
+    ) -> dict[str, Any]:
+        # SSENotificationSDK.sendText / sendJSON: text goes as payload {content}.
+        body: dict[str, Any] = {
+            "id": message_id,
+            "type": mtype.value,
+            "priority": int(priority),
+            "timestamp": int(time.time() * 1000),
+            "source": client_id,
+            "payload": {"content": payload} if mtype is MessageType.TEXT else payload,
+        }
+        if target is not None:
+            body["target"] = target
+        return body
+
+    def read_post_answer(self, command_id: str, body: dict[str, Any], answer: Any) -> PostAnswer:
+        # handleSendCommand answers {success: sent, messageId}; success is false only when a
+        # target client is not connected.
+        if not isinstance(answer, dict) or not isinstance(answer.get("success"), bool):
+            return PostAnswer(refusal=f"unexpected answer from the server: {str(answer)[:200]}")
+        if not answer["success"]:
+            return PostAnswer(refusal="the server did not deliver the command (target not connected)")
+        if self.ack_from_stream and body["payload"].get("requireAck"):
+            return PostAnswer()
+        return PostAnswer(ack=self._ack(command_id, CommandStatus.SUCCEEDED, body, result=answer))
+
+    def read_ack(self, event_type: str, data: str) -> CommandAck | None:
+        envelope = _json_object(data)
+        payload = envelope.get("payload") if envelope is not None else None
+        if not isinstance(payload, dict) or not isinstance(payload.get("commandId"), str):
+            return None
+        command_id: str = payload["commandId"]
+        if event_type == "ack":
+            success = payload.get("success")
+            if not isinstance(success, bool):
+                _log.warning("seed-004 ack for %s skipped: no boolean success", command_id[:64])
+                return None
+            status = CommandStatus.SUCCEEDED if success else CommandStatus.FAILED
+            return self._ack(
+                command_id, status, None, error=None if success else "the server reported failure"
+            )
+        # A scheduler event; our own command relayed back to us has no payload.event.
+        status_or_none = _SEED004_FINAL_EVENTS.get(str(payload.get("event")))
+        if status_or_none is None:
+            return None
+        error = payload.get("error")
+        return self._ack(
+            command_id,
+            status_or_none,
+            None,
+            result=payload.get("result"),
+            error=str(error)[:1000] if error is not None else None,
+        )
+
+    @staticmethod
+    def _ack(
+        command_id: str,
+        status: CommandStatus,
+        body: dict[str, Any] | None,
+        *,
+        result: Any = None,
+        error: str | None = None,
+    ) -> CommandAck:
+        payload = body["payload"] if body is not None else {}
+        return CommandAck(
+            command_id=command_id,
+            status=status,
+            success=status is CommandStatus.SUCCEEDED,
+            action=payload.get("action"),
+            task_id=payload.get("taskId"),
+            result=result,
+            error=error,
+        )
+
+
+class UnsupportedCodec(CommandCodec):
+    """A server family without a command endpoint (seed 000's backend, a generic SSE server)."""
+
+    support = CommandSupport(False, UNSUPPORTED_REASON)
+
+    def __init__(self, dialect: ServerDialect) -> None:
+        self.dialect = dialect  # per instance: two dialects share this codec
+
+
+def codec_for(dialect: ServerDialect, *, ack_from_stream: bool = False) -> CommandCodec:
+    """The codec of a server family (see the module docstring).
+
+    Args:
+        dialect: The profile's dialect.
+        ack_from_stream: Seed 004 only: see :class:`Seed004Codec`.
+    """
+    if dialect is ServerDialect.MONITOR:
+        return MonitorCodec()
+    if dialect is ServerDialect.SEED004:
+        return Seed004Codec(ack_from_stream=ack_from_stream)
+    return UnsupportedCodec(dialect)
+
+
+def command_support(dialect: ServerDialect) -> CommandSupport:
+    """Whether a server family takes commands at all (before any discovery), and why not.
+
+    The UI combines this with discovered capabilities: an endpoint that discovery found
+    missing is unsupported too.
+    """
+    return codec_for(dialect).support
+
+
 @dataclass
 class Outgoing:
     """One queued message or command."""
@@ -89,6 +452,8 @@ class Outgoing:
     created: float
     attempts: int = 0
     not_before: float = 0.0
+    #: The dialect whose envelope ``body`` is (a persisted item is only sent to the same family).
+    dialect: ServerDialect = ServerDialect.MONITOR
     future: asyncio.Future[Any] | None = field(default=None, repr=False)
     on_success: Callable[[Any], Any] | None = field(default=None, repr=False)
     on_error: Callable[[CommandError], Any] | None = field(default=None, repr=False)
@@ -104,6 +469,7 @@ class Outgoing:
             "ack_timeout_ms": self.ack_timeout_ms,
             "created": self.created,
             "attempts": self.attempts,
+            "dialect": self.dialect.value,
         }
 
     @classmethod
@@ -117,6 +483,7 @@ class Outgoing:
             ack_timeout_ms=int(obj["ack_timeout_ms"]),
             created=float(obj["created"]),
             attempts=int(obj.get("attempts", 0)),
+            dialect=ServerDialect(obj.get("dialect", ServerDialect.MONITOR.value)),
         )
 
 
@@ -133,6 +500,9 @@ class CommandSender:
         ack_margin_ms: Added to a command's ``timeout_ms`` to wait for its final ack (the
             server's own timeout answer must have time to arrive).
         clock: Monotonic seconds.
+        dialect: The server family; None (the default): the profile's own dialect. Picks the codec.
+        codec: A configured codec instead of ``codec_for(dialect)`` (e.g.
+            ``Seed004Codec(ack_from_stream=True)``).
     """
 
     def __init__(
@@ -145,8 +515,11 @@ class CommandSender:
         retry_schedule: tuple[float, ...] = RETRY_SCHEDULE_S,
         ack_margin_ms: int = 5_000,
         clock: Callable[[], float] = time.monotonic,
+        dialect: ServerDialect | None = None,
+        codec: CommandCodec | None = None,
     ) -> None:
         self.config = config
+        self.codec = codec or codec_for(dialect or config.profile.dialect)
         self._engine = engine
         self._client = client
         self._own_client = client is None
@@ -159,7 +532,7 @@ class CommandSender:
         self._ack_timers: dict[str, asyncio.TimerHandle] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._unsubscribe: Callable[[], None] | None = None
+        self._unsubscribe: list[Callable[[], None]] = []
         self._unsub_status: Callable[[], None] | None = None
         self._aux: set[asyncio.Task[None]] = set()
         self._started = False
@@ -182,7 +555,10 @@ class CommandSender:
             self._client = httpx.AsyncClient(verify=ssl_context(self.config), trust_env=True)
         self._load()
         if self._engine is not None:
-            self._unsubscribe = self._engine.subscribe("ack", self._on_ack_event)
+            engine = self._engine
+            self._unsubscribe = [
+                engine.subscribe(t, self._on_ack_event) for t in sorted(self.codec.ack_event_types)
+            ]
             # Back online: retry now instead of waiting out the schedule.
             self._unsub_status = self._engine.on_status(
                 lambda st: self._back_online() if st.state.value == "connected" else None
@@ -192,7 +568,7 @@ class CommandSender:
     async def aclose(self) -> None:
         """Stop sending (unsent items stay persisted), fail what waits for acks; idempotent."""
         self._closed = True
-        for unsub in (self._unsubscribe, self._unsub_status):
+        for unsub in (*self._unsubscribe, self._unsub_status):
             if unsub is not None:
                 unsub()
         task, self._task = self._task, None
@@ -215,6 +591,11 @@ class CommandSender:
             self._client = None
 
     # ------------------------------------------------------------------ API
+
+    @property
+    def support(self) -> CommandSupport:
+        """Whether this server takes commands at all, and if not, why (for the UI)."""
+        return self.codec.support
 
     @property
     def queue_size(self) -> int:
@@ -254,22 +635,21 @@ class CommandSender:
         :class:`QueueFull`.
         """
         command_id = f"cmd-{uuid.uuid4().hex}"
-        body: dict[str, Any] = {
-            "command_id": command_id,
-            "action": CommandAction(action).value,
-            "params": params or {},
-            "require_ack": require_ack,
-            "priority": int(priority),
-            "client_id": self.config.client_id,
-        }
-        if task_id is not None:
-            body["task_id"] = task_id
-        if timeout_ms is not None:
-            body["timeout_ms"] = timeout_ms
+        spec = CommandSpec(
+            command_id=command_id,
+            action=CommandAction(action),
+            task_id=task_id,
+            params=params or {},
+            timeout_ms=timeout_ms,
+            require_ack=require_ack,
+            priority=priority,
+            client_id=self.config.client_id,
+        )
         item = Outgoing(
             id=command_id,
             path="/api/commands",
-            body=body,
+            body=self.codec.encode_command(spec) if self.codec.support.supported else {},
+            dialect=self.codec.dialect,
             priority=int(priority),
             require_ack=require_ack and self._engine is not None,
             ack_timeout_ms=(timeout_ms or DEFAULT_ACK_TIMEOUT_MS) + self._ack_margin_ms,
@@ -315,19 +695,19 @@ class CommandSender:
     def _message(
         self, mtype: MessageType, payload: Any, target: str | None, priority: MessagePriority
     ) -> asyncio.Future[Any]:
-        message_id = f"msg-{uuid.uuid4().hex}"
-        body: dict[str, Any] = {
-            "id": message_id,
-            "type": mtype.value,
-            "priority": int(priority),
-            "payload": payload,
-        }
-        if target is not None:
-            body["target"] = target
+        message_id = self.codec.new_message_id()
+        body = (
+            self.codec.encode_message(
+                message_id, mtype, payload, target, priority, client_id=self.config.client_id
+            )
+            if self.codec.support.supported
+            else {}
+        )
         item = Outgoing(
             id=message_id,
             path="/api/messages",
             body=body,
+            dialect=self.codec.dialect,
             priority=int(priority),
             require_ack=False,
             ack_timeout_ms=0,
@@ -341,6 +721,10 @@ class CommandSender:
         item.future = asyncio.get_running_loop().create_future()
         if self._closed:
             self._resolve_error(item, CommandError("the sender is closed"))
+            return item.future
+        if not self.codec.support.supported:
+            # Refused here, typed, without a request: the server family has no such endpoint.
+            self._resolve_error(item, CommandsUnsupported(self.codec.support.reason))
             return item.future
         if len(self._queue) >= self.config.message_queue_size:
             victim = min(self._queue, key=lambda i: (i.priority, i.created))
@@ -356,7 +740,7 @@ class CommandSender:
 
     def _back_online(self) -> None:
         self._retry_now()
-        if self._awaiting_ack:
+        if self._awaiting_ack and self.codec.has_status_endpoint:
             # Acks published while we were away may precede the position the stream resumed
             # from (a fresh snapshot's cursor): ask the server for each command's outcome.
             task = asyncio.get_running_loop().create_task(self._reconcile_acks())
@@ -454,6 +838,18 @@ class CommandSender:
             answer: Any = response.json()
         except ValueError:
             answer = response.text
+        if item.path == "/api/commands":
+            verdict = self.codec.read_post_answer(item.id, item.body, answer)
+            if verdict.refusal is not None:
+                self._awaiting_ack.pop(item.id, None)
+                self._resolve_error(item, CommandError(verdict.refusal, status=code))
+                return
+            if verdict.ack is not None:
+                if item.require_ack:
+                    self._final_ack(verdict.ack)  # no-op when a stream ack overtook the answer
+                else:
+                    self._resolve_ok(item, verdict.ack)
+                return
         if not item.require_ack:
             self._resolve_ok(item, answer)
             return
@@ -472,16 +868,8 @@ class CommandSender:
     # ------------------------------------------------------------------ acks
 
     def _on_ack_event(self, event: IncomingEvent) -> None:
-        try:
-            message = Message.model_validate_json(event.data)
-            ack = CommandAck.model_validate(message.payload)
-        except (ValidationError, ValueError):
-            try:
-                ack = CommandAck.model_validate_json(event.data)
-            except (ValidationError, ValueError):
-                _log.warning("ack event skipped: not a CommandAck")
-                return
-        if ack.status.is_final:
+        ack = self.codec.read_ack(event.type, event.data)
+        if ack is not None and ack.status.is_final:
             self._final_ack(ack)
 
     def _final_ack(self, ack: CommandAck) -> None:
@@ -535,6 +923,11 @@ class CommandSender:
             _log.warning("outgoing queue %s unreadable (%s); starting empty", path, exc)
             return
         loop = asyncio.get_running_loop()
+        foreign = [i for i in items if i.dialect is not self.codec.dialect]
+        if foreign:
+            # Encoded for another server family (the profile's dialect changed): not sendable.
+            _log.warning("dropping %d unsent item(s) encoded for another server dialect", len(foreign))
+            items = [i for i in items if i.dialect is self.codec.dialect]
         for item in items[: self.config.message_queue_size]:
             item.future = loop.create_future()
             self._queue.append(item)

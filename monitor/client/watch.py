@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     profile.add_argument("--client-id", help="client id (default: a fresh one)")
     profile.add_argument(
-        "--dialect", choices=[d.value for d in ServerDialect], default=ServerDialect.GENERIC.value
+        "--dialect", choices=[d.value for d in ServerDialect], default=ServerDialect.MONITOR.value
     )
     profile.add_argument(
         "--poll-after",

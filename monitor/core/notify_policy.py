@@ -21,21 +21,48 @@ returns. Rules (ux.md §2 items 1-3 are the complaints they answer):
   ``toast=False`` too (the user is looking at the table already).
 * Failures are critical and never expire (``timeout_s=None``); successes expire after
   ``success_timeout_s``.
+* Server messages (seed 004, :mod:`monitor.core.messages`): system messages, error messages and
+  any message of critical priority notify, each kind with its own toggle (``message_system``,
+  ``message_error``, ``message_critical``; a message takes the first enabled of its type's kind
+  and, if critical, MESSAGE_CRITICAL). System ``connect``/``reconnect``/``disconnect`` notices
+  never notify: the connection notices already say that, and seed 004's server sends a critical
+  ``connect`` on every (re)connection. Error and critical messages are shown critical, but only
+  task failures pass do-not-disturb (a server must not be able to break through it). A message
+  id notifies once (the memory of ids is bounded by :data:`MESSAGE_MEMORY`).
+* Memory is bounded: a group keeps at most :data:`MAX_PENDING_ITEMS` items and counts the rest.
 """
 
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from monitor.core.messages import ChatMessage, MessageKind
+from monitor.core.protocol import MessagePriority
 from monitor.core.settings import NotificationSettings
 
-__all__ = ["MAX_NAMES_IN_BODY", "Notice", "NotificationPolicy", "NotifyEvent"]
+__all__ = [
+    "MAX_NAMES_IN_BODY",
+    "MAX_PENDING_ITEMS",
+    "MESSAGE_MEMORY",
+    "Notice",
+    "NotificationPolicy",
+    "NotifyEvent",
+]
 
 #: Names listed in a grouped notice's body before "and N more".
 MAX_NAMES_IN_BODY = 5
+#: Items a pending group keeps (task ids for the click; later ones are only counted).
+MAX_PENDING_ITEMS = 1000
+#: Message ids remembered so that a resent message does not notify twice.
+MESSAGE_MEMORY = 2048
+#: Longest message text in a notice body (characters).
+_MAX_MESSAGE_BODY = 300
+#: System events that are the connection's own business (its notices cover them).
+_QUIET_SYSTEM_EVENTS = frozenset({"connect", "reconnect", "disconnect"})
 
 
 class NotifyEvent(StrEnum):
@@ -47,9 +74,15 @@ class NotifyEvent(StrEnum):
     CONNECTION_LOST = "connection_lost"
     CONNECTION_RESTORED = "connection_restored"
     ALL_DONE = "all_done"
+    MESSAGE_SYSTEM = "message_system"
+    MESSAGE_ERROR = "message_error"
+    MESSAGE_CRITICAL = "message_critical"
 
 
 _TASK_EVENTS = frozenset({NotifyEvent.COMPLETED, NotifyEvent.FAILED, NotifyEvent.CANCELLED})
+_MESSAGE_EVENTS = frozenset(
+    {NotifyEvent.MESSAGE_SYSTEM, NotifyEvent.MESSAGE_ERROR, NotifyEvent.MESSAGE_CRITICAL}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +114,7 @@ class Notice:
 class _Pending:
     first_at: float
     items: list[tuple[str, str, str | None]] = field(default_factory=list)  # (task_id, name, detail)
+    count: int = 0  # items seen, including those beyond MAX_PENDING_ITEMS
 
 
 Translate = Callable[[str], str]
@@ -112,6 +146,8 @@ class NotificationPolicy:
         self._tr = translate
         self._pending: dict[NotifyEvent, _Pending] = {}
         self._seen: set[tuple[str, NotifyEvent, int]] = set()
+        self._seen_messages: set[str] = set()
+        self._message_order: deque[str] = deque()
         self._connection_lost = False
         self._active = 0
         self.dnd = False
@@ -206,11 +242,40 @@ class NotificationPolicy:
             return True
         return False
 
+    def message_received(self, message: ChatMessage) -> NotifyEvent | None:
+        """Record a server message (see the module docstring for which ones notify).
+
+        Returns:
+            The kind of notice queued, or None (not notifying, disabled, or already seen).
+        """
+        if message.kind is MessageKind.SYSTEM and message.system_event in _QUIET_SYSTEM_EVENTS:
+            return None
+        candidates = {
+            MessageKind.SYSTEM: [NotifyEvent.MESSAGE_SYSTEM],
+            MessageKind.ERROR: [NotifyEvent.MESSAGE_ERROR],
+        }.get(message.kind, [])
+        if message.priority is MessagePriority.CRITICAL:
+            candidates = [*candidates, NotifyEvent.MESSAGE_CRITICAL]
+        kind = next((k for k in candidates if self._enabled(k)), None)
+        if kind is None or message.id in self._seen_messages:
+            return None
+        self._remember_message(message.id)
+        self._queue(kind, ("", message.source, message.text))
+        return kind
+
+    def _remember_message(self, message_id: str) -> None:
+        self._seen_messages.add(message_id)
+        self._message_order.append(message_id)
+        if len(self._message_order) > MESSAGE_MEMORY:
+            self._seen_messages.discard(self._message_order.popleft())
+
     def _queue(self, kind: NotifyEvent, item: tuple[str, str, str | None]) -> None:
         pending = self._pending.get(kind)
         if pending is None:
             pending = self._pending[kind] = _Pending(self._clock())
-        pending.items.append(item)
+        pending.count += 1
+        if len(pending.items) < MAX_PENDING_ITEMS:
+            pending.items.append(item)
 
     # ------------------------------------------------------------------ notices out
 
@@ -239,10 +304,12 @@ class NotificationPolicy:
     def _build(self, kind: NotifyEvent, pending: _Pending) -> Notice:
         tr = self._tr
         items = pending.items
-        n = len(items)
+        n = pending.count
         ids = tuple(i[0] for i in items if i[0])
-        critical = kind is NotifyEvent.FAILED
-        if kind in _TASK_EVENTS:
+        critical = kind in (NotifyEvent.FAILED, NotifyEvent.MESSAGE_ERROR, NotifyEvent.MESSAGE_CRITICAL)
+        if kind in _MESSAGE_EVENTS:
+            title, body = self._message_text(kind, items, n)
+        elif kind in _TASK_EVENTS:
             if n == 1:
                 title = {
                     NotifyEvent.COMPLETED: tr("Task completed"),
@@ -270,8 +337,8 @@ class NotificationPolicy:
         else:
             title = tr("All tasks done")
             body = tr("Nothing is running any more.")
-        # Failures ignore DND (decision in the module docstring); focus silences all toasts.
-        toast = not (self.dnd and not critical) and not (
+        # Task failures ignore DND (decision in the module docstring); focus silences all toasts.
+        toast = not (self.dnd and kind is not NotifyEvent.FAILED) and not (
             self.window_focused and self._settings.quiet_when_focused
         )
         return Notice(
@@ -284,3 +351,29 @@ class NotificationPolicy:
             toast=toast,
             count=n,
         )
+
+    def _message_text(
+        self, kind: NotifyEvent, items: list[tuple[str, str, str | None]], n: int
+    ) -> tuple[str, str]:
+        tr = self._tr
+        if n == 1:
+            _, source, text = items[0]
+            title = {
+                NotifyEvent.MESSAGE_SYSTEM: tr("System message from {name}"),
+                NotifyEvent.MESSAGE_ERROR: tr("Error message from {name}"),
+                NotifyEvent.MESSAGE_CRITICAL: tr("Urgent message from {name}"),
+            }[kind].format(name=source or tr("the server"))
+            return title, _clip(text or "", _MAX_MESSAGE_BODY)
+        title = {
+            NotifyEvent.MESSAGE_SYSTEM: tr("{n} system messages"),
+            NotifyEvent.MESSAGE_ERROR: tr("{n} error messages"),
+            NotifyEvent.MESSAGE_CRITICAL: tr("{n} urgent messages"),
+        }[kind].format(n=n)
+        body = "\n".join(_clip(i[2] or "", 80) for i in items[:MAX_NAMES_IN_BODY])
+        if n > MAX_NAMES_IN_BODY:
+            body += tr(" and {n} more").format(n=n - MAX_NAMES_IN_BODY)
+        return title, body
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"

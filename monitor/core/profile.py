@@ -161,7 +161,8 @@ class ConnectionProfile(BaseModel):
             :func:`new_client_id` and persists it).
         resume: How a reconnect says where to resume (:class:`ResumeMode`).
         resume_query_name: The query parameter for header + query resumes.
-        dialect: The server family.
+        dialect: The server family (default: Monitor's own protocol; discovery says what a
+            server lacks and the UI offers only what it has).
         reconnect: Reconnect, heartbeat and polling timing.
     """
 
@@ -180,7 +181,7 @@ class ConnectionProfile(BaseModel):
     )
     resume: ResumeMode = ResumeMode.AUTO
     resume_query_name: Annotated[str, Field(min_length=1, max_length=64)] = "lastEventId"
-    dialect: ServerDialect = ServerDialect.GENERIC
+    dialect: ServerDialect = ServerDialect.MONITOR
     reconnect: ReconnectConfig = Field(default_factory=ReconnectConfig)
 
     @field_validator("stream_url", "api_base", "snapshot_url", "poll_url", "commands_url")

@@ -178,6 +178,10 @@ class NotificationSettings(_Model):
     connection_lost: bool = True
     connection_restored: bool = False
     all_done: bool = True
+    #: Seed-004 server messages: system notices, error messages, anything of critical priority.
+    message_system: bool = True
+    message_error: bool = True
+    message_critical: bool = True
     #: Skip toasts while the main window has focus (the user sees the table anyway).
     quiet_when_focused: bool = True
     #: Seconds within which notifications of the same kind are merged into one.
@@ -204,6 +208,8 @@ class AppSettings(_Model):
     close_to_tray: bool = True
     minimise_to_tray: bool = False
     do_not_disturb: bool = False
+    #: Server messages kept in the messages view (the oldest go first).
+    messages_limit: Annotated[int, Field(ge=10, le=100_000)] = 1000
     #: Locale for translations ("" = the system's).
     language: Annotated[str, Field(max_length=16)] = ""
 

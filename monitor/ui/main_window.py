@@ -138,6 +138,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.action_quit)
 
         view_menu = bar.addMenu(self.tr("&View"))
+        self.view_menu: QMenu = view_menu  # features add their toggles (the messages dock)
         self.columns_menu: QMenu = view_menu.addMenu(self.tr("&Columns"))
         self.columns_menu.setObjectName("columnsMenu")  # the task view fills it
         self.action_detail_pane = QAction(self.tr("&Detail pane"), self)

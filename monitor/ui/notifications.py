@@ -59,6 +59,11 @@ class NotificationBanner(QFrame):
             self._expire.start(int(notice.timeout_s * 1000))
         self.show()
 
+    def dismiss(self) -> None:
+        """Hide now and forget the pending expiry (at shutdown nothing may fire later)."""
+        self._expire.stop()
+        self.hide()
+
     def text(self) -> str:
         """The text shown."""
         return self._label.text()

@@ -228,6 +228,9 @@ class SettingsDialog(QDialog):
             ("all_done", self.tr("All tasks are done")),
             ("connection_lost", self.tr("The connection is lost")),
             ("connection_restored", self.tr("The connection is restored")),
+            ("message_system", self.tr("The server sends a system message")),
+            ("message_error", self.tr("The server sends an error message")),
+            ("message_critical", self.tr("The server sends an urgent (critical) message")),
         ):
             box = self._check(label, bool(getattr(n, key)), f"notify_{key}", group)
             self.notify_boxes[key] = box

@@ -63,6 +63,7 @@ async def start_commands(parts: Parts, *, state_path: Path | None) -> None:
         return
     # The engine's own config: same server, token and client id, so acks come back to us.
     commands = CommandService(engine.config, engine=engine, state_path=state_path)
+    parts.messages.set_client_id(engine.config.client_id)  # "To: You" for direct messages
     commands.pending_changed.connect(view.set_pending)
     commands.command_failed.connect(lambda _ids, text: window.statusBar().showMessage(text, 15_000))
     service.tasks_changed.connect(commands.note_changes)

@@ -13,6 +13,7 @@ from monitor.services.command_service import CommandService
 from monitor.services.notifier import Notifier, translate_policy
 from monitor.services.sse_service import SSEService
 from monitor.ui.main_window import MainWindow
+from monitor.ui.messages import MessagesPanel
 from monitor.ui.single_instance import SingleInstance
 from monitor.ui.task_view import TaskView
 from monitor.ui.tray import TrayController
@@ -32,6 +33,7 @@ class Parts:
         tray: The tray icon and its menu.
         notifier: Delivers the notification policy's notices.
         capabilities: What the server in use can do (snapshot, poll, commands).
+        messages: The server-messages view (seed 004's text/json/system/error/broadcast/direct).
         instance: The single-instance lock (None with ``--new-instance`` or the self-test).
         commands: The command service (None until the stream's engine exists; rebuilt when the
             server changes).
@@ -44,6 +46,7 @@ class Parts:
     tray: TrayController
     notifier: Notifier
     capabilities: CapabilityService
+    messages: MessagesPanel
     instance: SingleInstance | None = None
     commands: CommandService | None = None
 
@@ -87,5 +90,6 @@ def build_parts(
         tray=tray,
         notifier=notifier,
         capabilities=CapabilityService(),
+        messages=MessagesPanel(capacity=settings.messages_limit),
         instance=instance,
     )

@@ -122,6 +122,7 @@ def wire_settings(
         parts.notifier.policy.update_settings(settings.notifications)
         parts.notifier.set_dnd(settings.do_not_disturb)
         parts.tray.set_dnd(settings.do_not_disturb)
+        parts.messages.set_capacity(settings.messages_limit)
         if settings.theme != old.theme:
             apply_theme(qapp, settings.theme)
         token = read_token(settings)

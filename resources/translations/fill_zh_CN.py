@@ -326,6 +326,46 @@ ZH: dict[str, str] = {
     "Reconnect to rebuild the list: this server has no task snapshot ({reason}) (F5)": (
         "重连以重建列表：此服务器没有任务快照（{reason}）(F5)"
     ),
+    # MessagesPanel / MessageTableModel (seed-004 server messages)
+    "Text": "文本",
+    "JSON": "JSON",
+    "System": "系统",
+    "Broadcast": "广播",
+    "Other": "其他",
+    "Low": "低",
+    "Normal": "普通",
+    "High": "高",
+    "Critical": "紧急",
+    "You": "你",
+    "Everyone": "所有人",
+    "Type": "类型",
+    "Priority": "优先级",
+    "Time": "时间",
+    "From": "来源",
+    "To": "接收者",
+    "Message": "消息",
+    "Server messages": "服务器消息",
+    "Show messages of type": "显示此类型的消息",
+    "All types": "所有类型",
+    "Mark all read": "全部标为已读",
+    "Message text": "消息内容",
+    "Type:": "类型：",
+    "Messages ({0})": "消息（{0}）",
+    "Messages": "消息",
+    "&Messages": "消息(&M)",
+    "{0} unread": "{0} 条未读",
+    # NotificationPolicy: server messages
+    "System message from {name}": "来自 {name} 的系统消息",
+    "Error message from {name}": "来自 {name} 的错误消息",
+    "Urgent message from {name}": "来自 {name} 的紧急消息",
+    "the server": "服务器",
+    "{n} system messages": "{n} 条系统消息",
+    "{n} error messages": "{n} 条错误消息",
+    "{n} urgent messages": "{n} 条紧急消息",
+    # SettingsDialog: message notifications
+    "The server sends a system message": "服务器发来系统消息",
+    "The server sends an error message": "服务器发来错误消息",
+    "The server sends an urgent (critical) message": "服务器发来紧急消息",
 }
 
 

@@ -4,7 +4,7 @@
         <name />
         <message>
             <source>Task completed</source>
-            <extracomment>Names listed in a grouped notice's body before "and N more".</extracomment>
+            <extracomment>Names listed in a grouped notice's body before "and N more". Items a pending group keeps (task ids for the click; later ones are only counted). Message ids remembered so that a resent message does not notify twice. Longest message text in a notice body (characters). System events that are the connection's own business (its notices cover them).</extracomment>
             <translation>任务已完成</translation>
         </message>
         <message>
@@ -54,6 +54,34 @@
         <message>
             <source>Nothing is running any more.</source>
             <translation>已没有正在运行的任务。</translation>
+        </message>
+        <message>
+            <source>System message from {name}</source>
+            <translation>来自 {name} 的系统消息</translation>
+        </message>
+        <message>
+            <source>Error message from {name}</source>
+            <translation>来自 {name} 的错误消息</translation>
+        </message>
+        <message>
+            <source>Urgent message from {name}</source>
+            <translation>来自 {name} 的紧急消息</translation>
+        </message>
+        <message>
+            <source>the server</source>
+            <translation>服务器</translation>
+        </message>
+        <message>
+            <source>{n} system messages</source>
+            <translation>{n} 条系统消息</translation>
+        </message>
+        <message>
+            <source>{n} error messages</source>
+            <translation>{n} 条错误消息</translation>
+        </message>
+        <message>
+            <source>{n} urgent messages</source>
+            <translation>{n} 条紧急消息</translation>
         </message>
     </context>
     <context>
@@ -296,6 +324,124 @@ Watch server tasks live.</source>
             <source>Monitor - %1</source>
             <translation>Monitor - %1</translation>
         </message>
+        <message>
+            <source>&amp;Messages</source>
+            <translation>消息(&amp;M)</translation>
+        </message>
+    </context>
+    <context>
+        <name>MessageTableModel</name>
+        <message>
+            <source>Text</source>
+            <translation>文本</translation>
+        </message>
+        <message>
+            <source>JSON</source>
+            <translation>JSON</translation>
+        </message>
+        <message>
+            <source>System</source>
+            <translation>系统</translation>
+        </message>
+        <message>
+            <source>Error</source>
+            <translation>错误</translation>
+        </message>
+        <message>
+            <source>Broadcast</source>
+            <translation>广播</translation>
+        </message>
+        <message>
+            <source>Other</source>
+            <translation>其他</translation>
+        </message>
+        <message>
+            <source>Low</source>
+            <translation>低</translation>
+        </message>
+        <message>
+            <source>Normal</source>
+            <translation>普通</translation>
+        </message>
+        <message>
+            <source>High</source>
+            <translation>高</translation>
+        </message>
+        <message>
+            <source>Critical</source>
+            <translation>紧急</translation>
+        </message>
+        <message>
+            <source>You</source>
+            <translation>你</translation>
+        </message>
+        <message>
+            <source>Everyone</source>
+            <translation>所有人</translation>
+        </message>
+        <message>
+            <source>Type</source>
+            <translation>类型</translation>
+        </message>
+        <message>
+            <source>Priority</source>
+            <translation>优先级</translation>
+        </message>
+        <message>
+            <source>Time</source>
+            <translation>时间</translation>
+        </message>
+        <message>
+            <source>From</source>
+            <translation>来源</translation>
+        </message>
+        <message>
+            <source>To</source>
+            <translation>接收者</translation>
+        </message>
+        <message>
+            <source>Message</source>
+            <translation>消息</translation>
+        </message>
+    </context>
+    <context>
+        <name>MessagesPanel</name>
+        <message>
+            <source>Server messages</source>
+            <translation>服务器消息</translation>
+        </message>
+        <message>
+            <source>Show messages of type</source>
+            <translation>显示此类型的消息</translation>
+        </message>
+        <message>
+            <source>All types</source>
+            <translation>所有类型</translation>
+        </message>
+        <message>
+            <source>Mark all read</source>
+            <translation>全部标为已读</translation>
+        </message>
+        <message>
+            <source>Message text</source>
+            <translation>消息内容</translation>
+        </message>
+        <message>
+            <source>Type:</source>
+            <translation>类型：</translation>
+        </message>
+        <message>
+            <source>Messages ({0})</source>
+            <translation>消息（{0}）</translation>
+        </message>
+        <message>
+            <source>Messages</source>
+            <translation>消息</translation>
+        </message>
+        <message>
+            <source>{0} unread</source>
+            <translation>{0} 条未读</translation>
+        </message>
     </context>
     <context>
         <name>NotificationBanner</name>
@@ -373,6 +519,34 @@ Watch server tasks live.</source>
         <message>
             <source>Nothing is running any more.</source>
             <translation>已没有正在运行的任务。</translation>
+        </message>
+        <message>
+            <source>System message from {name}</source>
+            <translation>来自 {name} 的系统消息</translation>
+        </message>
+        <message>
+            <source>Error message from {name}</source>
+            <translation>来自 {name} 的错误消息</translation>
+        </message>
+        <message>
+            <source>Urgent message from {name}</source>
+            <translation>来自 {name} 的紧急消息</translation>
+        </message>
+        <message>
+            <source>the server</source>
+            <translation>服务器</translation>
+        </message>
+        <message>
+            <source>{n} system messages</source>
+            <translation>{n} 条系统消息</translation>
+        </message>
+        <message>
+            <source>{n} error messages</source>
+            <translation>{n} 条错误消息</translation>
+        </message>
+        <message>
+            <source>{n} urgent messages</source>
+            <translation>{n} 条紧急消息</translation>
         </message>
     </context>
     <context>
@@ -638,6 +812,18 @@ Watch server tasks live.</source>
         <message>
             <source>The connection is restored</source>
             <translation>连接恢复</translation>
+        </message>
+        <message>
+            <source>The server sends a system message</source>
+            <translation>服务器发来系统消息</translation>
+        </message>
+        <message>
+            <source>The server sends an error message</source>
+            <translation>服务器发来错误消息</translation>
+        </message>
+        <message>
+            <source>The server sends an urgent (critical) message</source>
+            <translation>服务器发来紧急消息</translation>
         </message>
         <message>
             <source>No pop-ups while the Monitor window is active</source>
