@@ -55,7 +55,16 @@ def build_parser() -> argparse.ArgumentParser:
         description="Monitor: watch long-running server tasks live. Also: monitor serve, monitor watch.",
     )
     p.add_argument("--version", action="version", version=f"monitor {__version__}")
-    p.add_argument("--server", metavar="URL", help="server to watch (default: the saved setting)")
+    p.add_argument(
+        "--server",
+        metavar="URL",
+        help="Monitor server to watch for this run, by its root URL (default: the saved profile)",
+    )
+    p.add_argument(
+        "--stream",
+        metavar="URL",
+        help="SSE stream URL to watch for this run, used exactly as given (any server; wins over --server)",
+    )
     p.add_argument("--token-env", metavar="VAR", help="read the bearer token from this environment variable")
     p.add_argument(
         "--demo", action="store_true", help="start the built-in demo server in-process and connect to it"
@@ -233,10 +242,11 @@ class DesktopApp:
         return True, instance
 
     async def _build(self) -> bool:
-        from monitor.core.settings import AppSettings
+        from monitor.core.settings import AppSettings, monitor_stream_url
         from monitor.ui.i18n import install_translator
         from monitor.ui.icons import resources_dir
         from monitor.ui.settings_dialog import apply_theme
+        from monitor.wiring.capabilities import wire_capabilities
         from monitor.wiring.commands import start_commands, wire_commands
         from monitor.wiring.connection import freeze_heap, wire_connection
         from monitor.wiring.messages import wire_messages
@@ -247,19 +257,26 @@ class DesktopApp:
         from monitor.wiring.view import wire_view
 
         folder = self._config_folder()
-        keeper = SettingsKeeper(folder, writable=not self.self_test)
-        update = {
-            k: v for k, v in (("server_url", self.args.server), ("token_env", self.args.token_env)) if v
-        }
-        if update:
-            keeper.settings = AppSettings.model_validate({**keeper.settings.model_dump(), **update})
+        try:
+            stream = self.args.stream or (self.args.server and monitor_stream_url(self.args.server))
+            keeper = SettingsKeeper(folder, writable=not self.self_test, stream_override=stream or None)
+        except ValueError as exc:
+            print(f"monitor: {exc}", file=sys.stderr)
+            self.quit(2)
+            return False
+        if self.args.token_env:
+            keeper.settings = AppSettings.model_validate(
+                {**keeper.settings.model_dump(), "token_env": self.args.token_env}
+            )
         demo = self.args.demo or self.self_test
         go_on, instance = self._acquire_instance(keeper.settings.server_url)
         if not go_on:
             return False
         if demo:
             url = await asyncio.to_thread(self._start_demo)
-            keeper = SettingsKeeper(folder, writable=not self.self_test, server_override=url)
+            keeper = SettingsKeeper(
+                folder, writable=not self.self_test, stream_override=monitor_stream_url(url)
+            )
         self.keeper = settings_keeper = keeper
         settings = keeper.settings
 
@@ -285,6 +302,7 @@ class DesktopApp:
 
         wire_connection(parts)
         wire_commands(parts)
+        wire_capabilities(parts)
         wire_notifications(parts)
         wire_messages(parts)
         wire_tray(parts, quit_app=self.quit)
@@ -320,6 +338,7 @@ class DesktopApp:
             task.cancel()
         if parts is not None:
             for name, part in (
+                ("capabilities", parts.capabilities),
                 ("commands", parts.commands),
                 ("service", parts.service),
                 ("notifier", parts.notifier),
@@ -330,6 +349,8 @@ class DesktopApp:
                     await part.aclose()
                 except Exception:  # shutdown must go on: log and continue with the next part
                     log.exception("closing %s failed", name)
+        if parts is not None:
+            parts.view.model.flush()  # news from the last moments: stops the repaint timer too
         if self._demo is not None:
             await asyncio.to_thread(self._demo.stop)
         if parts is not None:

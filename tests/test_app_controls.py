@@ -426,7 +426,7 @@ def test_demo_never_writes_the_server_url(run: Any, tmp_path: Path) -> None:
             assert not dialog.isVisible()
             saved = json.loads((tmp_path / "settings.json").read_text())
             assert saved["notifications"]["completed"] is desktop.settings.notifications.completed
-            assert saved["server_url"] == mine
+            assert [p["stream_url"] for p in saved["profiles"]] == [f"{mine}/api/tasks/stream"]
 
     run(scenario())
 

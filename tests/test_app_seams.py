@@ -38,11 +38,11 @@ def run(qapp: Any) -> Iterator[Callable[[Coroutine[Any, Any, Any]], Any]]:
 
 
 @contextlib.asynccontextmanager
-async def running_app(config_dir: Path, *extra: str) -> AsyncIterator[DesktopApp]:
-    """The real app with ``--demo`` (fast), built and streaming; quit and awaited on exit."""
-    args = build_parser().parse_args(
-        ["--demo", "--demo-speed", "20", "--config-dir", str(config_dir), "--new-instance", *extra]
-    )
+async def running_app(config_dir: Path, *extra: str, demo: bool = True) -> AsyncIterator[DesktopApp]:
+    """The real app (with ``--demo``, fast, unless ``demo`` is False), built and streaming; quit and
+    awaited on exit."""
+    demo_args = ["--demo", "--demo-speed", "20"] if demo else []
+    args = build_parser().parse_args([*demo_args, "--config-dir", str(config_dir), "--new-instance", *extra])
     from PySide6.QtWidgets import QApplication
 
     qapp = QApplication.instance()

@@ -4,6 +4,12 @@ Two models, two files: :class:`AppSettings` is what the user chooses in the sett
 :class:`UiState` is what the window remembers by itself (geometry, columns, sort, filters). Keeping
 them apart means a broken UI-state file never costs the user their server URL, and vice versa.
 
+The connection is a :class:`~monitor.core.profile.ConnectionProfile` (stream URL, API endpoints,
+auth placement, client id, resume mode, dialect, reconnect timing). The settings hold a list of
+profiles and the name of the active one. Files written before profiles existed (``server_url`` +
+``reconnect`` at the top level) are migrated on load into one profile named ``default`` whose
+stream URL is ``<server_url>/api/tasks/stream``; the result says so (``upgraded``), and the app
+saves the file at once so that the profile's generated client id stays the same from then on.
 Reconnect parameters keep seed 000's names (``reconnectInterval`` -> ``reconnect_interval_ms``...)
 and defaults; the JSON accepts both spellings.
 
@@ -23,18 +29,23 @@ import binascii
 import json
 import logging
 import os
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Final, Generic, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from monitor.core.atomicfile import write_text_atomic
-from monitor.core.profile import ReconnectConfig
+from monitor.core.profile import ConnectionProfile, ReconnectConfig, new_client_id
 
 __all__ = [
+    "DEFAULT_PROFILE",
+    "DEFAULT_SERVER_URL",
+    "MONITOR_STREAM_PATH",
     "SCHEMA_VERSION",
+    "TEMPORARY_PROFILE",
     "AppSettings",
     "LoadResult",
     "NotificationSettings",
@@ -44,19 +55,28 @@ __all__ = [
     "UiState",
     "load_settings",
     "load_ui_state",
+    "monitor_stream_url",
     "save_model",
+    "stream_url_from_input",
     "validate_server_url",
 ]
 
 _log = logging.getLogger(__name__)
 
 #: Bumped when a field changes meaning; older files are migrated or reset field by field.
-SCHEMA_VERSION: Final = 1
+#: 2: ``server_url`` + ``reconnect`` became ``profiles`` + ``active_profile``.
+SCHEMA_VERSION: Final = 2
 
-_Ms = Annotated[int, Field(ge=0, le=24 * 3600 * 1000)]
-#: A period that must not be zero: the client refuses a heartbeat interval or timeout of 0 (a
-#: stream would be declared dead at once), so the settings refuse it too, in the dialog and on load.
-_PositiveMs = Annotated[int, Field(ge=1, le=24 * 3600 * 1000)]
+#: Where ``monitor serve`` listens by default.
+DEFAULT_SERVER_URL: Final = "http://127.0.0.1:8765"
+#: The stream's path on a Monitor server, below the server's root URL.
+MONITOR_STREAM_PATH: Final = "/api/tasks/stream"
+#: The name of the profile a migrated (or brand-new) settings file gets.
+DEFAULT_PROFILE: Final = "default"
+#: The name of the profile ``--server`` / ``--stream`` / ``--demo`` put in effect for one run;
+#: it is never saved.
+TEMPORARY_PROFILE: Final = "(command line)"
+
 
 
 def validate_server_url(url: str) -> str:
@@ -84,6 +104,47 @@ def validate_server_url(url: str) -> str:
     except ValueError as exc:
         raise ValueError(f"the server URL has an invalid port: {exc}") from None
     return text.rstrip("/")
+
+
+def monitor_stream_url(server_url: str) -> str:
+    """The stream URL of the Monitor server at ``server_url`` (its root, maybe with a path prefix).
+
+    Raises:
+        ValueError: ``server_url`` is not a valid server URL (see :func:`validate_server_url`).
+    """
+    return validate_server_url(server_url) + MONITOR_STREAM_PATH
+
+
+def stream_url_from_input(text: str) -> str:
+    """The stream URL for what the user typed into a stream URL field.
+
+    A URL with neither path nor query (``https://tasks.example.org``) can only mean a Monitor
+    server's root, so :data:`MONITOR_STREAM_PATH` is appended; anything else is used as given.
+    """
+    text = text.strip()
+    parts = urlsplit(text)
+    if parts.path in ("", "/") and not parts.query and parts.scheme in ("http", "https"):
+        return monitor_stream_url(text)
+    return text
+
+
+def _server_url_of(profile: ConnectionProfile) -> str:
+    url = profile.stream_url
+    return url[: -len(MONITOR_STREAM_PATH)] if url.endswith(MONITOR_STREAM_PATH) else url
+
+
+def _legacy_profile(server_url: Any, reconnect: Any) -> dict[str, Any]:
+    """A profile (as data) for a pre-profile ``server_url`` + ``reconnect`` pair."""
+    return {
+        "name": DEFAULT_PROFILE,
+        "stream_url": monitor_stream_url(str(server_url)),
+        "reconnect": reconnect if reconnect is not None else {},
+        "client_id": new_client_id(),
+    }
+
+
+def _default_profiles() -> list[ConnectionProfile]:
+    return [ConnectionProfile(name=DEFAULT_PROFILE, stream_url=monitor_stream_url(DEFAULT_SERVER_URL))]
 
 
 class Theme(StrEnum):
@@ -132,10 +193,14 @@ class AppSettings(_Model):
     """What the user sets in the settings dialog."""
 
     schema_version: int = SCHEMA_VERSION
-    server_url: str = "http://127.0.0.1:8765"
+    #: The connection profiles (several may exist; one is in use: ``active_profile``).
+    profiles: Annotated[list[ConnectionProfile], Field(min_length=1, max_length=64)] = Field(
+        default_factory=_default_profiles
+    )
+    #: The name of the profile in use (the first profile when no profile has this name).
+    active_profile: Annotated[str, Field(max_length=128)] = DEFAULT_PROFILE
     #: Name of an environment variable holding the token (CI, kiosks); the keyring is the default.
     token_env: Annotated[str, Field(max_length=128, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")] | None = None
-    reconnect: ReconnectSettings = Field(default_factory=ReconnectSettings)
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     theme: Theme = Theme.SYSTEM
     start_minimised: bool = False
@@ -147,10 +212,93 @@ class AppSettings(_Model):
     #: Locale for translations ("" = the system's).
     language: Annotated[str, Field(max_length=16)] = ""
 
-    @field_validator("server_url")
+    @model_validator(mode="before")
     @classmethod
-    def _check_url(cls, value: str) -> str:
-        return validate_server_url(value)
+    def _accept_legacy_names(cls, data: Any) -> Any:
+        """``server_url`` / ``reconnect`` (the pre-profile fields) set the active profile.
+
+        Files are migrated by :func:`load_settings`; this keeps ``AppSettings(server_url=...)``
+        and a top-level ``reconnect`` (what the settings dialog's Connection tab edits) working.
+        """
+        if not isinstance(data, dict) or not ({"server_url", "reconnect"} & data.keys()):
+            return data
+        data = dict(data)
+        url, reconnect = data.pop("server_url", None), data.pop("reconnect", None)
+        if not data.get("profiles"):
+            data["profiles"] = [_legacy_profile(url or DEFAULT_SERVER_URL, reconnect)]
+            data.setdefault("active_profile", DEFAULT_PROFILE)
+            return data
+        profiles = [p.model_dump() if isinstance(p, BaseModel) else dict(p) for p in data["profiles"]]
+        names = [p.get("name", DEFAULT_PROFILE) for p in profiles]
+        active = data.get("active_profile", DEFAULT_PROFILE)
+        index = names.index(active) if active in names else 0
+        if url is not None:
+            profiles[index]["stream_url"] = monitor_stream_url(str(url))
+        if reconnect is not None:
+            profiles[index]["reconnect"] = reconnect
+        data["profiles"] = profiles
+        return data
+
+    @field_validator("profiles")
+    @classmethod
+    def _unique_names(cls, value: list[ConnectionProfile]) -> list[ConnectionProfile]:
+        names = [p.name for p in value]
+        if len(set(names)) != len(names):
+            raise ValueError("two connection profiles have the same name")
+        return value
+
+    @property
+    def profile(self) -> ConnectionProfile:
+        """The profile in use."""
+        return next((p for p in self.profiles if p.name == self.active_profile), self.profiles[0])
+
+    @property
+    def server_url(self) -> str:
+        """The active server, for display and as the key of its token and single-instance lock.
+
+        A Monitor stream URL gives its server's root URL (what earlier versions stored, so tokens
+        saved by them are still found); any other stream URL is itself.
+        """
+        return _server_url_of(self.profile)
+
+    @property
+    def reconnect(self) -> ReconnectConfig:
+        """The active profile's reconnect, heartbeat and polling timing."""
+        return self.profile.reconnect
+
+    def with_profile(self, profile: ConnectionProfile) -> AppSettings:
+        """These settings with ``profile`` replacing the active one and made active."""
+        index = self.profiles.index(self.profile)
+        profiles = [*self.profiles[:index], profile, *self.profiles[index + 1 :]]
+        return self.model_copy(update={"profiles": profiles, "active_profile": profile.name})
+
+    def with_temporary_stream(self, stream_url: str) -> AppSettings:
+        """These settings connected, for this run only, to ``stream_url`` (``--server``, ``--demo``).
+
+        The temporary profile (:data:`TEMPORARY_PROFILE`) keeps the active profile's client id (the
+        installation's identity) and reconnect timing; everything else is the default.
+
+        Raises:
+            ValueError: ``stream_url`` is not an http(s) URL.
+        """
+        base = self.profile
+        try:
+            temporary = ConnectionProfile(
+                name=TEMPORARY_PROFILE,
+                stream_url=stream_url,
+                client_id=base.client_id,
+                reconnect=base.reconnect,
+            )
+        except ValidationError as exc:
+            raise ValueError(f"invalid stream URL {stream_url!r}: {exc.errors()[0]['msg']}") from None
+        profiles = [p for p in self.profiles if p.name != TEMPORARY_PROFILE] + [temporary]
+        return self.model_copy(update={"profiles": profiles, "active_profile": TEMPORARY_PROFILE})
+
+    def without_temporary(self, saved: AppSettings) -> AppSettings:
+        """What to write to disk: these settings with ``saved``'s profiles if a temporary one is in use."""
+        if not any(p.name == TEMPORARY_PROFILE for p in self.profiles):
+            return self
+        return self.model_copy(update={"profiles": saved.profiles, "active_profile": saved.active_profile})
 
 
 class SortSpec(_Model):
@@ -211,21 +359,51 @@ class LoadResult(Generic[_M]):
     Attributes:
         value: The settings (defaults when the file was unusable).
         warning: None when the file loaded cleanly (or did not exist), else a plain-text reason.
+        upgraded: The value holds something the file did not (the file is missing, was written
+            by an older version, or lacked a generated value such as a client id): save it, so
+            that the next load gives the same value.
     """
 
-    __slots__ = ("value", "warning")
+    __slots__ = ("upgraded", "value", "warning")
 
-    def __init__(self, value: _M, warning: str | None) -> None:
+    def __init__(self, value: _M, warning: str | None, *, upgraded: bool = False) -> None:
         self.value = value
         self.warning = warning
+        self.upgraded = upgraded
 
 
-def _load(path: Path, model: type[_M]) -> LoadResult[_M]:
+#: Rewrites a file's JSON object in place before validation; returns (changed?, warnings).
+_Upgrade = Callable[[dict[str, Any]], tuple[bool, list[str]]]
+
+
+def _upgrade_settings(raw: dict[str, Any]) -> tuple[bool, list[str]]:
+    """Migrate a settings file's object to the current schema (see the module docstring)."""
+    changed, warnings = False, []
+    if "server_url" in raw or "reconnect" in raw:
+        changed = True
+        url, reconnect = raw.pop("server_url", DEFAULT_SERVER_URL), raw.pop("reconnect", None)
+        try:
+            monitor_stream_url(str(url))
+        except ValueError:
+            warnings.append("invalid value for server_url; reset to default")
+            url = DEFAULT_SERVER_URL
+        if not raw.get("profiles"):
+            raw["profiles"] = [_legacy_profile(url, reconnect)]
+            raw.setdefault("active_profile", DEFAULT_PROFILE)
+    for profile in raw.get("profiles") or ():
+        if isinstance(profile, dict) and not (profile.get("client_id") or profile.get("clientId")):
+            profile["client_id"] = new_client_id()  # generated once, then saved
+            changed = True
+    return changed, warnings
+
+
+def _load(path: Path, model: type[_M], upgrade: _Upgrade | None = None) -> LoadResult[_M]:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        return LoadResult(model(), None)
+        return LoadResult(model(), None, upgraded=upgrade is not None)
     except (OSError, UnicodeDecodeError) as exc:
+        # Not upgraded: an unreadable file is not overwritten behind the user's back.
         return _fallback(model, f"cannot read {path}: {exc}")
     try:
         raw: Any = json.loads(text)
@@ -238,19 +416,53 @@ def _load(path: Path, model: type[_M]) -> LoadResult[_M]:
         # A newer app wrote it: read what we understand rather than refusing outright.
         _log.info("settings %s have schema_version %r, this app knows %d", path, version, SCHEMA_VERSION)
     raw["schema_version"] = SCHEMA_VERSION
-    try:
-        return LoadResult(model.model_validate(raw), None)
-    except ValidationError as exc:
-        # Keep every valid top-level field; reset only the broken ones, so one bad value does not
-        # cost the user all their other choices.
-        bad = {str(err["loc"][0]) for err in exc.errors() if err["loc"]}
-        kept = {k: v for k, v in raw.items() if k not in bad}
-        names = ", ".join(sorted(bad)) or "?"
+    upgraded, notes = upgrade(raw) if upgrade is not None else (False, [])
+    value, reset = _validate_keeping_good(model, raw)
+    if value is None:
+        return _fallback(model, f"{path} has invalid settings; using defaults")
+    if reset:
+        notes.append(f"invalid value for {', '.join(reset)}; reset to default")
+    if notes:  # a file with errors is not rewritten behind the user's back
+        return _warn(LoadResult(value, f"{path}: {'; '.join(notes)}"))
+    return LoadResult(value, None, upgraded=upgraded)
+
+
+def _validate_keeping_good(model: type[_M], raw: dict[str, Any]) -> tuple[_M | None, list[str]]:
+    """Validate ``raw``, resetting only the values that are broken (the innermost key named by
+    each error), so one bad heartbeat in a profile costs neither the profile's server URL nor
+    the user's other choices. Returns the model (None if nothing helps) and the reset paths."""
+    reset: list[str] = []
+    for _ in range(8):  # each round removes at least one key; a few rounds settle any real file
         try:
-            value = model.model_validate(kept)
-        except ValidationError:
-            return _fallback(model, f"{path} has invalid settings; using defaults")
-        return _warn(LoadResult(value, f"{path}: invalid value for {names}; reset to default"))
+            return model.model_validate(raw), reset
+        except ValidationError as exc:
+            removed = [p for err in exc.errors() if (p := _remove_at(raw, err["loc"]))]
+            if not removed:
+                return None, reset
+            reset += [p for p in removed if p not in reset]
+    return None, reset
+
+
+def _remove_at(raw: dict[str, Any], loc: tuple[int | str, ...]) -> str:
+    """Delete the value at ``loc`` (the deepest key present); returns its dotted path or ""."""
+    node: Any = raw
+    for depth, key in enumerate(loc):
+        last = depth == len(loc) - 1
+        if isinstance(node, dict) and key in node:
+            if last or not isinstance(node[key], dict | list):
+                del node[key]
+                return ".".join(map(str, loc[: depth + 1]))
+            node = node[key]
+        elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+            if last:
+                del node[key]
+                return ".".join(map(str, loc[: depth + 1]))
+            node = node[key]
+        elif depth > 0:  # the key is spelled another way here (an alias): drop what holds it
+            return _remove_at(raw, loc[:depth])
+        else:
+            return ""
+    return ""
 
 
 def _fallback(model: type[_M], message: str) -> LoadResult[_M]:
@@ -263,8 +475,8 @@ def _warn(result: LoadResult[_M]) -> LoadResult[_M]:
 
 
 def load_settings(path: str | os.PathLike[str]) -> LoadResult[AppSettings]:
-    """Load :class:`AppSettings` from ``path``; never raises (see the module docstring)."""
-    return _load(Path(path), AppSettings)
+    """Load :class:`AppSettings` from ``path``, migrating older files; never raises (module docstring)."""
+    return _load(Path(path), AppSettings, _upgrade_settings)
 
 
 def load_ui_state(path: str | os.PathLike[str]) -> LoadResult[UiState]:

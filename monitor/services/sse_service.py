@@ -29,7 +29,6 @@ from monitor.core.news import (
     normalize,
     patch_from_task,
 )
-from monitor.core.profile import ConnectionProfile
 from monitor.core.protocol import TASK_EVENT_TYPES, Snapshot, Task, TaskState
 from monitor.core.settings import AppSettings
 from monitor.core.store import Added, Change, Removed, TaskStore, Updated
@@ -45,13 +44,8 @@ _QUIET_EVENTS = frozenset({"heartbeat", "reset", "shutdown"})
 
 
 def client_config(settings: AppSettings, *, token: str | None = None) -> ClientConfig:
-    """Map the user's settings onto the engine's configuration (seed names, Python spelling)."""
-    return ClientConfig(
-        profile=ConnectionProfile(
-            stream_url=settings.server_url.rstrip("/") + "/api/tasks/stream", reconnect=settings.reconnect
-        ),
-        auth_token=token,
-    )
+    """The engine's configuration: the active connection profile (as saved, client id included)."""
+    return ClientConfig(profile=settings.profile, auth_token=token)
 
 
 class _Keep:
@@ -179,7 +173,7 @@ class SSEService(QObject):
 
     async def reconfigure(self, settings: AppSettings, *, token: str | _Keep | None = _KEEP) -> None:
         """Apply new settings: a new engine against the (maybe new) server, resuming if same."""
-        same_server = settings.server_url == self._settings.server_url
+        same_server = settings.profile.stream_url == self._settings.profile.stream_url
         last_id = self._engine.stats().last_event_id if (self._engine and same_server) else None
         self._settings = settings
         if not isinstance(token, _Keep):

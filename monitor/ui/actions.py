@@ -1,7 +1,10 @@
 """ONE set of task actions shared by the toolbar, the context menu and the keyboard.
 
 Actions never talk to the network: triggering emits a ``_requested`` signal with the ids of the
-*eligible* selected tasks; the app turns that into commands.
+*eligible* selected tasks; the app turns that into commands. They offer only what the server can
+do (:meth:`TaskActions.set_capabilities`): without a commands endpoint Cancel, Pause/Resume and
+Retry are disabled and their tooltip and status tip say why; without a snapshot, Refresh says it
+reconnects.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 
 from monitor.core.lifecycle import ACTION_STATES, TERMINAL_STATES
+from monitor.core.profile import Capabilities
 from monitor.core.protocol import CommandAction, TaskState
+from monitor.ui.plaintext import plain_tooltip
 
 __all__ = ["ActionRule", "TaskActions"]
 
@@ -58,6 +63,7 @@ class TaskActions(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._selection: list[tuple[str, TaskState]] = []
+        self._no_commands = ""  # why the server takes no commands ("" = it does, or unknown)
         # Which states each action applies to comes from the one table the server enforces too.
         self._rules: dict[str, ActionRule] = {
             "cancel": ActionRule(
@@ -94,15 +100,44 @@ class TaskActions(QObject):
         self.refresh.setObjectName("action_refresh")
         self.refresh.setShortcut(QKeySequence(QKeySequence.StandardKey.Refresh))
         self.refresh.setShortcuts([QKeySequence(Qt.Key.Key_F5)])
-        self.refresh.setToolTip(translate("TaskActions", "Ask the server for the latest state (F5)"))
-        self.refresh.triggered.connect(lambda: self.query_requested.emit([tid for tid, _ in self._selection]))
+        self.refresh.triggered.connect(self._refresh)
         self.copy_id = QAction(translate("TaskActions", "Copy ID"), self)
         self.copy_id.setObjectName("action_copy_id")
         self.copy_id.setShortcut(QKeySequence(QKeySequence.StandardKey.Copy))
         self.copy_id.triggered.connect(self._copy)
         for action in self.all():
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.set_selection([])
+        self.set_capabilities(None)
+
+    def set_capabilities(self, capabilities: Capabilities | None) -> None:
+        """Offer only what the server can do (None: unknown, offer everything)."""
+        commands = capabilities is None or capabilities.commands
+        self._no_commands = (
+            ""
+            if commands or capabilities is None
+            else translate("TaskActions", "This server takes no commands ({reason})").format(
+                reason=capabilities.reason("commands")
+            )
+        )
+        if capabilities is None or capabilities.snapshot:
+            tip = translate("TaskActions", "Ask the server for the latest state (F5)")
+        else:
+            tip = translate(
+                "TaskActions",
+                "Reconnect to rebuild the list: this server has no task snapshot ({reason}) (F5)",
+            ).format(reason=capabilities.reason("snapshot"))
+        self.refresh.setToolTip(plain_tooltip(tip))  # the reason quotes a URL: never rich text
+        self.refresh.setStatusTip(tip)
+        self.set_selection(self._selection)
+
+    @property
+    def no_commands_reason(self) -> str:
+        """Why the server takes no commands, as shown to the user ("" when it does or is unknown)."""
+        return self._no_commands
+
+    def _refresh(self) -> None:
+        # A selection is queried by command; without commands, F5 rebuilds everything instead.
+        self.query_requested.emit([] if self._no_commands else [tid for tid, _ in self._selection])
 
     def _make(self, name: str, key: QKeySequence, emit: Callable[[list[str]], Any]) -> QAction:
         action = QAction(self._rules[name].label, self)
@@ -144,6 +179,13 @@ class TaskActions(QObject):
         rule = self._rules[name]
         n_ok, n_sel = len(self.eligible(name)), len(self._selection)
         action.setData(name)
+        if self._no_commands and name != "remove":  # removing is local: it needs no server
+            action.setEnabled(False)
+            action.setText(rule.label)
+            action.setToolTip(plain_tooltip(self._no_commands))
+            action.setStatusTip(self._no_commands)
+            return
+        action.setStatusTip("")
         if n_sel == 0:
             action.setEnabled(False)
             action.setText(rule.label)

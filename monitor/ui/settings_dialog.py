@@ -36,9 +36,9 @@ from monitor.core.settings import (
     NotificationSettings,
     ReconnectSettings,
     Theme,
-    validate_server_url,
 )
 from monitor.services.secrets import NoKeyringError, SecretStoreError, TokenStore
+from monitor.ui.profile_editor import ProfileEditor
 
 __all__ = ["SettingsDialog", "apply_theme", "dark_palette", "effective_theme"]
 
@@ -154,11 +154,10 @@ class SettingsDialog(QDialog):
     def _server_tab(self, s: AppSettings) -> QWidget:
         page = QWidget()
         form = QFormLayout(page)
-        self.url_edit = QLineEdit(s.server_url, page)
-        self._named(self.url_edit, "serverUrl", self.tr("Server URL"))
-        self.url_edit.setPlaceholderText("https://tasks.example.org")
-        self.url_edit.textChanged.connect(self._validate)
-        form.addRow(self.tr("Server &URL:"), self.url_edit)
+        self.profile_editor = ProfileEditor(s.profile, page)
+        self.profile_editor.changed.connect(self._validate)
+        self.url_edit = self.profile_editor.stream_edit
+        form.addRow(self.profile_editor)
 
         self.token_edit = QLineEdit(page)
         self._named(self.token_edit, "token", self.tr("Access token"))
@@ -383,11 +382,9 @@ class SettingsDialog(QDialog):
 
     def _validate(self) -> bool:
         problems: list[str] = []
-        try:
-            validate_server_url(self.url_edit.text())
-        except ValueError as exc:
-            problems.append(self.tr("Server URL: %1").replace("%1", str(exc)))
-        self.url_edit.setProperty("invalid", bool(problems))
+        profile_problems = self.profile_editor.problems()
+        problems += profile_problems
+        self.url_edit.setProperty("invalid", bool(profile_problems))
         env = self.token_env_edit.text().strip()
         if env and not _ENV_NAME.fullmatch(env):
             problems.append(self.tr("The environment variable name may hold only letters, digits and _"))
@@ -408,20 +405,22 @@ class SettingsDialog(QDialog):
                 "quiet_when_focused": self.quiet_focused.isChecked(),
             }
         )
-        reconnect = self._reconnect_settings()
+        profile = self.profile_editor.profile()  # keeps what this tab does not show
+        shown = self._reconnect_settings().model_dump(exclude_unset=True)
+        reconnect = profile.reconnect.model_copy(update=shown)
         data = self._original.model_dump()
         data.update(
-            server_url=validate_server_url(self.url_edit.text()),
             token_env=self.token_env_edit.text().strip() or None,
             notifications=notifications.model_dump(),
-            reconnect=reconnect.model_dump(),
             theme=Theme(self.theme_combo.currentData()),
             language=str(self.language_combo.currentData()),
             close_to_tray=self.close_to_tray.isChecked(),
             minimise_to_tray=self.minimise_to_tray.isChecked(),
             start_minimised=self.start_minimised.isChecked(),
         )
-        return AppSettings.model_validate(data)
+        return AppSettings.model_validate(data).with_profile(
+            profile.model_copy(update={"reconnect": reconnect})
+        )
 
     @property
     def result_settings(self) -> AppSettings | None:

@@ -134,6 +134,7 @@ class TrayController(QObject):
         self._available = QSystemTrayIcon.isSystemTrayAvailable() if available is None else available
         self._counts = TaskCounts()
         self._connected = True
+        self._no_commands = ""  # why the server takes no commands ("" = it does, or unknown)
         self._state = IconState.IDLE
         self._window_visible = True
         self._icon_key: tuple[IconState, float | None] | None = None
@@ -246,8 +247,15 @@ class TrayController(QObject):
             self._icon_key = key
             self.icon.setIcon(state_icon(state, key[1]))
         self.icon.setToolTip(self.tooltip())
-        self.action_pause_all.setEnabled(c.running + c.queued > 0)
-        self.action_resume_all.setEnabled(c.paused > 0)
+        self.action_pause_all.setEnabled(c.running + c.queued > 0 and not self._no_commands)
+        self.action_resume_all.setEnabled(c.paused > 0 and not self._no_commands)
+        for action in (self.action_pause_all, self.action_resume_all):
+            action.setStatusTip(self._no_commands)
+
+    def set_commands_unavailable(self, reason: str) -> None:
+        """Why the server takes no commands ("" = it does): Pause all / Resume all are then off."""
+        self._no_commands = reason
+        self._render()
 
     def _on_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         if reason == QSystemTrayIcon.ActivationReason.Trigger:

@@ -8,6 +8,7 @@ from pathlib import Path
 from monitor.core.notify_policy import NotificationPolicy
 from monitor.core.settings import AppSettings
 from monitor.core.store import TaskStore
+from monitor.services.capabilities import CapabilityService
 from monitor.services.command_service import CommandService
 from monitor.services.notifier import Notifier, translate_policy
 from monitor.services.sse_service import SSEService
@@ -31,6 +32,7 @@ class Parts:
         view: The task table, sidebar and detail pane (inside ``window``).
         tray: The tray icon and its menu.
         notifier: Delivers the notification policy's notices.
+        capabilities: What the server in use can do (snapshot, poll, commands).
         messages: The server-messages view (seed 004's text/json/system/error/broadcast/direct).
         instance: The single-instance lock (None with ``--new-instance`` or the self-test).
         commands: The command service (None until the stream's engine exists; rebuilt when the
@@ -43,6 +45,7 @@ class Parts:
     view: TaskView
     tray: TrayController
     notifier: Notifier
+    capabilities: CapabilityService
     messages: MessagesPanel
     instance: SingleInstance | None = None
     commands: CommandService | None = None
@@ -86,6 +89,7 @@ def build_parts(
         view=view,
         tray=tray,
         notifier=notifier,
+        capabilities=CapabilityService(),
         messages=MessagesPanel(capacity=settings.messages_limit),
         instance=instance,
     )

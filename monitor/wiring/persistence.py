@@ -37,40 +37,43 @@ class SettingsKeeper:
     Args:
         folder: The config folder.
         writable: False never writes (the self-test).
-        server_override: A server URL in effect for this run only (``--demo``): it is used but
-            never written, so the next plain launch still watches the user's server.
+        stream_override: A stream URL in effect for this run only (``--server``, ``--stream``,
+            ``--demo``): a temporary profile that is used but never written, so the next plain
+            launch still watches the user's server.
 
     Attributes:
         settings: The settings in effect.
         warning: Why the settings file could not be used as is (None: it could).
     """
 
-    def __init__(self, folder: Path, *, writable: bool, server_override: str | None = None) -> None:
+    def __init__(self, folder: Path, *, writable: bool, stream_override: str | None = None) -> None:
         self.folder = folder
         self.writable = writable
         result = load_settings(folder / SETTINGS_FILE)
-        self._saved_server_url = result.value.server_url
-        self._override = server_override
+        self._saved = result.value
         self.settings = result.value
-        if server_override is not None:
-            self.settings = self.settings.model_copy(update={"server_url": server_override})
+        if stream_override is not None:
+            self.settings = result.value.with_temporary_stream(stream_override)
         self.warning = result.warning
+        if result.upgraded and writable:
+            # A migrated file or a new profile: its generated client id must survive a restart.
+            self._write(result.value)
+
+    def _write(self, settings: AppSettings) -> str | None:
+        try:
+            save_model(settings, self.folder / SETTINGS_FILE)
+        except OSError as exc:
+            log.warning("settings not saved: %s", exc)
+            return str(exc)
+        self._saved = settings
+        return None
 
     def update(self, settings: AppSettings) -> str | None:
         """Make ``settings`` current and save them; return why saving failed, if it did."""
         self.settings = settings
         if not self.writable:
             return None
-        on_disk = settings
-        if self._override is not None and settings.server_url == self._override:
-            on_disk = settings.model_copy(update={"server_url": self._saved_server_url})
-        try:
-            save_model(on_disk, self.folder / SETTINGS_FILE)
-        except OSError as exc:
-            log.warning("settings not saved: %s", exc)
-            return str(exc)
-        self._saved_server_url = on_disk.server_url
-        return None
+        return self._write(settings.without_temporary(self._saved))
 
     def restore_window(self, parts: Parts) -> None:
         """Window geometry, toolbars, detail pane, columns, sort and filters from last time."""
@@ -123,11 +126,7 @@ def wire_settings(
         if settings.theme != old.theme:
             apply_theme(qapp, settings.theme)
         token = read_token(settings)
-        if (settings.server_url, settings.reconnect, token) != (
-            old.server_url,
-            old.reconnect,
-            parts.service.token,
-        ):
+        if (settings.profile, token) != (old.profile, parts.service.token):
             window.set_server_url(settings.server_url)
             spawn(reconnect(settings, token))
 

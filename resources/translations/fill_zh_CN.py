@@ -281,6 +281,53 @@ ZH: dict[str, str] = {
     "Cancelling…": "正在取消…",
     "Resuming…": "正在继续…",
     "Retrying…": "正在重试…",
+    # Connection profile editor (issue 10).
+    "Connection profile: %1": "连接配置：%1",
+    "&Stream URL:": "事件流地址(&S)：",
+    "Stream URL": "事件流地址",
+    "The server's event stream, used exactly as given (path and query). "
+    "A URL without a path is a Monitor server: /api/tasks/stream is added.": (
+        "服务器的事件流地址，按原样使用（路径和查询参数）。"
+        "没有路径的地址视为 Monitor 服务器，自动加上 /api/tasks/stream。"
+    ),
+    "&API base:": "API 基础地址(&A)：",
+    "API base": "API 基础地址",
+    "Snapshot URL:": "快照地址：",
+    "Snapshot URL": "快照地址",
+    "Poll URL:": "轮询地址：",
+    "Poll URL": "轮询地址",
+    "Commands URL:": "命令地址：",
+    "Commands URL": "命令地址",
+    "Send the token in the URL &query too": "同时在地址查询参数中发送认证令牌(&Q)",
+    "Send the token in the URL query": "在地址查询参数中发送认证令牌",
+    "The token is always sent in the Authorization header; some servers read it only from the URL": (
+        "认证令牌总是通过 Authorization 请求头发送；有些服务器只从地址中读取它"
+    ),
+    "Authentication:": "认证：",
+    "Client id": "客户端 ID",
+    "Client id:": "客户端 ID：",
+    "Generated once for this installation and profile; servers address direct messages to it": (
+        "每个安装和连接配置只生成一次；服务器按它发送定向消息"
+    ),
+    "Cop&y": "复制(&Y)",
+    "Copy the client id": "复制客户端 ID",
+    "Resume mode": "续传方式",
+    "Automatic (header; add the query if the server replays)": "自动（请求头；服务器重放时加上查询参数）",
+    "Last-Event-ID header only": "仅 Last-Event-ID 请求头",
+    "Header and lastEventId query": "请求头和 lastEventId 查询参数",
+    "&Resume after a reconnect:": "重连后续传(&R)：",
+    "Server type": "服务器类型",
+    "Server &type:": "服务器类型(&T)：",
+    "Monitor server": "Monitor 服务器",
+    "Notification SDK server (seed 004)": "通知 SDK 服务器（seed 004）",
+    "SSE service backend (seed 000)": "SSE 服务后端（seed 000）",
+    "Any SSE server": "任意 SSE 服务器",
+    "Poll after failures": "失败后轮询",
+    "&Poll after this many failed connections:": "连接失败多少次后降级到轮询(&P)：",
+    "This server takes no commands ({reason})": "此服务器不接受命令（{reason}）",
+    "Reconnect to rebuild the list: this server has no task snapshot ({reason}) (F5)": (
+        "重连以重建列表：此服务器没有任务快照（{reason}）(F5)"
+    ),
     # MessagesPanel / MessageTableModel (seed-004 server messages)
     "Text": "文本",
     "JSON": "JSON",
@@ -322,7 +369,6 @@ ZH: dict[str, str] = {
     "The server sends an error message": "服务器发来错误消息",
     "The server sends an urgent (critical) message": "服务器发来紧急消息",
 }
-
 
 
 def qt_tool(name: str) -> Path:
@@ -371,7 +417,8 @@ def main(argv: list[str]) -> int:
     else:
         subprocess.run(
             [str(qt_tool("pyside6-lupdate")), *LUPDATE_OPTIONS, "monitor", "-ts", str(TS_PATH)],
-            cwd=ROOT, check=True,
+            cwd=ROOT,
+            check=True,
         )
         missing = fill(TS_PATH)
         subprocess.run([str(qt_tool("pyside6-lrelease")), str(TS_PATH)], cwd=ROOT, check=True)

@@ -569,6 +569,145 @@ Watch server tasks live.</source>
         </message>
     </context>
     <context>
+        <name>ProfileEditor</name>
+        <message>
+            <source>Connection profile: %1</source>
+            <translation>连接配置：%1</translation>
+        </message>
+        <message>
+            <source>&amp;Stream URL:</source>
+            <translation>事件流地址(&amp;S)：</translation>
+        </message>
+        <message>
+            <source>Stream URL</source>
+            <translation>事件流地址</translation>
+        </message>
+        <message>
+            <source>The server's event stream, used exactly as given (path and query). A URL without a path is a Monitor server: /api/tasks/stream is added.</source>
+            <translation>服务器的事件流地址，按原样使用（路径和查询参数）。没有路径的地址视为 Monitor 服务器，自动加上 /api/tasks/stream。</translation>
+        </message>
+        <message>
+            <source>&amp;API base:</source>
+            <translation>API 基础地址(&amp;A)：</translation>
+        </message>
+        <message>
+            <source>API base</source>
+            <translation>API 基础地址</translation>
+        </message>
+        <message>
+            <source>Snapshot URL:</source>
+            <translation>快照地址：</translation>
+        </message>
+        <message>
+            <source>Snapshot URL</source>
+            <translation>快照地址</translation>
+        </message>
+        <message>
+            <source>Poll URL:</source>
+            <translation>轮询地址：</translation>
+        </message>
+        <message>
+            <source>Poll URL</source>
+            <translation>轮询地址</translation>
+        </message>
+        <message>
+            <source>Commands URL:</source>
+            <translation>命令地址：</translation>
+        </message>
+        <message>
+            <source>Commands URL</source>
+            <translation>命令地址</translation>
+        </message>
+        <message>
+            <source>Send the token in the URL &amp;query too</source>
+            <translation>同时在地址查询参数中发送认证令牌(&amp;Q)</translation>
+        </message>
+        <message>
+            <source>Send the token in the URL query</source>
+            <translation>在地址查询参数中发送认证令牌</translation>
+        </message>
+        <message>
+            <source>The token is always sent in the Authorization header; some servers read it only from the URL</source>
+            <translation>认证令牌总是通过 Authorization 请求头发送；有些服务器只从地址中读取它</translation>
+        </message>
+        <message>
+            <source>Authentication:</source>
+            <translation>认证：</translation>
+        </message>
+        <message>
+            <source>Client id</source>
+            <translation>客户端 ID</translation>
+        </message>
+        <message>
+            <source>Generated once for this installation and profile; servers address direct messages to it</source>
+            <translation>每个安装和连接配置只生成一次；服务器按它发送定向消息</translation>
+        </message>
+        <message>
+            <source>Cop&amp;y</source>
+            <translation>复制(&amp;Y)</translation>
+        </message>
+        <message>
+            <source>Copy the client id</source>
+            <translation>复制客户端 ID</translation>
+        </message>
+        <message>
+            <source>Client id:</source>
+            <translation>客户端 ID：</translation>
+        </message>
+        <message>
+            <source>Resume mode</source>
+            <translation>续传方式</translation>
+        </message>
+        <message>
+            <source>Automatic (header; add the query if the server replays)</source>
+            <translation>自动（请求头；服务器重放时加上查询参数）</translation>
+        </message>
+        <message>
+            <source>Last-Event-ID header only</source>
+            <translation>仅 Last-Event-ID 请求头</translation>
+        </message>
+        <message>
+            <source>Header and lastEventId query</source>
+            <translation>请求头和 lastEventId 查询参数</translation>
+        </message>
+        <message>
+            <source>&amp;Resume after a reconnect:</source>
+            <translation>重连后续传(&amp;R)：</translation>
+        </message>
+        <message>
+            <source>Server type</source>
+            <translation>服务器类型</translation>
+        </message>
+        <message>
+            <source>Monitor server</source>
+            <translation>Monitor 服务器</translation>
+        </message>
+        <message>
+            <source>Notification SDK server (seed 004)</source>
+            <translation>通知 SDK 服务器（seed 004）</translation>
+        </message>
+        <message>
+            <source>SSE service backend (seed 000)</source>
+            <translation>SSE 服务后端（seed 000）</translation>
+        </message>
+        <message>
+            <source>Any SSE server</source>
+            <translation>任意 SSE 服务器</translation>
+        </message>
+        <message>
+            <source>Server &amp;type:</source>
+            <translation>服务器类型(&amp;T)：</translation>
+        </message>
+        <message>
+            <source>Poll after failures</source>
+            <translation>失败后轮询</translation>
+        </message>
+        <message>
+            <source>&amp;Poll after this many failed connections:</source>
+            <translation>连接失败多少次后降级到轮询(&amp;P)：</translation>
+        </message>
+    </context>
+    <context>
         <name>SettingsDialog</name>
         <message>
             <source>Monitor settings</source>
@@ -589,14 +728,6 @@ Watch server tasks live.</source>
         <message>
             <source>Connection</source>
             <translation>连接</translation>
-        </message>
-        <message>
-            <source>Server URL</source>
-            <translation>服务器地址</translation>
-        </message>
-        <message>
-            <source>Server &amp;URL:</source>
-            <translation>服务器地址(&amp;U)：</translation>
         </message>
         <message>
             <source>Access token</source>
@@ -795,10 +926,6 @@ Watch server tasks live.</source>
             <translation>%1：%2</translation>
         </message>
         <message>
-            <source>Server URL: %1</source>
-            <translation>服务器地址：%1</translation>
-        </message>
-        <message>
             <source>The environment variable name may hold only letters, digits and _</source>
             <translation>环境变量名只能包含字母、数字和 _</translation>
         </message>
@@ -894,12 +1021,20 @@ Watch server tasks live.</source>
             <translation>刷新</translation>
         </message>
         <message>
+            <source>This server takes no commands ({reason})</source>
+            <translation>此服务器不接受命令（{reason}）</translation>
+        </message>
+        <message>
             <source>Ask the server for the latest state (F5)</source>
             <translation>向服务器获取最新状态（F5）</translation>
         </message>
         <message>
             <source>Copy ID</source>
             <translation>复制 ID</translation>
+        </message>
+        <message>
+            <source>Reconnect to rebuild the list: this server has no task snapshot ({reason}) (F5)</source>
+            <translation>重连以重建列表：此服务器没有任务快照（{reason}）(F5)</translation>
         </message>
         <message>
             <source>Copy the selected task ids</source>

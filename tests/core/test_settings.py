@@ -34,10 +34,19 @@ def test_round_trip(tmp_path: Path) -> None:
     assert [p.name for p in path.parent.iterdir()] == ["settings.json"]  # no temp file left
 
 
+def _without_client_ids(s: AppSettings) -> dict[str, object]:
+    """The settings as data, minus the client ids (generated at random for a new profile)."""
+    data = s.model_dump()
+    for profile in data["profiles"]:
+        profile.pop("client_id")
+    return data
+
+
 def test_missing_file_gives_defaults_silently(tmp_path: Path) -> None:
     result = load_settings(tmp_path / "nope.json")
     assert result.warning is None
-    assert result.value == AppSettings()
+    assert _without_client_ids(result.value) == _without_client_ids(AppSettings())
+    assert result.upgraded  # the generated client id must be saved
 
 
 @pytest.mark.parametrize("content", ["{not json", "[1, 2]", "\xff\xfe garbage", ""])
@@ -48,8 +57,9 @@ def test_corrupt_file_gives_defaults_and_warning(
     path.write_bytes(content.encode("latin-1"))
     with caplog.at_level(logging.WARNING):
         result = load_settings(path)
-    assert result.value == AppSettings()
+    assert _without_client_ids(result.value) == _without_client_ids(AppSettings())
     assert result.warning
+    assert not result.upgraded  # an unusable file is not overwritten behind the user's back
     assert str(path) in result.warning
     assert caplog.records
 
@@ -62,6 +72,76 @@ def test_invalid_field_resets_only_that_field(tmp_path: Path) -> None:
     assert result.value.server_url == AppSettings().server_url
     assert result.warning
     assert "server_url" in result.warning
+    assert not result.upgraded
+
+
+def test_old_format_file_is_migrated_into_a_profile(tmp_path: Path) -> None:
+    """A file written before profiles existed: its server and reconnect timing become one profile."""
+    path = tmp_path / "settings.json"
+    old = {
+        "schema_version": 1,
+        "server_url": "https://jobs.example:9000/prefix",
+        "token_env": "JOBS_TOKEN",
+        "reconnect": {"reconnectInterval": 250, "max_reconnect_attempts": 4},
+        "theme": "dark",
+    }
+    path.write_text(json.dumps(old))
+    result = load_settings(path)
+    assert result.warning is None
+    assert result.upgraded
+    s = result.value
+    assert [p.name for p in s.profiles] == ["default"]
+    assert s.profile.stream_url == "https://jobs.example:9000/prefix/api/tasks/stream"
+    assert s.profile.resolved_commands_url == "https://jobs.example:9000/prefix/api/commands"
+    assert (s.reconnect.reconnect_interval_ms, s.reconnect.max_reconnect_attempts) == (250, 4)
+    assert s.server_url == "https://jobs.example:9000/prefix"  # the token's key is unchanged
+    assert (s.token_env, s.theme) == ("JOBS_TOKEN", Theme.DARK)
+    # Saved once, the client id is the file's: the next load gives the same one, not upgraded.
+    save_model(s, path)
+    saved = json.loads(path.read_text())
+    assert "server_url" not in saved
+    assert saved["profiles"][0]["client_id"] == s.profile.client_id
+    again = load_settings(path)
+    assert (again.value, again.upgraded, again.warning) == (s, False, None)
+
+
+def test_a_profile_without_client_id_gets_one_to_save(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text(
+        json.dumps(
+            {
+                "profiles": [
+                    {"name": "a", "stream_url": "http://a/sse?topic=x", "dialect": "seed004"},
+                    {"name": "b", "stream_url": "http://b/stream", "client_id": "mine"},
+                ],
+                "active_profile": "b",
+            }
+        )
+    )
+    result = load_settings(path)
+    assert result.upgraded
+    assert result.warning is None
+    a, b = result.value.profiles
+    assert a.client_id.startswith("monitor-")
+    assert b.client_id == "mine"
+    assert result.value.profile is b
+    assert result.value.server_url == "http://b/stream"
+
+
+def test_temporary_stream_keeps_the_client_id_and_is_not_saved() -> None:
+    s = AppSettings(server_url="http://saved:1")
+    temp = s.with_temporary_stream("http://other:2/sse?clientId=me")
+    assert temp.profile.stream_url == "http://other:2/sse?clientId=me"
+    assert temp.profile.client_id == s.profile.client_id
+    assert temp.without_temporary(s).model_dump() == s.model_dump()
+    with pytest.raises(ValueError, match="invalid stream URL"):
+        s.with_temporary_stream("ftp://x")
+
+
+def test_duplicate_profile_names_are_refused() -> None:
+    p = {"name": "x", "stream_url": "http://h/s"}
+    with pytest.raises(ValueError, match="same name"):
+        AppSettings.model_validate({"profiles": [p, p]})
 
 
 def test_seed_names_accepted(tmp_path: Path) -> None:
