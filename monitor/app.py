@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 import os
 import signal
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from monitor import __version__
+from monitor.client.aio import cancel_and_wait
 from monitor.misc.earlyinit import APP_ID, early_init
 
 if TYPE_CHECKING:
@@ -202,9 +202,7 @@ class DesktopApp:
         if test.done():
             self.quit(test.result())
         else:  # an unhandled error quit first (exit code 1)
-            test.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await test
+            await cancel_and_wait(test)
 
     def _config_folder(self) -> Path:
         if self.self_test:
