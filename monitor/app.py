@@ -335,19 +335,7 @@ class DesktopApp:
         for task in list(self._background):
             task.cancel()
         if parts is not None:
-            for name, part in (
-                ("capabilities", parts.capabilities),
-                ("commands", parts.commands),
-                ("service", parts.service),
-                ("notifier", parts.notifier),
-            ):
-                if part is None:
-                    continue
-                try:
-                    await part.aclose()
-                except Exception:  # shutdown must go on: log and continue with the next part
-                    log.exception("closing %s failed", name)
-        if parts is not None:
+            await _close_services(parts)
             parts.view.model.flush()  # news from the last moments: stops the repaint timer too
         if self._demo is not None:
             await asyncio.to_thread(self._demo.stop)
@@ -357,6 +345,22 @@ class DesktopApp:
                 parts.instance.release()
         if self._tmp is not None:
             self._tmp.cleanup()
+
+
+async def _close_services(parts: Parts) -> None:
+    """Close the services in order; one that fails is logged and the others still close."""
+    for name, part in (
+        ("capabilities", parts.capabilities),
+        ("commands", parts.commands),
+        ("service", parts.service),
+        ("notifier", parts.notifier),
+    ):
+        if part is None:
+            continue
+        try:
+            await part.aclose()
+        except Exception:  # shutdown must go on: log and continue with the next part
+            log.exception("closing %s failed", name)
 
 
 def create_qapp() -> QApplication:

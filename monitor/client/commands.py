@@ -809,6 +809,10 @@ class CommandSender:
             answer: Any = response.json()
         except ValueError:
             answer = response.text
+        self._accepted(item, code, answer)
+
+    def _accepted(self, item: Outgoing, code: int, answer: Any) -> None:
+        """A 2xx ``answer``: settle ``item`` now, or start waiting for its final ack."""
         if item.path == "/api/commands":
             verdict = self.codec.read_post_answer(item.id, item.body, answer)
             if verdict.refusal is not None:
