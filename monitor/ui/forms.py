@@ -6,12 +6,15 @@ readers say it); labels that may show what a user typed or a server sent are pla
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Mapping
+from typing import TypeVar
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QWidget
 
 __all__ = ["choice_combo", "named", "plain_label"]
+
+_Value = TypeVar("_Value", bound=str)  # a plain string or a StrEnum
 
 
 def named(widget: QWidget, name: str, accessible: str) -> None:
@@ -21,21 +24,18 @@ def named(widget: QWidget, name: str, accessible: str) -> None:
 
 
 def choice_combo(
-    parent: QWidget,
-    name: str,
-    accessible: str,
-    choices: Iterable[tuple[object, str]],
-    current: object,
+    parent: QWidget, name: str, accessible: str, labels: Mapping[_Value, str], current: _Value
 ) -> QComboBox:
-    """A combo box of ``(data, label)`` choices with the one whose data is ``current`` selected.
+    """A combo box of ``labels`` (value -> label, in order) with the value ``current`` selected.
 
-    The first choice is selected when none has that data.
+    Item data are plain strings (an enum's ``StrEnum`` value); the first item is selected when
+    ``current`` is none of them.
     """
     combo = QComboBox(parent)
     named(combo, name, accessible)
-    for data, label in choices:
-        combo.addItem(label, data)
-    combo.setCurrentIndex(max(0, combo.findData(current)))
+    for value, label in labels.items():
+        combo.addItem(label, str(value))
+    combo.setCurrentIndex(max(0, combo.findData(str(current))))
     return combo
 
 

@@ -132,32 +132,24 @@ class ProfileEditor(QGroupBox):
         row.addWidget(self.copy_id_button)
         form.addRow(self.tr("Client id:"), row)
 
+        resume_modes = {
+            ResumeMode.AUTO: self.tr("Automatic (header; add the query if the server replays)"),
+            ResumeMode.HEADER: self.tr("Last-Event-ID header only"),
+            ResumeMode.HEADER_AND_QUERY: self.tr("Header and lastEventId query"),
+        }
         self.resume_combo = choice_combo(
-            self,
-            "resumeMode",
-            self.tr("Resume mode"),
-            (
-                (ResumeMode.AUTO.value, self.tr("Automatic (header; add the query if the server replays)")),
-                (ResumeMode.HEADER.value, self.tr("Last-Event-ID header only")),
-                (ResumeMode.HEADER_AND_QUERY.value, self.tr("Header and lastEventId query")),
-            ),
-            profile.resume.value,
+            self, "resumeMode", self.tr("Resume mode"), resume_modes, profile.resume
         )
         self.resume_combo.currentIndexChanged.connect(self._revalidate)
         form.addRow(self.tr("&Resume after a reconnect:"), self.resume_combo)
 
-        self.dialect_combo = choice_combo(
-            self,
-            "dialect",
-            self.tr("Server type"),
-            (
-                (ServerDialect.MONITOR.value, self.tr("Monitor server")),
-                (ServerDialect.SEED004.value, self.tr("Notification SDK server (seed 004)")),
-                (ServerDialect.SEED000.value, self.tr("SSE service backend (seed 000)")),
-                (ServerDialect.GENERIC.value, self.tr("Any SSE server")),
-            ),
-            profile.dialect.value,
-        )
+        dialects = {
+            ServerDialect.MONITOR: self.tr("Monitor server"),
+            ServerDialect.SEED004: self.tr("Notification SDK server (seed 004)"),
+            ServerDialect.SEED000: self.tr("SSE service backend (seed 000)"),
+            ServerDialect.GENERIC: self.tr("Any SSE server"),
+        }
+        self.dialect_combo = choice_combo(self, "dialect", self.tr("Server type"), dialects, profile.dialect)
         self.dialect_combo.currentIndexChanged.connect(self._revalidate)
         form.addRow(self.tr("Server &type:"), self.dialect_combo)
 

@@ -239,25 +239,15 @@ class SettingsDialog(QDialog):
     def _appearance_tab(self, s: AppSettings, tray: bool) -> QWidget:
         page = QWidget()
         form = QFormLayout(page)
-        self.theme_combo = choice_combo(
-            page,
-            "theme",
-            self.tr("Theme"),
-            (
-                (Theme.SYSTEM.value, self.tr("Follow the system")),
-                (Theme.LIGHT.value, self.tr("Light")),
-                (Theme.DARK.value, self.tr("Dark")),
-            ),
-            s.theme.value,
-        )
+        themes = {
+            Theme.SYSTEM: self.tr("Follow the system"),
+            Theme.LIGHT: self.tr("Light"),
+            Theme.DARK: self.tr("Dark"),
+        }
+        self.theme_combo = choice_combo(page, "theme", self.tr("Theme"), themes, s.theme)
         form.addRow(self.tr("T&heme:"), self.theme_combo)
-        self.language_combo = choice_combo(
-            page,
-            "language",
-            self.tr("Language"),
-            (("", self.tr("System language")), ("en", "English"), ("zh_CN", "简体中文")),
-            s.language,
-        )
+        languages = {"": self.tr("System language"), "en": "English", "zh_CN": "简体中文"}
+        self.language_combo = choice_combo(page, "language", self.tr("Language"), languages, s.language)
         form.addRow(self.tr("&Language (after restart):"), self.language_combo)
         self.close_to_tray = self._check(self.tr("&Close to tray"), s.close_to_tray, "closeToTray", page)
         self.minimise_to_tray = self._check(
