@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 import os
 import signal
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from monitor import __version__
+from monitor.client.aio import cancel_and_wait
 from monitor.misc.earlyinit import APP_ID, early_init
 
 if TYPE_CHECKING:
@@ -202,9 +202,7 @@ class DesktopApp:
         if test.done():
             self.quit(test.result())
         else:  # an unhandled error quit first (exit code 1)
-            test.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await test
+            await cancel_and_wait(test)
 
     def _config_folder(self) -> Path:
         if self.self_test:
@@ -337,19 +335,7 @@ class DesktopApp:
         for task in list(self._background):
             task.cancel()
         if parts is not None:
-            for name, part in (
-                ("capabilities", parts.capabilities),
-                ("commands", parts.commands),
-                ("service", parts.service),
-                ("notifier", parts.notifier),
-            ):
-                if part is None:
-                    continue
-                try:
-                    await part.aclose()
-                except Exception:  # shutdown must go on: log and continue with the next part
-                    log.exception("closing %s failed", name)
-        if parts is not None:
+            await _close_services(parts)
             parts.view.model.flush()  # news from the last moments: stops the repaint timer too
         if self._demo is not None:
             await asyncio.to_thread(self._demo.stop)
@@ -359,6 +345,22 @@ class DesktopApp:
                 parts.instance.release()
         if self._tmp is not None:
             self._tmp.cleanup()
+
+
+async def _close_services(parts: Parts) -> None:
+    """Close the services in order; one that fails is logged and the others still close."""
+    for name, part in (
+        ("capabilities", parts.capabilities),
+        ("commands", parts.commands),
+        ("service", parts.service),
+        ("notifier", parts.notifier),
+    ):
+        if part is None:
+            continue
+        try:
+            await part.aclose()
+        except Exception:  # shutdown must go on: log and continue with the next part
+            log.exception("closing %s failed", name)
 
 
 def create_qapp() -> QApplication:

@@ -35,8 +35,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -47,8 +45,10 @@ from typing import Any, ClassVar, Final
 import httpx
 from pydantic import ValidationError
 
+from monitor.client.aio import cancel_and_wait
 from monitor.client.config import ClientConfig, request_headers, ssl_context
 from monitor.client.engine import IncomingEvent, StreamEngine
+from monitor.core.atomicfile import write_text_atomic
 from monitor.core.profile import ServerDialect
 from monitor.core.protocol import (
     CommandAck,
@@ -203,7 +203,20 @@ class CommandCodec:
         client_id: str,
     ) -> dict[str, Any]:
         """The JSON body POSTed to ``/api/messages`` for a text or JSON message."""
+        body = self._envelope(message_id, mtype, priority, client_id, self._message_payload(mtype, payload))
+        if target is not None:
+            body["target"] = target
+        return body
+
+    def _envelope(
+        self, message_id: str, mtype: MessageType, priority: MessagePriority, client_id: str, payload: Any
+    ) -> dict[str, Any]:
+        """This family's message envelope around ``payload`` (without a target)."""
         raise NotImplementedError
+
+    def _message_payload(self, mtype: MessageType, payload: Any) -> Any:
+        """What a text or JSON message carries as its envelope's payload."""
+        return payload
 
     def read_post_answer(self, command_id: str, body: dict[str, Any], answer: Any) -> PostAnswer:
         """Interpret a 2xx answer (parsed JSON, or the text) to the command ``body``."""
@@ -243,25 +256,11 @@ class MonitorCodec(CommandCodec):
             body["timeout_ms"] = spec.timeout_ms
         return body
 
-    def encode_message(
-        self,
-        message_id: str,
-        mtype: MessageType,
-        payload: Any,
-        target: str | None,
-        priority: MessagePriority,
-        *,
-        client_id: str,
+    def _envelope(
+        self, message_id: str, mtype: MessageType, priority: MessagePriority, client_id: str, payload: Any
     ) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "id": message_id,
-            "type": mtype.value,
-            "priority": int(priority),
-            "payload": payload,
-        }
-        if target is not None:
-            body["target"] = target
-        return body
+        # MessageRequest: the server stamps the time and the source itself.
+        return {"id": message_id, "type": mtype.value, "priority": int(priority), "payload": payload}
 
     def read_ack(self, event_type: str, data: str) -> CommandAck | None:
         try:
@@ -316,37 +315,26 @@ class Seed004Codec(CommandCodec):
         if spec.timeout_ms is not None:
             payload["timeout"] = spec.timeout_ms
         payload["requireAck"] = spec.require_ack
-        return {
-            "id": self.new_message_id(),
-            "type": MessageType.COMMAND.value,
-            "priority": int(spec.priority),
-            "timestamp": int(time.time() * 1000),
-            "source": spec.client_id,
-            "payload": payload,
-        }
+        return self._envelope(
+            self.new_message_id(), MessageType.COMMAND, spec.priority, spec.client_id, payload
+        )
 
-    def encode_message(
-        self,
-        message_id: str,
-        mtype: MessageType,
-        payload: Any,
-        target: str | None,
-        priority: MessagePriority,
-        *,
-        client_id: str,
+    def _envelope(
+        self, message_id: str, mtype: MessageType, priority: MessagePriority, client_id: str, payload: Any
     ) -> dict[str, Any]:
-        # SSENotificationSDK.sendText / sendJSON: text goes as payload {content}.
-        body: dict[str, Any] = {
+        # The SDK's BaseMessage: {id, type, priority, timestamp, source, payload}.
+        return {
             "id": message_id,
             "type": mtype.value,
             "priority": int(priority),
             "timestamp": int(time.time() * 1000),
             "source": client_id,
-            "payload": {"content": payload} if mtype is MessageType.TEXT else payload,
+            "payload": payload,
         }
-        if target is not None:
-            body["target"] = target
-        return body
+
+    def _message_payload(self, mtype: MessageType, payload: Any) -> Any:
+        # SSENotificationSDK.sendText / sendJSON: text goes as payload {content}.
+        return {"content": payload} if mtype is MessageType.TEXT else payload
 
     def read_post_answer(self, command_id: str, body: dict[str, Any], answer: Any) -> PostAnswer:
         # handleSendCommand answers {success: sent, messageId}; success is false only when a
@@ -573,11 +561,7 @@ class CommandSender:
             if unsub is not None:
                 unsub()
         task, self._task = self._task, None
-        for pending in [task, *self._aux]:
-            if pending is not None:
-                pending.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await pending
+        await cancel_and_wait(task, *self._aux)
         for timer in self._ack_timers.values():
             timer.cancel()
         self._ack_timers.clear()
@@ -825,6 +809,10 @@ class CommandSender:
             answer: Any = response.json()
         except ValueError:
             answer = response.text
+        self._accepted(item, code, answer)
+
+    def _accepted(self, item: Outgoing, code: int, answer: Any) -> None:
+        """A 2xx ``answer``: settle ``item`` now, or start waiting for its final ack."""
         if item.path == "/api/commands":
             verdict = self.codec.read_post_answer(item.id, item.body, answer)
             if verdict.refusal is not None:
@@ -925,13 +913,7 @@ class CommandSender:
             return
         data = json.dumps({"version": 1, "queue": [i.to_json() for i in self._queue]})
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
+            write_text_atomic(path, data)
         except OSError as exc:
             _log.warning("could not save the outgoing queue to %s: %s", path, exc)
 

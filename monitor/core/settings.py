@@ -78,7 +78,6 @@ DEFAULT_PROFILE: Final = "default"
 TEMPORARY_PROFILE: Final = "(command line)"
 
 
-
 def validate_server_url(url: str) -> str:
     """Check that ``url`` is an absolute http(s) URL with a host.
 

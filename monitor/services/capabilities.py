@@ -9,12 +9,12 @@ only ever react to a signal and never await.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
 from PySide6.QtCore import QObject, Signal
 
+from monitor.client.aio import cancel_and_wait
 from monitor.client.config import ClientConfig
 from monitor.client.discovery import discover_capabilities
 from monitor.core.profile import Capabilities
@@ -103,7 +103,4 @@ class CapabilityService(QObject):
         """Cancel a running probe and wait for it; idempotent."""
         self._closed = True
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)

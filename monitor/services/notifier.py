@@ -35,6 +35,7 @@ from typing import Any, Protocol
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, QTimer, Signal, SignalInstance
 
+from monitor.client.aio import cancel_and_wait
 from monitor.core.notify_policy import Notice, NotificationPolicy, NotifyEvent
 
 __all__ = ["BalloonTray", "DeliveryPath", "Notifier", "escape_markup", "translate_policy"]
@@ -288,12 +289,7 @@ class Notifier(QObject):
         """Stop the timer, cancel pending sends and close the D-Bus connection."""
         self._closed = True
         self._timer.stop()
-        tasks = list(self._tasks)
-        for t in tasks:
-            t.cancel()
-        for t in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await t
+        await cancel_and_wait(*self._tasks)
         bus = getattr(getattr(self._dn, "_backend", None), "bus", None)
         if bus is not None:
             # desktop-notifier keeps its MessageBus open forever; close it to leave no socket.

@@ -87,25 +87,31 @@ class MessageColumn(IntEnum):
     TEXT = 5
 
 
+# Marked for pyside6-lupdate here, translated when shown (the language is known only then).
+# QT_TRANSLATE_NOOP returns its source text, typed ``object`` in PySide6's stubs.
+_KIND_LABELS: dict[MessageKind, object] = {
+    MessageKind.TEXT: QT_TRANSLATE_NOOP("MessageTableModel", "Text"),
+    MessageKind.JSON: QT_TRANSLATE_NOOP("MessageTableModel", "JSON"),
+    MessageKind.SYSTEM: QT_TRANSLATE_NOOP("MessageTableModel", "System"),
+    MessageKind.ERROR: QT_TRANSLATE_NOOP("MessageTableModel", "Error"),
+    MessageKind.BROADCAST: QT_TRANSLATE_NOOP("MessageTableModel", "Broadcast"),
+    MessageKind.OTHER: QT_TRANSLATE_NOOP("MessageTableModel", "Other"),
+}
+_PRIORITY_LABELS: dict[MessagePriority, object] = {
+    MessagePriority.LOW: QT_TRANSLATE_NOOP("MessageTableModel", "Low"),
+    MessagePriority.NORMAL: QT_TRANSLATE_NOOP("MessageTableModel", "Normal"),
+    MessagePriority.HIGH: QT_TRANSLATE_NOOP("MessageTableModel", "High"),
+    MessagePriority.CRITICAL: QT_TRANSLATE_NOOP("MessageTableModel", "Critical"),
+}
+
+
 def kind_text(kind: MessageKind) -> str:
     """The translated name of a message kind."""
-    return {
-        MessageKind.TEXT: QCoreApplication.translate("MessageTableModel", "Text"),
-        MessageKind.JSON: QCoreApplication.translate("MessageTableModel", "JSON"),
-        MessageKind.SYSTEM: QCoreApplication.translate("MessageTableModel", "System"),
-        MessageKind.ERROR: QCoreApplication.translate("MessageTableModel", "Error"),
-        MessageKind.BROADCAST: QCoreApplication.translate("MessageTableModel", "Broadcast"),
-        MessageKind.OTHER: QCoreApplication.translate("MessageTableModel", "Other"),
-    }[kind]
+    return QCoreApplication.translate("MessageTableModel", str(_KIND_LABELS[kind]))
 
 
 def _priority_text(priority: MessagePriority) -> str:
-    return {
-        MessagePriority.LOW: QCoreApplication.translate("MessageTableModel", "Low"),
-        MessagePriority.NORMAL: QCoreApplication.translate("MessageTableModel", "Normal"),
-        MessagePriority.HIGH: QCoreApplication.translate("MessageTableModel", "High"),
-        MessagePriority.CRITICAL: QCoreApplication.translate("MessageTableModel", "Critical"),
-    }[priority]
+    return QCoreApplication.translate("MessageTableModel", str(_PRIORITY_LABELS[priority]))
 
 
 def _time_text(seconds: float) -> str:

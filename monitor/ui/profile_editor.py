@@ -13,11 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import ValidationError
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -31,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from monitor.core.profile import ConnectionProfile, ResumeMode, ServerDialect
 from monitor.core.settings import stream_url_from_input
+from monitor.ui.forms import choice_combo, named, plain_label
 
 __all__ = ["ProfileEditor"]
 
@@ -38,13 +38,9 @@ _ERROR_STYLE = "color: #c62828;"
 _WARNING_STYLE = "color: #a15c00;"
 
 
-def _plain_label(parent: QWidget, name: str, style: str) -> QLabel:
-    label = QLabel(parent)
-    label.setObjectName(name)
-    label.setTextFormat(Qt.TextFormat.PlainText)  # texts come from URLs the user typed
-    label.setWordWrap(True)
-    label.setStyleSheet(style)
-    label.setVisible(False)
+def _hidden_label(parent: QWidget, name: str, style: str) -> QLabel:
+    label = plain_label(parent, name, style)  # texts quote URLs the user typed
+    label.setVisible(False)  # shown while it has something to say
     return label
 
 
@@ -110,8 +106,7 @@ class ProfileEditor(QGroupBox):
         )
 
         self.token_in_query = QCheckBox(self.tr("Send the token in the URL &query too"), self)
-        self.token_in_query.setObjectName("tokenInQuery")
-        self.token_in_query.setAccessibleName(self.tr("Send the token in the URL query"))
+        named(self.token_in_query, "tokenInQuery", self.tr("Send the token in the URL query"))
         self.token_in_query.setToolTip(
             self.tr(
                 "The token is always sent in the Authorization header; some servers read it only from the URL"
@@ -120,55 +115,46 @@ class ProfileEditor(QGroupBox):
         self.token_in_query.setChecked(profile.token_in_query)
         self.token_in_query.toggled.connect(self._revalidate)
         form.addRow(self.tr("Authentication:"), self.token_in_query)
-        self.warning_label = _plain_label(self, "profileWarning", _WARNING_STYLE)
+        self.warning_label = _hidden_label(self, "profileWarning", _WARNING_STYLE)
         form.addRow("", self.warning_label)
 
         self.client_id_edit = QLineEdit(profile.client_id, self)
-        self.client_id_edit.setObjectName("clientId")
-        self.client_id_edit.setAccessibleName(self.tr("Client id"))
+        named(self.client_id_edit, "clientId", self.tr("Client id"))
         self.client_id_edit.setReadOnly(True)
         self.client_id_edit.setToolTip(
             self.tr("Generated once for this installation and profile; servers address direct messages to it")
         )
         self.copy_id_button = QPushButton(self.tr("Cop&y"), self)
-        self.copy_id_button.setObjectName("copyClientId")
-        self.copy_id_button.setAccessibleName(self.tr("Copy the client id"))
+        named(self.copy_id_button, "copyClientId", self.tr("Copy the client id"))
         self.copy_id_button.clicked.connect(lambda: QGuiApplication.clipboard().setText(profile.client_id))
         row = QHBoxLayout()
         row.addWidget(self.client_id_edit, 1)
         row.addWidget(self.copy_id_button)
         form.addRow(self.tr("Client id:"), row)
 
-        self.resume_combo = QComboBox(self)
-        self.resume_combo.setObjectName("resumeMode")
-        self.resume_combo.setAccessibleName(self.tr("Resume mode"))
-        for mode, label in (
-            (ResumeMode.AUTO, self.tr("Automatic (header; add the query if the server replays)")),
-            (ResumeMode.HEADER, self.tr("Last-Event-ID header only")),
-            (ResumeMode.HEADER_AND_QUERY, self.tr("Header and lastEventId query")),
-        ):
-            self.resume_combo.addItem(label, mode.value)
-        self.resume_combo.setCurrentIndex(self.resume_combo.findData(profile.resume.value))
+        resume_modes = {
+            ResumeMode.AUTO: self.tr("Automatic (header; add the query if the server replays)"),
+            ResumeMode.HEADER: self.tr("Last-Event-ID header only"),
+            ResumeMode.HEADER_AND_QUERY: self.tr("Header and lastEventId query"),
+        }
+        self.resume_combo = choice_combo(
+            self, "resumeMode", self.tr("Resume mode"), resume_modes, profile.resume
+        )
         self.resume_combo.currentIndexChanged.connect(self._revalidate)
         form.addRow(self.tr("&Resume after a reconnect:"), self.resume_combo)
 
-        self.dialect_combo = QComboBox(self)
-        self.dialect_combo.setObjectName("dialect")
-        self.dialect_combo.setAccessibleName(self.tr("Server type"))
-        for dialect, label in (
-            (ServerDialect.MONITOR, self.tr("Monitor server")),
-            (ServerDialect.SEED004, self.tr("Notification SDK server (seed 004)")),
-            (ServerDialect.SEED000, self.tr("SSE service backend (seed 000)")),
-            (ServerDialect.GENERIC, self.tr("Any SSE server")),
-        ):
-            self.dialect_combo.addItem(label, dialect.value)
-        self.dialect_combo.setCurrentIndex(self.dialect_combo.findData(profile.dialect.value))
+        dialects = {
+            ServerDialect.MONITOR: self.tr("Monitor server"),
+            ServerDialect.SEED004: self.tr("Notification SDK server (seed 004)"),
+            ServerDialect.SEED000: self.tr("SSE service backend (seed 000)"),
+            ServerDialect.GENERIC: self.tr("Any SSE server"),
+        }
+        self.dialect_combo = choice_combo(self, "dialect", self.tr("Server type"), dialects, profile.dialect)
         self.dialect_combo.currentIndexChanged.connect(self._revalidate)
         form.addRow(self.tr("Server &type:"), self.dialect_combo)
 
         self.poll_after_spin = QSpinBox(self)
-        self.poll_after_spin.setObjectName("pollAfterFailures")
-        self.poll_after_spin.setAccessibleName(self.tr("Poll after failures"))
+        named(self.poll_after_spin, "pollAfterFailures", self.tr("Poll after failures"))
         self.poll_after_spin.setRange(1, 1000)
         self.poll_after_spin.setValue(profile.reconnect.poll_after_failures)
         self.poll_after_spin.valueChanged.connect(self._revalidate)
@@ -177,10 +163,9 @@ class ProfileEditor(QGroupBox):
 
     def _url_row(self, field: str, label: str, accessible: str, value: str | None) -> QLineEdit:
         edit = QLineEdit(value or "", self)
-        edit.setObjectName(field)
-        edit.setAccessibleName(accessible)
+        named(edit, field, accessible)
         edit.textChanged.connect(self._revalidate)
-        error = _plain_label(self, f"{field}_error", _ERROR_STYLE)
+        error = _hidden_label(self, f"{field}_error", _ERROR_STYLE)
         self.errors[field] = error
         self._captions[field] = accessible
         box = QWidget(self)

@@ -16,13 +16,11 @@ from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
-    QComboBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
-    QLabel,
     QLineEdit,
     QSpinBox,
     QStyleFactory,
@@ -38,6 +36,7 @@ from monitor.core.settings import (
     Theme,
 )
 from monitor.services.secrets import NoKeyringError, SecretStoreError, TokenStore
+from monitor.ui.forms import choice_combo, named, plain_label
 from monitor.ui.profile_editor import ProfileEditor
 
 __all__ = ["SettingsDialog", "apply_theme", "dark_palette", "effective_theme"]
@@ -128,11 +127,7 @@ class SettingsDialog(QDialog):
         tabs.addTab(self._appearance_tab(settings, tray_available), self.tr("Appearance"))
         tabs.addTab(self._reconnect_tab(settings.reconnect), self.tr("Connection"))
 
-        self.error_label = QLabel(self)
-        self.error_label.setObjectName("settingsError")
-        self.error_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet("color: #c62828;")
+        self.error_label = plain_label(self, "settingsError", "color: #c62828;")
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
         )
@@ -146,11 +141,6 @@ class SettingsDialog(QDialog):
 
     # ------------------------------------------------------------------ tabs
 
-    @staticmethod
-    def _named(widget: QWidget, name: str, accessible: str) -> None:
-        widget.setObjectName(name)
-        widget.setAccessibleName(accessible)
-
     def _server_tab(self, s: AppSettings) -> QWidget:
         page = QWidget()
         form = QFormLayout(page)
@@ -160,18 +150,15 @@ class SettingsDialog(QDialog):
         form.addRow(self.profile_editor)
 
         self.token_edit = QLineEdit(page)
-        self._named(self.token_edit, "token", self.tr("Access token"))
+        named(self.token_edit, "token", self.tr("Access token"))
         self.token_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.token_status = QLabel(page)
-        self.token_status.setObjectName("tokenStatus")
-        self.token_status.setTextFormat(Qt.TextFormat.PlainText)
-        self.token_status.setWordWrap(True)
+        self.token_status = plain_label(page, "tokenStatus")
         self._describe_token()
         form.addRow(self.tr("&Token:"), self.token_edit)
         form.addRow("", self.token_status)
 
         self.token_env_edit = QLineEdit(s.token_env or "", page)
-        self._named(self.token_env_edit, "tokenEnv", self.tr("Token environment variable"))
+        named(self.token_env_edit, "tokenEnv", self.tr("Token environment variable"))
         self.token_env_edit.setPlaceholderText("MONITOR_TOKEN")
         self.token_env_edit.textChanged.connect(self._validate)
         form.addRow(self.tr("Token from &environment variable:"), self.token_env_edit)
@@ -211,7 +198,7 @@ class SettingsDialog(QDialog):
     def _check(self, text: str, checked: bool, name: str, parent: QWidget) -> QCheckBox:
         box = QCheckBox(text, parent)
         box.setChecked(checked)
-        self._named(box, name, text.replace("&", ""))
+        named(box, name, text.replace("&", ""))
         return box
 
     def _notifications_tab(self, n: NotificationSettings) -> QWidget:
@@ -252,21 +239,15 @@ class SettingsDialog(QDialog):
     def _appearance_tab(self, s: AppSettings, tray: bool) -> QWidget:
         page = QWidget()
         form = QFormLayout(page)
-        self.theme_combo = QComboBox(page)
-        self._named(self.theme_combo, "theme", self.tr("Theme"))
-        for theme, label in (
-            (Theme.SYSTEM, self.tr("Follow the system")),
-            (Theme.LIGHT, self.tr("Light")),
-            (Theme.DARK, self.tr("Dark")),
-        ):
-            self.theme_combo.addItem(label, theme.value)
-        self.theme_combo.setCurrentIndex(self.theme_combo.findData(s.theme.value))
+        themes = {
+            Theme.SYSTEM: self.tr("Follow the system"),
+            Theme.LIGHT: self.tr("Light"),
+            Theme.DARK: self.tr("Dark"),
+        }
+        self.theme_combo = choice_combo(page, "theme", self.tr("Theme"), themes, s.theme)
         form.addRow(self.tr("T&heme:"), self.theme_combo)
-        self.language_combo = QComboBox(page)
-        self._named(self.language_combo, "language", self.tr("Language"))
-        for code, label in (("", self.tr("System language")), ("en", "English"), ("zh_CN", "简体中文")):
-            self.language_combo.addItem(label, code)
-        self.language_combo.setCurrentIndex(max(0, self.language_combo.findData(s.language)))
+        languages = {"": self.tr("System language"), "en": "English", "zh_CN": "简体中文"}
+        self.language_combo = choice_combo(page, "language", self.tr("Language"), languages, s.language)
         form.addRow(self.tr("&Language (after restart):"), self.language_combo)
         self.close_to_tray = self._check(self.tr("&Close to tray"), s.close_to_tray, "closeToTray", page)
         self.minimise_to_tray = self._check(
@@ -291,7 +272,7 @@ class SettingsDialog(QDialog):
             box.setRange(lo, hi)
             box.setValue(value)
             box.setSuffix(self.tr(" ms") if suffix is None else suffix)  # the unit is translated too
-            self._named(box, name, label.replace("&", "").rstrip(":"))
+            named(box, name, label.replace("&", "").rstrip(":"))
             form.addRow(label, box)
             box.valueChanged.connect(self._validate)
             return box
@@ -305,7 +286,7 @@ class SettingsDialog(QDialog):
         self.reconnect_decay.setRange(1.0, 10.0)
         self.reconnect_decay.setSingleStep(0.1)
         self.reconnect_decay.setValue(r.reconnect_decay)
-        self._named(self.reconnect_decay, "reconnectDecay", self.tr("Backoff factor"))
+        named(self.reconnect_decay, "reconnectDecay", self.tr("Backoff factor"))
         form.addRow(self.tr("Backoff factor:"), self.reconnect_decay)
         self.max_reconnect_interval = spin(
             r.max_reconnect_interval_ms,
