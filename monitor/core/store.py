@@ -515,12 +515,14 @@ class TaskStore:
     def _merge(self, rec: TaskRecord, p: TaskPatch, *, new: bool = False) -> set[str]:
         """Fold ``p`` into ``rec``; return the names of fields that changed.
 
-        The steps: refuse stale news, start a retry clean, copy the fields the patch says,
-        apply the seed's implied changes, then log and feed the ETA tracker.
+        The steps: refuse stale news, start a retry clean, copy the fields the patch says, apply
+        the seeds' implied changes, then log a meaningful change and feed the ETA tracker.
         """
         changed: set[str] = set()
         retry = p.attempt is not None and p.attempt > rec.attempt
-        if not new and not retry and self._is_stale(rec, p):
+        # Only news for a finished task, or a full snapshot, can be stale: a progress tick for a
+        # running task (the hot path) skips the call.
+        if not (new or retry) and (p.full or rec.state in TERMINAL_STATES) and self._is_stale(rec, p):
             return changed
         if retry:
             # A new attempt starts clean: old error, result and finish time no longer apply.
@@ -544,8 +546,21 @@ class TaskStore:
             changed.add("result")
         if p.metadata:
             rec.metadata = dict(p.metadata)
-        _imply(rec, p, changed)
-        self._record(rec, p, changed, new)
+        if rec.state is not TaskState.RUNNING or rec.started_at is None:  # else nothing is implied
+            _imply(rec, p, changed)
+        # Progress ticks are the hot path (thousands/s): logging each would keep up to
+        # EVENT_LOG_LIMIT objects per task alive and make the GC's full collections stall the UI
+        # (measured 60-70 ms at 10k tasks). The log keeps the meaningful changes only.
+        if new or not changed <= _HOT_FIELDS:
+            self._log_changes(rec, p, changed, new)
+        if new or not changed.isdisjoint(_ETA_INPUTS):
+            rec.tracker.observe(
+                p.received_at,
+                p.progress if p.progress is not None else None,
+                worker_eta=p.eta,
+                paused=rec.state is TaskState.PAUSED,
+                finished=rec.state in TERMINAL_STATES,
+            )
         return changed
 
     def _is_stale(self, rec: TaskRecord, p: TaskPatch) -> bool:
@@ -564,24 +579,12 @@ class TaskStore:
             return True
         return False
 
-    def _record(self, rec: TaskRecord, p: TaskPatch, changed: set[str], new: bool) -> None:
-        """Write what ``p`` changed to the timeline and the event log, and feed the ETA tracker."""
+    def _log_changes(self, rec: TaskRecord, p: TaskPatch, changed: set[str], new: bool) -> None:
+        """Write a meaningful change to the event log, and a new state to the timeline."""
         if "state" in changed and not new:
             rec.timeline.append(LogEntry(p.received_at, p.source, rec.state.value))
-        # Progress ticks are the hot path (thousands/s): logging each would keep up to
-        # EVENT_LOG_LIMIT objects per task alive and make the GC's full collections stall the UI
-        # (measured 60-70 ms at 10k tasks). The log keeps the meaningful changes only.
-        if new or not changed <= _HOT_FIELDS:
-            what = ", ".join(sorted(changed)) or "no change"
-            self._log(rec, p, f"{p.source or 'news'}: {what}")
-        if new or not changed.isdisjoint(_ETA_INPUTS):
-            rec.tracker.observe(
-                p.received_at,
-                p.progress if p.progress is not None else None,
-                worker_eta=p.eta,
-                paused=rec.state is TaskState.PAUSED,
-                finished=rec.state in TERMINAL_STATES,
-            )
+        what = ", ".join(sorted(changed)) or "no change"
+        self._log(rec, p, f"{p.source or 'news'}: {what}")
 
     # ------------------------------------------------------------------ the view
 
