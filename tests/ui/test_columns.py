@@ -9,12 +9,11 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from monitor.core.news import TaskPatch
-from monitor.core.protocol import TaskError, TaskState
 from monitor.core.settings import UiState
 from monitor.core.store import SORT_ORDERS, TaskColumn, TaskStore
 from monitor.ui.task_model import COLUMN_VIEWS, TaskRole
 from monitor.ui.task_view import TaskView
+from tests.task_patches import random_full_patch
 
 HORIZONTAL = Qt.Orientation.Horizontal
 
@@ -23,28 +22,7 @@ def _store() -> TaskStore:
     """40 tasks whose every column's values are shuffled against the creation order."""
     rng = random.Random(11)
     store = TaskStore()
-    patches = []
-    for i in range(40):
-        started = rng.choice([None, float(rng.randint(0, 50))])
-        patches.append(
-            TaskPatch(
-                id=f"id-{rng.randint(0, 10**6):07d}",
-                received_at=100.0,
-                full=True,
-                name=f"task {rng.randint(0, 10**6)}",
-                kind=rng.choice(["Transcribe", "align", "export"]),
-                state=rng.choice(list(TaskState)),
-                progress=float(rng.randint(0, 99)),
-                eta=rng.choice([None, float(rng.randint(1, 500))]),
-                created_at=float(i),
-                started_at=started,
-                finished_at=None if started is None or rng.random() < 0.5 else started + rng.randint(1, 9),
-                updated_at=60.0 + rng.randint(0, 30),
-                attempt=rng.randint(1, 3),
-                worker=rng.choice([None, "gpu-1", "GPU-2", "cpu"]),
-                error=rng.choice([None, TaskError(message=rng.choice(["disk full", "Bad input", "oom"]))]),
-            )
-        )
+    patches = [random_full_patch(rng, i, created_at=float(i)) for i in range(40)]
     store.apply(patches)
     return store
 
