@@ -172,13 +172,20 @@ def run_naive(
         view.deleteLater()
 
 
-def run_ours(
-    n_rows: int, events: list[tuple[str, float]], chunk: int, seconds: float
-) -> tuple[float, float]:
+def run_ours(n_rows: int, events: list[tuple[str, float]], chunk: int, seconds: float) -> tuple[float, float]:
     rng = random.Random(1)
     store = TaskStore()
-    store.apply(TaskPatch(id=f"t{i}", received_at=0.0, name=f"t{i}", state=rng.choice(_STATES),
-                          progress=float(rng.randint(0, 100)), created_at=float(i)) for i in range(n_rows))
+    store.apply(
+        TaskPatch(
+            id=f"t{i}",
+            received_at=0.0,
+            name=f"t{i}",
+            state=rng.choice(_STATES),
+            progress=float(rng.randint(0, 100)),
+            created_at=float(i),
+        )
+        for i in range(n_rows)
+    )
     model = TaskTableModel(store)
     store.set_filter(StateGroup.ACTIVE)
     view = QTableView()
@@ -214,26 +221,35 @@ def main() -> None:
     app = QApplication.instance() or QApplication(sys.argv)
     events = _events(args.rows, 200_000, seed=7)
     results: dict[str, list[tuple[float, float]]] = {"naive": [], "ours": []}
-    print(f"# {platform.python_version()} {platform.machine()} PySide6 rows={args.rows} "
-          f"chunk={args.chunk} seconds/round={args.seconds} rounds={args.rounds} gc_freeze={FREEZE_GC}")
+    print(
+        f"# {platform.python_version()} {platform.machine()} PySide6 rows={args.rows} "
+        f"chunk={args.chunk} seconds/round={args.seconds} rounds={args.rounds} gc_freeze={FREEZE_GC}"
+    )
     for r in range(args.rounds):
-        for name, fn in (("naive", run_naive), ("ours", run_ours)) if r % 2 == 0 else (
-                ("ours", run_ours), ("naive", run_naive)):
+        for name, fn in (
+            (("naive", run_naive), ("ours", run_ours))
+            if r % 2 == 0
+            else (("ours", run_ours), ("naive", run_naive))
+        ):
             rate, stall = fn(args.rows, events, args.chunk, args.seconds)
             # Free the round's view/model/store now, so later rounds do not start with a bigger heap.
             app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
             gc.collect()
             results[name].append((rate, stall))
-            print(f"round {r + 1} {name:5s}: {rate:10,.0f} events/s  worst stall {stall * 1000:7.1f} ms",
-                  flush=True)
+            print(
+                f"round {r + 1} {name:5s}: {rate:10,.0f} events/s  worst stall {stall * 1000:7.1f} ms",
+                flush=True,
+            )
     med = {
         k: (statistics.median(x for x, _ in v), statistics.median(s for _, s in v))
         for k, v in results.items()
     }
     for k, (rate, stall) in med.items():
         print(f"median {k:5s}: {rate:10,.0f} events/s  worst stall {stall * 1000:7.1f} ms")
-    print(f"ratio ours/naive events/s: {med['ours'][0] / med['naive'][0]:.1f}x; "
-          f"stall naive/ours: {med['naive'][1] / med['ours'][1]:.1f}x")
+    print(
+        f"ratio ours/naive events/s: {med['ours'][0] / med['naive'][0]:.1f}x; "
+        f"stall naive/ours: {med['naive'][1] / med['ours'][1]:.1f}x"
+    )
 
 
 if __name__ == "__main__":

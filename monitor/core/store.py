@@ -15,9 +15,9 @@ Stale-data rules (why a patch may be ignored):
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 from itertools import compress, repeat
 from operator import attrgetter, is_not, not_
 from typing import Any, Final
@@ -30,13 +30,18 @@ from monitor.core.protocol import TERMINAL_STATES, Task, TaskError, TaskState
 from monitor.core.query import STATE_GROUPS, Query
 
 __all__ = [
+    "CREATED_ORDER",
     "EVENT_LOG_LIMIT",
+    "NULLABLE_KEYS",
     "SORT_KEYS",
+    "SORT_ORDERS",
     "Added",
     "Change",
     "LogEntry",
     "Removed",
+    "SortKey",
     "StateGroup",
+    "TaskColumn",
     "TaskRecord",
     "TaskStore",
     "Updated",
@@ -180,47 +185,117 @@ def _put(rec: TaskRecord, changed: set[str], name: str, value: object) -> None:
         changed.add(name)
 
 
+def _imply(rec: TaskRecord, p: TaskPatch, changed: set[str]) -> None:
+    """Apply what the news implies beyond its fields (the seeds' lifecycle rules)."""
+    # Progress news for a queued task means it runs (seed 004 has no "started" event).
+    if p.state is None and p.progress is not None and rec.state is TaskState.QUEUED:
+        _put(rec, changed, "state", TaskState.RUNNING)
+    if rec.state is TaskState.RUNNING and rec.started_at is None:
+        _put(rec, changed, "started_at", p.received_at)
+    if rec.state is TaskState.COMPLETED:
+        _put(rec, changed, "progress", 100.0)
+    if rec.state in TERMINAL_STATES:
+        if rec.finished_at is None:
+            _put(rec, changed, "finished_at", p.received_at)
+        _put(rec, changed, "eta", None)
+
+
 def _none_last(value: Any) -> tuple[bool, Any]:
     return (value is None, value)
 
 
+def _elapsed(r: TaskRecord) -> float | None:
+    # Sorting has no clock: a running task counts up to its last news.
+    if r.started_at is None:
+        return None
+    return (r.finished_at or r.updated_at or r.started_at) - r.started_at
+
+
 _CREATED: Final = attrgetter("created_at")
-
-#: Sort keys by column key: raw value of a record (None sorts last ascending).
-SORT_KEYS: Final[dict[str, Any]] = {
-    "name": lambda r: r.name.casefold(),
-    "status": lambda r: _STATE_ORDER[r.state],
-    "progress": attrgetter("progress"),
-    "eta": lambda r: _none_last(r.eta),
-    "elapsed": lambda r: _none_last(
-        None if r.started_at is None else (r.finished_at or r.updated_at or r.started_at) - r.started_at
-    ),
-    "started": lambda r: _none_last(r.started_at),
-    "finished": lambda r: _none_last(r.finished_at),
-    "id": lambda r: r.id,
-    "worker": lambda r: _none_last(r.worker.casefold() if r.worker else None),
-    "attempt": attrgetter("attempt"),
-    "error": lambda r: _none_last(r.error.message.casefold() if r.error else None),
-    "kind": lambda r: r.kind.casefold(),
-    "created": _CREATED,
-}
-
-
 _STATE: Final = attrgetter("state")
 _ID: Final = attrgetter("id")
 
-#: For columns that can be empty: the raw value (None when empty). Sorting splits the empty
-#: ones off and sorts the rest by the plain value, which is about twice as fast at 100k tasks as
-#: building a (is_none, value) tuple per record (measured 51.6 -> 28.7 ms, bench/bench_store.py).
-NULLABLE_KEYS: Final[dict[str, Any]] = {
-    "eta": attrgetter("eta"),
-    "started": attrgetter("started_at"),
-    "finished": attrgetter("finished_at"),
-    "worker": lambda r: r.worker.casefold() if r.worker else None,
-    "error": lambda r: r.error.message.casefold() if r.error else None,
-    "elapsed": lambda r: (
-        None if r.started_at is None else (r.finished_at or r.updated_at or r.started_at) - r.started_at
-    ),
+
+@dataclass(frozen=True, slots=True)
+class SortKey:
+    """How the view sorts by one key.
+
+    Attributes:
+        value: The raw value of a record to sort by. For a nullable key None means "empty",
+            which sorts last in either direction; other keys never return None.
+        moved_by: Record fields whose change can move a row under this sort.
+        nullable: Whether ``value`` can return None. Sorting splits the empty ones off and sorts
+            the rest by the plain value, about twice as fast at 100k tasks as building a
+            (is_none, value) tuple per record (measured 51.6 -> 28.7 ms, bench/bench_store.py).
+    """
+
+    value: Callable[[TaskRecord], Any]
+    moved_by: frozenset[str]
+    nullable: bool = False
+
+    def total(self, rec: TaskRecord) -> Any:
+        """A key that orders every record, empty last ascending (the slow reference order)."""
+        return _none_last(self.value(rec)) if self.nullable else self.value(rec)
+
+
+def _key(value: Callable[[TaskRecord], Any], *moved_by: str, nullable: bool = False) -> SortKey:
+    return SortKey(value, frozenset(moved_by), nullable)
+
+
+class TaskColumn(IntEnum):
+    """The task table's columns: the one registry they all derive from.
+
+    Each member is one column: its int is the model column (members are numbered in the order
+    written), :attr:`key` is its stable name (saved layouts, :meth:`TaskStore.set_sort`) and
+    :attr:`sort_key` how the store sorts by it. The Qt half (title, tooltip, width, cell text,
+    alignment) is declared once per member in ``monitor.ui.task_model.COLUMN_VIEWS``; adding a
+    column is one member here, one entry there, and its translations.
+    """
+
+    sort_key: SortKey
+
+    def __new__(cls, sort_key: SortKey) -> TaskColumn:
+        value = len(cls.__members__)
+        member = int.__new__(cls, value)
+        member._value_ = value
+        member.sort_key = sort_key
+        return member
+
+    NAME = _key(lambda r: r.name.casefold(), "name")
+    STATUS = _key(lambda r: _STATE_ORDER[r.state], "state")
+    PROGRESS = _key(attrgetter("progress"), "progress")
+    ETA = _key(attrgetter("eta"), "eta", nullable=True)
+    ELAPSED = _key(_elapsed, "started_at", "finished_at", "updated_at", nullable=True)
+    STARTED = _key(attrgetter("started_at"), "started_at", nullable=True)
+    FINISHED = _key(attrgetter("finished_at"), "finished_at", nullable=True)
+    ID = _key(_ID, "id")
+    WORKER = _key(lambda r: r.worker.casefold() if r.worker else None, "worker", nullable=True)
+    ATTEMPT = _key(attrgetter("attempt"), "attempt")
+    ERROR = _key(lambda r: r.error.message.casefold() if r.error else None, "error", nullable=True)
+    KIND = _key(lambda r: r.kind.casefold(), "kind")
+
+    @property
+    def key(self) -> str:
+        """Stable string key (settings, store sort key)."""
+        return self.name.lower()
+
+    @classmethod
+    def from_key(cls, key: str) -> TaskColumn | None:
+        """The column for ``key`` or None."""
+        return cls.__members__.get(key.upper())
+
+
+#: The store's default order (arrival by creation time), a sort key with no column.
+CREATED_ORDER: Final = _key(_CREATED, "created_at")
+#: Every sort key by name: the columns' keys and "created".
+SORT_ORDERS: Final[dict[str, SortKey]] = {c.key: c.sort_key for c in TaskColumn} | {"created": CREATED_ORDER}
+#: Sort keys by column key: a total order of records (None sorts last ascending).
+SORT_KEYS: Final[dict[str, Callable[[TaskRecord], Any]]] = {
+    k: (s.total if s.nullable else s.value) for k, s in SORT_ORDERS.items()
+}
+#: For columns that can be empty: the raw value (None when empty).
+NULLABLE_KEYS: Final[dict[str, Callable[[TaskRecord], Any]]] = {
+    k: s.value for k, s in SORT_ORDERS.items() if s.nullable
 }
 
 
@@ -402,18 +477,7 @@ class TaskStore:
         fields = {"state"} if self._group is not StateGroup.ALL or not self._query.is_empty else set()
         if not self._query.is_empty:
             fields |= {"name", "worker", "kind"}
-        fields.add(
-            {
-                "status": "state",
-                "started": "started_at",
-                "finished": "finished_at",
-                "created": "created_at",
-                "elapsed": "started_at",
-            }.get(self._sort_key, self._sort_key)
-        )
-        if self._sort_key == "elapsed":
-            fields |= {"finished_at", "updated_at"}
-        return fields
+        return fields | SORT_ORDERS[self._sort_key].moved_by
 
     def _add(self, p: TaskPatch) -> Added:
         self._seq += 1
@@ -449,23 +513,17 @@ class TaskStore:
         return Added((p.id,))
 
     def _merge(self, rec: TaskRecord, p: TaskPatch, *, new: bool = False) -> set[str]:
-        """Fold ``p`` into ``rec``; return the names of fields that changed."""
+        """Fold ``p`` into ``rec``; return the names of fields that changed.
+
+        The steps: refuse stale news, start a retry clean, copy the fields the patch says, apply
+        the seeds' implied changes, then log a meaningful change and feed the ETA tracker.
+        """
         changed: set[str] = set()
         retry = p.attempt is not None and p.attempt > rec.attempt
-        if not new and not retry:
-            if rec.state in TERMINAL_STATES and (p.state is None or p.state not in TERMINAL_STATES):
-                self._log(rec, p, "ignored: stale news for a finished task")
-                return changed
-            if (
-                p.full
-                and p.updated_at is not None
-                and rec.updated_at is not None
-                and p.updated_at < rec.updated_at
-                and (p.attempt or 1) == rec.attempt
-            ):
-                self._log(rec, p, "ignored: older than what is shown")
-                return changed
-
+        # Only news for a finished task, or a full snapshot, can be stale: a progress tick for a
+        # running task (the hot path) skips the call.
+        if not (new or retry) and (p.full or rec.state in TERMINAL_STATES) and self._is_stale(rec, p):
+            return changed
         if retry:
             # A new attempt starts clean: old error, result and finish time no longer apply.
             _put(rec, changed, "attempt", p.attempt)
@@ -488,25 +546,13 @@ class TaskStore:
             changed.add("result")
         if p.metadata:
             rec.metadata = dict(p.metadata)
-        # Progress news for a queued task means it runs (seed 004 has no "started" event).
-        if p.state is None and p.progress is not None and rec.state is TaskState.QUEUED:
-            _put(rec, changed, "state", TaskState.RUNNING)
-        if rec.state is TaskState.RUNNING and rec.started_at is None:
-            _put(rec, changed, "started_at", p.received_at)
-        if rec.state is TaskState.COMPLETED:
-            _put(rec, changed, "progress", 100.0)
-        if rec.state in TERMINAL_STATES:
-            if rec.finished_at is None:
-                _put(rec, changed, "finished_at", p.received_at)
-            _put(rec, changed, "eta", None)
-        if "state" in changed and not new:
-            rec.timeline.append(LogEntry(p.received_at, p.source, rec.state.value))
+        if rec.state is not TaskState.RUNNING or rec.started_at is None:  # else nothing is implied
+            _imply(rec, p, changed)
         # Progress ticks are the hot path (thousands/s): logging each would keep up to
         # EVENT_LOG_LIMIT objects per task alive and make the GC's full collections stall the UI
         # (measured 60-70 ms at 10k tasks). The log keeps the meaningful changes only.
         if new or not changed <= _HOT_FIELDS:
-            what = ", ".join(sorted(changed)) or "no change"
-            self._log(rec, p, f"{p.source or 'news'}: {what}")
+            self._log_changes(rec, p, changed, new)
         if new or not changed.isdisjoint(_ETA_INPUTS):
             rec.tracker.observe(
                 p.received_at,
@@ -516,6 +562,29 @@ class TaskStore:
                 finished=rec.state in TERMINAL_STATES,
             )
         return changed
+
+    def _is_stale(self, rec: TaskRecord, p: TaskPatch) -> bool:
+        """Whether ``p`` is older news than ``rec`` shows (logged when so); retries never are."""
+        if rec.state in TERMINAL_STATES and (p.state is None or p.state not in TERMINAL_STATES):
+            self._log(rec, p, "ignored: stale news for a finished task")
+            return True
+        if (
+            p.full
+            and p.updated_at is not None
+            and rec.updated_at is not None
+            and p.updated_at < rec.updated_at
+            and (p.attempt or 1) == rec.attempt
+        ):
+            self._log(rec, p, "ignored: older than what is shown")
+            return True
+        return False
+
+    def _log_changes(self, rec: TaskRecord, p: TaskPatch, changed: set[str], new: bool) -> None:
+        """Write a meaningful change to the event log, and a new state to the timeline."""
+        if "state" in changed and not new:
+            rec.timeline.append(LogEntry(p.received_at, p.source, rec.state.value))
+        what = ", ".join(sorted(changed)) or "no change"
+        self._log(rec, p, f"{p.source or 'news'}: {what}")
 
     # ------------------------------------------------------------------ the view
 
@@ -544,12 +613,12 @@ class TaskStore:
         self._view_fields_cache = None
 
     def set_sort(self, key: str, descending: bool = False) -> None:
-        """Sort the view by ``key`` (one of :data:`SORT_KEYS`).
+        """Sort the view by ``key`` (one of :data:`SORT_ORDERS`).
 
         Raises:
             KeyError: For an unknown key (a programming error, not user input).
         """
-        if key not in SORT_KEYS:
+        if key not in SORT_ORDERS:
             raise KeyError(key)
         self._sort_key, self._descending = key, descending
         self._view = None
@@ -588,9 +657,9 @@ class TaskStore:
         if not self._query.is_empty:
             mask = list(map(self._query.matches, recs))
             recs, ids = list(compress(recs, mask)), list(compress(ids, mask))
-        raw = NULLABLE_KEYS.get(self._sort_key)
-        if raw is not None:
-            keys = list(map(raw, recs))
+        order_by = SORT_ORDERS[self._sort_key]
+        if order_by.nullable:
+            keys = list(map(order_by.value, recs))
             has = list(map(is_not, keys, repeat(None)))
             present_keys = list(compress(keys, has))
             present_ids = list(compress(ids, has))
@@ -600,8 +669,8 @@ class TaskStore:
             if len(present_keys) != len(keys):
                 out += compress(ids, map(not_, has))  # empty last either way
             return out
-        key = SORT_KEYS[self._sort_key]
+        key = order_by.value
         if key is _CREATED and not self._descending:
             return list(ids)  # a copy: the created-order list grows in place
-        # Every key that can be empty went through NULLABLE_KEYS above, so these never see None.
+        # Every key that can be empty went through the nullable path above: these never see None.
         return list(map(_ID, sorted(recs, key=key, reverse=self._descending)))

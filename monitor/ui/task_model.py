@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum
 from itertools import compress
@@ -34,12 +35,14 @@ from monitor.core.eta import EtaKind, EtaReading, format_duration
 from monitor.core.lifecycle import PendingAction
 from monitor.core.news import TaskPatch
 from monitor.core.protocol import TaskState
-from monitor.core.store import Change, TaskRecord, TaskStore, Updated
+from monitor.core.store import Change, TaskColumn, TaskRecord, TaskStore, Updated
 from monitor.ui.icons import state_icon
 from monitor.ui.plaintext import plain_tooltip
 
 __all__ = [
+    "COLUMN_VIEWS",
     "FLUSH_INTERVAL_MS",
+    "ColumnView",
     "TaskColumn",
     "TaskRole",
     "TaskTableModel",
@@ -55,45 +58,6 @@ _Index = QModelIndex | QPersistentModelIndex
 _DISPLAY: Final = int(Qt.ItemDataRole.DisplayRole)
 
 
-class TaskColumn(IntEnum):
-    """Table columns. The int is the model column; :attr:`key` is stable for saved layouts."""
-
-    NAME = 0
-    STATUS = 1
-    PROGRESS = 2
-    ETA = 3
-    ELAPSED = 4
-    STARTED = 5
-    FINISHED = 6
-    ID = 7
-    WORKER = 8
-    ATTEMPT = 9
-    ERROR = 10
-    KIND = 11
-
-    @property
-    def key(self) -> str:
-        """Stable string key (settings, store sort key)."""
-        return self.name.lower()
-
-    @property
-    def opt_in(self) -> bool:
-        """Hidden unless the user shows it."""
-        return self >= TaskColumn.ID
-
-    @classmethod
-    def from_key(cls, key: str) -> TaskColumn | None:
-        """The column for ``key`` or None."""
-        return cls.__members__.get(key.upper())
-
-
-_COLUMNS: Final = tuple(TaskColumn)
-_ALIGN: Final = dict.fromkeys(
-    (TaskColumn.ATTEMPT, TaskColumn.ELAPSED, TaskColumn.ETA),
-    int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
-)
-
-
 class TaskRole(IntEnum):
     """Custom data roles."""
 
@@ -106,35 +70,37 @@ class TaskRole(IntEnum):
     STALE = Qt.ItemDataRole.UserRole + 7
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("TaskTableModel", text)
-
-
-#: Called with a literal context at each site (not via ``_tr``) so that pyside6-lupdate finds the strings.
+#: Called with a literal context at each site so that pyside6-lupdate finds the strings.
 translate = QCoreApplication.translate
+
+
+# Source texts (marked for pyside6-lupdate), translated when shown: one translate call per
+# Status cell, not one per state (the cell is painted for every visible row at 10 Hz).
+_STATE_TEXT: Final = {
+    TaskState.QUEUED: QT_TRANSLATE_NOOP("TaskTableModel", "Queued"),
+    TaskState.RUNNING: QT_TRANSLATE_NOOP("TaskTableModel", "Running"),
+    TaskState.PAUSED: QT_TRANSLATE_NOOP("TaskTableModel", "Paused"),
+    TaskState.CANCELLING: QT_TRANSLATE_NOOP("TaskTableModel", "Cancelling"),
+    TaskState.COMPLETED: QT_TRANSLATE_NOOP("TaskTableModel", "Completed"),
+    TaskState.FAILED: QT_TRANSLATE_NOOP("TaskTableModel", "Failed"),
+    TaskState.CANCELLED: QT_TRANSLATE_NOOP("TaskTableModel", "Cancelled"),
+}
+_PENDING_TEXT: Final = {
+    PendingAction.PAUSING: QT_TRANSLATE_NOOP("PendingAction", "Pausing…"),
+    PendingAction.CANCELLING: QT_TRANSLATE_NOOP("PendingAction", "Cancelling…"),
+    PendingAction.RESUMING: QT_TRANSLATE_NOOP("PendingAction", "Resuming…"),
+    PendingAction.RETRYING: QT_TRANSLATE_NOOP("PendingAction", "Retrying…"),
+}
 
 
 def state_text(state: TaskState) -> str:
     """Translated state label."""
-    return {
-        TaskState.QUEUED: translate("TaskTableModel", "Queued"),
-        TaskState.RUNNING: translate("TaskTableModel", "Running"),
-        TaskState.PAUSED: translate("TaskTableModel", "Paused"),
-        TaskState.CANCELLING: translate("TaskTableModel", "Cancelling"),
-        TaskState.COMPLETED: translate("TaskTableModel", "Completed"),
-        TaskState.FAILED: translate("TaskTableModel", "Failed"),
-        TaskState.CANCELLED: translate("TaskTableModel", "Cancelled"),
-    }[state]
+    return translate("TaskTableModel", str(_STATE_TEXT[state]))
 
 
 def pending_text(action: PendingAction) -> str:
     """Translated text of a command on its way ("Pausing…"), shown in place of the state."""
-    return {
-        PendingAction.PAUSING: translate("PendingAction", "Pausing…"),
-        PendingAction.CANCELLING: translate("PendingAction", "Cancelling…"),
-        PendingAction.RESUMING: translate("PendingAction", "Resuming…"),
-        PendingAction.RETRYING: translate("PendingAction", "Retrying…"),
-    }[action]
+    return translate("PendingAction", str(_PENDING_TEXT[action]))
 
 
 def eta_text(reading: EtaReading) -> str:
@@ -157,24 +123,6 @@ def _clock_text(ts: float | None) -> str:
     if dt.date() == datetime.now().date():
         return dt.strftime("%H:%M:%S")
     return dt.strftime("%Y-%m-%d %H:%M")
-
-
-_HEADER_TIPS: Final = {
-    TaskColumn.NAME: QT_TRANSLATE_NOOP("TaskTableModel", "Task name (audio file for transcriptions)"),
-    TaskColumn.STATUS: QT_TRANSLATE_NOOP("TaskTableModel", "Lifecycle state"),
-    TaskColumn.PROGRESS: QT_TRANSLATE_NOOP("TaskTableModel", "Percent done and current stage"),
-    TaskColumn.ETA: QT_TRANSLATE_NOOP(
-        "TaskTableModel", "Estimated time left (worker estimate, else smoothed from progress)"
-    ),
-    TaskColumn.ELAPSED: QT_TRANSLATE_NOOP("TaskTableModel", "Run time so far"),
-    TaskColumn.STARTED: QT_TRANSLATE_NOOP("TaskTableModel", "When the task started"),
-    TaskColumn.FINISHED: QT_TRANSLATE_NOOP("TaskTableModel", "When the task finished"),
-    TaskColumn.ID: QT_TRANSLATE_NOOP("TaskTableModel", "Server task id"),
-    TaskColumn.WORKER: QT_TRANSLATE_NOOP("TaskTableModel", "Worker running the task"),
-    TaskColumn.ATTEMPT: QT_TRANSLATE_NOOP("TaskTableModel", "Run number (1 = first run)"),
-    TaskColumn.ERROR: QT_TRANSLATE_NOOP("TaskTableModel", "Why the task failed"),
-    TaskColumn.KIND: QT_TRANSLATE_NOOP("TaskTableModel", "Kind of job"),
-}
 
 
 class TaskTableModel(QAbstractTableModel):
@@ -364,7 +312,7 @@ class TaskTableModel(QAbstractTableModel):
 
     def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt API
         """Every column; opt-in ones are hidden by the view, not removed here."""
-        return 0 if parent.isValid() else len(TaskColumn)
+        return 0 if parent.isValid() else len(_COLUMNS)
 
     def flags(self, index: _Index) -> Qt.ItemFlag:
         """Selectable and enabled, never editable."""
@@ -376,33 +324,20 @@ class TaskTableModel(QAbstractTableModel):
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
         """Column titles and their tooltips."""
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(TaskColumn):
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(_COLUMNS):
             return None
-        col = TaskColumn(section)
+        view = COLUMN_VIEWS[_COLUMNS[section]]
         if role == Qt.ItemDataRole.DisplayRole:
-            return {
-                TaskColumn.NAME: translate("TaskTableModel", "Name"),
-                TaskColumn.STATUS: translate("TaskTableModel", "Status"),
-                TaskColumn.PROGRESS: translate("TaskTableModel", "Progress"),
-                TaskColumn.ETA: translate("TaskTableModel", "ETA"),
-                TaskColumn.ELAPSED: translate("TaskTableModel", "Elapsed"),
-                TaskColumn.STARTED: translate("TaskTableModel", "Started"),
-                TaskColumn.FINISHED: translate("TaskTableModel", "Finished"),
-                TaskColumn.ID: translate("TaskTableModel", "ID"),
-                TaskColumn.WORKER: translate("TaskTableModel", "Worker"),
-                TaskColumn.ATTEMPT: translate("TaskTableModel", "Attempt"),
-                TaskColumn.ERROR: translate("TaskTableModel", "Error"),
-                TaskColumn.KIND: translate("TaskTableModel", "Kind"),
-            }[col]
+            return view.title_text()
         if role == Qt.ItemDataRole.ToolTipRole:
-            return _tr(str(_HEADER_TIPS[col]))  # QT_TRANSLATE_NOOP is typed as returning object
+            return view.tooltip()
         return None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Sort via the store (Python), then flush at once."""
-        if not 0 <= column < len(TaskColumn):
+        if not 0 <= column < len(_COLUMNS):
             return
-        self._store.set_sort(TaskColumn(column).key, order == Qt.SortOrder.DescendingOrder)
+        self._store.set_sort(_COLUMNS[column].key, order == Qt.SortOrder.DescendingOrder)
         self.flush()
 
     def sort_state(self) -> tuple[TaskColumn, Qt.SortOrder]:
@@ -423,7 +358,8 @@ class TaskTableModel(QAbstractTableModel):
             icon = self._icons[state] = state_icon(f"task-{state.value}")
         return icon
 
-    def _status_text(self, rec: TaskRecord) -> str:
+    def status_text(self, rec: TaskRecord) -> str:
+        """The Status cell: the pending command ("Pausing…") or else the state, translated."""
         pending = self._pending.get(rec.id)
         return pending_text(pending) if pending is not None else state_text(rec.state)
 
@@ -447,7 +383,7 @@ class TaskTableModel(QAbstractTableModel):
         return {
             _DISPLAY: self._display,
             int(TaskRole.TASK_ID): lambda rec, _col: rec.id,
-            int(TaskRole.SORT): self._sort_value,
+            int(TaskRole.SORT): lambda rec, col: col.sort_key.value(rec),
             int(TaskRole.PROGRESS): lambda rec, _col: rec.progress,
             int(TaskRole.STATE): lambda rec, _col: rec.state.value,
             int(TaskRole.STAGE): lambda rec, _col: rec.stage,
@@ -479,49 +415,12 @@ class TaskTableModel(QAbstractTableModel):
         return font
 
     def _display(self, rec: TaskRecord, col: TaskColumn) -> str:
-        now = self._clock()
-        if col is TaskColumn.NAME:
-            return rec.name
-        if col is TaskColumn.STATUS:
-            return self._status_text(rec)
-        if col is TaskColumn.PROGRESS:
-            return f"{rec.progress:.0f}%" + (f" · {rec.stage}" if rec.stage else "")
-        if col is TaskColumn.ETA:
-            if rec.state is TaskState.QUEUED:
-                return ""  # not started: no estimate, and "estimating…" on every queued row is noise
-            return eta_text(rec.eta_reading(now))
-        if col is TaskColumn.ELAPSED:
-            el = rec.elapsed(now)
-            return "" if el is None else format_duration(el)
-        if col is TaskColumn.STARTED:
-            return _clock_text(rec.started_at)
-        if col is TaskColumn.FINISHED:
-            return _clock_text(rec.finished_at)
-        if col is TaskColumn.ID:
-            return rec.id
-        if col is TaskColumn.WORKER:
-            return rec.worker or ""
-        if col is TaskColumn.ATTEMPT:
-            return str(rec.attempt)
-        if col is TaskColumn.ERROR:
-            return rec.error.message.splitlines()[0] if rec.error and rec.error.message else ""
-        return rec.kind
+        # One tuple lookup and one call: no chain of column tests, no clock read for text cells.
+        return _CELL_TEXT[col](self, rec)
 
-    def _sort_value(self, rec: TaskRecord, col: TaskColumn) -> Any:
-        return {
-            TaskColumn.NAME: rec.name,
-            TaskColumn.STATUS: rec.state.value,
-            TaskColumn.PROGRESS: rec.progress,
-            TaskColumn.ETA: rec.eta,
-            TaskColumn.ELAPSED: rec.elapsed(self._clock()),
-            TaskColumn.STARTED: rec.started_at,
-            TaskColumn.FINISHED: rec.finished_at,
-            TaskColumn.ID: rec.id,
-            TaskColumn.WORKER: rec.worker,
-            TaskColumn.ATTEMPT: rec.attempt,
-            TaskColumn.ERROR: rec.error.message if rec.error else None,
-            TaskColumn.KIND: rec.kind,
-        }[col]
+    def now(self) -> float:
+        """The model's clock (ETA and elapsed cells)."""
+        return self._clock()
 
     def _tooltip(self, rec: TaskRecord, col: TaskColumn) -> str:
         if col is TaskColumn.ERROR and rec.error is not None:
@@ -537,10 +436,150 @@ class TaskTableModel(QAbstractTableModel):
         """ "name, running, 42 percent, 3m 00s left" for screen readers."""
         parts = [
             rec.name,
-            self._status_text(rec).lower(),
+            self.status_text(rec).lower(),
             translate("TaskTableModel", "{n} percent").format(n=f"{rec.progress:.0f}"),
         ]
         reading = rec.eta_reading(self._clock())
         if reading.kind is EtaKind.REMAINING and reading.seconds is not None:
             parts.append(translate("TaskTableModel", "{t} left").format(t=format_duration(reading.seconds)))
         return ", ".join(parts)
+
+
+# ---------------------------------------------------------------------- the columns' Qt half
+
+
+def _progress_cell(_model: TaskTableModel, rec: TaskRecord) -> str:
+    return f"{rec.progress:.0f}%" + (f" · {rec.stage}" if rec.stage else "")
+
+
+def _eta_cell(model: TaskTableModel, rec: TaskRecord) -> str:
+    if rec.state is TaskState.QUEUED:
+        return ""  # not started: no estimate, and "estimating…" on every queued row is noise
+    return eta_text(rec.eta_reading(model.now()))
+
+
+def _elapsed_cell(model: TaskTableModel, rec: TaskRecord) -> str:
+    el = rec.elapsed(model.now())
+    return "" if el is None else format_duration(el)
+
+
+def _error_cell(_model: TaskTableModel, rec: TaskRecord) -> str:
+    return rec.error.message.splitlines()[0] if rec.error and rec.error.message else ""
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnView:
+    """The Qt half of one :class:`TaskColumn` (the pure half, its sort key, lives in the store).
+
+    Attributes:
+        title: Header text, the untranslated source (``QT_TRANSLATE_NOOP``, context
+            "TaskTableModel", so that pyside6-lupdate finds it).
+        tip: Header tooltip, the same way.
+        text: The cell's display text: ``text(model, record)``.
+        width: First-run width in px (a saved layout overrides it).
+        opt_in: Hidden until the user shows it (View > Columns, the header's menu).
+        right: Right-aligned (numbers and durations).
+    """
+
+    title: object  # QT_TRANSLATE_NOOP is typed as returning object
+    tip: object
+    text: Callable[[TaskTableModel, TaskRecord], str]
+    width: int = 90
+    opt_in: bool = False
+    right: bool = False
+
+    def title_text(self) -> str:
+        """The translated header text."""
+        return translate("TaskTableModel", str(self.title))
+
+    def tooltip(self) -> str:
+        """The translated header tooltip."""
+        return translate("TaskTableModel", str(self.tip))
+
+
+#: The Qt half of every column, keyed by the store's registry (:class:`TaskColumn`).
+COLUMN_VIEWS: Final[dict[TaskColumn, ColumnView]] = {
+    TaskColumn.NAME: ColumnView(
+        QT_TRANSLATE_NOOP("TaskTableModel", "Name"),
+        QT_TRANSLATE_NOOP("TaskTableModel", "Task name (audio file for transcriptions)"),
+        lambda _m, rec: rec.name,
+        width=230,
+    ),
+    TaskColumn.STATUS: ColumnView(
+        QT_TRANSLATE_NOOP("TaskTableModel", "Status"),
+        QT_TRANSLATE_NOOP("TaskTableModel", "Lifecycle state"),
+        TaskTableModel.status_text,
+        width=105,
+    ),
+    TaskColumn.PROGRESS: ColumnView(
+        QT_TRANSLATE_NOOP("TaskTableModel", "Progress"),
+        QT_TRANSLATE_NOOP("TaskTableModel", "Percent done and current stage"),
+        _progress_cell,
+        width=190,
+    ),
+    TaskColumn.ETA: ColumnView(
+        QT_TRANSLATE_NOOP("TaskTableModel", "ETA"),
+        QT_TRANSLATE_NOOP(
+            "TaskTableModel", "Estimated time left (worker estimate, else smoothed from progress)"
+        ),
+        _eta_cell,
+        width=80,
+        right=True,
+    ),
+    TaskColumn.ELAPSED: ColumnView(
+        QT_TRANSLATE_NOOP("TaskTableModel", "Elapsed"),
+        QT_TRANSLATE_NOOP("TaskTableModel", "Run time so far"),
+        _elapsed_cell,
+        width=80,
+        right=True,
+    ),
+    TaskColumn.STARTED: ColumnView(
+        QT_TRANSLATE_NOOP("TaskTableModel", "Started"),
+        QT_TRANSLATE_NOOP("TaskTableModel", "When the task started"),
+        lambda _m, rec: _clock_text(rec.started_at),
+        width=80,
+    ),
+    TaskColumn.FINISHED: ColumnView(
+        QT_TRANSLATE_NOOP("TaskTableModel", "Finished"),
+        QT_TRANSLATE_NOOP("TaskTableModel", "When the task finished"),
+        lambda _m, rec: _clock_text(rec.finished_at),
+        width=80,
+    ),
+    TaskColumn.ID: ColumnView(
+        QT_TRANSLATE_NOOP("TaskTableModel", "ID"),
+        QT_TRANSLATE_NOOP("TaskTableModel", "Server task id"),
+        lambda _m, rec: rec.id,
+        opt_in=True,
+    ),
+    TaskColumn.WORKER: ColumnView(
+        QT_TRANSLATE_NOOP("TaskTableModel", "Worker"),
+        QT_TRANSLATE_NOOP("TaskTableModel", "Worker running the task"),
+        lambda _m, rec: rec.worker or "",
+        opt_in=True,
+    ),
+    TaskColumn.ATTEMPT: ColumnView(
+        QT_TRANSLATE_NOOP("TaskTableModel", "Attempt"),
+        QT_TRANSLATE_NOOP("TaskTableModel", "Run number (1 = first run)"),
+        lambda _m, rec: str(rec.attempt),
+        opt_in=True,
+        right=True,
+    ),
+    TaskColumn.ERROR: ColumnView(
+        QT_TRANSLATE_NOOP("TaskTableModel", "Error"),
+        QT_TRANSLATE_NOOP("TaskTableModel", "Why the task failed"),
+        _error_cell,
+        opt_in=True,
+    ),
+    TaskColumn.KIND: ColumnView(
+        QT_TRANSLATE_NOOP("TaskTableModel", "Kind"),
+        QT_TRANSLATE_NOOP("TaskTableModel", "Kind of job"),
+        lambda _m, rec: rec.kind,
+        opt_in=True,
+    ),
+}
+
+# Indexed by model column on the paint path (a KeyError here at import: a column without its view).
+_COLUMNS: Final = tuple(TaskColumn)
+_CELL_TEXT: Final = tuple(COLUMN_VIEWS[c].text for c in _COLUMNS)
+_RIGHT: Final = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+_ALIGN: Final = {c: _RIGHT for c in _COLUMNS if COLUMN_VIEWS[c].right}

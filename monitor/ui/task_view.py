@@ -34,7 +34,7 @@ from monitor.ui.actions import TaskActions
 from monitor.ui.delegates import ProgressDelegate
 from monitor.ui.detail import TaskDetail
 from monitor.ui.sidebar import StateSidebar
-from monitor.ui.task_model import TaskColumn, TaskTableModel
+from monitor.ui.task_model import COLUMN_VIEWS, TaskColumn, TaskTableModel
 from monitor.ui.tray import TaskCounts
 
 __all__ = ["TaskView", "task_counts"]
@@ -44,18 +44,6 @@ def task_counts(store: TaskStore) -> TaskCounts:
     """Map the store's live counts onto D2's :class:`TaskCounts` (tray, status bar)."""
     running = (TaskState.RUNNING, TaskState.CANCELLING)
     return TaskCounts.from_counts(store.counts(), store.mean_progress(running))
-
-
-#: First-run column widths (px); a saved layout overrides them.
-_DEFAULT_WIDTHS = {
-    TaskColumn.NAME: 230,
-    TaskColumn.STATUS: 105,
-    TaskColumn.PROGRESS: 190,
-    TaskColumn.ETA: 80,
-    TaskColumn.ELAPSED: 80,
-    TaskColumn.STARTED: 80,
-    TaskColumn.FINISHED: 80,
-}
 
 
 class TaskView(QWidget):
@@ -119,9 +107,9 @@ class TaskView(QWidget):
         header.setSectionsMovable(True)
         header.setStretchLastSection(True)
         self.table.setItemDelegateForColumn(TaskColumn.PROGRESS, ProgressDelegate(self.table))
-        for col in TaskColumn:
-            self.table.setColumnHidden(col, col.opt_in)
-            header.resizeSection(col, _DEFAULT_WIDTHS.get(col, 90))
+        for col, column in COLUMN_VIEWS.items():
+            self.table.setColumnHidden(col, column.opt_in)
+            header.resizeSection(col, column.width)
         col, order = self.model.sort_state()
         header.setSortIndicator(col, order)
         self.table.setSortingEnabled(True)
@@ -186,7 +174,8 @@ class TaskView(QWidget):
     def save_state(self, state: UiState) -> UiState:
         """``state`` with this view's columns (by stable key), sort, filters and splitter filled in."""
         header = self.table.horizontalHeader()
-        order = [TaskColumn(header.logicalIndex(visual)) for visual in range(header.count())]
+        columns = list(TaskColumn)  # by model column
+        order = [columns[header.logicalIndex(visual)] for visual in range(header.count())]
         key, desc = self.store.sort
         return state.model_copy(
             update={
@@ -279,10 +268,8 @@ class TaskView(QWidget):
         Each entry shows and hides its column; which columns show is saved with the UI state.
         """
         menu.clear()
-        model = self.model
-        for col in TaskColumn:
-            title = str(model.headerData(col, Qt.Orientation.Horizontal, Qt.ItemDataRole.DisplayRole))
-            action = menu.addAction(title)
+        for col, column in COLUMN_VIEWS.items():
+            action = menu.addAction(column.title_text())
             action.setObjectName(f"column_{col.key}")
             action.setCheckable(True)
             action.setChecked(not self.table.isColumnHidden(col))

@@ -7,8 +7,9 @@ import random
 import pytest
 
 from monitor.core.news import TaskPatch
-from monitor.core.protocol import TaskError, TaskState
+from monitor.core.protocol import TaskState
 from monitor.core.store import NULLABLE_KEYS, SORT_KEYS, TaskStore
+from tests.task_patches import random_full_patch
 
 
 def _reference(store: TaskStore, key: str, descending: bool) -> list[str]:
@@ -26,24 +27,7 @@ def _reference(store: TaskStore, key: str, descending: bool) -> list[str]:
 def test_matches_reference(key: str, descending: bool) -> None:
     rng = random.Random(f"{key}{descending}")
     store = TaskStore()
-    patches = []
-    for i in range(400):
-        started = rng.choice([None, float(rng.randint(0, 20))])
-        patches.append(
-            TaskPatch(
-                id=f"t{i}",
-                received_at=1.0,
-                full=True,
-                name=f"n{i}",
-                state=rng.choice(list(TaskState)),
-                created_at=float(rng.randint(0, 50)),
-                started_at=started,
-                finished_at=None if started is None or rng.random() < 0.5 else started + rng.randint(0, 5),
-                eta=rng.choice([None, float(rng.randint(0, 9))]),
-                worker=rng.choice([None, "GPU-1", "gpu-1", "gpu-2"]),
-                error=rng.choice([None, TaskError(message=rng.choice(["a", "B", "b"]))]),
-            )
-        )
+    patches = [random_full_patch(rng, i, created_at=float(rng.randint(0, 50))) for i in range(400)]
     store.apply(patches)
     store.set_sort(key, descending)
     assert store.view_rows() == _reference(store, key, descending)
