@@ -162,6 +162,12 @@ class SSEDecoder:
     def feed(self, chunk: bytes) -> list[SSEEvent]:
         """Decode the next chunk of the stream.
 
+        The steps: hold back a piece of a long line (:meth:`_hold_piece`), settle the stream's
+        start (:meth:`_settle_start`: BOM, an LF pairing a CR that ended the previous chunk), cut
+        off the complete lines (:meth:`_complete_lines`), then decode them into events
+        (:meth:`_events`). A read costs two method calls beyond this one; every per-line and
+        per-event step stays inline in :meth:`_events`.
+
         Args:
             chunk: Raw bytes as they arrived.
 
@@ -175,15 +181,7 @@ class SSEDecoder:
             return []
         self._bytes += len(chunk)
         if self._started and not self._skip_lf and b"\n" not in chunk and b"\r" not in chunk:
-            # Middle of a long line: collect the pieces and join once at its end, so a line that
-            # arrives in many small reads costs linear, not quadratic, time.
-            self._parts.append(chunk)
-            self._parts_len += len(chunk)
-            if self._parts_len + len(self._buf) > self._max_line:
-                raise SSEDecodeError(
-                    f"SSE line of more than {self._parts_len + len(self._buf)} bytes exceeds the limit of "
-                    f"{self._max_line} bytes"
-                )
+            self._hold_piece(chunk)
             return []
         if self._parts:
             self._parts.append(chunk)
@@ -191,26 +189,53 @@ class SSEDecoder:
             self._parts = []
             self._parts_len = 0
         buf = self._buf + chunk if self._buf else chunk
+        if not self._started or self._skip_lf:
+            settled = self._settle_start(buf)
+            if settled is None:
+                return []
+            buf = settled
+        # One scan for CR per read spares three later ones: most streams use LF only, and at
+        # TCP-sized reads the fixed cost per read is what counts.
+        cr = b"\r" in buf
+        complete = self._complete_lines(buf, cr)
+        if complete is None:
+            return []
+        return self._events(complete, cr)
+
+    def _hold_piece(self, chunk: bytes) -> None:
+        # Middle of a long line: collect the pieces and join once at its end, so a line that
+        # arrives in many small reads costs linear, not quadratic, time.
+        self._parts.append(chunk)
+        self._parts_len += len(chunk)
+        if self._parts_len + len(self._buf) > self._max_line:
+            raise SSEDecodeError(
+                f"SSE line of more than {self._parts_len + len(self._buf)} bytes exceeds the limit of "
+                f"{self._max_line} bytes"
+            )
+
+    def _settle_start(self, buf: bytes) -> bytes | None:
+        # Strip one BOM at the very start and an LF that completes a CR ending the previous chunk;
+        # None: nothing to decode yet (the bytes so far are kept).
         if not self._started:
             if len(buf) < 3 and _BOM.startswith(buf):
                 self._buf = buf  # maybe a BOM split across chunks: wait for more
-                return []
+                return None
             self._started = True
             if buf.startswith(_BOM):
                 buf = buf[3:]
         if self._skip_lf:
             if not buf:
                 self._buf = b""
-                return []
+                return None
             self._skip_lf = False
             if buf[0] == 0x0A:
                 buf = buf[1:]
+        return buf
+
+    def _complete_lines(self, buf: bytes, cr: bool) -> bytes | None:
         # Split once at the last line end: everything before it is complete lines, decoded in one
         # call (UTF-8 "replace" resynchronises at every ASCII byte, so decoding many lines at once
-        # gives exactly the per-line result).
-        # One scan for CR per read spares three later ones: most streams use LF only, and at
-        # TCP-sized reads the fixed cost per read is what counts.
-        cr = b"\r" in buf
+        # gives exactly the per-line result). The rest stays in self._buf; None: no complete line.
         last = max(buf.rfind(b"\n"), buf.rfind(b"\r")) if cr else buf.rfind(b"\n")
         if last < 0:
             if len(buf) > self._max_line:
@@ -218,7 +243,7 @@ class SSEDecoder:
                     f"SSE line of more than {len(buf)} bytes exceeds the limit of {self._max_line} bytes"
                 )
             self._buf = buf
-            return []
+            return None
         if len(buf) - last - 1 > self._max_line:
             raise SSEDecodeError(
                 f"SSE line of more than {len(buf) - last - 1} bytes exceeds the limit of "
@@ -249,6 +274,10 @@ class SSEDecoder:
                 raise SSEDecodeError(
                     f"SSE line of {longest} bytes exceeds the limit of {self._max_line} bytes"
                 )
+        return complete
+
+    def _events(self, complete: bytes, cr: bool) -> list[SSEEvent]:
+        # Decode complete lines and turn them into events: the hot loop.
         text = complete.decode("utf-8", "replace")
         if cr and "\r" in text:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -269,21 +298,7 @@ class SSEDecoder:
             if line or not clean:
                 self._pending_id = pending
                 self._last_id = last_id
-                if line:
-                    raw_line = line[:-1]
-                    if raw_line:
-                        self._text_line(raw_line)
-                    else:
-                        self._dispatch(out)
-                else:
-                    # A block already in progress (or a possibly oversized one): apply its lines
-                    # one by one.
-                    if id_flag:
-                        self._pending_id = id_value
-                    if ev_flag:
-                        self._event = ev_type
-                    self._add_text_data(data)
-                    self._dispatch(out)
+                self._generic_token(out, line, id_flag, id_value, ev_flag, ev_type, data)
                 pending = self._pending_id
                 last_id = self._last_id
                 clean = not (big or self._data or self._event or self._block_retry is not None)
@@ -295,6 +310,32 @@ class SSEDecoder:
         self._pending_id = pending
         self._last_id = last_id
         return out
+
+    def _generic_token(
+        self,
+        out: list[SSEEvent],
+        line: str,
+        id_flag: str,
+        id_value: str,
+        ev_flag: str,
+        ev_type: str,
+        data: str,
+    ) -> None:
+        # One token off the fast path: a single line, or a whole block that must be applied line
+        # by line (a block already in progress, or a possibly oversized one).
+        if line:
+            raw_line = line[:-1]
+            if raw_line:
+                self._text_line(raw_line)
+            else:
+                self._dispatch(out)
+            return
+        if id_flag:
+            self._pending_id = id_value
+        if ev_flag:
+            self._event = ev_type
+        self._add_text_data(data)
+        self._dispatch(out)
 
     def _text_line(self, line: str) -> None:
         # Generic field handling for one decoded, non-empty line.
