@@ -298,7 +298,21 @@ class SSEDecoder:
             if line or not clean:
                 self._pending_id = pending
                 self._last_id = last_id
-                self._generic_token(out, line, id_flag, id_value, ev_flag, ev_type, data)
+                if line:
+                    raw_line = line[:-1]
+                    if raw_line:
+                        self._text_line(raw_line)
+                    else:
+                        self._dispatch(out)
+                else:
+                    # A block already in progress (or a possibly oversized one): apply its lines
+                    # one by one.
+                    if id_flag:
+                        self._pending_id = id_value
+                    if ev_flag:
+                        self._event = ev_type
+                    self._add_text_data(data)
+                    self._dispatch(out)
                 pending = self._pending_id
                 last_id = self._last_id
                 clean = not (big or self._data or self._event or self._block_retry is not None)
@@ -310,32 +324,6 @@ class SSEDecoder:
         self._pending_id = pending
         self._last_id = last_id
         return out
-
-    def _generic_token(
-        self,
-        out: list[SSEEvent],
-        line: str,
-        id_flag: str,
-        id_value: str,
-        ev_flag: str,
-        ev_type: str,
-        data: str,
-    ) -> None:
-        # One token off the fast path: a single line, or a whole block that must be applied line
-        # by line (a block already in progress, or a possibly oversized one).
-        if line:
-            raw_line = line[:-1]
-            if raw_line:
-                self._text_line(raw_line)
-            else:
-                self._dispatch(out)
-            return
-        if id_flag:
-            self._pending_id = id_value
-        if ev_flag:
-            self._event = ev_type
-        self._add_text_data(data)
-        self._dispatch(out)
 
     def _text_line(self, line: str) -> None:
         # Generic field handling for one decoded, non-empty line.
