@@ -37,8 +37,8 @@ import asyncio
 import logging
 import secrets
 import time
-from collections.abc import Callable
-from typing import Final, Protocol
+from collections.abc import Callable, Sequence
+from typing import Final, Protocol, TypeVar
 
 from monitor.core.lifecycle import ACTION_STATES, ACTIVE_STATES, action_applies
 from monitor.core.protocol import (
@@ -75,6 +75,7 @@ _log = logging.getLogger(__name__)
 TaskListener = Callable[[Task, Task | None], None]
 #: Called after a task was removed (after ``task_removed`` is published) with the last snapshot.
 RemovalListener = Callable[[Task], None]
+_Listener = TypeVar("_Listener", TaskListener, RemovalListener)
 
 _LIVE = ACTIVE_STATES
 #: A refused state command: the state it would have reached, what it does, and the states it
@@ -205,23 +206,11 @@ class TaskService:
 
     def add_listener(self, listener: TaskListener) -> Callable[[], None]:
         """Call ``listener(new, old)`` after every change; returns a function that unsubscribes."""
-        self._listeners.append(listener)
-
-        def unsubscribe() -> None:
-            if listener in self._listeners:
-                self._listeners.remove(listener)
-
-        return unsubscribe
+        return _subscribe(self._listeners, listener)
 
     def add_removal_listener(self, listener: RemovalListener) -> Callable[[], None]:
         """Call ``listener(task)`` after a task is removed; returns a function that unsubscribes."""
-        self._removal_listeners.append(listener)
-
-        def unsubscribe() -> None:
-            if listener in self._removal_listeners:
-                self._removal_listeners.remove(listener)
-
-        return unsubscribe
+        return _subscribe(self._removal_listeners, listener)
 
     # ------------------------------------------------------------------ write side
 
@@ -296,11 +285,7 @@ class TaskService:
             await self._publisher.publish(
                 EventType.TASK_REMOVED.value, TaskRemoved(id=task_id).model_dump_json(), stamp_id=True
             )
-        for listener in list(self._removal_listeners):
-            try:
-                listener(old)
-            except Exception:  # noqa: BLE001 - a listener may raise anything; it must not break us
-                _log.exception("task removal listener %r failed", listener)
+        _call_each(self._removal_listeners, "task removal listener", old)
 
     # ------------------------------------------------------------------ internals
 
@@ -394,12 +379,28 @@ class TaskService:
         await self._publisher.publish(kind.value, data, stamp_id=True)
 
     def _notify(self, new: Task, old: Task | None) -> None:
-        for listener in list(self._listeners):
-            try:
-                listener(new, old)
-            except Exception:  # noqa: BLE001 - a listener may raise anything; it must not break us
-                # A broken listener (the demo, a metrics hook) must never break publishing.
-                _log.exception("task listener %r failed", listener)
+        _call_each(self._listeners, "task listener", new, old)
+
+
+def _subscribe(listeners: list[_Listener], listener: _Listener) -> Callable[[], None]:
+    """Add ``listener`` to ``listeners``; return a function that removes it (at most once)."""
+    listeners.append(listener)
+
+    def unsubscribe() -> None:
+        if listener in listeners:
+            listeners.remove(listener)
+
+    return unsubscribe
+
+
+def _call_each(listeners: Sequence[Callable[..., None]], what: str, *args: object) -> None:
+    """Call every listener with ``args``; one that raises is logged and the rest still run."""
+    for listener in list(listeners):
+        try:
+            listener(*args)
+        except Exception:  # noqa: BLE001 - a listener may raise anything; it must not break us
+            # A broken listener (the demo, a metrics hook) must never break publishing.
+            _log.exception("%s %r failed", what, listener)
 
 
 def _reported_fields(old: Task, report: WorkerReport) -> dict[str, object]:
