@@ -204,25 +204,25 @@ class ConnectionProfile(BaseModel):
         parts = urlsplit(base)
         return _with_path(base, parts.path.rstrip("/") + suffix)
 
+    def _beside_stream(self, explicit: str | None, stream_tail: str, tail: str, api_suffix: str) -> str:
+        # ``explicit`` if set; else, with no api_base, the stream URL with ``stream_tail`` swapped
+        # for ``tail`` (when its path ends so); else the API base + ``api_suffix``.
+        if explicit:
+            return explicit
+        path = urlsplit(self.stream_url).path.rstrip("/")
+        if not self.api_base and path.endswith(stream_tail):
+            return _with_path(self.stream_url, path[: -len(stream_tail)] + tail)
+        return self._api(api_suffix)
+
     @property
     def resolved_snapshot_url(self) -> str:
-        """Where the task snapshot is fetched."""
-        if self.snapshot_url:
-            return self.snapshot_url
-        path = urlsplit(self.stream_url).path.rstrip("/")
-        if not self.api_base and path.endswith("/tasks/stream"):
-            return _with_path(self.stream_url, path[: -len("/stream")])
-        return self._api("/tasks")
+        """Where the task snapshot is fetched (``/tasks/stream`` -> ``/tasks``)."""
+        return self._beside_stream(self.snapshot_url, "/tasks/stream", "/tasks", "/tasks")
 
     @property
     def resolved_poll_url(self) -> str:
         """Where the polling fallback asks (seed 000: ``/stream`` -> ``/poll``)."""
-        if self.poll_url:
-            return self.poll_url
-        path = urlsplit(self.stream_url).path.rstrip("/")
-        if not self.api_base and path.endswith("/stream"):
-            return _with_path(self.stream_url, path[: -len("/stream")] + "/poll")
-        return self._api("/tasks/poll")
+        return self._beside_stream(self.poll_url, "/stream", "/poll", "/tasks/poll")
 
     @property
     def resolved_commands_url(self) -> str:

@@ -29,6 +29,7 @@ from enum import IntEnum, StrEnum
 from typing import Annotated, Any, Final, NotRequired
 
 from pydantic import (
+    AfterValidator,
     AliasChoices,
     BaseModel,
     ConfigDict,
@@ -151,6 +152,15 @@ def _check_size(value: Any, what: str, info: ValidationInfo | None = None) -> An
     return value
 
 
+def _payload_size(value: Any) -> Any:
+    return _check_size(value, "payload")
+
+
+# A seed-004 message's payload and metadata (the envelope and the request that makes one).
+_Payload = Annotated[JsonValue, AfterValidator(_payload_size)]
+_PayloadMetadata = Annotated[dict[str, JsonValue] | None, AfterValidator(_payload_size)]
+
+
 class _Event(BaseModel):
     """Base for data that servers send: unknown fields are ignored, types are checked."""
 
@@ -209,13 +219,8 @@ class Message(_Event):
     timestamp: Annotated[int, Field(ge=0, strict=True)]
     source: _Short
     target: _Short | None = None
-    payload: JsonValue = None
-    metadata: dict[str, JsonValue] | None = None
-
-    @field_validator("payload", "metadata")
-    @classmethod
-    def _limit(cls, value: Any) -> Any:
-        return _check_size(value, "payload")
+    payload: _Payload = None
+    metadata: _PayloadMetadata = None
 
 
 class MessageRequest(_Request):
@@ -231,13 +236,8 @@ class MessageRequest(_Request):
     timestamp: Annotated[int, Field(ge=0, strict=True)] | None = None
     source: _Short | None = None
     target: _Short | None = None
-    payload: JsonValue = None
-    metadata: dict[str, JsonValue] | None = None
-
-    @field_validator("payload", "metadata")
-    @classmethod
-    def _limit(cls, value: Any) -> Any:
-        return _check_size(value, "payload")
+    payload: _Payload = None
+    metadata: _PayloadMetadata = None
 
 
 class BroadcastRequest(_Request):

@@ -162,14 +162,7 @@ def create_app(
     metrics = Metrics()
     hub = Hub(
         event_log,
-        settings=HubSettings(
-            heartbeat_interval_ms=config.heartbeat_interval_ms,
-            keepalive_interval_ms=config.keepalive_interval_ms,
-            retry_ms=config.retry_ms,
-            max_queue_events=config.max_queue_events,
-            max_queue_bytes=config.max_queue_bytes,
-            max_connections=config.max_connections,
-        ),
+        settings=HubSettings.of(config),
         metrics=metrics,
         clock=clock,
     )

@@ -20,7 +20,7 @@ import secrets
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from monitor.core.protocol import (
     EventType,
@@ -30,6 +30,7 @@ from monitor.core.protocol import (
     encode_frame,
     stamp_event_id,
 )
+from monitor.server.config import ServerConfig
 from monitor.server.log import EventLog, LogRecord
 from monitor.server.metrics import Metrics
 
@@ -46,6 +47,11 @@ class HubSettings:
     max_queue_events: int = 1_000
     max_queue_bytes: int = 1 << 20
     max_connections: int = 10_000
+
+    @classmethod
+    def of(cls, config: ServerConfig) -> HubSettings:
+        """The hub's tunables out of the server's settings (the fields of the same names)."""
+        return cls(**{f.name: getattr(config, f.name) for f in fields(cls)})
 
 
 #: Seconds between sweeps for streams whose peer has gone.

@@ -148,10 +148,25 @@ class EventLog(Protocol):
 
 
 class _WindowMixin:
-    """Cursor resolution shared by both logs: everything but the storage."""
+    """What both logs share, everything but the storage: ids and cursor resolution."""
 
     _epoch: str
     _last_seq: int
+
+    @property
+    def epoch(self) -> str:
+        """This log's epoch (a persistent log keeps it across restarts)."""
+        return self._epoch
+
+    @property
+    def last_id(self) -> str | None:
+        """Id of the newest event."""
+        return f"{self._epoch}-{self._last_seq}" if self._last_seq else None
+
+    @property
+    def next_id(self) -> str:
+        """The id of the next event."""
+        return f"{self._epoch}-{self._last_seq + 1}"
 
     def _first_seq(self) -> int:
         raise NotImplementedError
@@ -199,21 +214,6 @@ class MemoryLog(_WindowMixin):
         self._max_events = max_events
         self._max_age_s = max_age_s
         self._clock = clock
-
-    @property
-    def epoch(self) -> str:
-        """This log's epoch."""
-        return self._epoch
-
-    @property
-    def last_id(self) -> str | None:
-        """Id of the newest event."""
-        return f"{self._epoch}-{self._last_seq}" if self._last_seq else None
-
-    @property
-    def next_id(self) -> str:
-        """The id of the next event."""
-        return f"{self._epoch}-{self._last_seq + 1}"
 
     def _first_seq(self) -> int:
         return self._events[0].seq if self._events else self._last_seq + 1

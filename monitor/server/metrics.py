@@ -5,57 +5,42 @@ Plain integers bumped on the event loop: no locks, no client library dependency.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 __all__ = ["Metrics"]
 
-_HELP: dict[str, tuple[str, str]] = {
-    "connections_total": ("counter", "SSE streams opened"),
-    "connections_rejected_total": ("counter", "SSE streams refused because the server was full"),
-    "events_published_total": ("counter", "Events appended to the log and fanned out"),
-    "events_delivered_total": ("counter", "Event frames queued to streams (live fan-out)"),
-    "replays_total": ("counter", "Streams that resumed from a cursor"),
-    "replayed_events_total": ("counter", "Events sent from the log during replays"),
-    "resets_total": ("counter", "reset events sent for unknown or trimmed cursors"),
-    "slow_consumer_drops_total": ("counter", "Streams disconnected because their send queue overflowed"),
-    "heartbeats_total": ("counter", "Heartbeat ticks of the shared timer"),
-    "shutdown_notices_total": ("counter", "shutdown events sent to streams"),
-    "auth_failures_total": ("counter", "Requests refused with 401"),
-    "idempotent_replays_total": ("counter", "POSTs answered from the idempotency cache"),
-    "body_timeouts_total": ("counter", "Requests answered 408 because their body arrived too slowly"),
-}
+
+def _counter(help_text: str) -> int:
+    # A counter field: starts at 0; its ``# HELP`` text travels with it, so a counter is named once.
+    return field(default=0, metadata={"help": help_text})
+
+
+def _family(name: str, kind: str, help_text: str, value: int) -> list[str]:
+    # One metric in the text format: HELP, TYPE and the sample.
+    return [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}", f"{name} {value}"]
 
 
 @dataclass
 class Metrics:
     """Counters; ``connections`` (a gauge) is read from the hub when rendering."""
 
-    connections_total: int = 0
-    connections_rejected_total: int = 0
-    events_published_total: int = 0
-    events_delivered_total: int = 0
-    replays_total: int = 0
-    replayed_events_total: int = 0
-    resets_total: int = 0
-    slow_consumer_drops_total: int = 0
-    heartbeats_total: int = 0
-    shutdown_notices_total: int = 0
-    auth_failures_total: int = 0
-    idempotent_replays_total: int = 0
-    body_timeouts_total: int = 0
+    connections_total: int = _counter("SSE streams opened")
+    connections_rejected_total: int = _counter("SSE streams refused because the server was full")
+    events_published_total: int = _counter("Events appended to the log and fanned out")
+    events_delivered_total: int = _counter("Event frames queued to streams (live fan-out)")
+    replays_total: int = _counter("Streams that resumed from a cursor")
+    replayed_events_total: int = _counter("Events sent from the log during replays")
+    resets_total: int = _counter("reset events sent for unknown or trimmed cursors")
+    slow_consumer_drops_total: int = _counter("Streams disconnected because their send queue overflowed")
+    heartbeats_total: int = _counter("Heartbeat ticks of the shared timer")
+    shutdown_notices_total: int = _counter("shutdown events sent to streams")
+    auth_failures_total: int = _counter("Requests refused with 401")
+    idempotent_replays_total: int = _counter("POSTs answered from the idempotency cache")
+    body_timeouts_total: int = _counter("Requests answered 408 because their body arrived too slowly")
 
     def render(self, *, connections: int, prefix: str = "monitor_") -> str:
         """Prometheus text format (version 0.0.4)."""
-        lines = [
-            f"# HELP {prefix}connections Open SSE streams",
-            f"# TYPE {prefix}connections gauge",
-            f"{prefix}connections {connections}",
-        ]
+        lines = _family(f"{prefix}connections", "gauge", "Open SSE streams", connections)
         for f in fields(self):
-            kind, text = _HELP[f.name]
-            lines += [
-                f"# HELP {prefix}{f.name} {text}",
-                f"# TYPE {prefix}{f.name} {kind}",
-                f"{prefix}{f.name} {getattr(self, f.name)}",
-            ]
+            lines += _family(f"{prefix}{f.name}", "counter", f.metadata["help"], getattr(self, f.name))
         return "\n".join(lines) + "\n"

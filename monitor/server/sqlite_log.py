@@ -125,21 +125,6 @@ class SqliteLog(_WindowMixin):
 
     # ------------------------------------------------------------------ EventLog
 
-    @property
-    def epoch(self) -> str:
-        """This log's epoch (persisted)."""
-        return self._epoch
-
-    @property
-    def last_id(self) -> str | None:
-        """Id of the newest event."""
-        return f"{self._epoch}-{self._last_seq}" if self._last_seq else None
-
-    @property
-    def next_id(self) -> str:
-        """The id of the next event."""
-        return f"{self._epoch}-{self._last_seq + 1}"
-
     def _first_seq(self) -> int:
         row = self._db.execute("SELECT MIN(seq) FROM events").fetchone()
         return int(row[0]) if row[0] is not None else self._last_seq + 1

@@ -37,8 +37,8 @@ import asyncio
 import logging
 import secrets
 import time
-from collections.abc import Callable
-from typing import Final, Protocol
+from collections.abc import Callable, Sequence
+from typing import Final, Protocol, TypeVar
 
 from monitor.core.lifecycle import ACTION_STATES, ACTIVE_STATES, action_applies
 from monitor.core.protocol import (
@@ -75,6 +75,7 @@ _log = logging.getLogger(__name__)
 TaskListener = Callable[[Task, Task | None], None]
 #: Called after a task was removed (after ``task_removed`` is published) with the last snapshot.
 RemovalListener = Callable[[Task], None]
+_Listener = TypeVar("_Listener", TaskListener, RemovalListener)
 
 _LIVE = ACTIVE_STATES
 #: A refused state command: the state it would have reached, what it does, and the states it
@@ -205,23 +206,11 @@ class TaskService:
 
     def add_listener(self, listener: TaskListener) -> Callable[[], None]:
         """Call ``listener(new, old)`` after every change; returns a function that unsubscribes."""
-        self._listeners.append(listener)
-
-        def unsubscribe() -> None:
-            if listener in self._listeners:
-                self._listeners.remove(listener)
-
-        return unsubscribe
+        return _subscribe(self._listeners, listener)
 
     def add_removal_listener(self, listener: RemovalListener) -> Callable[[], None]:
         """Call ``listener(task)`` after a task is removed; returns a function that unsubscribes."""
-        self._removal_listeners.append(listener)
-
-        def unsubscribe() -> None:
-            if listener in self._removal_listeners:
-                self._removal_listeners.remove(listener)
-
-        return unsubscribe
+        return _subscribe(self._removal_listeners, listener)
 
     # ------------------------------------------------------------------ write side
 
@@ -296,11 +285,7 @@ class TaskService:
             await self._publisher.publish(
                 EventType.TASK_REMOVED.value, TaskRemoved(id=task_id).model_dump_json(), stamp_id=True
             )
-        for listener in list(self._removal_listeners):
-            try:
-                listener(old)
-            except Exception:  # noqa: BLE001 - a listener may raise anything; it must not break us
-                _log.exception("task removal listener %r failed", listener)
+        _call_each(self._removal_listeners, "task removal listener", old)
 
     # ------------------------------------------------------------------ internals
 
@@ -315,52 +300,16 @@ class TaskService:
         return task
 
     def _after_report(self, old: Task, report: WorkerReport) -> Task | None:
-        kind = report.kind
+        # The steps: refuse news on a finished task, take the reported fields, find the state the
+        # report leads to (refusing what the state does not allow), stamp the times.
         state = old.state
         if state in TERMINAL_STATES:
             raise InvalidTransition(
-                old.id, state, kind.value, f"the task is already {state.value}; retry it first"
+                old.id, state, report.kind.value, f"the task is already {state.value}; retry it first"
             )
         now = self._now()
-        changes: dict[str, object] = {}
-        if report.worker is not None:
-            changes["worker"] = report.worker
-        if report.stage is not None:
-            changes["stage"] = report.stage
-        if report.eta is not None:
-            changes["eta"] = report.eta
-        if report.progress is not None:
-            # Never backwards within an attempt: out-of-order reports must not make the bar jump back.
-            changes["progress"] = max(old.progress, report.progress)
-
-        target: TaskState
-        if kind is WorkerReportKind.STARTED:
-            if state not in (TaskState.QUEUED, TaskState.RUNNING):
-                raise InvalidTransition(old.id, state, "running", "only a queued task can be started")
-            target = TaskState.RUNNING
-        elif kind is WorkerReportKind.PROGRESS:
-            target = TaskState.RUNNING if state is TaskState.QUEUED else state
-        elif kind is WorkerReportKind.PAUSED:
-            if state not in (TaskState.QUEUED, TaskState.RUNNING, TaskState.PAUSED):
-                raise InvalidTransition(old.id, state, "paused", "a cancelling task cannot pause")
-            target = TaskState.PAUSED
-        elif kind is WorkerReportKind.RESUMED:
-            if state not in (TaskState.PAUSED, TaskState.QUEUED, TaskState.RUNNING):
-                raise InvalidTransition(old.id, state, "running", "a cancelling task cannot resume")
-            target = TaskState.RUNNING
-        elif kind is WorkerReportKind.COMPLETED:
-            target = TaskState.COMPLETED
-            changes["progress"] = 100.0
-            changes["eta"] = 0.0
-            changes["result"] = report.result
-        elif kind is WorkerReportKind.FAILED:
-            target = TaskState.FAILED
-            changes["error"] = report.error or TaskError(message="the worker reported a failure")
-            changes["eta"] = None
-        else:  # CANCELLED
-            target = TaskState.CANCELLED
-            changes["eta"] = None
-
+        changes = _reported_fields(old, report)
+        target = _report_target(old, report, changes)
         if target is not state:
             changes["state"] = target
         if target is TaskState.RUNNING and old.started_at is None:
@@ -430,9 +379,73 @@ class TaskService:
         await self._publisher.publish(kind.value, data, stamp_id=True)
 
     def _notify(self, new: Task, old: Task | None) -> None:
-        for listener in list(self._listeners):
-            try:
-                listener(new, old)
-            except Exception:  # noqa: BLE001 - a listener may raise anything; it must not break us
-                # A broken listener (the demo, a metrics hook) must never break publishing.
-                _log.exception("task listener %r failed", listener)
+        _call_each(self._listeners, "task listener", new, old)
+
+
+def _subscribe(listeners: list[_Listener], listener: _Listener) -> Callable[[], None]:
+    """Add ``listener`` to ``listeners``; return a function that removes it (at most once)."""
+    listeners.append(listener)
+
+    def unsubscribe() -> None:
+        if listener in listeners:
+            listeners.remove(listener)
+
+    return unsubscribe
+
+
+def _call_each(listeners: Sequence[Callable[..., None]], what: str, *args: object) -> None:
+    """Call every listener with ``args``; one that raises is logged and the rest still run."""
+    for listener in list(listeners):
+        try:
+            listener(*args)
+        except Exception:  # noqa: BLE001 - a listener may raise anything; it must not break us
+            # A broken listener (the demo, a metrics hook) must never break publishing.
+            _log.exception("%s %r failed", what, listener)
+
+
+def _reported_fields(old: Task, report: WorkerReport) -> dict[str, object]:
+    """The fields a report sets whatever its kind (only those it carries)."""
+    changes: dict[str, object] = {}
+    if report.worker is not None:
+        changes["worker"] = report.worker
+    if report.stage is not None:
+        changes["stage"] = report.stage
+    if report.eta is not None:
+        changes["eta"] = report.eta
+    if report.progress is not None:
+        # Never backwards within an attempt: out-of-order reports must not make the bar jump back.
+        changes["progress"] = max(old.progress, report.progress)
+    return changes
+
+
+def _report_target(old: Task, report: WorkerReport, changes: dict[str, object]) -> TaskState:
+    """The state a report on a live task leads to; adds the fields its kind implies to ``changes``.
+
+    Raises:
+        InvalidTransition: The kind does not fit the task's state.
+    """
+    kind = report.kind
+    state = old.state
+    if kind is WorkerReportKind.STARTED:
+        if state not in (TaskState.QUEUED, TaskState.RUNNING):
+            raise InvalidTransition(old.id, state, "running", "only a queued task can be started")
+        return TaskState.RUNNING
+    if kind is WorkerReportKind.PROGRESS:
+        return TaskState.RUNNING if state is TaskState.QUEUED else state
+    if kind is WorkerReportKind.PAUSED:
+        if state not in (TaskState.QUEUED, TaskState.RUNNING, TaskState.PAUSED):
+            raise InvalidTransition(old.id, state, "paused", "a cancelling task cannot pause")
+        return TaskState.PAUSED
+    if kind is WorkerReportKind.RESUMED:
+        if state not in (TaskState.PAUSED, TaskState.QUEUED, TaskState.RUNNING):
+            raise InvalidTransition(old.id, state, "running", "a cancelling task cannot resume")
+        return TaskState.RUNNING
+    if kind is WorkerReportKind.COMPLETED:
+        changes.update(progress=100.0, eta=0.0, result=report.result)
+        return TaskState.COMPLETED
+    if kind is WorkerReportKind.FAILED:
+        changes["error"] = report.error or TaskError(message="the worker reported a failure")
+        changes["eta"] = None
+        return TaskState.FAILED
+    changes["eta"] = None  # CANCELLED
+    return TaskState.CANCELLED
