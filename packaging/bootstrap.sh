@@ -114,8 +114,9 @@ case "$MODE" in
     apt_install "${RUN_PKGS[@]}" "${TEST_PKGS[@]}"
     setup_venv "[dev]"
     export PATH="$VENV/bin:$PATH"
-    log "ruff"
+    log "ruff (lint, complexity, format)"
     ruff check monitor tests bench packaging
+    ruff format --check monitor tests bench packaging
     log "mypy (strict on the whole package: core, client, services, server, ui, app, wiring, misc)"
     mypy monitor
     log "import-linter (layers)"
