@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
 import pytest
-import qasync
 
 from monitor.app import DesktopApp, build_parser
 from monitor.core.lifecycle import PendingAction
@@ -26,15 +25,9 @@ from tests.waiting import until
 
 
 @pytest.fixture
-def run(qapp: Any) -> Iterator[Callable[[Coroutine[Any, Any, Any]], Any]]:
-    """Run a coroutine on a fresh qasync loop (pytest-qt does not drive qasync)."""
-    loop = qasync.QEventLoop(qapp)
-    asyncio.set_event_loop(loop)
-    try:
-        yield lambda coro: loop.run_until_complete(asyncio.wait_for(coro, 60))
-    finally:
-        asyncio.set_event_loop(None)
-        loop.close()
+def run(qloop: Any) -> Callable[[Coroutine[Any, Any, Any]], Any]:
+    """Run a coroutine on the test's qasync loop (the one ``qloop``, which fails leaked tasks)."""
+    return lambda coro: qloop.run_until_complete(asyncio.wait_for(coro, 60))
 
 
 @contextlib.asynccontextmanager
