@@ -153,6 +153,7 @@ def test_a_restarted_server_rebuilds_the_table(run: Any, tmp_path: Path) -> None
     async def scenario() -> None:
         await asyncio.to_thread(fast.start)
         try:
+            # demo=False: with --demo the app watches its own in-process server and ignores --server.
             async with running_app(tmp_path, "--server", fast.url, demo=False) as desktop:
                 parts = parts_of(desktop)
                 await until(lambda: ids_in(parts, TaskState.COMPLETED), 20, "completed tasks")
