@@ -128,11 +128,6 @@ def test_a_refused_command_clears_its_mark_and_says_why(run: Any, tmp_path: Path
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    reason="the engine (h3-engine 00a53ba) announces no Resync when the restarted server is reached "
-    "again: no resync_started is seen, so the old lifetime's Completed rows stay (issue 11, 3b open)",
-    strict=True,
-)
 def test_a_restarted_server_rebuilds_the_table(run: Any, tmp_path: Path) -> None:
     import httpx
 
@@ -151,7 +146,8 @@ def test_a_restarted_server_rebuilds_the_table(run: Any, tmp_path: Path) -> None
     async def scenario() -> None:
         await asyncio.to_thread(fast.start)
         try:
-            async with running_app(tmp_path, "--server", fast.url) as desktop:
+            # demo=False: with --demo the app watches its own in-process server and ignores --server.
+            async with running_app(tmp_path, "--server", fast.url, demo=False) as desktop:
                 parts = parts_of(desktop)
                 await until(lambda: ids_in(parts, TaskState.COMPLETED), 20, "completed tasks")
                 finished_before = set(ids_in(parts, TaskState.COMPLETED))

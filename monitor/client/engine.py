@@ -70,6 +70,7 @@ CURSOR_HEADER = "Monitor-Cursor"
 TokenProvider = Callable[[], Awaitable[str | None]]
 _BODY_EXCERPT = 300
 _GC_PAUSE_BYTES = 256 * 1024  # about 1,000 tasks
+_PRINTS = 256  # events of a lifetime fingerprinted (restart vs replay: both start at its lowest ids)
 
 
 class IncomingEvent(SSEEvent):
@@ -150,6 +151,17 @@ class _Retry(Exception):
     ) -> None:
         super().__init__(reason)
         self.failure, self.reason, self.status, self.retry_after = failure, reason, status, retry_after
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """How a connection attempt ended (``final``: stopped for good, the status already says why)."""
+
+    failure: FailureKind
+    reason: str
+    status: int | None = None
+    retry_after: float | None = None
+    final: bool = False
 
 
 def _retry_after(value: str | None, now: float) -> float | None:
@@ -268,6 +280,11 @@ class StreamEngine:
         self._resume_query = config.profile.resume is ResumeMode.HEADER_AND_QUERY
         self._sent_query = self._resume_query
         self._failures = 0
+        # Fingerprints of the first events of a lifetime by ordered id (see _remember).
+        self._prints: dict[int, int] = {}
+        self._prints_budget = _PRINTS
+        # This connection announced a new epoch: a reset as its first event is the same news.
+        self._reset_expected = False
         self._seen: OrderedDict[str | tuple[str, str], None] = OrderedDict()
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
@@ -492,71 +509,67 @@ class StreamEngine:
                     failure=self._status.failure,
                 )
             first = False
-            try:
-                await self._stream_once()
-                failure, reason, status_code, retry_after = (
-                    FailureKind.NONE,
-                    "the server ended the stream",
-                    None,
-                    None,
-                )
-            except _Reconnect as now:
-                self._set(ConnectionState.RECONNECTING, now.reason)
+            outcome = await self._attempt()
+            if outcome is None:
                 continue
-            except _Stop as stop:
-                if stop.failure is FailureKind.NOT_A_STREAM and await self._poll_until_stream_works(
-                    stop.reason
-                ):
-                    continue
-                self._set(ConnectionState.FAILED, stop.reason, failure=stop.failure, http_status=stop.status)
+            if outcome.final or not await self._after_attempt(outcome):
                 return
-            except _Retry as err:
-                failure, reason, status_code, retry_after = (
-                    err.failure,
-                    err.reason,
-                    err.status,
-                    err.retry_after,
-                )
-            except Exception as exc:  # noqa: BLE001 - a surprise from the network stack: log, retry
-                _log.exception("stream attempt failed unexpectedly")
-                failure, reason, status_code, retry_after = (
-                    FailureKind.PROTOCOL,
-                    f"error: {exc!r}",
-                    None,
-                    None,
-                )
-            finally:
-                if self._stats.connected_since is not None:
-                    self._stats.connected_since = None
-                    self.policy.disconnected()
-            timing = self.config.reconnect
-            if not timing.reconnect:
-                self._set(ConnectionState.DISCONNECTED, reason, failure=failure, http_status=status_code)
-                return
-            if failure is not FailureKind.NONE:
-                self._failures += 1
-            if self._failures >= timing.poll_after_failures and await self._poll_until_stream_works(reason):
-                continue
-            delay = self.policy.next_delay(retry_after)
-            if delay is None:
-                if await self._poll_until_stream_works(reason):
-                    continue
-                self._set(
-                    ConnectionState.FAILED,
-                    f"gave up after {self.policy.attempt} attempts: {reason}",
-                    failure=FailureKind.EXHAUSTED,
-                    http_status=status_code,
-                )
-                return
-            self._stats.reconnect_count += 1
+
+    async def _attempt(self) -> _Outcome | None:
+        """One connection, from request to its end; None: go round again at once."""
+        try:
+            await self._stream_once()
+            return _Outcome(FailureKind.NONE, "the server ended the stream")
+        except _Reconnect as now:
+            self._set(ConnectionState.RECONNECTING, now.reason)
+            return None
+        except _Stop as stop:
+            if stop.failure is FailureKind.NOT_A_STREAM and await self._poll_until_stream_works(stop.reason):
+                return None
+            self._set(ConnectionState.FAILED, stop.reason, failure=stop.failure, http_status=stop.status)
+            return _Outcome(stop.failure, stop.reason, stop.status, final=True)
+        except _Retry as err:
+            return _Outcome(err.failure, err.reason, err.status, err.retry_after)
+        except Exception as exc:  # noqa: BLE001 - a surprise from the network stack: log, retry
+            _log.exception("stream attempt failed unexpectedly")
+            return _Outcome(FailureKind.PROTOCOL, f"error: {exc!r}")
+        finally:
+            if self._stats.connected_since is not None:
+                self._stats.connected_since = None
+                self.policy.disconnected()
+
+    async def _after_attempt(self, outcome: _Outcome) -> bool:
+        """Poll, wait out the backoff, or give up after an attempt; returns whether to go on."""
+        timing = self.config.reconnect
+        reason, status_code = outcome.reason, outcome.status
+        if not timing.reconnect:
+            self._set(ConnectionState.DISCONNECTED, reason, failure=outcome.failure, http_status=status_code)
+            return False
+        if outcome.failure is not FailureKind.NONE:
+            self._failures += 1
+        if self._failures >= timing.poll_after_failures and await self._poll_until_stream_works(reason):
+            return True
+        delay = self.policy.next_delay(outcome.retry_after)
+        if delay is None:
+            if await self._poll_until_stream_works(reason):
+                return True
             self._set(
-                ConnectionState.RECONNECTING,
-                reason,
-                failure=failure,
-                next_at=self._clock() + delay,
+                ConnectionState.FAILED,
+                f"gave up after {self.policy.attempt} attempts: {reason}",
+                failure=FailureKind.EXHAUSTED,
                 http_status=status_code,
             )
-            await asyncio.sleep(delay)
+            return False
+        self._stats.reconnect_count += 1
+        self._set(
+            ConnectionState.RECONNECTING,
+            reason,
+            failure=outcome.failure,
+            next_at=self._clock() + delay,
+            http_status=status_code,
+        )
+        await asyncio.sleep(delay)
+        return True
 
     def _headers(self, accept: str = "text/event-stream") -> dict[str, str]:
         # Built fresh for every attempt (the token may have been refreshed, the id moved on).
@@ -676,16 +689,18 @@ class StreamEngine:
             )
         raise _Stop(FailureKind.NOT_A_STREAM, f"not a stream (HTTP {code}){detail}", code)
 
-    async def _declared_epoch(self, response: httpx.Response) -> None:
-        """Read the epoch a server declares (``EPOCH_HEADER``); a changed one is a new lifetime."""
+    async def _declared_epoch(self, response: httpx.Response) -> bool:
+        """Read the epoch a server declares (``EPOCH_HEADER``); returns whether it changed (a new
+        lifetime, announced and its snapshot applied)."""
         epoch = response.headers.get(EPOCH_HEADER)
         if epoch is None:
-            return
+            return False
         self._declared = True
-        if self._epoch is not None and epoch != self._epoch:
-            old, self._epoch = self._epoch, epoch
-            await self._new_lifetime(ResyncReason.EPOCH, f"epoch {old} -> {epoch}")
+        changed = self._epoch is not None and epoch != self._epoch
+        if changed:
+            await self._epoch_changed(epoch)
         self._epoch = epoch
+        return changed
 
     async def _consume(self, response: httpx.Response, sent_id: str) -> None:
         cursor = response.headers.get(CURSOR_HEADER)
@@ -696,8 +711,11 @@ class StreamEngine:
         # The first ordered id after a resume decides between "same lifetime" and "new one".
         self._check_lifetime = bool(sent_id)
         self._sent_query = self._resume_query
-        await self._declared_epoch(response)
-        if cursor is not None and sent_id and cursor != sent_id and cursor != "earliest":
+        if await self._declared_epoch(response):
+            # Resynced from the new lifetime's snapshot: the server's reset for our stale cursor
+            # and the cursor gap are the same news, not worth a second and third snapshot.
+            self._reset_expected = True
+        elif cursor is not None and sent_id and cursor != sent_id and cursor != "earliest":
             # The server resumed from somewhere else than we asked: events were lost in between.
             _log.info("cursor gap: sent %s, server continues from %s", sent_id, cursor)
             await self._snapshot()
@@ -733,10 +751,11 @@ class StreamEngine:
     async def _accept(self, events: list[IncomingEvent], prev_id: str | None) -> str | None:
         """Check, dedup and deliver ``events`` (one read or poll); returns the id in force after.
 
-        This is the per-event hot path (100k+ events/s), hence one flat loop over locals.
-        Ordered ids (all digits; with a declared epoch, the digits after the last ``-``) are
-        deduplicated against the highest one seen in this lifetime, so a replay of any length
-        is dropped; opaque ids against a window of recent ones.
+        This is the per-event hot path (100k+ events/s), hence one flat loop over locals; the rare
+        cases (a reset, an epoch change, an id at or below the highest seen, opaque ids, id-less
+        messages) are steps of their own. Ordered ids (all digits; with a declared epoch, the
+        digits after the last ``-``) are deduplicated against the highest one seen in this
+        lifetime, so a replay of any length is dropped; opaque ids against a window of recent ones.
 
         Args:
             events: The events, in order.
@@ -747,7 +766,6 @@ class StreamEngine:
         stats = self._stats
         seen = self._seen
         dedup = self.config.enable_dedup
-        window = self.config.dedup_window
         dispatch = self.dispatcher.dispatch
         declared = self._declared
         reset = EventType.RESET.value  # a local plain str: the per-event compare stays cheap
@@ -756,14 +774,11 @@ class StreamEngine:
             for event in events:
                 eid = event.last_event_id  # a field; .id is the same through a property
                 etype = event.type
-                own = prev_id is None or eid != prev_id
+                own = eid != prev_id  # always true in a poll (prev_id None)
                 if prev_id is not None:
                     prev_id = eid
                 if etype == reset:
-                    # Events before it reach batch listeners first; a reset is always delivered,
-                    # and it neither counts for dedup nor moves the cursor.
-                    batch = self._deliver_batch(batch)
-                    await self._new_lifetime(ResyncReason.RESET, "the server sent a reset event")
+                    batch = await self._reset_event(batch)
                 elif own and eid:
                     if declared:
                         epoch, _, seq = eid.rpartition("-")
@@ -775,32 +790,20 @@ class StreamEngine:
                     if seq.isdigit():
                         num = int(seq)
                         if num <= self._high:
-                            if self._check_lifetime and not declared and num < self._high:
-                                batch = self._deliver_batch(batch)
-                                await self._ids_went_back(num)
-                            elif dedup:
-                                stats.duplicates_dropped += 1
+                            batch, fresh = await self._id_not_above_high(batch, num, event)
+                            if not fresh:
                                 continue
                         self._high = num
                     elif dedup:
                         if eid in seen:
                             stats.duplicates_dropped += 1
                             continue
-                        seen[eid] = None
-                        if len(seen) > window:
-                            seen.popitem(last=False)
+                        seen[eid] = None  # the window is trimmed per read (_deliver_batch)
                     self._check_lifetime = False
                     self._last_id = eid
                     stats.last_event_id = eid
-                elif dedup:
-                    key = _message_id(event.data)
-                    if key is not None:
-                        if key in seen:
-                            stats.duplicates_dropped += 1
-                            continue
-                        seen[key] = None
-                        if len(seen) > window:
-                            seen.popitem(last=False)
+                elif self._message_duplicate(event.data):
+                    continue
                 stats.messages_received += 1
                 if self._listeners.event:
                     self._notify(self._listeners.event, event)
@@ -811,6 +814,63 @@ class StreamEngine:
             self._deliver_batch(batch)
         return prev_id
 
+    async def _reset_event(self, batch: list[IncomingEvent]) -> list[IncomingEvent]:
+        """A ``reset`` event: always delivered; it neither counts for dedup nor moves the cursor.
+
+        Events before it reach batch listeners first. Right after this connection announced a
+        new epoch (and fetched its snapshot), the reset that tells a stale cursor is the same
+        news: it is delivered without a second resync.
+        """
+        if self._reset_expected and not batch:
+            self._reset_expected = False
+            return batch
+        batch = self._deliver_batch(batch)
+        await self._new_lifetime(ResyncReason.RESET, "the server sent a reset event")
+        return batch
+
+    async def _id_not_above_high(
+        self, batch: list[IncomingEvent], num: int, event: IncomingEvent
+    ) -> tuple[list[IncomingEvent], bool]:
+        """An ordered id at or below the highest of this lifetime: a duplicate, or news.
+
+        Usually a duplicate. Without a declared epoch, the first ordered id after a resume
+        decides between "same lifetime" and "a new one" (a server whose ids restart at 1): an id
+        below the highest, or an event that differs from the one we saw under its id, goes to
+        :meth:`_ids_went_back`; an overlap at the cursor is a duplicate.
+
+        Returns:
+            The batch to go on with, and whether to deliver ``event`` (False: a duplicate).
+        """
+        if self._check_lifetime and not self._declared:
+            same = self._same_as_seen(num, event)
+            if same is False or num < self._high:
+                batch = self._deliver_batch(batch)
+                await self._ids_went_back(num, replay=same is not False)
+                return batch, True
+            self._check_lifetime = False
+        if self.config.enable_dedup:
+            self._stats.duplicates_dropped += 1
+            return batch, False
+        return batch, True
+
+    def _same_as_seen(self, num: int, event: IncomingEvent) -> bool | None:
+        """Whether ``event`` is the one seen under ordered id ``num`` (None: not remembered)."""
+        seen = self._prints.get(num)
+        return None if seen is None else seen == hash((event.type, event.data))
+
+    def _message_duplicate(self, data: str) -> bool:
+        """Dedup an id-less event by its seed-004 envelope id (``data.id``), if it has one."""
+        if not self.config.enable_dedup:
+            return False
+        key = _message_id(data)
+        if key is None:
+            return False
+        if key in self._seen:
+            self._stats.duplicates_dropped += 1
+            return True
+        self._seen[key] = None
+        return False
+
     async def _epoch_changed(self, epoch: str) -> None:
         old, self._epoch = self._epoch, epoch
         _log.info("server epoch changed %s -> %s", old, epoch)
@@ -820,31 +880,64 @@ class StreamEngine:
         # from the new epoch resyncs again).
         self._epoch = epoch
 
-    async def _ids_went_back(self, num: int) -> None:
+    async def _ids_went_back(self, num: int, *, replay: bool) -> None:
         """The first ordered id after a resume is below what we had: replay or a new lifetime.
 
+        Args:
+            num: The id.
+            replay: The event may be one we had (the same fingerprint, or none remembered). An
+                event that differs from the one seen under its id is a new lifetime for sure.
+
         Raises:
-            _Reconnect: Resume mode AUTO and the reconnect sent no query cursor: the server may
-                have replayed from the start because it reads only the query (seed 000). From now
-                on the query is sent too, and the next connection decides.
+            _Reconnect: Resume mode AUTO, a possible replay, and the reconnect sent no query
+                cursor: the server may have replayed from the start because it reads only the
+                query (seed 000). From now on the query is sent too, and the next connection
+                decides. Once the server was told the cursor, going back is a new lifetime.
         """
         high = self._high
-        if self.config.profile.resume is ResumeMode.AUTO and not self._sent_query:
+        self._check_lifetime = False
+        if replay and self.config.profile.resume is ResumeMode.AUTO and not self._sent_query:
             self._resume_query = True
-            self._check_lifetime = False
             raise _Reconnect(
                 f"the server went back to id {num} after {high}: resuming with the "
                 f"{self.config.profile.resume_query_name} query from now on"
             )
-        self._check_lifetime = False
         await self._new_lifetime(ResyncReason.IDS_RESTARTED, f"id {num} after {high}")
 
     def _deliver_batch(self, batch: list[IncomingEvent]) -> list[IncomingEvent]:
-        """Hand ``batch`` to the batch listeners (if not empty); returns a new empty batch."""
+        """Hand ``batch`` to the batch listeners (if not empty); returns a new empty batch.
+
+        Also trims the dedup window once per read: within a read it may grow by the read's size.
+        """
+        seen = self._seen
+        window = self.config.dedup_window
+        while len(seen) > window:
+            seen.popitem(last=False)
         if batch:
+            self._reset_expected = False
+            if self._prints_budget > 0:
+                self._remember(batch)
             self._notify(self._listeners.batch, batch)
             return []
         return batch
+
+    def _remember(self, batch: list[IncomingEvent]) -> None:
+        """Fingerprint the first events of a lifetime by ordered id (undeclared servers only).
+
+        A server that restarts numbers from 1 again; a server that ignores the cursor replays
+        from its start. Both send ids we had; only the events under them tell which it is, and
+        both start at the lowest ids, so the first ``_PRINTS`` events of a lifetime suffice.
+        """
+        self._prints_budget -= len(batch)
+        if self._declared:
+            self._prints_budget = 0
+            return
+        prints = self._prints
+        for event in batch:
+            eid = event.last_event_id
+            if eid.isdigit():
+                # The first event under an id is its owner; id-less blocks after it inherit it.
+                prints.setdefault(int(eid), hash((event.type, event.data)))
 
     def _error(self, text: str) -> None:
         _log.warning("%s", text)
@@ -860,21 +953,37 @@ class StreamEngine:
         cursor (the server replays what it has); other reasons keep the new lifetime's ids.
         """
         snapshot = await self._get_snapshot() if self._fetch_snapshot else None
-        _log.info("resync (%s, snapshot %s): %s", reason.value, snapshot is not None, detail)
-        self._notify(self._listeners.resync, Resync(reason, snapshot is not None, detail))
-        self._seen.clear()
-        self._high = -1
+        self._announce(Resync(reason, snapshot is not None, detail))
         if snapshot is not None:
             self._apply_snapshot(snapshot)
         elif reason is ResyncReason.REQUESTED:
             self._last_id = ""
             self._stats.last_event_id = ""
 
+    def _announce(self, resync: Resync) -> None:
+        """Tell the listeners and forget the old lifetime's ids (dedup, high mark, fingerprints)."""
+        _log.info("resync (%s, snapshot %s): %s", resync.reason.value, resync.snapshot_follows, resync.detail)
+        self._notify(self._listeners.resync, resync)
+        self._forget_ids()
+
+    def _forget_ids(self) -> None:
+        self._seen.clear()
+        self._high = -1
+        self._prints.clear()
+        self._prints_budget = _PRINTS
+
     async def _snapshot(self) -> None:
-        """Fetch the task list and resume the stream from its cursor; tolerate servers without it."""
+        """Fetch the task list and resume the stream from its cursor; tolerate servers without it.
+
+        A snapshot of another epoch than ours (the server restarted while a refetch was pending)
+        is a new lifetime: announced as such before it is applied, never adopted silently.
+        """
         snapshot = await self._get_snapshot()
-        if snapshot is not None:
-            self._apply_snapshot(snapshot)
+        if snapshot is None:
+            return
+        if self._epoch is not None and snapshot.epoch != self._epoch:
+            self._announce(Resync(ResyncReason.EPOCH, True, f"epoch {self._epoch} -> {snapshot.epoch}"))
+        self._apply_snapshot(snapshot)
 
     async def _get_snapshot(self) -> Snapshot | None:
         """Fetch and validate the task list; None when the server has none or it failed.
@@ -925,8 +1034,7 @@ class StreamEngine:
         if snapshot.cursor:
             self._last_id = snapshot.cursor
             self._stats.last_event_id = snapshot.cursor
-        self._seen.clear()
-        self._high = -1
+        self._forget_ids()
         self._notify(self._listeners.snapshot, snapshot)
 
     def _plain_headers(self) -> dict[str, str]:
@@ -958,36 +1066,13 @@ class StreamEngine:
 
     async def _poll_once(self) -> bool:
         """One poll; returns whether the poll endpoint answered with a poll response."""
-        assert self._client is not None
-        # Both cursors: the header (seed 000's /poll reads only that) and the query (ours reads
-        # ``after``; seed 000's stream reads ``lastEventId``).
-        url = self._query(self.config.resolved_poll_url, cursor=True)
-        if self._last_id:
-            url = merge_query(url, {"after": self._last_id})
-        try:
-            response = await self._client.get(
-                url,
-                headers=self._headers("application/json"),
-                timeout=self._timeout(self.config.connection_timeout / 1000.0),
-            )
-        except httpx.HTTPError as exc:
-            self._set(ConnectionState.POLLING, f"polling: {type(exc).__name__}", failure=FailureKind.NETWORK)
+        fetched = await self._fetch_poll()
+        if fetched is None:
             return False
-        if response.status_code != 200:
-            self._set(
-                ConnectionState.POLLING, f"polling: HTTP {response.status_code}", failure=FailureKind.SERVER
-            )
-            return False
-        try:
-            poll = _PollAnswer.model_validate_json(response.content)
-        except ValidationError:
-            self._stats.parse_errors += 1
-            self._error("poll response skipped: not a valid poll response")
-            return False
+        poll, epoch = fetched
         self._stats.polls += 1
         if self._status.state is ConnectionState.POLLING:
             self._set(ConnectionState.POLLING, "polling", failure=FailureKind.EXHAUSTED)
-        epoch = response.headers.get(EPOCH_HEADER)
         if epoch is not None:
             self._declared = True
             if self._epoch is not None and epoch != self._epoch:
@@ -1011,10 +1096,39 @@ class StreamEngine:
             None,
         )
         self._check_lifetime = False
-        if poll.last_event_id is not None and str(poll.last_event_id):
-            self._last_id = str(poll.last_event_id)
+        if poll.last_event_id:
+            self._last_id = poll.last_event_id
             self._stats.last_event_id = self._last_id
         return True
+
+    async def _fetch_poll(self) -> tuple[_PollAnswer, str | None] | None:
+        """GET the poll URL; the valid answer and the epoch it declares, or None (status set)."""
+        assert self._client is not None
+        # Both cursors: the header (seed 000's /poll reads only that) and the query (ours reads
+        # ``after``; seed 000's stream reads ``lastEventId``).
+        url = self._query(self.config.resolved_poll_url, cursor=True)
+        if self._last_id:
+            url = merge_query(url, {"after": self._last_id})
+        try:
+            response = await self._client.get(
+                url,
+                headers=self._headers("application/json"),
+                timeout=self._timeout(self.config.connection_timeout / 1000.0),
+            )
+        except httpx.HTTPError as exc:
+            self._set(ConnectionState.POLLING, f"polling: {type(exc).__name__}", failure=FailureKind.NETWORK)
+            return None
+        if response.status_code != 200:
+            self._set(
+                ConnectionState.POLLING, f"polling: HTTP {response.status_code}", failure=FailureKind.SERVER
+            )
+            return None
+        try:
+            return _PollAnswer.model_validate_json(response.content), response.headers.get(EPOCH_HEADER)
+        except ValidationError:
+            self._stats.parse_errors += 1
+            self._error("poll response skipped: not a valid poll response")
+            return None
 
     async def _probe(self) -> bool:
         """Does the stream answer with an event stream now? (Closes the probe connection.)"""

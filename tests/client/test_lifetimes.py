@@ -223,3 +223,29 @@ async def test_connection_timeout_bounds_the_time_to_response_headers() -> None:
             w.close()
         server.close()
         await server.wait_closed()
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("first_new_id", [1, 2])
+async def test_auto_a_restart_with_different_events_under_old_ids_is_a_new_lifetime(
+    first_new_id: int,
+) -> None:
+    # Seed 000 restarted: a header-only reconnect gets ids the old lifetime had, with other events
+    # under them (also at the cursor itself). Not a replay: no switch to the query, a resync.
+    new = b"".join(f"id: {i}\ndata: new{i}\n\n".encode() for i in range(first_new_id, 4))
+    async with RawServer() as srv:
+        srv.script(
+            "/stream",
+            stream(b"id: 1\ndata: old1\n\nid: 2\ndata: old2\n\n"),
+            stream(new, stall=asyncio.Event()),
+        )
+        engine = StreamEngine(_config(srv), fetch_snapshot=False)
+        seen = Seen(engine)
+        await engine.start()
+        try:
+            await until(lambda: "new3" in seen.data)
+            assert seen.data == ["old1", "old2", *(f"new{i}" for i in range(first_new_id, 4))]
+            assert [r.reason for r in seen.resyncs] == [ResyncReason.IDS_RESTARTED]
+            assert [r.target for r in srv.requests] == ["/stream", "/stream"]  # no query retry
+        finally:
+            await engine.aclose()

@@ -133,3 +133,65 @@ async def test_snapshot_url_that_is_a_stream_counts_as_no_snapshot_and_does_not_
             await until(lambda: line.items == ["a", "resync:requested:False", "a"], timeout=3)
         finally:
             await engine.aclose()
+
+
+async def test_a_pending_snapshot_from_a_new_epoch_is_announced_not_adopted() -> None:
+    # The first snapshot failed, so the next connection refetches it; meanwhile the server
+    # restarted (epoch a -> b). That snapshot is a new lifetime, not a silent change of epoch.
+    async with RawServer() as srv:
+        srv.script(
+            "/api/tasks",
+            response(503),
+            response(200, _snapshot("b", "b-3"), _JSON),
+        )
+        srv.script(
+            "/api/tasks/stream",
+            stream(b"id: a-1\ndata: a1\n\nid: a-2\ndata: a2\n\n", headers={EPOCH_HEADER: "a"}),
+            stream(b"id: b-4\ndata: b4\n\n", stall=asyncio.Event(), headers={EPOCH_HEADER: "b"}),
+        )
+        engine = StreamEngine(_config(srv))
+        line = Timeline(engine)
+        await engine.start()
+        try:
+            await until(lambda: "b4" in line.items)
+            assert line.items == ["a1", "a2", "resync:epoch:True", "snapshot:b", "b4"]
+            assert line.resyncs[0].detail == "epoch a -> b"
+        finally:
+            await engine.aclose()
+
+
+async def test_a_restarted_monitor_server_costs_one_resync_and_one_snapshot() -> None:
+    # What `monitor serve` answers a cursor from its previous life: the new epoch in the header,
+    # its head as Monitor-Cursor, and a reset event first. One piece of news, one snapshot.
+    reset = b'retry: 1000\n\nevent: reset\ndata: {"reason": "cursor unknown"}\n\n'
+    async with RawServer() as srv:
+        srv.script(
+            "/api/tasks",
+            response(200, _snapshot("a", "a-1"), _JSON),
+            response(200, _snapshot("b", "b-7"), _JSON),
+        )
+        srv.script(
+            "/api/tasks/stream",
+            stream(b"id: a-2\ndata: a2\n\n", headers={EPOCH_HEADER: "a"}),
+            stream(
+                reset + b"id: b-8\ndata: b8\n\n",
+                stall=asyncio.Event(),
+                headers={EPOCH_HEADER: "b", "Monitor-Cursor": "b-7"},
+            ),
+        )
+        engine = StreamEngine(_config(srv))
+        line = Timeline(engine)
+        await engine.start()
+        try:
+            await until(lambda: "b8" in line.items)
+            assert line.items == [
+                "snapshot:a",
+                "a2",
+                "resync:epoch:True",
+                "snapshot:b",
+                '{"reason": "cursor unknown"}',  # the reset is still delivered
+                "b8",
+            ]
+            assert [r.path for r in srv.requests].count("/api/tasks") == 2
+        finally:
+            await engine.aclose()

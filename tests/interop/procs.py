@@ -214,6 +214,12 @@ class CuttingProxy(StallingProxy):
                 with contextlib.suppress(ConnectionError):
                     await w.wait_closed()
 
+    async def refuse(self) -> None:
+        """The stream endpoint is gone: stop listening (new connections are refused) and cut."""
+        assert self._server is not None
+        self._server.close()
+        await self.cut()
+
     async def wait_connections(self, n: int, timeout: float = 10.0) -> None:
         """Wait until ``n`` connections have been accepted in total."""
         deadline = time.monotonic() + timeout

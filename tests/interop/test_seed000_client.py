@@ -1,18 +1,19 @@
 """Seed 000's own client code, run unmodified in node, against a real ``monitor serve`` process.
 
-The ``SSEService`` class is cut from the "核心实现" section of ``sse-service.md`` at test time and
-written out byte for byte (bugs included); ``seed000_client_harness.mjs`` is the only glue (the
-``eventsource`` npm package as the global ``EventSource``, a ``window.location.origin``), each line
-commented. What the seed's store reads must be there (``jobId``, ``progress``, ``result``,
-``error``), its dedup on ``data.id`` must drop nothing distinct, and its polling fallback (``/poll``
-with a ``Last-Event-ID`` header) must page past the first 100 events.
+The ``SSEService`` class is the "核心实现" section's code block of ``sse-service.md``, extracted
+byte for byte (bugs included) into ``seeds/seed000_sse_service.js`` by ``python -m
+tests.interop.seeds.extract`` (committed: a clean clone has no seed documents;
+``test_seed_extraction.py`` checks the copy against the document wherever it is available).
+``seed000_client_harness.mjs`` is the only glue (the ``eventsource`` npm package as the global
+``EventSource``, a ``window.location.origin``), each line commented. What the seed's store reads
+must be there (``jobId``, ``progress``, ``result``, ``error``), its dedup on ``data.id`` must
+drop nothing distinct, and its polling fallback (``/poll`` with a ``Last-Event-ID`` header) must
+page past the first 100 events.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import re
 import subprocess
 import sys
 import threading
@@ -30,7 +31,7 @@ from tests.server.test_process import Proc
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(sys.platform == "win32", reason="POSIX subprocesses")]
 
 HERE = Path(__file__).parent
-SEED = Path(os.environ.get("MONITOR_SEEDS_DIR", "/work/shared/seeds")) / "sse-service.md"
+SEED = HERE / "seeds" / "seed000_sse_service.js"
 HARNESS = HERE / "seed000_client_harness.mjs"
 #: The event types the seed listens to (``registerCustomEvents``), heartbeat aside.
 SEED_TYPES = frozenset({"task_progress", "task_complete", "task_failed"})
@@ -38,17 +39,10 @@ WAIT_S = 30.0
 
 
 def seed_source() -> str:
-    """The seed's ``SSEService`` module as written: the first javascript block after "## 核心实现"."""
-    if not SEED.is_file():
-        pytest.skip(f"the seed document is not here: {SEED} (set MONITOR_SEEDS_DIR)")
-    text = SEED.read_text(encoding="utf-8")
-    section = text.split("## 核心实现", 1)
-    assert len(section) == 2, "sse-service.md has no 核心实现 section"
-    match = re.search(r"```javascript\n(.*?)\n```", section[1], re.S)
-    assert match is not None, "no javascript block in the 核心实现 section"
-    code = match.group(1)
+    """The seed's ``SSEService`` module as written (the committed extract)."""
+    code = SEED.read_text(encoding="utf-8")
     assert "class SSEService extends EventEmitter" in code
-    return code + "\n"
+    return code
 
 
 class SeedClient:

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from monitor.client.commands import CommandSender
+from monitor.client.commands import CommandSender, Seed004Codec
 from monitor.client.config import ClientConfig
 from monitor.client.engine import StreamEngine
 from tests.interop.procs import ServerProcess
@@ -18,11 +18,6 @@ from tests.interop.watching import Watch
 from tests.waiting import until
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
-
-QUERY_DROPPED = (
-    "the engine drops the URL's query: seed 004 answers 400 '缺少clientId参数' to /sse without "
-    "?clientId= (issue 10, acceptance 1; H3)"
-)
 
 
 async def _post(server: ServerProcess, path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -32,7 +27,6 @@ async def _post(server: ServerProcess, path: str, body: dict[str, Any]) -> dict[
         return dict(r.json())
 
 
-@pytest.mark.xfail(strict=True, reason=QUERY_DROPPED)
 async def test_watch_gets_connect_and_messages_over_one_request(seed004: ServerProcess) -> None:
     async with Watch(seed004.url + "/sse?clientId=me&token=t") as watch:
         await until(lambda: bool(watch.of_type("system")) or watch.exited(), 20, "the connect message")
@@ -46,13 +40,6 @@ async def test_watch_gets_connect_and_messages_over_one_request(seed004: ServerP
         assert len(seed004.requests("/sse")) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="both streams need the URL's ?clientId= kept (H3: today 400, no stream at all); then "
-    "the command sender posts Monitor's own body (command_id, action...) instead of seed "
-    "004's CommandMessage envelope (type 'command', payload.commandId/action/taskId/requireAck), so "
-    "the seed relays it as 'message' and no {commandId, success} ack can answer it (acceptance 5; H5)",
-)
 async def test_command_in_seed004_envelope_resolved_by_its_ack(seed004: ServerProcess) -> None:
     base = seed004.url
     # The worker that executes commands: the seed leaves it undefined (its CommandScheduler is
@@ -60,9 +47,13 @@ async def test_command_in_seed004_envelope_resolved_by_its_ack(seed004: ServerPr
     worker = StreamEngine(ClientConfig(url=base + "/sse?clientId=worker", jitter=0.0), fetch_snapshot=False)
     commands: list[dict[str, Any]] = []
     worker.on_event(lambda e: commands.append(json.loads(e.data)) if e.type != "system" else None)
-    config = ClientConfig(url=base + "/sse?clientId=monitor-1", client_id="monitor-1", jitter=0.0)
+    config = ClientConfig(
+        url=base + "/sse?clientId=monitor-1", client_id="monitor-1", dialect="seed004", jitter=0.0
+    )
     engine = StreamEngine(config, fetch_snapshot=False)
-    sender = CommandSender(config, engine=engine)
+    # ack_from_stream: the relay's {success, messageId} answer only says "delivered"; the command
+    # waits for the worker's ack message (a server that wires the seed's CommandScheduler).
+    sender = CommandSender(config, engine=engine, codec=Seed004Codec(ack_from_stream=True))
     await worker.start()
     await engine.start()
     await sender.start()
@@ -75,6 +66,7 @@ async def test_command_in_seed004_envelope_resolved_by_its_ack(seed004: ServerPr
         assert cmd["source"] == "monitor-1"
         payload = cmd["payload"]
         assert (payload["action"], payload["taskId"], payload["requireAck"]) == ("cancel", "t1", True)
+        assert not done.done()  # the relay's answer is not the ack
         ack = {"commandId": payload["commandId"], "success": True}  # the scheduler's sendAck payload
         await _post(
             seed004, "/api/messages", {"id": "a1", "type": "ack", "target": "monitor-1", "payload": ack}

@@ -18,11 +18,6 @@ from tests.waiting import until
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
 
-QUERY_DROPPED = (
-    "the engine drops the stream URL's query (httpx params= replaces it): the server answers 400 "
-    "'topic is required' and monitor watch exits 4 (issue 10, acceptance 1; H3's h3-engine)"
-)
-
 
 async def _publish(server: ServerProcess, n: int, start: int = 0) -> list[str]:
     ids = []
@@ -42,7 +37,6 @@ async def _connected(server: ServerProcess, watch: Watch, n: int = 1) -> None:
     assert not watch.exited(), "\n".join(watch.stderr)
 
 
-@pytest.mark.xfail(strict=True, reason=QUERY_DROPPED)
 async def test_query_kept_every_event_decoded_one_request(thirdparty: ServerProcess) -> None:
     async with Watch(thirdparty.url + "/events?topic=jobs") as watch:
         await _connected(thirdparty, watch)
@@ -55,7 +49,6 @@ async def test_query_kept_every_event_decoded_one_request(thirdparty: ServerProc
         assert thirdparty.requests() == stream_requests + thirdparty.requests("/publish")  # no extra request
 
 
-@pytest.mark.xfail(strict=True, reason=QUERY_DROPPED)
 async def test_resume_after_cut_without_gap_or_duplicate(thirdparty: ServerProcess) -> None:
     async with CuttingProxy(thirdparty.port) as proxy:
         async with Watch(f"http://127.0.0.1:{proxy.port}/events?topic=jobs") as watch:

@@ -24,12 +24,17 @@ REPO = HERE.parents[2]
 
 @dataclass(frozen=True)
 class Extract:
-    """One code block: the lines strictly between ``start`` and ``end`` (whole-line matches)."""
+    """One code block: the lines strictly between ``start`` and ``end`` (whole-line matches).
+
+    ``start`` must be unique in the document, or, with ``after``, the first such line after the
+    one line equal to ``after`` (a heading).
+    """
 
     document: str
     start: str
     end: str
     target: str
+    after: str | None = None
 
 
 EXTRACTS = (
@@ -45,6 +50,9 @@ EXTRACTS = (
     ),
     # Seed 000 fences its FastAPI example (```python ... ```) under "### FastAPI 示例".
     Extract("sse-service.md", "```python", "```", "seed000_tasks.py"),
+    # Seed 000's client, the SSEService class (services/sseService.js): the first ```javascript
+    # block of "## 核心实现" (tests/interop/test_seed000_client.py runs it in node).
+    Extract("sse-service.md", "```javascript", "```", "seed000_sse_service.js", after="## 核心实现"),
 )
 
 
@@ -64,8 +72,14 @@ def find_seeds_dir() -> Path | None:
 def render(seeds_dir: Path, ex: Extract) -> str:
     """The block's text, verbatim (every line kept, including its line ending)."""
     lines = (seeds_dir / ex.document).read_text(encoding="utf-8").splitlines(keepends=True)
-    starts = [i for i, line in enumerate(lines) if line.rstrip("\r\n") == ex.start]
-    if len(starts) != 1:
+    floor = 0
+    if ex.after is not None:
+        anchors = [i for i, line in enumerate(lines) if line.rstrip("\r\n") == ex.after]
+        if len(anchors) != 1:
+            raise ValueError(f"{ex.document}: {len(anchors)} lines are {ex.after!r}, expected exactly one")
+        floor = anchors[0] + 1
+    starts = [i for i, line in enumerate(lines) if i >= floor and line.rstrip("\r\n") == ex.start]
+    if not starts or (ex.after is None and len(starts) != 1):
         raise ValueError(f"{ex.document}: {len(starts)} lines are {ex.start!r}, expected exactly one")
     begin = starts[0] + 1
     for i in range(begin, len(lines)):
