@@ -11,7 +11,7 @@ import asyncio.runners
 import gc
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -142,3 +142,9 @@ def qloop(qapp: Any) -> Iterator[Any]:
         + "\n".join(reprs)
         + (f"\nand these ignored their cancellation for 2 s: {stuck}" if stuck else "")
     )
+
+
+@pytest.fixture
+def run(qloop: Any) -> Callable[[Coroutine[Any, Any, Any]], Any]:
+    """Drive a coroutine to its end on the test's ``qloop`` (60 s bound; leaked tasks fail it)."""
+    return lambda coro: qloop.run_until_complete(asyncio.wait_for(coro, 60))

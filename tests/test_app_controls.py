@@ -23,12 +23,8 @@ from monitor.core.protocol import TaskState
 from monitor.ui.settings_dialog import SettingsDialog
 from monitor.ui.task_model import TaskColumn
 from monitor.wiring.parts import Parts
-from tests import test_app_seams
 from tests.test_app_seams import ids_in, parts_of, running_app
 from tests.waiting import until
-
-#: The fixture that runs a coroutine on a fresh qasync loop.
-run = test_app_seams.run
 
 Effect = Callable[[DesktopApp, Parts, QAction], Awaitable[None]]
 

@@ -19,13 +19,9 @@ from PySide6.QtWidgets import QDialogButtonBox
 from monitor.core.protocol import TaskState
 from monitor.core.settings import SCHEMA_VERSION
 from monitor.ui.settings_dialog import SettingsDialog
-from tests import test_app_seams
 from tests.client.rawhttp import RawServer, response, stream
 from tests.test_app_seams import ids_in, parts_of, running_app
 from tests.waiting import until
-
-#: The fresh-qasync-loop fixture of the app seam tests.
-run = test_app_seams.run
 
 _EVENTS = (
     b'id: 1\nevent: task_progress\ndata: {"jobId": "job-a", "progress": 40}\n\n'

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +22,6 @@ from monitor.core.store import Updated
 from monitor.ui.task_model import TaskColumn
 from monitor.wiring.parts import Parts
 from tests.waiting import until
-
-
-@pytest.fixture
-def run(qloop: Any) -> Callable[[Coroutine[Any, Any, Any]], Any]:
-    """Run a coroutine on the test's qasync loop (the one ``qloop``, which fails leaked tasks)."""
-    return lambda coro: qloop.run_until_complete(asyncio.wait_for(coro, 60))
 
 
 @contextlib.asynccontextmanager

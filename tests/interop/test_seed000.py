@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
 import httpx
@@ -122,22 +121,6 @@ async def test_polls_when_the_stream_is_gone(seed000: ServerProcess) -> None:
             assert first_poll.last_event_id == "1"  # the header the seed's /poll reads
             assert first_poll.query.get("lastEventId") == ["1"]
             assert any(line.startswith("[polling]") for line in watch.stderr), watch.stderr
-
-
-@pytest.fixture
-def run(qapp: Any) -> Iterator[Callable[[Coroutine[Any, Any, Any]], Any]]:
-    """A coroutine on a fresh qasync loop (pytest-qt does not drive qasync)."""
-    import asyncio
-
-    import qasync
-
-    loop = qasync.QEventLoop(qapp)
-    asyncio.set_event_loop(loop)
-    try:
-        yield lambda coro: loop.run_until_complete(asyncio.wait_for(coro, 60))
-    finally:
-        asyncio.set_event_loop(None)
-        loop.close()
 
 
 def test_sse_service_task_events_reach_the_store(seed000: ServerProcess, run: Any) -> None:

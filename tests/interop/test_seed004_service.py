@@ -5,7 +5,6 @@ right kind and audience; one of them shows in the app's Messages dock."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -29,11 +28,6 @@ async def _post(server: ServerProcess, path: str, body: dict[str, Any]) -> None:
     async with httpx.AsyncClient(base_url=server.url, trust_env=False, timeout=10) as http:
         r = await http.post(path, json=body)
         assert r.status_code == 200, r.text
-
-
-@pytest.fixture
-def run(qloop: Any) -> Callable[[Coroutine[Any, Any, Any]], Any]:
-    return lambda coro: qloop.run_until_complete(asyncio.wait_for(coro, 60))
 
 
 def test_every_message_kind_reaches_message_received_and_decodes(

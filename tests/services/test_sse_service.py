@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
-import qasync
 
 from monitor.core.settings import AppSettings, ReconnectSettings
 from monitor.core.store import TaskStore
@@ -17,16 +16,6 @@ from monitor.server.config import ServerConfig
 from monitor.server.runner import ServerThread
 from monitor.services.sse_service import SSEService
 from tests.client.rawhttp import RawServer, stream
-
-
-@pytest.fixture
-def run(qloop: qasync.QEventLoop) -> Callable[[Coroutine[Any, Any, Any]], Any]:
-    """Run a coroutine on the test's qasync loop (``qloop`` fails the test if tasks outlive it)."""
-
-    def runner(coro: Coroutine[Any, Any, Any]) -> Any:
-        return qloop.run_until_complete(asyncio.wait_for(coro, 30))
-
-    return runner
 
 
 async def _until(pred: Callable[[], bool], service: SSEService, timeout: float = 10) -> None:
