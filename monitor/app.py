@@ -389,7 +389,11 @@ def create_qapp() -> QApplication:
 
 def main(argv: Sequence[str]) -> int:
     """Run the desktop app; return the process exit code."""
-    args = build_parser().parse_args(list(argv))
+    parser = build_parser()
+    args = parser.parse_args(list(argv))
+    if args.demo and (args.server or args.stream):
+        # --demo starts its own server and would silently watch it instead: say so.
+        parser.error("--demo watches its own built-in server; drop --server/--stream, or drop --demo")
     if problem := early_init(args):
         print(problem, file=sys.stderr)
         return 2
