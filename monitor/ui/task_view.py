@@ -9,10 +9,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 
-from PySide6.QtCore import QItemSelection, QModelIndex, QPoint, Qt, Signal
+from PySide6.QtCore import QEvent, QItemSelection, QModelIndex, QObject, QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -34,7 +35,7 @@ from monitor.ui.actions import TaskActions
 from monitor.ui.delegates import ProgressDelegate
 from monitor.ui.detail import TaskDetail
 from monitor.ui.sidebar import StateSidebar
-from monitor.ui.task_model import COLUMN_VIEWS, TaskColumn, TaskTableModel
+from monitor.ui.task_model import COLUMN_VIEWS, OrderHold, TaskColumn, TaskTableModel, clock_text
 from monitor.ui.tray import TaskCounts
 
 __all__ = ["TaskView", "task_counts"]
@@ -82,6 +83,12 @@ class TaskView(QWidget):
 
         self.showing = QLabel()
         self.showing.setTextFormat(Qt.TextFormat.PlainText)
+        # "Sorting paused…": visible text, not a tooltip, while a live re-sort waits.
+        self.order_note = QLabel()
+        self.order_note.setTextFormat(Qt.TextFormat.PlainText)
+        self.order_note.setObjectName("orderNote")
+        self.order_note.setAccessibleName(self.tr("Sort order"))
+        self.order_note.hide()
         self.clear_filter = QPushButton(self.tr("Clear filter"))
         self.clear_filter.setToolTip(self.tr("Show every task"))
         self.clear_filter.clicked.connect(self.clear_filters)
@@ -134,7 +141,8 @@ class TaskView(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.search, 1)
         bar = QHBoxLayout()
-        bar.addWidget(self.showing, 1)
+        bar.addWidget(self.showing)
+        bar.addWidget(self.order_note, 1)
         bar.addWidget(self.clear_filter)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -149,6 +157,10 @@ class TaskView(QWidget):
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._refresh_detail())
         self.model.flushed.connect(self._after_flush)
         self.model.layoutChanged.connect(self._selection_changed)
+        # Rows stay put while the pointer is over the table or a button is down on it.
+        self._pointer_in = False
+        self._buttons_down = False
+        self.table.viewport().installEventFilter(self)
         self._after_flush()
 
     # ------------------------------------------------------------------ app-facing API
@@ -213,6 +225,39 @@ class TaskView(QWidget):
         if state.splitter and len(state.splitter) == self.splitter.count():
             self.splitter.setSizes(state.splitter)
 
+    # ------------------------------------------------------------------ rows stay put
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Hold live re-sorts while the pointer is over the table's rows or a button is down.
+
+        Only Enter, Leave and button events of the table's viewport reach this filter (a few
+        per user gesture), never the stream's events.
+        """
+        kind = event.type()
+        if kind == QEvent.Type.Enter:
+            self._pointer_in = True
+        elif kind == QEvent.Type.Leave:
+            self._pointer_in = False
+        elif kind == QEvent.Type.MouseButtonPress:
+            self._buttons_down = True
+        elif kind == QEvent.Type.MouseButtonRelease:
+            self._buttons_down = QApplication.mouseButtons() != Qt.MouseButton.NoButton
+        else:
+            return False
+        self.model.set_order_held(self._pointer_in or self._buttons_down)
+        return False
+
+    def _order_note_text(self) -> str:
+        hold = self.model.order_hold
+        if hold is OrderHold.NONE:
+            return ""
+        at = clock_text(self.model.sorted_at)
+        if hold is OrderHold.MENU:
+            return self.tr("Sorting paused while a menu is open (sorted as of {time})").format(time=at)
+        return self.tr("Sorting paused while the pointer is over the table (sorted as of {time})").format(
+            time=at
+        )
+
     # ------------------------------------------------------------------ internals
 
     def _focus_search(self) -> None:
@@ -236,6 +281,10 @@ class TaskView(QWidget):
     def _after_flush(self) -> None:
         shown, total = self.model.rowCount(), len(self.store)
         self.showing.setText(self.tr("Showing {n} of {m}").format(n=shown, m=total))
+        note = self._order_note_text()
+        if note != self.order_note.text():
+            self.order_note.setText(note)
+        self.order_note.setVisible(bool(note))
         filtered = self.store.group is not StateGroup.ALL or not self.store.query.is_empty
         self.clear_filter.setVisible(filtered)
         self.sidebar.set_counts(self.store.group_counts())

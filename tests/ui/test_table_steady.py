@@ -1,0 +1,132 @@
+"""Issue 12, the table's part: rows that stay put, a detail pane that follows the selection,
+frozen and marked data offline, honest empty states, and columns that fit."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QEnterEvent
+from PySide6.QtWidgets import QApplication, QMenu
+from pytestqt.qtbot import QtBot
+
+from monitor.core.news import TaskPatch
+from monitor.core.protocol import TaskState
+from monitor.core.store import TaskStore
+from monitor.ui.task_model import OrderHold, TaskColumn
+from monitor.ui.task_view import TaskView
+
+
+def _running_view(qtbot: QtBot, n: int = 6) -> TaskView:
+    store = TaskStore()
+    store.apply(
+        TaskPatch(
+            id=f"t{i}",
+            received_at=1.0,
+            full=True,
+            name=f"file{i}.wav",
+            state=TaskState.RUNNING,
+            progress=float(10 * i),
+            created_at=float(i),
+            started_at=1.0,
+        )
+        for i in range(n)
+    )
+    view = TaskView(store)
+    qtbot.addWidget(view)
+    view.table.sortByColumn(TaskColumn.PROGRESS, Qt.SortOrder.DescendingOrder)
+    view.resize(1000, 500)
+    view.show()
+    qtbot.waitExposed(view)
+    return view
+
+
+def _enter(view: TaskView, pos: QPoint) -> None:
+    vp = view.table.viewport()
+    local = QPointF(pos)
+    QApplication.sendEvent(
+        vp, QEnterEvent(local, QPointF(vp.mapTo(view.window(), pos)), QPointF(vp.mapToGlobal(pos)))
+    )
+
+
+def _leave(view: TaskView) -> None:
+    QApplication.sendEvent(view.table.viewport(), QEvent(QEvent.Type.Leave))
+
+
+def _reverse_progress(view: TaskView, received_at: float) -> None:
+    """Progress news that turns the descending order upside down."""
+    n = len(view.store)
+    view.model.apply(
+        TaskPatch(id=f"t{i}", received_at=received_at, progress=float(10 * (n - i) + 1)) for i in range(n)
+    )
+
+
+def test_rows_do_not_move_under_the_pointer(qtbot: QtBot) -> None:
+    view = _running_view(qtbot)
+    model = view.model
+    before = model.rows()
+    assert before == ["t5", "t4", "t3", "t2", "t1", "t0"]
+    pos = view.table.visualRect(model.index(1, TaskColumn.NAME)).center()
+    under = model.task_id(view.table.indexAt(pos).row())
+    _enter(view, pos)
+    _reverse_progress(view, 2.0)
+    with qtbot.waitSignal(model.flushed, timeout=2000):
+        pass
+    assert model.rows() == before
+    assert model.task_id(view.table.indexAt(pos).row()) == under
+    # The cells still show the news, in place.
+    row = model.row_of("t5")
+    assert row == 0
+    assert str(model.data(model.index(row, TaskColumn.PROGRESS))) == "11%"
+    assert model.order_hold is OrderHold.POINTER
+    assert view.order_note.isVisibleTo(view)
+    assert "Sorting paused while the pointer is over the table" in view.order_note.text()
+    assert "sorted as of" in view.order_note.text()
+    # A new task joins at the end; nobody moves.
+    model.apply([TaskPatch(id="new", received_at=3.0, full=True, name="new.wav", progress=99.0)])
+    with qtbot.waitSignal(model.flushed, timeout=2000):
+        pass
+    assert model.rows() == [*before, "new"]
+    _leave(view)
+    assert model.rows() == ["new", "t0", "t1", "t2", "t3", "t4", "t5"]
+    assert model.order_hold is OrderHold.NONE
+    assert not view.order_note.isVisibleTo(view)
+
+
+def test_a_pressed_button_holds_the_order_until_released(qtbot: QtBot) -> None:
+    view = _running_view(qtbot)
+    before = view.model.rows()
+    pos = view.table.visualRect(view.model.index(2, 0)).center()
+    qtbot.mousePress(view.table.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    _leave(view)  # a drag out of the table: the button is still down
+    _reverse_progress(view, 2.0)
+    view.model.flush()
+    assert view.model.rows() == before
+    qtbot.mouseRelease(view.table.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    assert view.model.rows() == list(reversed(before))
+
+
+# A popup menu grabs the keyboard; the offscreen plugin cannot and says so (silent under xcb).
+@pytest.mark.qt_log_ignore("^This plugin does not support grabbing the keyboard$")
+def test_an_open_menu_holds_the_order_and_closing_it_resorts(qtbot: QtBot) -> None:
+    view = _running_view(qtbot)
+    before = view.model.rows()
+    menu = QMenu(view)
+    menu.addAction("x")
+    menu.popup(view.mapToGlobal(QPoint(10, 10)))
+    qtbot.waitUntil(lambda: QApplication.activePopupWidget() is menu, timeout=2000)
+    _reverse_progress(view, 2.0)
+    with qtbot.waitSignal(view.model.flushed, timeout=2000):
+        pass
+    assert view.model.rows() == before
+    assert "menu is open" in view.order_note.text()
+    menu.close()
+    qtbot.waitUntil(lambda: view.model.rows() == list(reversed(before)), timeout=2000)
+    assert not view.order_note.isVisibleTo(view)
+
+
+def test_a_sort_the_user_asks_for_applies_while_held(qtbot: QtBot) -> None:
+    view = _running_view(qtbot)
+    _enter(view, QPoint(5, 5))
+    view.table.sortByColumn(TaskColumn.PROGRESS, Qt.SortOrder.AscendingOrder)
+    assert view.model.rows() == ["t0", "t1", "t2", "t3", "t4", "t5"]
+    assert view.model.order_hold is OrderHold.NONE
