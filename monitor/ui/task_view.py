@@ -154,7 +154,6 @@ class TaskView(QWidget):
         self.search.textChanged.connect(self._search_changed)
         self.sidebar.group_selected.connect(self._group_selected)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
-        self.table.selectionModel().currentRowChanged.connect(lambda *_: self._refresh_detail())
         self.model.flushed.connect(self._after_flush)
         self.model.layoutChanged.connect(self._selection_changed)
         # Rows stay put while the pointer is over the table or a button is down on it.
@@ -292,18 +291,11 @@ class TaskView(QWidget):
         self.counts_changed.emit(task_counts(self.store))
 
     def _selection_changed(self, *_args: QItemSelection) -> None:
-        pairs = []
-        for tid in self.selected_ids():
-            rec = self.store.get(tid)
-            if rec is not None:
-                pairs.append((tid, rec.state))
-        self.task_actions.set_selection(pairs)
-        self._refresh_detail()
-
-    def _refresh_detail(self) -> None:
-        current = self.table.selectionModel().currentIndex()
-        rec = self.model.record(current) if current.isValid() else None
-        self.detail.show_task(rec)
+        # The toolbar and the detail pane read the same selection: the pane never shows a task
+        # (the keyboard's current row, after Ctrl+Home) that the actions would not act on.
+        records = [rec for tid in self.selected_ids() if (rec := self.store.get(tid)) is not None]
+        self.task_actions.set_selection([(rec.id, rec.state) for rec in records])
+        self.detail.show_selection(records)
 
     def column_menu(self) -> QMenu:
         """The header's menu: one checkable entry per column (the opt-in ones start hidden)."""

@@ -130,3 +130,51 @@ def test_a_sort_the_user_asks_for_applies_while_held(qtbot: QtBot) -> None:
     view.table.sortByColumn(TaskColumn.PROGRESS, Qt.SortOrder.AscendingOrder)
     assert view.model.rows() == ["t0", "t1", "t2", "t3", "t4", "t5"]
     assert view.model.order_hold is OrderHold.NONE
+
+
+# ---------------------------------------------------------------------- the detail pane
+
+
+def test_detail_follows_the_selection_not_the_current_row(qtbot: QtBot) -> None:
+    view = _running_view(qtbot)
+    assert view.detail.pages.currentWidget() is view.detail.empty
+    assert view.detail.empty.text() == "No task selected"
+    assert view.select_task("t2")
+    assert view.detail.task_id == "t2"
+    view.table.setFocus()
+    qtbot.keyClick(view.table, Qt.Key.Key_Home, Qt.KeyboardModifier.ControlModifier)
+    assert view.table.currentIndex().row() == 0  # the cursor moved ...
+    assert view.selected_ids() == ["t2"]  # ... the selection did not
+    assert view.detail.task_id == "t2"
+    assert view.detail.values["name"].full_text() == "file2.wav"
+
+
+def test_several_selected_show_a_summary(qtbot: QtBot) -> None:
+    view = _running_view(qtbot)
+    view.model.apply([TaskPatch(id="t0", received_at=2.0, state=TaskState.PAUSED)])
+    view.model.flush()
+    view.table.selectAll()
+    assert view.detail.task_id is None
+    assert view.detail.pages.currentWidget() is view.detail.summary
+    # Progress 0..50 (t0 keeps its 0 when paused): mean 25.
+    assert view.detail.summary.text() == "6 tasks selected: 5 running, 1 paused\nAverage progress: 25%"
+    view.table.clearSelection()
+    assert view.detail.pages.currentWidget() is view.detail.empty
+
+
+def test_a_long_name_elides_on_one_line_and_keeps_the_pane_width(qtbot: QtBot) -> None:
+    view = _running_view(qtbot)
+    view.select_task("t1")
+    width = view.detail.width()
+    long_name = "a very long recording name " * 12 + "<b>end</b>.wav"
+    view.model.apply([TaskPatch(id="t1", received_at=2.0, name=long_name)])
+    view.model.flush()
+    qtbot.waitUntil(lambda: view.detail.values["name"].full_text() == long_name, timeout=2000)
+    QApplication.processEvents()
+    label = view.detail.values["name"]
+    assert view.detail.width() == width
+    assert label.text() != long_name
+    assert label.text().endswith("…")
+    assert label.height() < 2 * label.fontMetrics().height()  # one line, not a clipped second one
+    assert label.textFormat() == Qt.TextFormat.PlainText
+    assert "&lt;b&gt;end&lt;/b&gt;" in label.toolTip()  # full text, escaped: shown literally
