@@ -538,8 +538,12 @@ class TaskTableModel(QAbstractTableModel):
         return _CELL_TEXT[col](self, rec)
 
     def now(self) -> float:
-        """The model's clock (ETA and elapsed cells)."""
-        return self._clock()
+        """The time ETA and Elapsed are computed at: the clock, or when the data went stale.
+
+        Offline the progress is frozen, so the clocks stop too: an ETA counting down to "0s" on
+        a task last seen at 27 % would be a lie.
+        """
+        return self._clock() if self._stale_since is None else self._stale_since
 
     def _tooltip(self, rec: TaskRecord, col: TaskColumn) -> str:
         if col is TaskColumn.ERROR and rec.error is not None:
@@ -558,7 +562,7 @@ class TaskTableModel(QAbstractTableModel):
             self.status_text(rec).lower(),
             translate("TaskTableModel", "{n} percent").format(n=f"{rec.progress:.0f}"),
         ]
-        reading = rec.eta_reading(self._clock())
+        reading = rec.eta_reading(self.now())
         if reading.kind is EtaKind.REMAINING and reading.seconds is not None:
             parts.append(translate("TaskTableModel", "{t} left").format(t=format_duration(reading.seconds)))
         return ", ".join(parts)

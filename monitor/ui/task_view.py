@@ -9,7 +9,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 
-from PySide6.QtCore import QEvent, QItemSelection, QModelIndex, QObject, QPoint, Qt, Signal
+from PySide6.QtCore import (
+    QEvent,
+    QItemSelection,
+    QItemSelectionModel,
+    QModelIndex,
+    QObject,
+    QPoint,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -156,6 +165,15 @@ class TaskView(QWidget):
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.model.flushed.connect(self._after_flush)
         self.model.layoutChanged.connect(self._selection_changed)
+        # Over an empty table: "Waiting for the server…", "No tasks yet" or "No tasks match".
+        self._ever_live = False
+        self.empty_state = QLabel(self.table.viewport())
+        self.empty_state.setObjectName("emptyState")
+        self.empty_state.setTextFormat(Qt.TextFormat.PlainText)
+        self.empty_state.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_state.setWordWrap(True)
+        self.empty_state.setEnabled(False)  # the palette's disabled text: a hint, not data
+        self.empty_state.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         # Rows stay put while the pointer is over the table or a button is down on it.
         self._pointer_in = False
         self._buttons_down = False
@@ -169,8 +187,17 @@ class TaskView(QWidget):
         self.model.set_pending(ids, action)
 
     def set_stale(self, as_of: float | None) -> None:
-        """Grey the table ("as of hh:mm") while offline; None when live."""
+        """Offline: grey the rows, stop ETA and Elapsed at ``as_of``, and say "as of hh:mm" in the
+        "Showing N of M" line and the detail pane; None when live again."""
         self.model.set_stale(as_of)
+        self.detail.set_stale(as_of)
+        self._show_counts()
+
+    def set_live(self, live: bool) -> None:
+        """Whether data arrives now (the empty table says "Waiting for the server…" until the
+        first time it does, then "No tasks yet")."""
+        self._ever_live = self._ever_live or live
+        self._show_empty_state()
 
     def selected_ids(self) -> list[str]:
         """Ids of the selected rows, in view order."""
@@ -229,10 +256,13 @@ class TaskView(QWidget):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Hold live re-sorts while the pointer is over the table's rows or a button is down.
 
-        Only Enter, Leave and button events of the table's viewport reach this filter (a few
-        per user gesture), never the stream's events.
+        It sees the viewport's own events only (pointer, paint, resize: a few per frame and an
+        enum compare each), never the stream's; the resize keeps the empty-state text centred.
         """
         kind = event.type()
+        if kind == QEvent.Type.Resize:
+            self.empty_state.resize(self.table.viewport().size())
+            return False
         if kind == QEvent.Type.Enter:
             self._pointer_in = True
         elif kind == QEvent.Type.Leave:
@@ -246,6 +276,33 @@ class TaskView(QWidget):
         self.model.set_order_held(self._pointer_in or self._buttons_down)
         return False
 
+    def _show_counts(self) -> None:
+        shown, total = self.model.rowCount(), len(self.store)
+        as_of = self.model.stale_since
+        if as_of is None:
+            text = self.tr("Showing {n} of {m}").format(n=shown, m=total)
+        else:
+            text = self.tr("Showing {n} of {m}, offline: as of {time}").format(
+                n=shown, m=total, time=clock_text(as_of)
+            )
+        if text != self.showing.text():
+            self.showing.setText(text)
+
+    def _show_empty_state(self) -> None:
+        """The text over an empty table: why there is nothing to see."""
+        if self.model.rowCount():
+            self.empty_state.hide()
+            return
+        if len(self.store):
+            text = self.tr("No tasks match the filter")
+        elif self._ever_live:
+            text = self.tr("No tasks yet")
+        else:
+            text = self.tr("Waiting for the server…")
+        self.empty_state.setText(text)
+        self.empty_state.resize(self.table.viewport().size())
+        self.empty_state.show()
+
     def _order_note_text(self) -> str:
         hold = self.model.order_hold
         if hold is OrderHold.NONE:
@@ -258,6 +315,18 @@ class TaskView(QWidget):
         )
 
     # ------------------------------------------------------------------ internals
+
+    def focus_table(self) -> None:
+        """Give the table the keyboard focus (at start: Space and Del then act on tasks instead
+        of typing into the search box). Called before the window shows, it makes the table the
+        window's focus widget for when the window is activated."""
+        self.table.setFocus(Qt.FocusReason.OtherFocusReason)
+        if self.table.currentIndex().isValid() or self.model.rowCount() == 0:
+            return
+        # A cursor row without a selection: arrows start at the top, nothing is acted on yet.
+        self.table.selectionModel().setCurrentIndex(
+            self.model.index(0, 0), QItemSelectionModel.SelectionFlag.NoUpdate
+        )
 
     def _focus_search(self) -> None:
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
@@ -278,8 +347,8 @@ class TaskView(QWidget):
         self.model.invalidate_view()
 
     def _after_flush(self) -> None:
-        shown, total = self.model.rowCount(), len(self.store)
-        self.showing.setText(self.tr("Showing {n} of {m}").format(n=shown, m=total))
+        self._show_counts()
+        self._show_empty_state()
         note = self._order_note_text()
         if note != self.order_note.text():
             self.order_note.setText(note)

@@ -379,6 +379,9 @@ ZH: dict[str, str] = {
     "{n} tasks selected: {states}": "已选 {n} 个任务：{states}",
     "Average progress: {p}%": "平均进度：{p}%",
     "Offline: data as of {time}": "离线：数据截至 {time}",
+    "Showing {n} of {m}, offline: as of {time}": "显示 {n} / {m}，离线：数据截至 {time}",
+    "No tasks match the filter": "没有符合筛选条件的任务",
+    "Waiting for the server…": "正在等待服务器…",
 }
 
 

@@ -1333,6 +1333,22 @@ Watch server tasks live.</source>
             <translation>任务</translation>
         </message>
         <message>
+            <source>Showing {n} of {m}, offline: as of {time}</source>
+            <translation>显示 {n} / {m}，离线：数据截至 {time}</translation>
+        </message>
+        <message>
+            <source>No tasks match the filter</source>
+            <translation>没有符合筛选条件的任务</translation>
+        </message>
+        <message>
+            <source>No tasks yet</source>
+            <translation>暂无任务</translation>
+        </message>
+        <message>
+            <source>Waiting for the server…</source>
+            <translation>正在等待服务器…</translation>
+        </message>
+        <message>
             <source>Sorting paused while a menu is open (sorted as of {time})</source>
             <translation>菜单打开时暂停排序（排序截至 {time}）</translation>
         </message>

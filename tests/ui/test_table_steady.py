@@ -178,3 +178,61 @@ def test_a_long_name_elides_on_one_line_and_keeps_the_pane_width(qtbot: QtBot) -
     assert label.height() < 2 * label.fontMetrics().height()  # one line, not a clipped second one
     assert label.textFormat() == Qt.TextFormat.PlainText
     assert "&lt;b&gt;end&lt;/b&gt;" in label.toolTip()  # full text, escaped: shown literally
+
+
+# ---------------------------------------------------------------------- offline and empty
+
+
+def test_stale_data_stops_the_clocks_and_says_as_of(qtbot: QtBot) -> None:
+    now = [100.0]
+    store = TaskStore()
+    store.apply(
+        [
+            TaskPatch(
+                id="a",
+                received_at=50.0,
+                full=True,
+                name="a.wav",
+                state=TaskState.RUNNING,
+                progress=20.0,
+                started_at=40.0,
+                eta=300.0,
+            )
+        ]
+    )
+    view = TaskView(store, clock=lambda: now[0])
+    qtbot.addWidget(view)
+    view.select_task("a")
+    model = view.model
+
+    def cells() -> tuple[str, str]:
+        return (
+            str(model.data(model.index(0, TaskColumn.ETA))),
+            str(model.data(model.index(0, TaskColumn.ELAPSED))),
+        )
+
+    live = cells()
+    view.set_stale(100.0)
+    now[0] = 400.0
+    assert cells() == live  # frozen where the data stopped
+    assert "offline: as of" in view.showing.text()
+    assert view.detail.stale_note.text().startswith("Offline: data as of")
+    view.set_stale(None)
+    assert cells() != live  # live again: the clocks run
+    assert "offline" not in view.showing.text()
+    assert not view.detail.stale_note.isVisibleTo(view)
+
+
+def test_empty_table_says_why(qtbot: QtBot) -> None:
+    view = TaskView(TaskStore())
+    qtbot.addWidget(view)
+    assert view.empty_state.text() == "Waiting for the server…"
+    view.set_live(True)
+    assert view.empty_state.text() == "No tasks yet"
+    view.set_live(False)  # offline after being live: still simply no tasks
+    assert view.empty_state.text() == "No tasks yet"
+    view.model.apply([TaskPatch(id="a", received_at=1.0, full=True, name="a.wav", state=TaskState.RUNNING)])
+    view.model.flush()
+    assert not view.empty_state.isVisibleTo(view)
+    view.search.setText("nomatch")
+    assert view.empty_state.text() == "No tasks match the filter"
