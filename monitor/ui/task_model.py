@@ -632,13 +632,13 @@ COLUMN_VIEWS: Final[dict[TaskColumn, ColumnView]] = {
         QT_TRANSLATE_NOOP("TaskTableModel", "Status"),
         QT_TRANSLATE_NOOP("TaskTableModel", "Lifecycle state"),
         TaskTableModel.status_text,
-        width=105,
+        width=100,
     ),
     TaskColumn.PROGRESS: ColumnView(
         QT_TRANSLATE_NOOP("TaskTableModel", "Progress"),
         QT_TRANSLATE_NOOP("TaskTableModel", "Percent done and current stage"),
         _progress_cell,
-        width=190,
+        width=150,
     ),
     TaskColumn.ETA: ColumnView(
         QT_TRANSLATE_NOOP("TaskTableModel", "ETA"),
@@ -646,27 +646,28 @@ COLUMN_VIEWS: Final[dict[TaskColumn, ColumnView]] = {
             "TaskTableModel", "Estimated time left (worker estimate, else smoothed from progress)"
         ),
         _eta_cell,
-        width=80,
+        width=70,
         right=True,
     ),
     TaskColumn.ELAPSED: ColumnView(
         QT_TRANSLATE_NOOP("TaskTableModel", "Elapsed"),
         QT_TRANSLATE_NOOP("TaskTableModel", "Run time so far"),
         _elapsed_cell,
-        width=80,
+        width=70,
         right=True,
     ),
     TaskColumn.STARTED: ColumnView(
         QT_TRANSLATE_NOOP("TaskTableModel", "Started"),
         QT_TRANSLATE_NOOP("TaskTableModel", "When the task started"),
         lambda _m, rec: clock_text(rec.started_at),
-        width=80,
+        width=72,
+        opt_in=True,  # the detail pane shows it; Elapsed says the same at a glance
     ),
     TaskColumn.FINISHED: ColumnView(
         QT_TRANSLATE_NOOP("TaskTableModel", "Finished"),
         QT_TRANSLATE_NOOP("TaskTableModel", "When the task finished"),
         lambda _m, rec: clock_text(rec.finished_at),
-        width=80,
+        width=72,
     ),
     TaskColumn.ID: ColumnView(
         QT_TRANSLATE_NOOP("TaskTableModel", "ID"),

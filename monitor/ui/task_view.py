@@ -17,6 +17,7 @@ from PySide6.QtCore import (
     QObject,
     QPoint,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
@@ -47,7 +48,10 @@ from monitor.ui.sidebar import StateSidebar
 from monitor.ui.task_model import COLUMN_VIEWS, OrderHold, TaskColumn, TaskTableModel, clock_text
 from monitor.ui.tray import TaskCounts
 
-__all__ = ["TaskView", "task_counts"]
+__all__ = ["NAME_MIN_WIDTH", "TaskView", "task_counts"]
+
+#: The Name column never shrinks below this when it stretches to fill the table.
+NAME_MIN_WIDTH = 140
 
 
 def task_counts(store: TaskStore) -> TaskCounts:
@@ -121,7 +125,10 @@ class TaskView(QWidget):
         vh.setDefaultSectionSize(self.fontMetrics().height() + 8)
         header = self.table.horizontalHeader()
         header.setSectionsMovable(True)
-        header.setStretchLastSection(True)
+        # Name stretches (see _fit_name_column), not the last section: the default columns fit
+        # without a horizontal scrollbar and the right-most one keeps its width.
+        header.setStretchLastSection(False)
+        header.sectionResized.connect(self._section_resized)
         self.table.setItemDelegateForColumn(TaskColumn.PROGRESS, ProgressDelegate(self.table))
         for col, column in COLUMN_VIEWS.items():
             self.table.setColumnHidden(col, column.opt_in)
@@ -145,7 +152,13 @@ class TaskView(QWidget):
         self.splitter.setCollapsible(1, False)
         self.sidebar.setMinimumWidth(110)
         self.sidebar.setMaximumWidth(240)
-        self.splitter.setSizes([140, 830, 280])
+        self.splitter.setSizes([120, 860, 240])
+        # Panes the narrow window took away, to give back when there is room again.
+        self._collapsed: dict[int, int] = {}
+        self._room_check = QTimer(self)
+        self._room_check.setSingleShot(True)
+        self._room_check.setInterval(0)
+        self._room_check.timeout.connect(self._give_table_room)
 
         top = QHBoxLayout()
         top.addWidget(self.search, 1)
@@ -261,7 +274,12 @@ class TaskView(QWidget):
         """
         kind = event.type()
         if kind == QEvent.Type.Resize:
+            # The table's width changes after the splitter shared out a new window width; the
+            # splitter is re-shared once this layout pass is over, not from inside it.
+            if not self._room_check.isActive():
+                self._room_check.start()
             self.empty_state.resize(self.table.viewport().size())
+            self._fit_name_column()
             return False
         if kind == QEvent.Type.Enter:
             self._pointer_in = True
@@ -384,7 +402,71 @@ class TaskView(QWidget):
             action.setCheckable(True)
             action.setChecked(not self.table.isColumnHidden(col))
             action.setEnabled(col is not TaskColumn.NAME)  # the name column always stays
-            action.toggled.connect(lambda on, c=col: self.table.setColumnHidden(c, not on))
+            action.toggled.connect(lambda on, c=col: self.show_column(c, on))
+
+    def show_column(self, col: TaskColumn, shown: bool) -> None:
+        """Show or hide a column; a newly shown one is scrolled into view."""
+        self.table.setColumnHidden(col, not shown)
+        self._fit_name_column()
+        if not shown or not self.table.isVisible():
+            return
+        header = self.table.horizontalHeader()
+        bar = self.table.horizontalScrollBar()
+        # The scroll range follows the header's length; it is updated lazily, so set it now.
+        bar.setRange(0, max(0, header.length() - self.table.viewport().width()))
+        left, right = header.sectionPosition(col), header.sectionPosition(col) + header.sectionSize(col)
+        if right > bar.value() + self.table.viewport().width():
+            bar.setValue(right - self.table.viewport().width())
+        elif left < bar.value():
+            bar.setValue(left)
+
+    def _section_resized(self, logical: int, _old: int, _new: int) -> None:
+        if logical != TaskColumn.NAME:
+            self._fit_name_column()
+
+    def _fit_name_column(self) -> None:
+        """Name takes the room the other shown columns leave (at least NAME_MIN_WIDTH)."""
+        if not self.table.isVisible():
+            return  # sizes are not real yet; the first show resizes the viewport
+        header = self.table.horizontalHeader()
+        others = sum(
+            header.sectionSize(c)
+            for c in TaskColumn
+            if c is not TaskColumn.NAME and not header.isSectionHidden(c)
+        )
+        width = max(NAME_MIN_WIDTH, self.table.viewport().width() - others)
+        if header.sectionSize(TaskColumn.NAME) != width:
+            header.resizeSection(TaskColumn.NAME, width)
+
+    def _table_min_width(self) -> int:
+        """Name (at its minimum), Status and Progress, plus the frame and a scrollbar."""
+        header = self.table.horizontalHeader()
+        cols = (
+            NAME_MIN_WIDTH + header.sectionSize(TaskColumn.STATUS) + header.sectionSize(TaskColumn.PROGRESS)
+        )
+        return cols + self.table.verticalScrollBar().sizeHint().width() + 2 * self.table.frameWidth()
+
+    def _give_table_room(self) -> None:
+        """A narrow window collapses the detail pane, then the sidebar, before the table gets too
+        narrow for Name, Status and Progress; they come back when the window is wide again."""
+        sizes = self.splitter.sizes()
+        total = sum(sizes)
+        if total <= 0:
+            return
+        need = self._table_min_width()
+        for pane in (2, 0):  # the detail pane goes first, and comes back last
+            if sizes[1] < need and sizes[pane] > 0:
+                self._collapsed[pane] = sizes[pane]
+                sizes[1] += sizes[pane]
+                sizes[pane] = 0
+        for pane in (0, 2):
+            width = self._collapsed.get(pane)
+            if width is not None and sizes[1] - width >= need:
+                del self._collapsed[pane]
+                sizes[1] -= width
+                sizes[pane] = width
+        if sizes != self.splitter.sizes():
+            self.splitter.setSizes(sizes)
 
     def set_detail_visible(self, visible: bool) -> None:
         """Show or hide the detail pane (View > Detail pane)."""

@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 from monitor.core.news import TaskPatch
 from monitor.core.protocol import TaskState
 from monitor.core.store import TaskStore
-from monitor.ui.task_model import OrderHold, TaskColumn
+from monitor.ui.task_model import COLUMN_VIEWS, OrderHold, TaskColumn
 from monitor.ui.task_view import TaskView
 
 
@@ -236,3 +236,49 @@ def test_empty_table_says_why(qtbot: QtBot) -> None:
     assert not view.empty_state.isVisibleTo(view)
     view.search.setText("nomatch")
     assert view.empty_state.text() == "No tasks match the filter"
+
+
+# ---------------------------------------------------------------------- columns that fit
+
+
+def _shown_view(qtbot: QtBot, width: int, height: int) -> TaskView:
+    view = _running_view(qtbot, 30)
+    view.resize(width, height)
+    qtbot.waitUntil(lambda: view.width() == width, timeout=2000)
+    QApplication.processEvents()  # the splitter is re-shared after the resize's layout pass
+    return view
+
+
+def test_default_columns_fit_without_a_horizontal_scrollbar(qtbot: QtBot) -> None:
+    view = _shown_view(qtbot, 1000, 640)
+    header = view.table.horizontalHeader()
+    assert header.length() <= view.table.viewport().width()
+    assert not view.table.horizontalScrollBar().isVisible()
+    assert header.sectionSize(TaskColumn.NAME) > COLUMN_VIEWS[TaskColumn.NAME].width - 100  # it stretched
+    assert view.splitter.sizes()[2] > 0  # the detail pane is there at the default size
+    # An opt-in column shown from the Columns menu is scrolled into view.
+    entries = {a.objectName(): a for a in view.column_menu().actions()}
+    entries["column_worker"].setChecked(True)
+    entries["column_id"].setChecked(True)
+    entries["column_error"].setChecked(True)
+    QApplication.processEvents()
+    bar = view.table.horizontalScrollBar()
+    right = header.sectionViewportPosition(TaskColumn.ERROR) + header.sectionSize(TaskColumn.ERROR)
+    assert header.sectionViewportPosition(TaskColumn.ERROR) >= 0
+    assert right <= view.table.viewport().width()
+    assert bar.value() > 0 or header.length() <= view.table.viewport().width()
+
+
+def test_a_small_window_keeps_name_status_and_progress_visible(qtbot: QtBot) -> None:
+    view = _shown_view(qtbot, 640, 420)
+    qtbot.waitUntil(lambda: view.splitter.sizes()[2] == 0, timeout=2000)  # the detail pane made room
+    header = view.table.horizontalHeader()
+    width = view.table.viewport().width()
+    for col in (TaskColumn.NAME, TaskColumn.STATUS, TaskColumn.PROGRESS):
+        assert not view.table.isColumnHidden(col)
+        left = header.sectionViewportPosition(col)
+        assert left >= 0
+        assert left + header.sectionSize(col) <= width, col
+    assert header.sectionSize(TaskColumn.NAME) >= 140
+    view.resize(1100, 600)
+    qtbot.waitUntil(lambda: view.splitter.sizes()[2] > 0, timeout=2000)  # and comes back
