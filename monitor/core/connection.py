@@ -22,6 +22,11 @@ class ConnectionState(StrEnum):
     POLLING = "polling"
     FAILED = "failed"
 
+    @property
+    def is_live(self) -> bool:
+        """Data arrives (streaming or polling): what is shown is current."""
+        return self in (ConnectionState.CONNECTED, ConnectionState.POLLING)
+
 
 class FailureKind(StrEnum):
     """Why the engine stopped for good (state ``failed``) or why the last attempt failed."""

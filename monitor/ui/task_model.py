@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum
-from itertools import compress
+from itertools import compress, filterfalse
+from operator import attrgetter
 from typing import Any, Final
 
 from PySide6.QtCore import (
@@ -35,7 +36,7 @@ from monitor.core.eta import EtaKind, EtaReading, format_duration
 from monitor.core.lifecycle import PendingAction
 from monitor.core.news import TaskPatch
 from monitor.core.protocol import TaskState
-from monitor.core.store import Change, TaskColumn, TaskRecord, TaskStore, Updated
+from monitor.core.store import Change, Removed, TaskColumn, TaskRecord, TaskStore, Updated
 from monitor.ui.icons import state_icon
 from monitor.ui.plaintext import plain_tooltip
 
@@ -43,9 +44,11 @@ __all__ = [
     "COLUMN_VIEWS",
     "FLUSH_INTERVAL_MS",
     "ColumnView",
+    "OrderHold",
     "TaskColumn",
     "TaskRole",
     "TaskTableModel",
+    "clock_text",
     "eta_text",
     "pending_text",
     "state_text",
@@ -55,7 +58,16 @@ __all__ = [
 FLUSH_INTERVAL_MS: Final = 100
 
 _Index = QModelIndex | QPersistentModelIndex
+_SEQ: Final = attrgetter("seq")
 _DISPLAY: Final = int(Qt.ItemDataRole.DisplayRole)
+
+
+class OrderHold(IntEnum):
+    """Why the shown order is not the store's fresh one (live re-sorts deferred)."""
+
+    NONE = 0
+    POINTER = 1  # the pointer is over the table or a mouse button is down on it
+    MENU = 2  # a menu (context, header, menu bar) is open
 
 
 class TaskRole(IntEnum):
@@ -116,7 +128,8 @@ def eta_text(reading: EtaReading) -> str:
     return "-"
 
 
-def _clock_text(ts: float | None) -> str:
+def clock_text(ts: float | None) -> str:
+    """A local time: "hh:mm:ss" today, else "YYYY-MM-DD hh:mm" ("" for None)."""
     if ts is None:
         return ""
     dt = datetime.fromtimestamp(ts)
@@ -131,6 +144,11 @@ class TaskTableModel(QAbstractTableModel):
     Signals:
         flushed(): After each flush (views refresh counts, the status bar and the detail pane).
         Plus the standard model signals (``layoutChanged``, ``dataChanged``...).
+
+    Rows never move under the user's hand: while :meth:`set_order_held` is on (the pointer is
+    over the table) or a menu is open, a flush keeps every shown row where it is (cells still
+    repaint in place; new rows join at the end) and the re-sort waits until the hold ends. A
+    change the user asked for (sort, filter) is applied at once.
 
     Args:
         store: The task store (the model never modifies tasks, only the view settings).
@@ -152,6 +170,15 @@ class TaskTableModel(QAbstractTableModel):
         self._dirty: set[str] = set()
         self._stale_since: float | None = None
         self._pending: dict[str, PendingAction] = {}
+        # Deferred re-sorts (see the class docstring): the view's hold, what holds now, the
+        # store's list the held order was built from, ids removed meanwhile, and when the
+        # shown order was last the store's.
+        self._held = False
+        self._hold = OrderHold.NONE
+        self._held_source: list[str] | None = None
+        self._held_set: set[str] | None = None
+        self._held_removed: set[str] = set()
+        self._sorted_at = clock()
         self._icons: dict[TaskState, QIcon] = {}
         self._roles = self._role_table()
         self._timer = QTimer(self)
@@ -182,11 +209,16 @@ class TaskTableModel(QAbstractTableModel):
                 self._dirty.add(change.id)
             else:
                 self._dirty.update(change.ids)
+                if isinstance(change, Removed):  # a held order drops them (cleared when fresh)
+                    self._held_removed.update(change.ids)
         self._schedule()
 
     def invalidate_view(self) -> None:
-        """The view settings changed (filter/sort): flush now so the user sees it at once."""
-        self.flush()
+        """The view settings changed (filter/sort): flush now so the user sees it at once.
+
+        The user asked for this order, so it is applied even while re-sorts are held.
+        """
+        self._flush(fresh=True)
 
     def _schedule(self) -> None:
         if (self._dirty or self._store.view_dirty) and not self._timer.isActive():
@@ -198,16 +230,103 @@ class TaskTableModel(QAbstractTableModel):
         return self._timer.isActive()
 
     def flush(self) -> None:
-        """Push pending changes to views: one layout change or one dataChanged per row span."""
+        """Push pending changes to views: one layout change or one dataChanged per row span.
+
+        While the order is held (see :meth:`set_order_held`) rows keep their places.
+        """
+        self._flush(fresh=False)
+
+    def _flush(self, *, fresh: bool) -> None:
         self._timer.stop()
-        self.flushes += 1
         rows = self._store.view_rows()
+        hold = OrderHold.NONE if fresh else self._hold_now()
+        if hold is OrderHold.NONE:
+            self._hold = hold
+            self._held_source = None
+            self._held_set = None
+            self._held_removed.clear()
+            self._sorted_at = self._clock()
+        elif rows is self._held_source and not self._dirty and hold is self._hold:
+            # Held and nothing new: an idle check for the end of the hold (a menu closing sends
+            # the model nothing), no O(rows) work and no signal.
+            self._timer.start()
+            return
+        self.flushes += 1
+        if hold is not OrderHold.NONE and rows != self._rows:
+            self._hold = hold
+            if rows is not self._held_source:
+                self._held_source = rows
+                rows = self._held_rows()
+            else:
+                rows = self._rows
+            self._timer.start()  # look again for the end of the hold
+        elif hold is not OrderHold.NONE:
+            self._hold = OrderHold.NONE  # the fresh order is the shown one: nothing deferred
+            self._held_source = None
+            self._sorted_at = self._clock()
         if rows != self._rows:
             self._relayout(rows)
         elif self._dirty:
             self._emit_spans()
         self._dirty.clear()
         self.flushed.emit()
+
+    def _hold_now(self) -> OrderHold:
+        if QApplication.activePopupWidget() is not None:
+            return OrderHold.MENU
+        return OrderHold.POINTER if self._held else OrderHold.NONE
+
+    def _held_rows(self) -> list[str]:
+        """The shown rows in their places (minus removed tasks), then the newly shown ones.
+
+        A task can only join the view by changing, so only this flush's dirty ids are checked
+        against the filter: O(changes), not O(rows) (a set of 100k ids in a shuffled order
+        costs ~20 ms to probe). The set of shown ids is built once per hold.
+        """
+        kept = self._rows
+        if self._held_removed:
+            kept = list(filterfalse(self._held_removed.__contains__, kept))
+            self._held_removed.clear()
+            self._held_set = None
+        if self._held_set is None:
+            self._held_set = set(kept)
+        shown, store = self._held_set, self._store
+        states, query = store.group.states, store.query
+        added = [
+            rec
+            for tid in self._dirty
+            if tid not in shown
+            and (rec := store.get(tid)) is not None
+            and rec.state in states
+            and (query.is_empty or query.matches(rec))
+        ]
+        if not added:
+            return kept
+        added.sort(key=_SEQ)  # arrival order
+        new_ids = [rec.id for rec in added]
+        shown.update(new_ids)
+        return kept + new_ids
+
+    def set_order_held(self, held: bool) -> None:
+        """Hold the shown order (the pointer is over the table, a button is down) or release it.
+
+        Releasing applies the deferred re-sort at once.
+        """
+        if held == self._held:
+            return
+        self._held = held
+        if not held and self._hold is not OrderHold.NONE:
+            self.flush()
+
+    @property
+    def order_hold(self) -> OrderHold:
+        """Why a re-sort is deferred now (NONE: the shown order is the store's)."""
+        return self._hold
+
+    @property
+    def sorted_at(self) -> float:
+        """When (model clock) the shown order was last the store's fresh order."""
+        return self._sorted_at
 
     def _relayout(self, rows: list[str]) -> None:
         self.layoutAboutToBeChanged.emit()
@@ -338,7 +457,7 @@ class TaskTableModel(QAbstractTableModel):
         if not 0 <= column < len(_COLUMNS):
             return
         self._store.set_sort(_COLUMNS[column].key, order == Qt.SortOrder.DescendingOrder)
-        self.flush()
+        self._flush(fresh=True)
 
     def sort_state(self) -> tuple[TaskColumn, Qt.SortOrder]:
         """The store's sort as (column, order), for the header's sort indicator."""
@@ -419,8 +538,12 @@ class TaskTableModel(QAbstractTableModel):
         return _CELL_TEXT[col](self, rec)
 
     def now(self) -> float:
-        """The model's clock (ETA and elapsed cells)."""
-        return self._clock()
+        """The time ETA and Elapsed are computed at: the clock, or when the data went stale.
+
+        Offline the progress is frozen, so the clocks stop too: an ETA counting down to "0s" on
+        a task last seen at 27 % would be a lie.
+        """
+        return self._clock() if self._stale_since is None else self._stale_since
 
     def _tooltip(self, rec: TaskRecord, col: TaskColumn) -> str:
         if col is TaskColumn.ERROR and rec.error is not None:
@@ -439,7 +562,7 @@ class TaskTableModel(QAbstractTableModel):
             self.status_text(rec).lower(),
             translate("TaskTableModel", "{n} percent").format(n=f"{rec.progress:.0f}"),
         ]
-        reading = rec.eta_reading(self._clock())
+        reading = rec.eta_reading(self.now())
         if reading.kind is EtaKind.REMAINING and reading.seconds is not None:
             parts.append(translate("TaskTableModel", "{t} left").format(t=format_duration(reading.seconds)))
         return ", ".join(parts)
@@ -509,13 +632,13 @@ COLUMN_VIEWS: Final[dict[TaskColumn, ColumnView]] = {
         QT_TRANSLATE_NOOP("TaskTableModel", "Status"),
         QT_TRANSLATE_NOOP("TaskTableModel", "Lifecycle state"),
         TaskTableModel.status_text,
-        width=105,
+        width=100,
     ),
     TaskColumn.PROGRESS: ColumnView(
         QT_TRANSLATE_NOOP("TaskTableModel", "Progress"),
         QT_TRANSLATE_NOOP("TaskTableModel", "Percent done and current stage"),
         _progress_cell,
-        width=190,
+        width=150,
     ),
     TaskColumn.ETA: ColumnView(
         QT_TRANSLATE_NOOP("TaskTableModel", "ETA"),
@@ -523,27 +646,28 @@ COLUMN_VIEWS: Final[dict[TaskColumn, ColumnView]] = {
             "TaskTableModel", "Estimated time left (worker estimate, else smoothed from progress)"
         ),
         _eta_cell,
-        width=80,
+        width=70,
         right=True,
     ),
     TaskColumn.ELAPSED: ColumnView(
         QT_TRANSLATE_NOOP("TaskTableModel", "Elapsed"),
         QT_TRANSLATE_NOOP("TaskTableModel", "Run time so far"),
         _elapsed_cell,
-        width=80,
+        width=70,
         right=True,
     ),
     TaskColumn.STARTED: ColumnView(
         QT_TRANSLATE_NOOP("TaskTableModel", "Started"),
         QT_TRANSLATE_NOOP("TaskTableModel", "When the task started"),
-        lambda _m, rec: _clock_text(rec.started_at),
-        width=80,
+        lambda _m, rec: clock_text(rec.started_at),
+        width=72,
+        opt_in=True,  # the detail pane shows it; Elapsed says the same at a glance
     ),
     TaskColumn.FINISHED: ColumnView(
         QT_TRANSLATE_NOOP("TaskTableModel", "Finished"),
         QT_TRANSLATE_NOOP("TaskTableModel", "When the task finished"),
-        lambda _m, rec: _clock_text(rec.finished_at),
-        width=80,
+        lambda _m, rec: clock_text(rec.finished_at),
+        width=72,
     ),
     TaskColumn.ID: ColumnView(
         QT_TRANSLATE_NOOP("TaskTableModel", "ID"),

@@ -9,10 +9,21 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 
-from PySide6.QtCore import QItemSelection, QModelIndex, QPoint, Qt, Signal
+from PySide6.QtCore import (
+    QEvent,
+    QItemSelection,
+    QItemSelectionModel,
+    QModelIndex,
+    QObject,
+    QPoint,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -34,10 +45,13 @@ from monitor.ui.actions import TaskActions
 from monitor.ui.delegates import ProgressDelegate
 from monitor.ui.detail import TaskDetail
 from monitor.ui.sidebar import StateSidebar
-from monitor.ui.task_model import COLUMN_VIEWS, TaskColumn, TaskTableModel
+from monitor.ui.task_model import COLUMN_VIEWS, OrderHold, TaskColumn, TaskTableModel, clock_text
 from monitor.ui.tray import TaskCounts
 
-__all__ = ["TaskView", "task_counts"]
+__all__ = ["NAME_MIN_WIDTH", "TaskView", "task_counts"]
+
+#: The Name column never shrinks below this when it stretches to fill the table.
+NAME_MIN_WIDTH = 140
 
 
 def task_counts(store: TaskStore) -> TaskCounts:
@@ -82,6 +96,12 @@ class TaskView(QWidget):
 
         self.showing = QLabel()
         self.showing.setTextFormat(Qt.TextFormat.PlainText)
+        # "Sorting paused…": visible text, not a tooltip, while a live re-sort waits.
+        self.order_note = QLabel()
+        self.order_note.setTextFormat(Qt.TextFormat.PlainText)
+        self.order_note.setObjectName("orderNote")
+        self.order_note.setAccessibleName(self.tr("Sort order"))
+        self.order_note.hide()
         self.clear_filter = QPushButton(self.tr("Clear filter"))
         self.clear_filter.setToolTip(self.tr("Show every task"))
         self.clear_filter.clicked.connect(self.clear_filters)
@@ -105,7 +125,10 @@ class TaskView(QWidget):
         vh.setDefaultSectionSize(self.fontMetrics().height() + 8)
         header = self.table.horizontalHeader()
         header.setSectionsMovable(True)
-        header.setStretchLastSection(True)
+        # Name stretches (see _fit_name_column), not the last section: the default columns fit
+        # without a horizontal scrollbar and the right-most one keeps its width.
+        header.setStretchLastSection(False)
+        header.sectionResized.connect(self._section_resized)
         self.table.setItemDelegateForColumn(TaskColumn.PROGRESS, ProgressDelegate(self.table))
         for col, column in COLUMN_VIEWS.items():
             self.table.setColumnHidden(col, column.opt_in)
@@ -129,12 +152,19 @@ class TaskView(QWidget):
         self.splitter.setCollapsible(1, False)
         self.sidebar.setMinimumWidth(110)
         self.sidebar.setMaximumWidth(240)
-        self.splitter.setSizes([140, 830, 280])
+        self.splitter.setSizes([120, 860, 240])
+        # Panes the narrow window took away, to give back when there is room again.
+        self._collapsed: dict[int, int] = {}
+        self._room_check = QTimer(self)
+        self._room_check.setSingleShot(True)
+        self._room_check.setInterval(0)
+        self._room_check.timeout.connect(self._give_table_room)
 
         top = QHBoxLayout()
         top.addWidget(self.search, 1)
         bar = QHBoxLayout()
-        bar.addWidget(self.showing, 1)
+        bar.addWidget(self.showing)
+        bar.addWidget(self.order_note, 1)
         bar.addWidget(self.clear_filter)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -146,9 +176,21 @@ class TaskView(QWidget):
         self.search.textChanged.connect(self._search_changed)
         self.sidebar.group_selected.connect(self._group_selected)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
-        self.table.selectionModel().currentRowChanged.connect(lambda *_: self._refresh_detail())
         self.model.flushed.connect(self._after_flush)
         self.model.layoutChanged.connect(self._selection_changed)
+        # Over an empty table: "Waiting for the server…", "No tasks yet" or "No tasks match".
+        self._ever_live = False
+        self.empty_state = QLabel(self.table.viewport())
+        self.empty_state.setObjectName("emptyState")
+        self.empty_state.setTextFormat(Qt.TextFormat.PlainText)
+        self.empty_state.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_state.setWordWrap(True)
+        self.empty_state.setEnabled(False)  # the palette's disabled text: a hint, not data
+        self.empty_state.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        # Rows stay put while the pointer is over the table or a button is down on it.
+        self._pointer_in = False
+        self._buttons_down = False
+        self.table.viewport().installEventFilter(self)
         self._after_flush()
 
     # ------------------------------------------------------------------ app-facing API
@@ -158,8 +200,17 @@ class TaskView(QWidget):
         self.model.set_pending(ids, action)
 
     def set_stale(self, as_of: float | None) -> None:
-        """Grey the table ("as of hh:mm") while offline; None when live."""
+        """Offline: grey the rows, stop ETA and Elapsed at ``as_of``, and say "as of hh:mm" in the
+        "Showing N of M" line and the detail pane; None when live again."""
         self.model.set_stale(as_of)
+        self.detail.set_stale(as_of)
+        self._show_counts()
+
+    def set_live(self, live: bool) -> None:
+        """Whether data arrives now (the empty table says "Waiting for the server…" until the
+        first time it does, then "No tasks yet")."""
+        self._ever_live = self._ever_live or live
+        self._show_empty_state()
 
     def selected_ids(self) -> list[str]:
         """Ids of the selected rows, in view order."""
@@ -213,7 +264,87 @@ class TaskView(QWidget):
         if state.splitter and len(state.splitter) == self.splitter.count():
             self.splitter.setSizes(state.splitter)
 
+    # ------------------------------------------------------------------ rows stay put
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Hold live re-sorts while the pointer is over the table's rows or a button is down.
+
+        It sees the viewport's own events only (pointer, paint, resize: a few per frame and an
+        enum compare each), never the stream's; the resize keeps the empty-state text centred.
+        """
+        kind = event.type()
+        if kind == QEvent.Type.Resize:
+            # The table's width changes after the splitter shared out a new window width; the
+            # splitter is re-shared once this layout pass is over, not from inside it.
+            if not self._room_check.isActive():
+                self._room_check.start()
+            self.empty_state.resize(self.table.viewport().size())
+            self._fit_name_column()
+            return False
+        if kind == QEvent.Type.Enter:
+            self._pointer_in = True
+        elif kind == QEvent.Type.Leave:
+            self._pointer_in = False
+        elif kind == QEvent.Type.MouseButtonPress:
+            self._buttons_down = True
+        elif kind == QEvent.Type.MouseButtonRelease:
+            self._buttons_down = QApplication.mouseButtons() != Qt.MouseButton.NoButton
+        else:
+            return False
+        self.model.set_order_held(self._pointer_in or self._buttons_down)
+        return False
+
+    def _show_counts(self) -> None:
+        shown, total = self.model.rowCount(), len(self.store)
+        as_of = self.model.stale_since
+        if as_of is None:
+            text = self.tr("Showing {n} of {m}").format(n=shown, m=total)
+        else:
+            text = self.tr("Showing {n} of {m}, offline: as of {time}").format(
+                n=shown, m=total, time=clock_text(as_of)
+            )
+        if text != self.showing.text():
+            self.showing.setText(text)
+
+    def _show_empty_state(self) -> None:
+        """The text over an empty table: why there is nothing to see."""
+        if self.model.rowCount():
+            self.empty_state.hide()
+            return
+        if len(self.store):
+            text = self.tr("No tasks match the filter")
+        elif self._ever_live:
+            text = self.tr("No tasks yet")
+        else:
+            text = self.tr("Waiting for the server…")
+        self.empty_state.setText(text)
+        self.empty_state.resize(self.table.viewport().size())
+        self.empty_state.show()
+
+    def _order_note_text(self) -> str:
+        hold = self.model.order_hold
+        if hold is OrderHold.NONE:
+            return ""
+        at = clock_text(self.model.sorted_at)
+        if hold is OrderHold.MENU:
+            return self.tr("Sorting paused while a menu is open (sorted as of {time})").format(time=at)
+        return self.tr("Sorting paused while the pointer is over the table (sorted as of {time})").format(
+            time=at
+        )
+
     # ------------------------------------------------------------------ internals
+
+    def focus_table(self) -> None:
+        """Give the table the keyboard focus (at start: Space and Del then act on tasks instead
+        of typing into the search box). Called before the window shows, it makes the table the
+        window's focus widget for when the window is activated."""
+        self.table.setFocus(Qt.FocusReason.OtherFocusReason)
+        if self.table.currentIndex().isValid() or self.model.rowCount() == 0:
+            return
+        # A cursor row without a selection: arrows start at the top, nothing is acted on yet.
+        self.table.selectionModel().setCurrentIndex(
+            self.model.index(0, 0), QItemSelectionModel.SelectionFlag.NoUpdate
+        )
 
     def _focus_search(self) -> None:
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
@@ -234,8 +365,12 @@ class TaskView(QWidget):
         self.model.invalidate_view()
 
     def _after_flush(self) -> None:
-        shown, total = self.model.rowCount(), len(self.store)
-        self.showing.setText(self.tr("Showing {n} of {m}").format(n=shown, m=total))
+        self._show_counts()
+        self._show_empty_state()
+        note = self._order_note_text()
+        if note != self.order_note.text():
+            self.order_note.setText(note)
+        self.order_note.setVisible(bool(note))
         filtered = self.store.group is not StateGroup.ALL or not self.store.query.is_empty
         self.clear_filter.setVisible(filtered)
         self.sidebar.set_counts(self.store.group_counts())
@@ -243,18 +378,11 @@ class TaskView(QWidget):
         self.counts_changed.emit(task_counts(self.store))
 
     def _selection_changed(self, *_args: QItemSelection) -> None:
-        pairs = []
-        for tid in self.selected_ids():
-            rec = self.store.get(tid)
-            if rec is not None:
-                pairs.append((tid, rec.state))
-        self.task_actions.set_selection(pairs)
-        self._refresh_detail()
-
-    def _refresh_detail(self) -> None:
-        current = self.table.selectionModel().currentIndex()
-        rec = self.model.record(current) if current.isValid() else None
-        self.detail.show_task(rec)
+        # The toolbar and the detail pane read the same selection: the pane never shows a task
+        # (the keyboard's current row, after Ctrl+Home) that the actions would not act on.
+        records = [rec for tid in self.selected_ids() if (rec := self.store.get(tid)) is not None]
+        self.task_actions.set_selection([(rec.id, rec.state) for rec in records])
+        self.detail.show_selection(records)
 
     def column_menu(self) -> QMenu:
         """The header's menu: one checkable entry per column (the opt-in ones start hidden)."""
@@ -274,7 +402,71 @@ class TaskView(QWidget):
             action.setCheckable(True)
             action.setChecked(not self.table.isColumnHidden(col))
             action.setEnabled(col is not TaskColumn.NAME)  # the name column always stays
-            action.toggled.connect(lambda on, c=col: self.table.setColumnHidden(c, not on))
+            action.toggled.connect(lambda on, c=col: self.show_column(c, on))
+
+    def show_column(self, col: TaskColumn, shown: bool) -> None:
+        """Show or hide a column; a newly shown one is scrolled into view."""
+        self.table.setColumnHidden(col, not shown)
+        self._fit_name_column()
+        if not shown or not self.table.isVisible():
+            return
+        header = self.table.horizontalHeader()
+        bar = self.table.horizontalScrollBar()
+        # The scroll range follows the header's length; it is updated lazily, so set it now.
+        bar.setRange(0, max(0, header.length() - self.table.viewport().width()))
+        left, right = header.sectionPosition(col), header.sectionPosition(col) + header.sectionSize(col)
+        if right > bar.value() + self.table.viewport().width():
+            bar.setValue(right - self.table.viewport().width())
+        elif left < bar.value():
+            bar.setValue(left)
+
+    def _section_resized(self, logical: int, _old: int, _new: int) -> None:
+        if logical != TaskColumn.NAME:
+            self._fit_name_column()
+
+    def _fit_name_column(self) -> None:
+        """Name takes the room the other shown columns leave (at least NAME_MIN_WIDTH)."""
+        if not self.table.isVisible():
+            return  # sizes are not real yet; the first show resizes the viewport
+        header = self.table.horizontalHeader()
+        others = sum(
+            header.sectionSize(c)
+            for c in TaskColumn
+            if c is not TaskColumn.NAME and not header.isSectionHidden(c)
+        )
+        width = max(NAME_MIN_WIDTH, self.table.viewport().width() - others)
+        if header.sectionSize(TaskColumn.NAME) != width:
+            header.resizeSection(TaskColumn.NAME, width)
+
+    def _table_min_width(self) -> int:
+        """Name (at its minimum), Status and Progress, plus the frame and a scrollbar."""
+        header = self.table.horizontalHeader()
+        cols = (
+            NAME_MIN_WIDTH + header.sectionSize(TaskColumn.STATUS) + header.sectionSize(TaskColumn.PROGRESS)
+        )
+        return cols + self.table.verticalScrollBar().sizeHint().width() + 2 * self.table.frameWidth()
+
+    def _give_table_room(self) -> None:
+        """A narrow window collapses the detail pane, then the sidebar, before the table gets too
+        narrow for Name, Status and Progress; they come back when the window is wide again."""
+        sizes = self.splitter.sizes()
+        total = sum(sizes)
+        if total <= 0:
+            return
+        need = self._table_min_width()
+        for pane in (2, 0):  # the detail pane goes first, and comes back last
+            if sizes[1] < need and sizes[pane] > 0:
+                self._collapsed[pane] = sizes[pane]
+                sizes[1] += sizes[pane]
+                sizes[pane] = 0
+        for pane in (0, 2):
+            width = self._collapsed.get(pane)
+            if width is not None and sizes[1] - width >= need:
+                del self._collapsed[pane]
+                sizes[1] -= width
+                sizes[pane] = width
+        if sizes != self.splitter.sizes():
+            self.splitter.setSizes(sizes)
 
     def set_detail_visible(self, visible: bool) -> None:
         """Show or hide the detail pane (View > Detail pane)."""

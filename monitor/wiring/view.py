@@ -11,11 +11,16 @@ def wire_view(parts: Parts) -> None:
     """Fill View > Columns from the table (again each time it opens); Detail pane toggles the pane.
 
     Both are saved with the UI state: the columns by the table header, the pane by its action.
+    The table gets the keyboard focus.
     """
     window, view = parts.window, parts.view
+    # The empty table says "Waiting for the server…" until the stream was live once.
+    parts.service.connection_state_changed.connect(lambda status: view.set_live(status.state.is_live))
     menu = window.columns_menu
     view.fill_column_menu(menu)
     # Refilled on opening: the header's own menu may have changed the columns meanwhile.
     menu.aboutToShow.connect(lambda: view.fill_column_menu(menu))
     window.detail_pane_toggled.connect(view.set_detail_visible)
     view.set_detail_visible(window.action_detail_pane.isChecked())
+    # Start with the keyboard on the table, not the search box: Space and Del act on tasks.
+    view.focus_table()

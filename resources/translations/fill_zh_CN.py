@@ -368,6 +368,20 @@ ZH: dict[str, str] = {
     "The server sends a system message": "服务器发来系统消息",
     "The server sends an error message": "服务器发来错误消息",
     "The server sends an urgent (critical) message": "服务器发来紧急消息",
+    # H13 table (issue 12): deferred re-sorts, the detail pane's selection states, offline marks,
+    # the table's empty states.
+    "Sort order": "排序状态",
+    "Sorting paused while a menu is open (sorted as of {time})": "菜单打开时暂停排序（排序截至 {time}）",
+    "Sorting paused while the pointer is over the table (sorted as of {time})": (
+        "鼠标位于表格上时暂停排序（排序截至 {time}）"
+    ),
+    "Selection summary": "所选任务摘要",
+    "{n} tasks selected: {states}": "已选 {n} 个任务：{states}",
+    "Average progress: {p}%": "平均进度：{p}%",
+    "Offline: data as of {time}": "离线：数据截至 {time}",
+    "Showing {n} of {m}, offline: as of {time}": "显示 {n} / {m}，离线：数据截至 {time}",
+    "No tasks match the filter": "没有符合筛选条件的任务",
+    "Waiting for the server…": "正在等待服务器…",
 }
 
 

@@ -1052,6 +1052,14 @@ Watch server tasks live.</source>
     <context>
         <name>TaskDetail</name>
         <message>
+            <source>No task selected</source>
+            <translation>未选择任务</translation>
+        </message>
+        <message>
+            <source>Selection summary</source>
+            <translation>所选任务摘要</translation>
+        </message>
+        <message>
             <source>ID</source>
             <translation>ID</translation>
         </message>
@@ -1119,12 +1127,28 @@ Watch server tasks live.</source>
             <source>Result</source>
             <translation>结果</translation>
         </message>
+        <message>
+            <source>Offline: data as of {time}</source>
+            <translation>离线：数据截至 {time}</translation>
+        </message>
+        <message>
+            <source>, </source>
+            <translation>，</translation>
+        </message>
+        <message>
+            <source>{n} tasks selected: {states}</source>
+            <translation>已选 {n} 个任务：{states}</translation>
+        </message>
+        <message>
+            <source>Average progress: {p}%</source>
+            <translation>平均进度：{p}%</translation>
+        </message>
     </context>
     <context>
         <name>TaskTableModel</name>
         <message>
             <source>Queued</source>
-            <extracomment>Flush period: 10 Hz is smooth to the eye and leaves the main thread idle most of the time. Called with a literal context at each site (not via ``_tr``) so that pyside6-lupdate finds the strings.</extracomment>
+            <extracomment>Flush period: 10 Hz is smooth to the eye and leaves the main thread idle most of the time. Called with a literal context at each site so that pyside6-lupdate finds the strings.</extracomment>
             <translation>排队中</translation>
         </message>
         <message>
@@ -1213,7 +1237,7 @@ Watch server tasks live.</source>
         </message>
         <message>
             <source>Name</source>
-            <extracomment>Counters for tests and benchmarks.</extracomment>
+            <extracomment>The Qt half of every column, keyed by the store's registry (:class:`TaskColumn`).</extracomment>
             <translation>名称</translation>
         </message>
         <message>
@@ -1262,6 +1286,7 @@ Watch server tasks live.</source>
         </message>
         <message>
             <source>Offline: as of {time}</source>
+            <extracomment>Counters for tests and benchmarks.</extracomment>
             <translation>离线：数据截至 {time}</translation>
         </message>
         <message>
@@ -1281,7 +1306,6 @@ Watch server tasks live.</source>
         <name>TaskView</name>
         <message>
             <source>Search: text, state:failed, worker:gpu1, -name:"x y"</source>
-            <extracomment>First-run column widths (px); a saved layout overrides them.</extracomment>
             <translation>搜索：文本、state:failed、worker:gpu1、-name:"x y"</translation>
         </message>
         <message>
@@ -1291,6 +1315,10 @@ Watch server tasks live.</source>
         <message>
             <source>Search error</source>
             <translation>搜索语法错误</translation>
+        </message>
+        <message>
+            <source>Sort order</source>
+            <translation>排序状态</translation>
         </message>
         <message>
             <source>Clear filter</source>
@@ -1303,6 +1331,30 @@ Watch server tasks live.</source>
         <message>
             <source>Tasks</source>
             <translation>任务</translation>
+        </message>
+        <message>
+            <source>Showing {n} of {m}, offline: as of {time}</source>
+            <translation>显示 {n} / {m}，离线：数据截至 {time}</translation>
+        </message>
+        <message>
+            <source>No tasks match the filter</source>
+            <translation>没有符合筛选条件的任务</translation>
+        </message>
+        <message>
+            <source>No tasks yet</source>
+            <translation>暂无任务</translation>
+        </message>
+        <message>
+            <source>Waiting for the server…</source>
+            <translation>正在等待服务器…</translation>
+        </message>
+        <message>
+            <source>Sorting paused while a menu is open (sorted as of {time})</source>
+            <translation>菜单打开时暂停排序（排序截至 {time}）</translation>
+        </message>
+        <message>
+            <source>Sorting paused while the pointer is over the table (sorted as of {time})</source>
+            <translation>鼠标位于表格上时暂停排序（排序截至 {time}）</translation>
         </message>
         <message>
             <source>Showing {n} of {m}</source>
