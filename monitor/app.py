@@ -299,7 +299,7 @@ class DesktopApp:
             await start_commands(parts, state_path=state_path)
 
         wire_connection(parts)
-        wire_commands(parts)
+        wire_commands(parts, settings_keeper)
         wire_capabilities(parts)
         wire_notifications(parts)
         wire_messages(parts)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtGui import QAction, QGuiApplication
-from PySide6.QtWidgets import QMenu, QMessageBox
+from PySide6.QtWidgets import QMenu, QMessageBox, QPushButton
 
 from monitor.app import DesktopApp
 from monitor.core.lifecycle import PendingAction
@@ -124,11 +124,22 @@ async def toggles_messages(_d: DesktopApp, parts: Parts, action: QAction) -> Non
     assert not dock.isVisible()
 
 
-def marks(state: TaskState | tuple[TaskState, ...], pending: PendingAction) -> Effect:
+def confirm(parts: Parts) -> None:
+    """Say yes to the question a cancel or a bulk action asks (tests/test_app_acting.py tests it)."""
+    boxes = [b for b in parts.window.findChildren(QMessageBox, "confirmAction") if b.isVisible()]
+    assert len(boxes) == 1, "the action asks first"
+    yes = boxes[0].findChild(QPushButton, "confirmYes")
+    assert yes is not None
+    yes.click()
+
+
+def marks(state: TaskState | tuple[TaskState, ...], pending: PendingAction, *, asks: bool = False) -> Effect:
     async def effect(_d: DesktopApp, parts: Parts, action: QAction) -> None:
         task_id = await select(parts, state, f"a task in {state}")
         assert action.isEnabled(), action.toolTip()
         action.trigger()
+        if asks:
+            confirm(parts)
         assert parts.view.model.pending(task_id) is pending
 
     return effect
@@ -167,9 +178,10 @@ async def shows_window(_d: DesktopApp, parts: Parts, action: QAction) -> None:
 async def pauses_all(_d: DesktopApp, parts: Parts, action: QAction) -> None:
     await until(lambda: ids_in(parts, TaskState.RUNNING), 20, "a running task")
     await until(action.isEnabled, 5, "Pause all to be enabled (the counts flush at 10 Hz)")
-    running = ids_in(parts, TaskState.RUNNING)
+    live = ids_in(parts, TaskState.RUNNING) + ids_in(parts, TaskState.QUEUED)
     action.trigger()
-    assert all(parts.view.model.pending(i) is PendingAction.PAUSING for i in running)
+    confirm(parts)
+    assert all(parts.view.model.pending(i) is PendingAction.PAUSING for i in live), "queued ones too"
     await until(lambda: ids_in(parts, TaskState.PAUSED), 10, "a paused task")
 
 
@@ -178,6 +190,7 @@ async def resumes_all(_d: DesktopApp, parts: Parts, action: QAction) -> None:
     await until(action.isEnabled, 5, "Resume all to be enabled (the counts flush at 10 Hz)")
     paused = ids_in(parts, TaskState.PAUSED)
     action.trigger()
+    confirm(parts)
     assert {i: parts.view.model.pending(i) for i in paused} == dict.fromkeys(paused, PendingAction.RESUMING)
 
 
@@ -202,7 +215,7 @@ def effects() -> dict[str, Effect | None]:
     """What each action must do (None: the entry is covered by a test of its own)."""
     columns: dict[str, Effect | None] = {f"menu:column_{c.key}": toggles_column for c in TaskColumn}
     task_actions: dict[str, Effect | None] = {
-        "cancel": marks((TaskState.RUNNING, TaskState.QUEUED), PendingAction.CANCELLING),
+        "cancel": marks((TaskState.RUNNING, TaskState.QUEUED), PendingAction.CANCELLING, asks=True),
         "pause": marks(TaskState.RUNNING, PendingAction.PAUSING),
         "retry": marks((TaskState.FAILED, TaskState.CANCELLED), PendingAction.RETRYING),
         "refresh": refreshes,

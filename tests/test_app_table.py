@@ -14,13 +14,9 @@ from monitor.server.app import create_app
 from monitor.server.config import ServerConfig
 from monitor.server.runner import ServerThread
 from monitor.ui.task_model import TaskColumn
-from tests import test_app_seams
 from tests.e2e.harness import free_port
 from tests.test_app_seams import parts_of, running_app
 from tests.waiting import until
-
-#: The fixture that runs a coroutine on a fresh qasync loop.
-run = test_app_seams.run
 
 
 def test_focus_starts_on_the_table_and_the_empty_table_waits_for_the_server(run: Any, tmp_path: Path) -> None:

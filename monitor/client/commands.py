@@ -11,6 +11,10 @@
 * Acks come back over the stream as ``ack`` events (a ``Message`` whose payload is a
   :class:`~monitor.core.protocol.CommandAck`); a command resolves on its final ack, or times out.
 * Unsent items are persisted to a JSON file (atomic replace) and sent after a restart.
+* One unsent state command per task: asking the same again (offline, say) hands back the queued
+  command's future instead of queuing it twice; a different one replaces it (its future fails with
+  :class:`CommandWithdrawn`), and an opposite one (pause, then resume) withdraws both, since
+  neither has reached the server. The command being posted right now is never touched.
 
 Dialects: what goes on the wire and how an answer is read depends on the server family
 (:class:`~monitor.core.profile.ServerDialect`) and lives in one :class:`CommandCodec` per dialect
@@ -49,6 +53,7 @@ from monitor.client.aio import cancel_and_wait
 from monitor.client.config import ClientConfig, request_headers, ssl_context
 from monitor.client.engine import IncomingEvent, StreamEngine
 from monitor.core.atomicfile import write_text_atomic
+from monitor.core.lifecycle import ACTION_STATES, OPPOSITE_ACTIONS
 from monitor.core.profile import ServerDialect
 from monitor.core.protocol import (
     CommandAck,
@@ -69,6 +74,7 @@ __all__ = [
     "CommandSpec",
     "CommandSupport",
     "CommandTimeout",
+    "CommandWithdrawn",
     "CommandsUnsupported",
     "MonitorCodec",
     "Outgoing",
@@ -98,6 +104,10 @@ class CommandError(Exception):
 
 class CommandTimeout(CommandError):
     """No final ack arrived in time."""
+
+
+class CommandWithdrawn(CommandError):
+    """Taken out of the outbox before it was sent: a later command for the task replaced it."""
 
 
 class QueueFull(CommandError):
@@ -443,6 +453,9 @@ class Outgoing:
     not_before: float = 0.0
     #: The dialect whose envelope ``body`` is (a persisted item is only sent to the same family).
     dialect: ServerDialect = ServerDialect.MONITOR
+    #: A command's action and task (None for messages): one unsent state command per task.
+    action: CommandAction | None = None
+    task_id: str | None = None
     future: asyncio.Future[Any] | None = field(default=None, repr=False)
     on_success: Callable[[Any], Any] | None = field(default=None, repr=False)
     on_error: Callable[[CommandError], Any] | None = field(default=None, repr=False)
@@ -459,6 +472,8 @@ class Outgoing:
             "created": self.created,
             "attempts": self.attempts,
             "dialect": self.dialect.value,
+            "action": None if self.action is None else self.action.value,
+            "task_id": self.task_id,
         }
 
     @classmethod
@@ -473,6 +488,8 @@ class Outgoing:
             created=float(obj["created"]),
             attempts=int(obj.get("attempts", 0)),
             dialect=ServerDialect(obj.get("dialect", ServerDialect.MONITOR.value)),
+            action=None if obj.get("action") is None else CommandAction(obj["action"]),
+            task_id=None if obj.get("task_id") is None else str(obj["task_id"]),
         )
 
 
@@ -517,6 +534,7 @@ class CommandSender:
         self._ack_margin_ms = ack_margin_ms
         self._clock = clock
         self._queue: list[Outgoing] = []
+        self._posting: Outgoing | None = None  # in flight: no longer withdrawable
         self._awaiting_ack: dict[str, Outgoing] = {}
         self._ack_timers: dict[str, asyncio.TimerHandle] = {}
         self._wake = asyncio.Event()
@@ -587,6 +605,10 @@ class CommandSender:
         """Items not yet accepted by the server."""
         return len(self._queue)
 
+    def unsent(self) -> list[tuple[str | None, CommandAction | None]]:
+        """(task id, action) of each item not yet accepted by the server (None for messages)."""
+        return [(i.task_id, i.action) for i in self._queue]
+
     @property
     def awaiting_ack(self) -> int:
         """Commands accepted by the server whose final ack has not arrived."""
@@ -639,6 +661,8 @@ class CommandSender:
             require_ack=require_ack and self._engine is not None,
             ack_timeout_ms=(timeout_ms or DEFAULT_ACK_TIMEOUT_MS) + self._ack_margin_ms,
             created=time.time(),
+            action=spec.action,
+            task_id=task_id,
             on_success=on_success,
             on_error=on_error,
             on_timeout=on_timeout,
@@ -711,6 +735,9 @@ class CommandSender:
             # Refused here, typed, without a request: the server family has no such endpoint.
             self._resolve_error(item, CommandsUnsupported(self.codec.support.reason))
             return item.future
+        folded = self._fold(item)
+        if folded is not None:
+            return folded
         if len(self._queue) >= self.config.message_queue_size:
             victim = min(self._queue, key=lambda i: (i.priority, i.created))
             if victim.priority > item.priority:
@@ -722,6 +749,42 @@ class CommandSender:
         self._save()
         self._wake.set()
         return item.future
+
+    def _fold(self, item: Outgoing) -> asyncio.Future[Any] | None:
+        """Fold a state command into the unsent one for its task (see the module docstring).
+
+        Returns:
+            The future to hand back instead of queuing ``item``; None: queue it.
+        """
+        if item.task_id is None or item.action not in ACTION_STATES:
+            return None
+        earlier = next(
+            (
+                q
+                for q in self._queue
+                if q is not self._posting and q.task_id == item.task_id and q.action in ACTION_STATES
+            ),
+            None,
+        )
+        if earlier is None:
+            return None
+        if earlier.action is item.action:
+            return earlier.future  # the same request again: one command, one answer
+        assert item.action is not None
+        assert earlier.action is not None
+        self._queue.remove(earlier)
+        self._withdraw(earlier, f"replaced by a later {item.action.value}")
+        if OPPOSITE_ACTIONS.get(earlier.action) is item.action:
+            self._withdraw(item, f"cancels out an unsent {earlier.action.value}")
+            self._save()
+            return item.future
+        return None  # the later intent wins: queue it
+
+    def _withdraw(self, item: Outgoing, why: str) -> None:
+        if item.future is not None and not item.future.done():
+            item.future.set_exception(CommandWithdrawn(why))
+            item.future.exception()  # mark retrieved: callers may rely on callbacks only
+        _call(item.on_error, CommandWithdrawn(why))
 
     def _back_online(self) -> None:
         self._retry_now()
@@ -777,6 +840,13 @@ class CommandSender:
         return request_headers(self.config, self.config.auth_token, **{"Idempotency-Key": item.id})
 
     async def _post(self, item: Outgoing) -> None:
+        self._posting = item
+        try:
+            await self._post_once(item)
+        finally:
+            self._posting = None
+
+    async def _post_once(self, item: Outgoing) -> None:
         assert self._client is not None
         item.attempts += 1
         if item.require_ack:

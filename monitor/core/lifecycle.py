@@ -16,10 +16,12 @@ from monitor.core.protocol import TERMINAL_STATES, CommandAction, TaskState
 __all__ = [
     "ACTION_STATES",
     "ACTIVE_STATES",
+    "OPPOSITE_ACTIONS",
     "TERMINAL_STATES",
     "PendingAction",
     "action_applies",
     "pending_for",
+    "undo_action",
 ]
 
 #: States of a task that still runs or may run (the "Active" group; what "all done" waits for).
@@ -34,6 +36,26 @@ ACTION_STATES: Final[dict[CommandAction, frozenset[TaskState]]] = {
     CommandAction.RESUME: frozenset({TaskState.PAUSED}),
     CommandAction.RETRY: frozenset({TaskState.FAILED, TaskState.CANCELLED}),
 }
+
+
+#: State commands that cancel each other out while neither has been sent (the outbox drops both).
+OPPOSITE_ACTIONS: Final[dict[CommandAction, CommandAction]] = {
+    CommandAction.PAUSE: CommandAction.RESUME,
+    CommandAction.RESUME: CommandAction.PAUSE,
+}
+
+
+def undo_action(action: CommandAction, state_before: TaskState) -> CommandAction | None:
+    """The command that undoes ``action`` on a task that was in ``state_before`` (None: none does).
+
+    Pause is undone by resume. A cancel is undone by retry only for a queued task: it had done no
+    work, so running it again loses nothing (a running task's work is gone once cancelled).
+    """
+    if action is CommandAction.PAUSE and state_before in ACTION_STATES[CommandAction.PAUSE]:
+        return CommandAction.RESUME
+    if action is CommandAction.CANCEL and state_before is TaskState.QUEUED:
+        return CommandAction.RETRY
+    return None
 
 
 def action_applies(action: CommandAction, state: TaskState) -> bool:

@@ -47,6 +47,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "TEMPORARY_PROFILE",
     "AppSettings",
+    "ConfirmSettings",
     "LoadResult",
     "NotificationSettings",
     "ReconnectSettings",
@@ -188,6 +189,19 @@ class NotificationSettings(_Model):
     success_timeout_s: Annotated[float, Field(ge=1, le=600, allow_inf_nan=False)] = 8.0
 
 
+class ConfirmSettings(_Model):
+    """Which task actions ask before they go (a "Don't ask again" box turns one off).
+
+    Attributes:
+        cancel: Cancel asks first (one task or many): cancelled work is gone.
+        bulk: Any other action on more than one task, and the tray's Pause all / Resume all,
+            asks first.
+    """
+
+    cancel: bool = True
+    bulk: bool = True
+
+
 class AppSettings(_Model):
     """What the user sets in the settings dialog."""
 
@@ -201,6 +215,7 @@ class AppSettings(_Model):
     #: Name of an environment variable holding the token (CI, kiosks); the keyring is the default.
     token_env: Annotated[str, Field(max_length=128, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")] | None = None
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
+    confirm: ConfirmSettings = Field(default_factory=ConfirmSettings)
     theme: Theme = Theme.SYSTEM
     start_minimised: bool = False
     close_to_tray: bool = True

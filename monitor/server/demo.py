@@ -7,8 +7,11 @@ fail with a realistic reason. At most ``concurrency`` jobs run at once; new jobs
 
 Everything is driven by :class:`~monitor.server.tasks.TaskService` so commands behave as for real
 workers: pause stops a job advancing (it keeps its place, the slot is given to a queued job),
-resume continues it, cancel moves running -> cancelling -> cancelled after a short delay, retry
-runs a failed or cancelled job again from 0 (a retried job does not fail again). The workload
+resume continues it if a slot is free (the demo's ``concurrency`` is the service's
+:attr:`~monitor.server.tasks.TaskService.max_running`), else the job waits in the queue with its
+progress and runs again when a slot frees, so resumes never run more than ``concurrency`` jobs;
+cancel moves running -> cancelling -> cancelled after a short delay, retry runs a failed or
+cancelled job again from 0 (a retried job does not fail again). The workload
 reacts to task changes through a listener that wakes the job concerned and the dispatcher; the
 only timed waits are the simulated work itself.
 
@@ -245,6 +248,9 @@ class DemoWorkload:
         if self._started or self._closed:
             raise RuntimeError("DemoWorkload can only be started once")
         self._started = True
+        # The demo's workers are the server's: their concurrency is the limit the service keeps on
+        # resumes, so resuming paused jobs cannot run more than that at once.
+        self._tasks.max_running = self._concurrency
         # Unfinished demo jobs from before a restart (persistent storage): adopt them so they finish
         # instead of sitting in "running" for ever. They get a fresh plan that does not fail.
         for task in self._tasks.all():
@@ -338,10 +344,11 @@ class DemoWorkload:
             await self._dispatch_wake.wait()
 
     def _dispatch(self) -> None:
-        active = 0
+        # Slots in use: what runs now plus the jobs spawned for queued tasks and not yet started.
+        active = self._tasks.running_count()
         for task_id in self._jobs:
             task = self._tasks.get(task_id)
-            if task is not None and task.state is not TaskState.PAUSED:
+            if task is not None and task.state is TaskState.QUEUED:
                 active += 1
         for task in self._tasks.all():
             if task.id not in self._plans or task.id in self._jobs:
@@ -375,6 +382,10 @@ class DemoWorkload:
             await self._run_job(task_id)
         except Exception:  # noqa: BLE001 - one broken job must not stop the demo
             _log.exception("demo job %s crashed", task_id)
+
+    def _state(self, task_id: str) -> TaskState | None:
+        task = self._tasks.get(task_id)
+        return None if task is None else task.state
 
     async def _report(self, task_id: str, report: WorkerReport) -> bool:
         try:
@@ -414,16 +425,19 @@ class DemoWorkload:
                 await self._report(task_id, WorkerReport(kind=WorkerReportKind.CANCELLED, stage=task.stage))
                 return
             if task.state is TaskState.QUEUED:
-                await self._report(
+                # A first start, or a resumed job that was sent back to the queue: from where it is.
+                started = await self._report(
                     task_id,
                     WorkerReport(
                         kind=WorkerReportKind.STARTED,
-                        stage=STAGES[0],
-                        progress=0.0,
-                        eta=plan.total / self._speed,
+                        stage=plan.stage_at(work),
+                        progress=round(100.0 * work / plan.total, 2),
+                        eta=round((plan.total - work) / self._speed, 3),
                         worker="demo-gpu-0",
                     ),
                 )
+                if not started and self._state(task_id) is TaskState.QUEUED:
+                    return  # no free slot: the dispatcher starts it again when one frees
                 last = loop.time()
                 continue
             # Running: simulated work advances with real elapsed time times speed.

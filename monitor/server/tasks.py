@@ -22,8 +22,16 @@ Worker reports (:meth:`TaskService.apply_report`):
 Commands (:meth:`TaskService.request`):
     ``cancel``: queued/paused -> cancelled at once, running -> cancelling (the worker or the demo
     finishes it with a ``cancelled`` report). ``pause``: queued/running -> paused. ``resume``:
-    paused -> running if the attempt had started, else queued. ``retry``: failed/cancelled ->
-    queued with attempt+1 and progress, stage, eta, error, result, started_at, finished_at reset.
+    paused -> running if the attempt had started and a running slot is free (see below), else
+    queued. ``retry``: failed/cancelled -> queued with attempt+1 and progress, stage, eta, error,
+    result, started_at, finished_at reset.
+
+Running limit (:attr:`TaskService.max_running`, None = none): with a limit, running and cancelling
+tasks together never exceed it through this service. A resume beyond it goes back to queued (the
+task keeps its progress and ``started_at`` and runs again when a slot frees), and a worker report
+that would start a task beyond it (``started``, an implicit start by ``progress``, ``resumed``)
+is refused. Before this, resuming paused tasks whose slots had been given to queued ones ran 6
+tasks with a demo concurrency of 3.
 
 Progress never goes backwards within one attempt: a lower value (reports that overtook each
 other, a worker restarting a stage) is kept at the higher one, while stage and eta still update.
@@ -78,6 +86,8 @@ RemovalListener = Callable[[Task], None]
 _Listener = TypeVar("_Listener", TaskListener, RemovalListener)
 
 _LIVE = ACTIVE_STATES
+#: States that hold one of the :attr:`TaskService.max_running` slots.
+_SLOT_STATES: Final = frozenset({TaskState.RUNNING, TaskState.CANCELLING})
 #: A refused state command: the state it would have reached, what it does, and the states it
 #: needs (in words, from the one table in monitor.core.lifecycle).
 _REFUSAL: Final = {
@@ -176,8 +186,13 @@ class TaskService:
         *,
         clock: Callable[[], float] = time.time,
         store: TaskStorage | None = None,
+        max_running: int | None = None,
     ) -> None:
         """See the class docstring."""
+        if max_running is not None and max_running < 1:
+            raise ValueError("max_running must be at least 1")
+        #: Most tasks running (or cancelling) at once; None: no limit (workers decide).
+        self.max_running = max_running
         self._publisher = publisher
         self._clock = clock
         self._store: TaskStorage = store if store is not None else InMemoryTaskStorage()
@@ -203,6 +218,14 @@ class TaskService:
     def __len__(self) -> int:
         """Number of tasks."""
         return len(self._tasks)
+
+    def running_count(self) -> int:
+        """Tasks that hold a running slot (running or cancelling)."""
+        return sum(1 for t in self._tasks.values() if t.state in _SLOT_STATES)
+
+    def slot_free(self) -> bool:
+        """Whether one more task may start under :attr:`max_running`."""
+        return self.max_running is None or self.running_count() < self.max_running
 
     def add_listener(self, listener: TaskListener) -> Callable[[], None]:
         """Call ``listener(new, old)`` after every change; returns a function that unsubscribes."""
@@ -312,6 +335,10 @@ class TaskService:
         target = _report_target(old, report, changes)
         if target is not state:
             changes["state"] = target
+        if target is TaskState.RUNNING and state not in _SLOT_STATES and not self.slot_free():
+            raise InvalidTransition(
+                old.id, state, "running", f"the server runs at most {self.max_running} tasks at once"
+            )
         if target is TaskState.RUNNING and old.started_at is None:
             changes["started_at"] = now
         if target in TERMINAL_STATES:
@@ -340,7 +367,9 @@ class TaskService:
         elif action is CommandAction.PAUSE:
             changes.update(state=TaskState.PAUSED, eta=None)
         elif action is CommandAction.RESUME:
-            changes["state"] = TaskState.RUNNING if old.started_at is not None else TaskState.QUEUED
+            # Beyond the running limit a started task waits in the queue, keeping its progress.
+            started = old.started_at is not None and self.slot_free()
+            changes["state"] = TaskState.RUNNING if started else TaskState.QUEUED
         else:  # retry
             changes.update(
                 state=TaskState.QUEUED,

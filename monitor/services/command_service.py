@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 from PySide6.QtCore import QObject, Signal
 
-from monitor.client.commands import CommandError, CommandSender
+from monitor.client.commands import CommandError, CommandSender, CommandWithdrawn
 from monitor.client.config import ClientConfig
 from monitor.core.lifecycle import PendingAction, pending_for
 from monitor.core.protocol import CommandAck, CommandAction, Task
@@ -71,6 +71,10 @@ class CommandService(QObject):
         self._started = False
         self._closed = False
 
+    def unsent(self) -> list[tuple[str | None, CommandAction | None]]:
+        """The outbox: (task id, action) of each command the server has not accepted yet."""
+        return [] if self._sender is None else self._sender.unsent()
+
     def pending(self) -> dict[str, PendingAction]:
         """Task id -> pending action."""
         return dict(self._pending)
@@ -99,6 +103,10 @@ class CommandService(QObject):
             await self._sender.aclose()
 
     # ------------------------------------------------------------------ intents (slots)
+
+    def send(self, action: CommandAction, ids: list[str]) -> None:
+        """Send ``action`` for each of ``ids`` (the verbs below are this with a fixed action)."""
+        self._send(action, ids)
 
     def cancel(self, ids: list[str]) -> None:
         """Cancel tasks."""
@@ -166,6 +174,12 @@ class CommandService(QObject):
     async def _await(self, action: CommandAction, task_id: str, future: asyncio.Future[Any]) -> None:
         try:
             await future
+        except CommandWithdrawn:
+            # A later command for the task took this one's place in the outbox (or both cancelled
+            # out): nothing failed; only clear the mark if it is still this command's.
+            if self._pending.get(task_id) is pending_for(action) is not None:
+                self._clear(task_id)
+            return
         except CommandError as exc:
             self._clear(task_id)
             # The verb is shown to the user, so it is translated too (the wire value is not).

@@ -328,6 +328,30 @@ ZH: dict[str, str] = {
     "Reconnect to rebuild the list: this server has no task snapshot ({reason}) (F5)": (
         "重连以重建列表：此服务器没有任务快照（{reason}）(F5)"
     ),
+    # H14 act (issue 12): monitor/ui/confirm.py, monitor/wiring/commands.py
+    "Cancelled '{name}'": "已取消“{name}”",
+    "Cancelled {n} tasks": "已取消 {n} 个任务",
+    "Paused '{name}'": "已暂停“{name}”",
+    "Paused {n} tasks": "已暂停 {n} 个任务",
+    "Resumed '{name}'": "已继续“{name}”",
+    "Resumed {n} tasks": "已继续 {n} 个任务",
+    "Retried '{name}'": "已重试“{name}”",
+    "Retried {n} tasks": "已重试 {n} 个任务",
+    "Cancel '{name}'?": "取消“{name}”？",
+    "Cancel {n} tasks?": "取消 {n} 个任务？",
+    "Pause '{name}'?": "暂停“{name}”？",
+    "Pause {n} tasks?": "暂停 {n} 个任务？",
+    "Resume '{name}'?": "继续“{name}”？",
+    "Resume {n} tasks?": "继续 {n} 个任务？",
+    "Retry '{name}'?": "重试“{name}”？",
+    "Retry {n} tasks?": "重试 {n} 个任务？",
+    "Don't ask again": "不再询问",
+    "Monitor": "Monitor",  # the product name, the question's window title
+    "Go back": "返回",
+    "Undo": "撤销",
+    "The work done so far is lost.": "已完成的工作将会丢失。",
+    "Queued tasks are paused too, so nothing new starts until you resume.": "排队中的任务也会暂停，继续之前不会有新任务开始。",
+    "Tasks beyond the server's running limit wait in the queue.": "超出服务器运行上限的任务将在队列中等待。",
     # MessagesPanel / MessageTableModel (seed-004 server messages)
     "Text": "文本",
     "JSON": "JSON",

@@ -124,6 +124,102 @@
         </message>
     </context>
     <context>
+        <name>Confirm</name>
+        <message>
+            <source>Cancelled '{name}'</source>
+            <extracomment>How long Undo stays offered. Task names longer than this are shortened in questions and offers (a name is one line).</extracomment>
+            <translation>已取消“{name}”</translation>
+        </message>
+        <message>
+            <source>Cancelled {n} tasks</source>
+            <translation>已取消 {n} 个任务</translation>
+        </message>
+        <message>
+            <source>Paused '{name}'</source>
+            <translation>已暂停“{name}”</translation>
+        </message>
+        <message>
+            <source>Paused {n} tasks</source>
+            <translation>已暂停 {n} 个任务</translation>
+        </message>
+        <message>
+            <source>Resumed '{name}'</source>
+            <translation>已继续“{name}”</translation>
+        </message>
+        <message>
+            <source>Resumed {n} tasks</source>
+            <translation>已继续 {n} 个任务</translation>
+        </message>
+        <message>
+            <source>Retried '{name}'</source>
+            <translation>已重试“{name}”</translation>
+        </message>
+        <message>
+            <source>Retried {n} tasks</source>
+            <translation>已重试 {n} 个任务</translation>
+        </message>
+        <message>
+            <source>Cancel '{name}'?</source>
+            <translation>取消“{name}”？</translation>
+        </message>
+        <message>
+            <source>Cancel {n} tasks?</source>
+            <translation>取消 {n} 个任务？</translation>
+        </message>
+        <message>
+            <source>Pause '{name}'?</source>
+            <translation>暂停“{name}”？</translation>
+        </message>
+        <message>
+            <source>Pause {n} tasks?</source>
+            <translation>暂停 {n} 个任务？</translation>
+        </message>
+        <message>
+            <source>Resume '{name}'?</source>
+            <translation>继续“{name}”？</translation>
+        </message>
+        <message>
+            <source>Resume {n} tasks?</source>
+            <translation>继续 {n} 个任务？</translation>
+        </message>
+        <message>
+            <source>Retry '{name}'?</source>
+            <translation>重试“{name}”？</translation>
+        </message>
+        <message>
+            <source>Retry {n} tasks?</source>
+            <translation>重试 {n} 个任务？</translation>
+        </message>
+        <message>
+            <source>Monitor</source>
+            <translation>Monitor</translation>
+        </message>
+        <message>
+            <source>Don't ask again</source>
+            <translation>不再询问</translation>
+        </message>
+        <message>
+            <source>Go back</source>
+            <translation>返回</translation>
+        </message>
+        <message>
+            <source>Undo</source>
+            <translation>撤销</translation>
+        </message>
+        <message>
+            <source>The work done so far is lost.</source>
+            <translation>已完成的工作将会丢失。</translation>
+        </message>
+        <message>
+            <source>Queued tasks are paused too, so nothing new starts until you resume.</source>
+            <translation>排队中的任务也会暂停，继续之前不会有新任务开始。</translation>
+        </message>
+        <message>
+            <source>Tasks beyond the server's running limit wait in the queue.</source>
+            <translation>超出服务器运行上限的任务将在队列中等待。</translation>
+        </message>
+    </context>
+    <context>
         <name>ConnectionIndicator</name>
         <message>
             <source>Connection state colour</source>
@@ -1306,6 +1402,7 @@ Watch server tasks live.</source>
         <name>TaskView</name>
         <message>
             <source>Search: text, state:failed, worker:gpu1, -name:"x y"</source>
+            <extracomment>The Name column never shrinks below this when it stretches to fill the table.</extracomment>
             <translation>搜索：文本、state:failed、worker:gpu1、-name:"x y"</translation>
         </message>
         <message>

@@ -185,6 +185,38 @@ async def test_pause_stops_advancing_frees_the_slot_and_resume_continues(h: Harn
 
 
 @pytest.mark.asyncio
+async def test_resuming_paused_jobs_never_exceeds_the_concurrency(h: Harness) -> None:
+    """Issue 12: pause the running jobs, let queued ones take their slots, resume: still 3 at most."""
+    demo = h.demo(seed=11, total=8, concurrency=3, failure_rate=0.0, speed=20.0)
+    most = 0
+
+    def track(_new: Task, _old: Task | None) -> None:
+        nonlocal most
+        most = max(most, h.tasks.running_count())
+
+    h.tasks.add_listener(track)
+    await demo.start()
+
+    def three_under_way() -> bool:
+        return len([t for t in h.tasks.all() if t.state is S.RUNNING and t.progress > 1]) == 3
+
+    await wait_until(h.tasks, three_under_way, WAIT)
+    first = [t.id for t in h.tasks.all() if t.state is S.RUNNING]
+    for task_id in first:
+        await h.tasks.request(task_id, CommandAction.PAUSE)
+    # Their slots go to queued jobs.
+    await wait_until(h.tasks, lambda: h.tasks.running_count() == 3, WAIT)
+    resumed = [await h.tasks.request(task_id, CommandAction.RESUME) for task_id in first]
+    assert [t.state for t in resumed] == [S.QUEUED] * 3, "no slot free: back to the queue"
+    assert all(t.progress > 0 for t in resumed), "they keep their progress"
+    await wait_until(h.tasks, h.all_done(8), WAIT)
+    assert most == 3, f"at most 3 jobs ran at once, saw {most}"
+    assert all(t.state is S.COMPLETED for t in h.tasks.all())
+    for task_id in first:
+        assert stages_seen(h.pub, task_id) == list(STAGES), "a requeued job continues where it was"
+
+
+@pytest.mark.asyncio
 async def test_cancel_goes_through_cancelling(h: Harness) -> None:
     demo = h.demo(seed=5, total=1, failure_rate=0.0, speed=100.0)
     states: list[TaskState] = []

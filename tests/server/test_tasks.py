@@ -261,6 +261,28 @@ async def test_resume_of_a_task_paused_before_it_started_requeues_it(tasks: Task
 
 
 @pytest.mark.asyncio
+async def test_running_limit_sends_a_resume_beyond_it_back_to_the_queue(pub: RecordingPublisher) -> None:
+    tasks = TaskService(pub, max_running=1)
+    await make(tasks, S.PAUSED, "t1")  # started, then paused: its slot is free again
+    await make(tasks, S.RUNNING, "t2")  # takes the one slot
+    resumed = await tasks.request("t1", A.RESUME)
+    assert resumed.state is S.QUEUED, "a resume beyond the limit waits in the queue"
+    assert resumed.started_at is not None, "it keeps its attempt's start"
+    assert tasks.running_count() == 1
+    # A worker cannot start it either while the slot is taken; it can once the slot frees.
+    with pytest.raises(InvalidTransition, match="at most 1 tasks"):
+        await tasks.apply_report("t1", WorkerReport(kind=K.STARTED))
+    with pytest.raises(InvalidTransition, match="at most 1 tasks"):
+        await tasks.apply_report("t1", WorkerReport(kind=K.PROGRESS, progress=50.0))
+    await tasks.apply_report("t2", WorkerReport(kind=K.COMPLETED))
+    started = await tasks.apply_report("t1", WorkerReport(kind=K.STARTED))
+    assert started.state is S.RUNNING
+    assert TaskService(pub).max_running is None, "no limit by default"
+    with pytest.raises(ValueError, match="at least 1"):
+        TaskService(pub, max_running=0)
+
+
+@pytest.mark.asyncio
 async def test_retry_resets_the_attempt(tasks: TaskService, clock: Clock) -> None:
     await make(tasks, S.RUNNING)
     await tasks.apply_report("t1", WorkerReport(kind=K.PROGRESS, progress=60, stage="aligning", eta=5))
