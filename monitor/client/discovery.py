@@ -4,12 +4,14 @@ The UI offers only what the server can do and says why otherwise. Each endpoint 
 a short timeout (a GET whose body is never read; an event stream answering at a derived URL is
 closed at once). 404 means absent everywhere; 405 means absent for the GET endpoints (snapshot,
 poll) but *present* for commands, whose route takes POST only (Starlette answers a GET on it
-with 405; Express answers 404).
+with 405; Express answers 404). No answer at all (a network error, a timeout, a 5xx) says nothing
+about the endpoint and counts as present.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import httpx
 
@@ -19,6 +21,7 @@ from monitor.core.profile import Capabilities
 __all__ = ["discover_capabilities"]
 
 _DEFAULT_TIMEOUT_S = 3.0
+_log = logging.getLogger(__name__)
 
 
 async def _probe(
@@ -30,13 +33,19 @@ async def _probe(
     try:
         response = await asyncio.wait_for(client.send(request, stream=True), timeout)
     except (TimeoutError, httpx.HTTPError) as exc:
-        why = "no answer in time" if isinstance(exc, TimeoutError) else type(exc).__name__
-        return f"GET {url}: {why}"
+        # No answer says nothing about the endpoint (the connection dropped, the server is
+        # restarting): assume it is there, so a network blip never disables Cancel/Pause. The
+        # next connection probes again, and a real 404 then says what is missing.
+        _log.info("capability probe of %s: %s; assumed present", url, type(exc).__name__)
+        return ""
     try:
         code = response.status_code
         if code == 405 and post_only:
             return ""
-        if code in (404, 405, 410) or code >= 500:
+        if code >= 500:  # a server error, not an answer about the endpoint (as above)
+            _log.info("capability probe of %s: HTTP %d; assumed present", url, code)
+            return ""
+        if code in (404, 405, 410):
             return f"GET {url}: HTTP {code}"
         if code in (401, 403):
             return f"GET {url}: authentication failed (HTTP {code})"

@@ -132,6 +132,20 @@ async def test_commands_url_and_capabilities() -> None:
 
 
 @pytest.mark.asyncio
+async def test_no_answer_is_not_a_missing_endpoint() -> None:
+    # A probe cut off by the network (or a 5xx) says nothing about the endpoint: counting it as
+    # missing would disable Cancel/Pause for the whole connection after one blip.
+    async with RawServer() as srv:
+        srv.script("/api/tasks", response(503, b"restarting"))
+        srv.script("/api/commands", response(404, b"no"))
+        dead = srv.url  # after the block the port refuses connections
+        caps = await discover_capabilities(_config(srv.url + "/api/tasks/stream"), timeout=2)
+        assert (caps.snapshot, caps.commands) == (True, False)  # 503 unknown, 404 absent
+    caps = await discover_capabilities(_config(dead + "/api/tasks/stream"), timeout=2)
+    assert (caps.snapshot, caps.poll, caps.commands, caps.reasons) == (True, True, True, ())
+
+
+@pytest.mark.asyncio
 async def test_token_in_query_only_on_opt_in_with_a_warning() -> None:
     async with RawServer() as srv:
         srv.script("/sse", stream(stall=asyncio.Event()))
