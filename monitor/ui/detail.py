@@ -69,7 +69,7 @@ class TaskDetail(QWidget):
             value.setTextFormat(Qt.TextFormat.PlainText)  # network strings are never rich text
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             value.setWordWrap(True)
-            value.setAccessibleName(labels[key])
+            value.setAccessibleDescription(labels[key])  # its name stays its text: the value
             row = QHBoxLayout()
             row.addWidget(value, 1)
             if key in ("id", "name"):
@@ -81,6 +81,7 @@ class TaskDetail(QWidget):
                 row.addWidget(copy)
             caption = QLabel(labels[key])
             caption.setTextFormat(Qt.TextFormat.PlainText)
+            caption.setBuddy(value)  # screen readers: the value is labelled by its caption
             form.addRow(caption, row)
             self.values[key] = value
         layout.addLayout(form)
