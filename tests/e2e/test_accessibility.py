@@ -157,6 +157,13 @@ def test_table_chip_banner_and_detail_are_read_over_atspi(
         assert chips[0].description.startswith("Live"), chips[0].description
         assert any(c.role == "label" and c.name == "Live" for c in chips[0].children), chips[0].dump()
 
+        # Toolbar buttons: described by their tooltip's text, never by its markup.
+        bars = root.find("tool bar", "Actions")
+        assert len(bars) == 1, root.dump()
+        buttons = {b.name: b.description for b in bars[0].children if b.role == "push button"}
+        assert buttons.get("Refresh") == "Ask the server for the latest state (F5)", buttons
+        assert not any("<" in d for d in buttons.values()), buttons
+
         # The banner: with the window focused, a failure goes to the in-window banner.
         win = subprocess.run(
             ["xdotool", "search", "--sync", "--onlyvisible", "--name", "^Monitor"],
