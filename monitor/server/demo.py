@@ -425,7 +425,10 @@ class DemoWorkload:
                 await self._report(task_id, WorkerReport(kind=WorkerReportKind.CANCELLED, stage=task.stage))
                 return
             if task.state is TaskState.QUEUED:
-                # A first start, or a resumed job that was sent back to the queue: from where it is.
+                # A first start, or a resumed job that was sent back to the queue: from where it is,
+                # and only into a free slot (the service believes whatever a worker reports).
+                if not self._tasks.slot_free():
+                    return  # the dispatcher starts it again when a slot frees
                 started = await self._report(
                     task_id,
                     WorkerReport(

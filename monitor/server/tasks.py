@@ -26,12 +26,13 @@ Commands (:meth:`TaskService.request`):
     queued. ``retry``: failed/cancelled -> queued with attempt+1 and progress, stage, eta, error,
     result, started_at, finished_at reset.
 
-Running limit (:attr:`TaskService.max_running`, None = none): with a limit, running and cancelling
-tasks together never exceed it through this service. A resume beyond it goes back to queued (the
-task keeps its progress and ``started_at`` and runs again when a slot frees), and a worker report
-that would start a task beyond it (``started``, an implicit start by ``progress``, ``resumed``)
-is refused. Before this, resuming paused tasks whose slots had been given to queued ones ran 6
-tasks with a demo concurrency of 3.
+Running limit (:attr:`TaskService.max_running`, None = none): with a limit, the server's own
+decisions never take running and cancelling tasks beyond it: a resume beyond it goes back to
+queued (the task keeps its progress and ``started_at`` and runs again when a slot frees), and the
+demo's dispatcher starts a job only into a free slot. Before this, resuming paused tasks whose
+slots had been given to queued ones ran 6 tasks with a demo concurrency of 3. A worker's report is
+a fact, not a request: a worker that says it started a task is believed even beyond the limit
+(refusing it would only make the server's view wrong while the work goes on).
 
 Progress never goes backwards within one attempt: a lower value (reports that overtook each
 other, a worker restarting a stage) is kept at the higher one, while stage and eta still update.
@@ -335,10 +336,6 @@ class TaskService:
         target = _report_target(old, report, changes)
         if target is not state:
             changes["state"] = target
-        if target is TaskState.RUNNING and state not in _SLOT_STATES and not self.slot_free():
-            raise InvalidTransition(
-                old.id, state, "running", f"the server runs at most {self.max_running} tasks at once"
-            )
         if target is TaskState.RUNNING and old.started_at is None:
             changes["started_at"] = now
         if target in TERMINAL_STATES:

@@ -57,6 +57,9 @@ class ElidedLabel(QLabel):
         """Show ``text`` on one line, elided at the right if it does not fit."""
         if text != self._full:
             self._full = text
+            # A screen reader reads the whole value, not the elided one ("" falls back to the
+            # text, then to the caption whose buddy this is).
+            self.setAccessibleName(" ".join(text.split("\n")))
             self._elide()
 
     def sizeHint(self) -> QSize:
@@ -139,7 +142,8 @@ class TaskDetail(QWidget):
         for key in _FIELDS:
             value = ElidedLabel()
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            value.setAccessibleName(labels[key])
+            # Screen readers: the field is the description, the name is the whole value (below).
+            value.setAccessibleDescription(labels[key])
             row = QHBoxLayout()
             row.addWidget(value, 1)
             if key in ("id", "name"):
@@ -153,6 +157,7 @@ class TaskDetail(QWidget):
                 row.addWidget(copy)
             caption = QLabel(labels[key])
             caption.setTextFormat(Qt.TextFormat.PlainText)
+            caption.setBuddy(value)  # screen readers: the value is labelled by its caption
             form.addRow(caption, row)
             self.values[key] = value
         page_layout.addLayout(form)

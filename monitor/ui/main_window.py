@@ -28,6 +28,7 @@ from monitor.core.settings import AppSettings, UiState
 from monitor.ui.icons import app_icon
 from monitor.ui.indicator import ConnectionIndicator
 from monitor.ui.notifications import NotificationBanner
+from monitor.ui.plaintext import describe_by_tooltip
 from monitor.ui.tray import TaskCounts, summary_text
 
 __all__ = ["SHORTCUTS", "MainWindow"]
@@ -218,6 +219,7 @@ class MainWindow(QMainWindow):
                 self.toolbar.addSeparator()
             else:
                 self.toolbar.addAction(action)
+                describe_by_tooltip(action, self.toolbar.widgetForAction(action))  # screen readers
 
     def set_server_url(self, url: str) -> None:
         """Title "Monitor - <host>" and the indicator's tooltip."""
