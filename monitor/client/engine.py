@@ -627,6 +627,11 @@ class StreamEngine:
             raise _Retry(
                 FailureKind.NETWORK, f"network error: {type(exc).__name__}: {exc}".rstrip(": ")
             ) from None
+        except httpx.TooManyRedirects:
+            # Not a TransportError: uncaught, it was a traceback and a retry forever.
+            raise _Stop(
+                FailureKind.NOT_A_STREAM, "not a stream: too many redirects (a redirect loop?)"
+            ) from None
 
     async def _stream_once(self) -> None:
         assert self._client is not None
@@ -1136,7 +1141,7 @@ class StreamEngine:
             response = await self._open(
                 self._query(self.config.url, cursor=self._resume_query), self._headers(), 5.0
             )
-        except _Retry:
+        except (_Retry, _Stop):
             return False
         try:
             return response.status_code == 200 and is_event_stream(response.headers.get("content-type"))

@@ -36,7 +36,7 @@ async def test_watch_gets_connect_and_messages_over_one_request(seed004: ServerP
         await _post(seed004, "/api/broadcast", {"message": {"payload": {"note": "all"}}})
         await until(lambda: len(watch.events) >= 4, 20, "four messages")
         assert [e["type"] for e in watch.events] == ["system", "text", "json", "broadcast"]
-        assert json.loads(watch.events[1]["data"])["payload"] == {"content": "hi"}
+        assert watch.events[1]["data"]["payload"] == {"content": "hi"}
         assert len(seed004.requests("/sse")) == 1
 
 

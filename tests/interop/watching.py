@@ -17,7 +17,8 @@ class Watch:
     """``python -m monitor watch URL --json ARGS...``; :attr:`events` grows as lines arrive."""
 
     def __init__(self, url: str, *args: str) -> None:
-        self.argv = [sys.executable, "-m", "monitor", "watch", url, "--json", *args]
+        # --verbose: heartbeats too (the tests wait on them); data is the decoded JSON value.
+        self.argv = [sys.executable, "-m", "monitor", "watch", url, "--json", "--verbose", *args]
         self.events: list[dict[str, Any]] = []
         self.stderr: list[str] = []
         self.returncode: int | None = None
