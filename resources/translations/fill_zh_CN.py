@@ -368,6 +368,16 @@ ZH: dict[str, str] = {
     "The server sends a system message": "服务器发来系统消息",
     "The server sends an error message": "服务器发来错误消息",
     "The server sends an urgent (critical) message": "服务器发来紧急消息",
+    # H15 calm (issue 12): banner words by cause, stale marks, window title, toolbar, tray
+    "Connection lost, reconnecting…": "连接已断开，正在重连…",
+    "Cannot reach the server at {name}": "无法连接到服务器 {name}",
+    "{name} refused the access token. Check it in Settings.": "{name} 拒绝了认证令牌，请在设置中检查。",
+    "{name} serves no task event stream.": "{name} 没有提供任务事件流。",
+    "Offline": "离线",
+    "%1 · as of %2": "%1 · 截至 %2",
+    "Monitor — %1": "Monitor — %1",
+    "+%n more": "另有 %n 条",
+    "Next": "下一条",
 }
 
 

@@ -4,7 +4,7 @@
         <name />
         <message>
             <source>Task completed</source>
-            <extracomment>Names listed in a grouped notice's body before "and N more". Items a pending group keeps (task ids for the click; later ones are only counted). Message ids remembered so that a resent message does not notify twice. Longest message text in a notice body (characters). System events that are the connection's own business (its notices cover them).</extracomment>
+            <extracomment>Names listed in a grouped notice's body before "and N more". Items a pending group keeps (task ids for the click; later ones are only counted). Message ids remembered so that a resent message does not notify twice. Longest message text in a notice body (characters). System events that are the connection's own business (its notices cover them). Causes that end the retries: learnt while already offline, they replace the loss notice.</extracomment>
             <translation>任务已完成</translation>
         </message>
         <message>
@@ -32,10 +32,6 @@
             <translation> 等另外 {n} 个</translation>
         </message>
         <message>
-            <source>Connection to the server lost</source>
-            <translation>与服务器的连接已断开</translation>
-        </message>
-        <message>
             <source>Monitor keeps retrying in the background.</source>
             <translation>Monitor 会在后台继续重试。</translation>
         </message>
@@ -54,6 +50,30 @@
         <message>
             <source>Nothing is running any more.</source>
             <translation>已没有正在运行的任务。</translation>
+        </message>
+        <message>
+            <source>Authentication failed</source>
+            <translation>身份验证失败</translation>
+        </message>
+        <message>
+            <source>{name} refused the access token. Check it in Settings.</source>
+            <translation>{name} 拒绝了认证令牌，请在设置中检查。</translation>
+        </message>
+        <message>
+            <source>Not a Monitor server</source>
+            <translation>不是 Monitor 服务器</translation>
+        </message>
+        <message>
+            <source>{name} serves no task event stream.</source>
+            <translation>{name} 没有提供任务事件流。</translation>
+        </message>
+        <message>
+            <source>Cannot reach the server at {name}</source>
+            <translation>无法连接到服务器 {name}</translation>
+        </message>
+        <message>
+            <source>Connection lost, reconnecting…</source>
+            <translation>连接已断开，正在重连…</translation>
         </message>
         <message>
             <source>System message from {name}</source>
@@ -208,8 +228,16 @@
             <translation>不是 Monitor 服务器</translation>
         </message>
         <message>
+            <source>Offline</source>
+            <translation>离线</translation>
+        </message>
+        <message>
             <source>Offline since %1</source>
             <translation>自 %1 起离线</translation>
+        </message>
+        <message>
+            <source>%1 · as of %2</source>
+            <translation>%1 · 截至 %2</translation>
         </message>
     </context>
     <context>
@@ -321,8 +349,12 @@ Watch server tasks live.</source>
 实时查看服务器任务。</translation>
         </message>
         <message>
-            <source>Monitor - %1</source>
-            <translation>Monitor - %1</translation>
+            <source>Monitor — %1</source>
+            <translation>Monitor — %1</translation>
+        </message>
+        <message>
+            <source>%1 · as of %2</source>
+            <translation>%1 · 截至 %2</translation>
         </message>
         <message>
             <source>&amp;Messages</source>
@@ -447,6 +479,7 @@ Watch server tasks live.</source>
         <name>NotificationBanner</name>
         <message>
             <source>Notification</source>
+            <extracomment>Notices the banner keeps (older ones are dropped: memory stays bounded). The hue a failure banner is tinted with (mixed into the palette's base colour). WCAG AA for normal text.</extracomment>
             <translation>通知</translation>
         </message>
         <message>
@@ -464,6 +497,16 @@ Watch server tasks live.</source>
         <message>
             <source>Dismiss notification</source>
             <translation>关闭通知</translation>
+        </message>
+        <message numerus="yes">
+            <source>+%n more</source>
+            <translation>
+                <numerusform>另有 %n 条</numerusform>
+            </translation>
+        </message>
+        <message>
+            <source>Next</source>
+            <translation>下一条</translation>
         </message>
     </context>
     <context>
@@ -497,8 +540,28 @@ Watch server tasks live.</source>
             <translation> 等另外 {n} 个</translation>
         </message>
         <message>
-            <source>Connection to the server lost</source>
-            <translation>与服务器的连接已断开</translation>
+            <source>Connection lost, reconnecting…</source>
+            <translation>连接已断开，正在重连…</translation>
+        </message>
+        <message>
+            <source>Cannot reach the server at {name}</source>
+            <translation>无法连接到服务器 {name}</translation>
+        </message>
+        <message>
+            <source>Authentication failed</source>
+            <translation>身份验证失败</translation>
+        </message>
+        <message>
+            <source>{name} refused the access token. Check it in Settings.</source>
+            <translation>{name} 拒绝了认证令牌，请在设置中检查。</translation>
+        </message>
+        <message>
+            <source>Not a Monitor server</source>
+            <translation>不是 Monitor 服务器</translation>
+        </message>
+        <message>
+            <source>{name} serves no task event stream.</source>
+            <translation>{name} 没有提供任务事件流。</translation>
         </message>
         <message>
             <source>Monitor keeps retrying in the background.</source>
@@ -1124,7 +1187,7 @@ Watch server tasks live.</source>
         <name>TaskTableModel</name>
         <message>
             <source>Queued</source>
-            <extracomment>Flush period: 10 Hz is smooth to the eye and leaves the main thread idle most of the time. Called with a literal context at each site (not via ``_tr``) so that pyside6-lupdate finds the strings.</extracomment>
+            <extracomment>Flush period: 10 Hz is smooth to the eye and leaves the main thread idle most of the time. Called with a literal context at each site so that pyside6-lupdate finds the strings.</extracomment>
             <translation>排队中</translation>
         </message>
         <message>
@@ -1213,7 +1276,7 @@ Watch server tasks live.</source>
         </message>
         <message>
             <source>Name</source>
-            <extracomment>Counters for tests and benchmarks.</extracomment>
+            <extracomment>The Qt half of every column, keyed by the store's registry (:class:`TaskColumn`).</extracomment>
             <translation>名称</translation>
         </message>
         <message>
@@ -1262,6 +1325,7 @@ Watch server tasks live.</source>
         </message>
         <message>
             <source>Offline: as of {time}</source>
+            <extracomment>Counters for tests and benchmarks.</extracomment>
             <translation>离线：数据截至 {time}</translation>
         </message>
         <message>
@@ -1281,7 +1345,6 @@ Watch server tasks live.</source>
         <name>TaskView</name>
         <message>
             <source>Search: text, state:failed, worker:gpu1, -name:"x y"</source>
-            <extracomment>First-run column widths (px); a saved layout overrides them.</extracomment>
             <translation>搜索：文本、state:failed、worker:gpu1、-name:"x y"</translation>
         </message>
         <message>

@@ -25,7 +25,7 @@ def make(qtbot: QtBot, tray: bool, **settings: object) -> MainWindow:
 
 def test_title_and_menus(qtbot: QtBot) -> None:
     w = make(qtbot, False, server_url="https://jobs.example.org:8443/api")
-    assert w.windowTitle() == "Monitor - jobs.example.org"
+    assert w.windowTitle() == "Monitor — jobs.example.org:8443"
     menus = [a.text() for a in w.menuBar().actions()]
     assert menus == ["&File", "&View", "&Help"]
     assert "Ctrl+R" in w.shortcuts_text()
