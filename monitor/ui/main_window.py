@@ -11,7 +11,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QByteArray, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QByteArray,
+    QCoreApplication,
+    QEvent,
+    QObject,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QAction, QCloseEvent, QHideEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QLabel,
@@ -25,12 +34,14 @@ from PySide6.QtWidgets import (
 
 from monitor.core.notify_policy import Notice
 from monitor.core.settings import AppSettings, UiState
-from monitor.ui.icons import app_icon
+from monitor.ui.icons import action_icon, app_icon, has_action_icon
 from monitor.ui.indicator import ConnectionIndicator, format_clock
 from monitor.ui.notifications import NotificationBanner
 from monitor.ui.tray import TaskCounts, summary_text
 
 __all__ = ["SHORTCUTS", "MainWindow", "server_label"]
+
+translate = QCoreApplication.translate
 
 #: Shortcut help (key, what). Shown by Help > Keyboard shortcuts; D1's actions define the keys.
 SHORTCUTS: tuple[tuple[str, object], ...] = (  # QT_TRANSLATE_NOOP is typed as object
@@ -56,6 +67,13 @@ def server_label(url: str) -> str:
     if ":" in host:  # IPv6 literal
         host = f"[{host}]"
     return f"{host}:{port}" if port is not None else host
+
+
+#: Labels one toolbar button takes in turn (measured up front so that it never grows later).
+_SAME_BUTTON: dict[str, tuple[str, ...]] = {
+    name: (str(QT_TRANSLATE_NOOP("TaskActions", "Pause")), str(QT_TRANSLATE_NOOP("TaskActions", "Resume")))
+    for name in ("pause", "resume")
+}
 
 
 class MainWindow(QMainWindow):
@@ -230,12 +248,37 @@ class MainWindow(QMainWindow):
         return None if self._task_view is self._placeholder else self._task_view
 
     def add_toolbar_actions(self, actions: Iterable[QAction | None]) -> None:
-        """Append actions to the toolbar; None adds a separator."""
+        """Append actions to the toolbar; None adds a separator.
+
+        Task actions get their icon (text beside it), and their buttons never get narrower: one
+        button that says Pause or Resume is as wide as the wider of the two from the start, so
+        no button moves under the pointer when the text changes.
+        """
         for action in actions:
             if action is None:
                 self.toolbar.addSeparator()
-            else:
-                self.toolbar.addAction(action)
+                continue
+            self.toolbar.addAction(action)
+            self._follow_action(action)
+            action.changed.connect(lambda a=action: self._follow_action(a))
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+
+    def _follow_action(self, action: QAction) -> None:
+        data = action.data()
+        name = data if isinstance(data, str) and data else action.objectName().removeprefix("action_")
+        if has_action_icon(name) and action.property("iconFor") != name:
+            action.setProperty("iconFor", name)
+            action.setIcon(action_icon(name))  # emits changed again: iconFor stops the loop
+        button = self.toolbar.widgetForAction(action)
+        if button is None:
+            return
+        labels = [action.text(), *(translate("TaskActions", t) for t in _SAME_BUTTON.get(name, ()))]
+        metrics = button.fontMetrics()
+        text_width = metrics.horizontalAdvance(action.text().replace("&", ""))
+        chrome = button.sizeHint().width() - text_width
+        widest = chrome + max(metrics.horizontalAdvance(t.replace("&", "")) for t in labels)
+        if widest > button.minimumWidth():
+            button.setMinimumWidth(widest)
 
     def set_server_url(self, url: str) -> None:
         """Title "Monitor — <host>:<port>" and the indicator's tooltip."""

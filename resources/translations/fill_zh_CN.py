@@ -378,6 +378,7 @@ ZH: dict[str, str] = {
     "Monitor — %1": "Monitor — %1",
     "+%n more": "另有 %n 条",
     "Next": "下一条",
+    "Settings…": "设置…",
 }
 
 

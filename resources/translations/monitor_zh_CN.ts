@@ -255,7 +255,6 @@
         <name>MainWindow</name>
         <message>
             <source>Show details</source>
-            <extracomment>Shortcut help (key, what). Shown by Help &gt; Keyboard shortcuts; D1's actions define the keys.</extracomment>
             <translation>显示详情</translation>
         </message>
         <message>
@@ -1049,6 +1048,7 @@ Watch server tasks live.</source>
         </message>
         <message>
             <source>Pause</source>
+            <extracomment>Labels one toolbar button takes in turn (measured up front so that it never grows later).</extracomment>
             <translation>暂停</translation>
         </message>
         <message>
@@ -1397,6 +1397,10 @@ Watch server tasks live.</source>
         <message>
             <source>Only failures raise desktop notifications</source>
             <translation>仅任务失败时弹出桌面通知</translation>
+        </message>
+        <message>
+            <source>Settings…</source>
+            <translation>设置…</translation>
         </message>
         <message>
             <source>Quit</source>
