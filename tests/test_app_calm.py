@@ -123,19 +123,3 @@ def test_a_retried_task_takes_its_failure_off_the_banner(run: Any, config_dir: P
             assert record.state is not TaskState.FAILED
 
     run(scenario())
-
-
-def test_the_tray_menu_opens_settings(run: Any, config_dir: Path) -> None:
-    from monitor.ui.settings_dialog import SettingsDialog
-
-    async def scenario() -> None:
-        async with running_app(config_dir) as desktop:
-            parts = parts_of(desktop)
-            assert not parts.window.findChildren(SettingsDialog)
-            parts.tray.action_settings.trigger()
-            dialogs = [d for d in parts.window.findChildren(SettingsDialog) if d.isVisible()]
-            assert len(dialogs) == 1
-            assert parts.window.isVisible()
-            dialogs[0].reject()
-
-    run(scenario())
