@@ -237,6 +237,7 @@ def effects() -> dict[str, Effect | None]:
         "tray:pauseAll": pauses_all,
         "tray:resumeAll": resumes_all,
         "tray:doNotDisturb": toggles_dnd,
+        "tray:settings": opens_settings,
         "tray:quit": None,  # test_quit_actions_quit
     }
 

@@ -13,6 +13,10 @@ returns. Rules (ux.md §2 items 1-3 are the complaints they answer):
   merged ("3 tasks completed" / "a, b, c"). A group is released ``group_window_s`` after its
   first event, so latency is bounded even under a steady stream.
 * A connection loss followed by a restore inside the group window is a blip: neither is shown.
+  A loss says its cause (:class:`ConnectionLoss`): a server never reached ("Cannot reach the
+  server at ..."), a refused token ("Authentication failed", the status chip's words), a URL that
+  serves no event stream, or a live stream lost ("Connection lost, reconnecting…"). A terminal
+  cause learnt while already offline (the retry after a drop gets a 401) replaces the loss notice.
 * Do not disturb (decision): suppresses the desktop toast of everything **except task
   failures**, which a user cannot afford to miss (KDE shows critical notices in DND too). The
   suppressed notices are still returned with ``toast=False`` so the window may show them in its
@@ -48,6 +52,7 @@ __all__ = [
     "MAX_NAMES_IN_BODY",
     "MAX_PENDING_ITEMS",
     "MESSAGE_MEMORY",
+    "ConnectionLoss",
     "Notice",
     "NotificationPolicy",
     "NotifyEvent",
@@ -78,6 +83,18 @@ class NotifyEvent(StrEnum):
     MESSAGE_ERROR = "message_error"
     MESSAGE_CRITICAL = "message_critical"
 
+
+class ConnectionLoss(StrEnum):
+    """Why the stream is not live, as far as the words of a loss notice go."""
+
+    UNREACHABLE = "unreachable"  # never live with this server: it may be wrong or down
+    AUTH = "auth"  # 401/403: the token was refused
+    NOT_A_SERVER = "not_a_server"  # the URL serves no event stream (404, wrong content type)
+    LOST = "lost"  # it was live, and the stream dropped: retrying
+
+
+#: Causes that end the retries: learnt while already offline, they replace the loss notice.
+_TERMINAL_LOSSES = frozenset({ConnectionLoss.AUTH, ConnectionLoss.NOT_A_SERVER})
 
 _TASK_EVENTS = frozenset({NotifyEvent.COMPLETED, NotifyEvent.FAILED, NotifyEvent.CANCELLED})
 _MESSAGE_EVENTS = frozenset(
@@ -150,6 +167,8 @@ class NotificationPolicy:
         self._seen_messages: set[str] = set()
         self._message_order: deque[str] = deque()
         self._connection_lost = False
+        self._loss = ConnectionLoss.LOST
+        self._loss_server = ""
         self._active = 0
         self.dnd = False
         self.window_focused = False
@@ -210,12 +229,21 @@ class NotificationPolicy:
         """How many tasks the once-per-task memory holds (bounded by the tasks still listed)."""
         return len(self._seen)
 
-    def connection_changed(self, connected: bool, reason: str = "") -> bool:
+    def connection_changed(
+        self,
+        connected: bool,
+        reason: str = "",
+        *,
+        cause: ConnectionLoss = ConnectionLoss.LOST,
+        server: str = "",
+    ) -> bool:
         """Record a connection transition (only real transitions count).
 
         Args:
             connected: True when the stream is live (or polling) again, False when it was lost.
             reason: Plain-text cause, shown in the body of a loss notice.
+            cause: Which words the loss notice uses (ignored when ``connected``).
+            server: The server's URL, named by the "cannot reach" and authentication notices.
 
         Returns:
             True if this changed what is pending.
@@ -230,8 +258,12 @@ class NotificationPolicy:
                 self._queue(NotifyEvent.CONNECTION_RESTORED, ("", "", None))
             return True
         if self._connection_lost:
-            return False
+            if cause is self._loss or cause not in _TERMINAL_LOSSES:
+                return False
+            # Offline already, and now a cause retrying cannot cure: say so instead.
+            self._pending.pop(NotifyEvent.CONNECTION_LOST, None)
         self._connection_lost = True
+        self._loss, self._loss_server = cause, server
         self._pending.pop(NotifyEvent.CONNECTION_RESTORED, None)
         if self._enabled(NotifyEvent.CONNECTION_LOST):
             self._queue(NotifyEvent.CONNECTION_LOST, ("", "", reason or None))
@@ -336,8 +368,7 @@ class NotificationPolicy:
                 if n > MAX_NAMES_IN_BODY:
                     body += tr(" and {n} more").format(n=n - MAX_NAMES_IN_BODY)
         elif kind is NotifyEvent.CONNECTION_LOST:
-            title = tr("Connection to the server lost")
-            body = items[0][2] or tr("Monitor keeps retrying in the background.")
+            title, body = self._loss_text(items[0][2])
         elif kind is NotifyEvent.CONNECTION_RESTORED:
             title = tr("Connection restored")
             body = tr("Live updates resumed.")
@@ -358,6 +389,22 @@ class NotificationPolicy:
             toast=toast,
             count=n,
         )
+
+    def _loss_text(self, reason: str | None) -> tuple[str, str]:
+        tr = self._tr
+        server = self._loss_server or tr("the server")
+        retrying = tr("Monitor keeps retrying in the background.")
+        if self._loss is ConnectionLoss.AUTH:
+            # The chip's words; the server's reason may be a raw body, the fix is the token.
+            return tr("Authentication failed"), tr(
+                "{name} refused the access token. Check it in Settings."
+            ).format(name=server)
+        if self._loss is ConnectionLoss.NOT_A_SERVER:
+            return tr("Not a Monitor server"), tr("{name} serves no task event stream.").format(name=server)
+        if self._loss is ConnectionLoss.UNREACHABLE:
+            title = tr("Cannot reach the server at {name}").format(name=server)
+            return title, f"{reason}\n{retrying}" if reason else retrying
+        return tr("Connection lost, reconnecting…"), reason or retrying
 
     def _message_text(
         self, kind: NotifyEvent, items: list[tuple[str, str, str | None]], n: int

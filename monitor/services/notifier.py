@@ -36,7 +36,7 @@ from typing import Any, Protocol
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, QTimer, Signal, SignalInstance
 
 from monitor.client.aio import cancel_and_wait
-from monitor.core.notify_policy import Notice, NotificationPolicy, NotifyEvent
+from monitor.core.notify_policy import ConnectionLoss, Notice, NotificationPolicy, NotifyEvent
 
 __all__ = ["BalloonTray", "DeliveryPath", "Notifier", "escape_markup", "translate_policy"]
 
@@ -52,7 +52,13 @@ _POLICY_PHRASES = (
     QT_TRANSLATE_NOOP("NotificationPolicy", "{n} tasks failed"),
     QT_TRANSLATE_NOOP("NotificationPolicy", "{n} tasks cancelled"),
     QT_TRANSLATE_NOOP("NotificationPolicy", " and {n} more"),
-    QT_TRANSLATE_NOOP("NotificationPolicy", "Connection to the server lost"),
+    QT_TRANSLATE_NOOP("NotificationPolicy", "Connection lost, reconnecting…"),
+    QT_TRANSLATE_NOOP("NotificationPolicy", "Cannot reach the server at {name}"),
+    QT_TRANSLATE_NOOP("NotificationPolicy", "Authentication failed"),
+    QT_TRANSLATE_NOOP("NotificationPolicy", "{name} refused the access token. Check it in Settings."),
+    QT_TRANSLATE_NOOP("NotificationPolicy", "Not a Monitor server"),
+    QT_TRANSLATE_NOOP("NotificationPolicy", "{name} serves no task event stream."),
+    QT_TRANSLATE_NOOP("NotificationPolicy", "the server"),
     QT_TRANSLATE_NOOP("NotificationPolicy", "Monitor keeps retrying in the background."),
     QT_TRANSLATE_NOOP("NotificationPolicy", "Connection restored"),
     QT_TRANSLATE_NOOP("NotificationPolicy", "Live updates resumed."),
@@ -158,9 +164,16 @@ class Notifier(QObject):
         self.policy.task_finished(kind, task_id, name, attempt=attempt, detail=detail)
         self._schedule()
 
-    def connection_changed(self, connected: bool, reason: str = "") -> None:
+    def connection_changed(
+        self,
+        connected: bool,
+        reason: str = "",
+        *,
+        cause: ConnectionLoss = ConnectionLoss.LOST,
+        server: str = "",
+    ) -> None:
         """See :meth:`NotificationPolicy.connection_changed`."""
-        self.policy.connection_changed(connected, reason)
+        self.policy.connection_changed(connected, reason, cause=cause, server=server)
         self._schedule()
 
     def forget_task(self, task_id: str) -> None:

@@ -15,7 +15,16 @@ from pathlib import Path
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap
 
-__all__ = ["ICON_SIZES", "IconState", "app_icon", "paint_icon", "resources_dir", "state_icon"]
+__all__ = [
+    "ICON_SIZES",
+    "IconState",
+    "action_icon",
+    "app_icon",
+    "has_action_icon",
+    "paint_icon",
+    "resources_dir",
+    "state_icon",
+]
 
 #: Sizes rendered into a QIcon and shipped for packaging.
 ICON_SIZES = (16, 22, 24, 32, 48, 64, 128, 256)
@@ -35,6 +44,19 @@ _COLOURS = {
     "task-completed": QColor("#2e7d32"),
     "task-failed": QColor("#c62828"),
     "task-cancelled": QColor("#757575"),
+    # toolbar actions (a disc with a glyph, like the states: readable on light and dark bars)
+    "action-cancel": QColor("#c62828"),
+    "action-retry": QColor("#2e7d32"),
+    "action-refresh": QColor("#546e7a"),
+}
+
+#: Toolbar action -> icon key (``TaskActions``' names; ``pause_resume`` carries its current one).
+_ACTION_ICONS = {
+    "cancel": "action-cancel",
+    "pause": "task-paused",
+    "resume": "task-running",
+    "retry": "action-retry",
+    "refresh": "action-refresh",
 }
 
 
@@ -79,7 +101,16 @@ def _glyph(p: QPainter, state: str, s: float) -> None:
         tri.closeSubpath()
         p.drawPath(tri)
         return
+    if state in ("action-retry", "action-refresh"):  # a circular arrow
+        r = s * 0.24
+        p.drawArc(QRectF(c - r, c - r, 2 * r, 2 * r), 90 * 16, -270 * 16)
+        tip = QPointF(c, c - r)
+        head = s * 0.11
+        p.drawLine(tip, QPointF(c - head, c - r - head))
+        p.drawLine(tip, QPointF(c - head, c - r + head))
+        return
     state = {
+        "action-cancel": "disconnected",
         "task-failed": "attention",
         "task-cancelled": "disconnected",
         "task-cancelling": "disconnected",
@@ -140,6 +171,20 @@ def state_icon(state: IconState | str, progress: float | None = None) -> QIcon:
     for size in ICON_SIZES:
         icon.addPixmap(paint_icon(size, state, progress))
     return icon
+
+
+def has_action_icon(name: str) -> bool:
+    """Whether :func:`action_icon` knows ``name``."""
+    return name in _ACTION_ICONS
+
+
+def action_icon(name: str) -> QIcon:
+    """The toolbar icon of a task action (``cancel``, ``pause``, ``resume``, ``retry``, ``refresh``).
+
+    Raises:
+        KeyError: For an unknown action name.
+    """
+    return state_icon(_ACTION_ICONS[name])
 
 
 def app_icon() -> QIcon:

@@ -1,7 +1,8 @@
 """The connection indicator: a status-bar chip that tells the truth about the stream.
 
 Live / Connecting... / Reconnecting in N s [Retry now] / Polling / Offline since hh:mm [Retry now] /
-Authentication failed [Settings]. Network trouble never opens a dialog (ux.md §2 item 6): the chip
+Authentication failed [Settings]; once data was live, every offline text ends in "· as of hh:mm"
+(the time the data froze). Network trouble never opens a dialog (ux.md §2 item 6): the chip
 changes and offers the one useful action. The countdown ticks once a second only while a reconnect
 is scheduled, so an idle app does no work.
 
@@ -196,9 +197,14 @@ class ConnectionIndicator(QWidget):
             if st.state is ConnectionState.FAILED and st.failure is FailureKind.NOT_A_STREAM:
                 text, colour = self.tr("Not a Monitor server"), "error"
                 settings = True
+            elif self._stale_since is not None:
+                text, colour = self.tr("Offline"), "offline"  # "as of" below says since when
             else:
                 text, colour = self.tr("Offline since %1").replace("%1", format_clock(since)), "offline"
             retry = True  # whatever stopped us, trying again by hand is always allowed
+        if self._stale_since is not None:  # never while live (set_status clears it)
+            # Offline data is frozen: say how old it is in words a glance catches, not a tooltip.
+            text = self.tr("%1 · as of %2").replace("%2", format_clock(self._stale_since)).replace("%1", text)
         self._label.setText(text)
         self._dot.setStyleSheet(f"color: {_COLOURS[colour]};")
         self._retry.setVisible(retry)

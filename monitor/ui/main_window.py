@@ -11,7 +11,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QByteArray, QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QByteArray,
+    QCoreApplication,
+    QEvent,
+    QObject,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QAction, QCloseEvent, QHideEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QLabel,
@@ -25,13 +34,15 @@ from PySide6.QtWidgets import (
 
 from monitor.core.notify_policy import Notice
 from monitor.core.settings import AppSettings, UiState
-from monitor.ui.icons import app_icon
-from monitor.ui.indicator import ConnectionIndicator
+from monitor.ui.icons import action_icon, app_icon, has_action_icon
+from monitor.ui.indicator import ConnectionIndicator, format_clock
 from monitor.ui.notifications import NotificationBanner
 from monitor.ui.plaintext import describe_by_tooltip
 from monitor.ui.tray import TaskCounts, summary_text
 
-__all__ = ["SHORTCUTS", "MainWindow"]
+__all__ = ["SHORTCUTS", "MainWindow", "server_label"]
+
+translate = QCoreApplication.translate
 
 #: Shortcut help (key, what). Shown by Help > Keyboard shortcuts; D1's actions define the keys.
 SHORTCUTS: tuple[tuple[str, object], ...] = (  # QT_TRANSLATE_NOOP is typed as object
@@ -44,6 +55,26 @@ SHORTCUTS: tuple[tuple[str, object], ...] = (  # QT_TRANSLATE_NOOP is typed as o
     ("Ctrl+,", QT_TRANSLATE_NOOP("MainWindow", "Settings")),
     ("Ctrl+Q", QT_TRANSLATE_NOOP("MainWindow", "Quit")),
 )
+
+
+def server_label(url: str) -> str:
+    """Host and port of ``url`` for the title ("127.0.0.1:8765"; no user, path or query)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:  # a malformed port: show what was typed
+        return url
+    host = parts.hostname or url
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    return f"{host}:{port}" if port is not None else host
+
+
+#: Labels one toolbar button takes in turn (measured up front so that it never grows later).
+_SAME_BUTTON: dict[str, tuple[str, ...]] = {
+    name: (str(QT_TRANSLATE_NOOP("TaskActions", "Pause")), str(QT_TRANSLATE_NOOP("TaskActions", "Resume")))
+    for name in ("pause", "resume")
+}
 
 
 class MainWindow(QMainWindow):
@@ -85,18 +116,22 @@ class MainWindow(QMainWindow):
         self._settings = settings or AppSettings()
         self._tray_available = tray_available
         self._quitting = False
+        self._server_url = ""
+        self._counts = TaskCounts()
         self.setObjectName("mainWindow")
         self.setWindowIcon(app_icon())
         self.resize(1000, 640)
 
-        # Central area: the banner above whatever task view the app installs.
+        # Central area: whatever task view the app installs. The banner floats over its bottom
+        # edge and is in no layout, so showing or hiding it never moves a row (issue 12).
         central = QWidget(self)
         self._central_layout = QVBoxLayout(central)
         self._central_layout.setContentsMargins(0, 0, 0, 0)
         self._central_layout.setSpacing(0)
         self.banner = NotificationBanner(central)
         self.banner.task_activated.connect(self.task_activated)
-        self._central_layout.addWidget(self.banner)
+        central.installEventFilter(self)
+        self.banner.installEventFilter(self)
         self._placeholder = QLabel(self.tr("No tasks yet"), central)
         self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._task_view: QWidget = self._placeholder
@@ -110,6 +145,7 @@ class MainWindow(QMainWindow):
         self.indicator = ConnectionIndicator(self)
         self.indicator.settings_requested.connect(self.settings_requested)
         self.indicator.retry_now_requested.connect(self.retry_now_requested)
+        self.indicator.stale_changed.connect(lambda _since: self.set_counts(self._counts))
         self.counts_label = QLabel(self)
         self.counts_label.setObjectName("taskCounts")
         self.counts_label.setTextFormat(Qt.TextFormat.PlainText)
@@ -119,7 +155,7 @@ class MainWindow(QMainWindow):
 
         self._build_menus()
         self.set_server_url(self._settings.server_url)
-        self.set_counts(TaskCounts())
+        self.set_counts(self._counts)
 
     # ------------------------------------------------------------------ menus
 
@@ -213,27 +249,83 @@ class MainWindow(QMainWindow):
         return None if self._task_view is self._placeholder else self._task_view
 
     def add_toolbar_actions(self, actions: Iterable[QAction | None]) -> None:
-        """Append actions to the toolbar; None adds a separator."""
+        """Append actions to the toolbar; None adds a separator.
+
+        Task actions get their icon (text beside it), and their buttons never get narrower: one
+        button that says Pause or Resume is as wide as the wider of the two from the start, so
+        no button moves under the pointer when the text changes.
+        """
         for action in actions:
             if action is None:
                 self.toolbar.addSeparator()
-            else:
-                self.toolbar.addAction(action)
-                describe_by_tooltip(action, self.toolbar.widgetForAction(action))  # screen readers
+                continue
+            self.toolbar.addAction(action)
+            describe_by_tooltip(action, self.toolbar.widgetForAction(action))  # screen readers
+            self._follow_action(action)
+            action.changed.connect(lambda a=action: self._follow_action(a))
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+
+    def _follow_action(self, action: QAction) -> None:
+        data = action.data()
+        name = data if isinstance(data, str) and data else action.objectName().removeprefix("action_")
+        if has_action_icon(name) and action.property("iconFor") != name:
+            action.setProperty("iconFor", name)
+            action.setIcon(action_icon(name))  # emits changed again: iconFor stops the loop
+        button = self.toolbar.widgetForAction(action)
+        if button is None:
+            return
+        labels = [action.text(), *(translate("TaskActions", t) for t in _SAME_BUTTON.get(name, ()))]
+        metrics = button.fontMetrics()
+        text_width = metrics.horizontalAdvance(action.text().replace("&", ""))
+        chrome = button.sizeHint().width() - text_width
+        widest = chrome + max(metrics.horizontalAdvance(t.replace("&", "")) for t in labels)
+        if widest > button.minimumWidth():
+            button.setMinimumWidth(widest)
 
     def set_server_url(self, url: str) -> None:
-        """Title "Monitor - <host>" and the indicator's tooltip."""
-        host = urlsplit(url).hostname or url
-        self.setWindowTitle(self.tr("Monitor - %1").replace("%1", host))
+        """Title "Monitor — <host>:<port>" and the indicator's tooltip."""
+        self._server_url = url
+        self.setWindowTitle(self.tr("Monitor — %1").replace("%1", server_label(url)))
         self.indicator.set_server_url(url)
 
+    @property
+    def server_url(self) -> str:
+        """The server the window shows (title, indicator, notices)."""
+        return self._server_url
+
     def set_counts(self, counts: TaskCounts) -> None:
-        """Status-bar counts (same text as the tray tooltip)."""
-        self.counts_label.setText(summary_text(counts))
+        """Status-bar counts (same text as the tray tooltip), "· as of hh:mm" while offline."""
+        self._counts = counts
+        text = summary_text(counts)
+        stale = self.indicator.stale_since
+        if stale is not None:
+            text = self.tr("%1 · as of %2").replace("%2", format_clock(stale)).replace("%1", text)
+        self.counts_label.setText(text)
 
     def show_banner(self, notice: Notice) -> None:
         """Show a notice in the in-window banner."""
         self.banner.show_notice(notice)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Keep the floating banner on the central area's bottom edge, full width."""
+        if (watched is self.centralWidget() and event.type() == QEvent.Type.Resize) or (
+            watched is self.banner and event.type() in (QEvent.Type.Show, QEvent.Type.LayoutRequest)
+        ):
+            self._place_banner()
+        return super().eventFilter(watched, event)
+
+    def _place_banner(self) -> None:
+        area = self.centralWidget()
+        if area is None:
+            return
+        width = area.width()
+        hint = self.banner.sizeHint().height()
+        layout = self.banner.layout()
+        if layout is not None and layout.hasHeightForWidth():
+            hint = max(hint, layout.totalHeightForWidth(width))
+        height = min(hint, area.height())
+        self.banner.setGeometry(0, area.height() - height, width, height)
+        self.banner.raise_()
 
     # ------------------------------------------------------------------ tray rules
 

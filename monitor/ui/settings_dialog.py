@@ -69,6 +69,10 @@ def dark_palette() -> QPalette:
     grey = QColor(127, 127, 127)
     for role in (QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText, QPalette.ColorRole.WindowText):
         p.setColor(QPalette.ColorGroup.Disabled, role, grey)
+    # Paused, failed and stale progress bars are painted from the disabled group: without these
+    # they stayed as blue as running ones in dark mode (issue 12).
+    p.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Highlight, QColor(96, 96, 100))
+    p.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.HighlightedText, QColor(200, 200, 200))
     return p
 
 

@@ -114,6 +114,7 @@ class TrayController(QObject):
         pause_all_requested(): Menu "Pause all".
         resume_all_requested(): Menu "Resume all".
         dnd_toggled(bool): "Do not disturb" was switched by the user.
+        settings_requested(): Menu "Settings…".
         quit_requested(): Menu "Quit".
         message_clicked(): A Qt fallback balloon was clicked.
 
@@ -126,6 +127,7 @@ class TrayController(QObject):
     pause_all_requested = Signal()
     resume_all_requested = Signal()
     dnd_toggled = Signal(bool)
+    settings_requested = Signal()
     quit_requested = Signal()
     message_clicked = Signal()
 
@@ -154,7 +156,8 @@ class TrayController(QObject):
         self.action_dnd.setStatusTip(self.tr("Only failures raise desktop notifications"))
         self.action_dnd.toggled.connect(self.dnd_toggled)
         self.menu.addAction(self.action_dnd)
-        self.menu.addSeparator()
+        self.action_settings = self._add(self.tr("Settings…"), self.settings_requested, "settings")
+        self.menu.addSeparator()  # Quit stands apart: it is the one item that ends everything
         self.action_quit = self._add(self.tr("Quit"), self.quit_requested, "quit")
 
         self.icon = QSystemTrayIcon(self)

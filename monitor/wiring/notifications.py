@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
-from monitor.core.connection import ConnectionState, ConnectionStatus, Resync
-from monitor.core.notify_policy import NotifyEvent
+from collections.abc import Sequence
+
+from monitor.core.connection import ConnectionState, ConnectionStatus, FailureKind, Resync
+from monitor.core.notify_policy import ConnectionLoss, NotifyEvent
+from monitor.core.protocol import TaskState
+from monitor.core.store import Change, Updated
 from monitor.ui.tray import TaskCounts
 from monitor.wiring.parts import Parts
 
-__all__ = ["wire_notifications"]
+__all__ = ["loss_cause", "wire_notifications"]
+
+
+def loss_cause(status: ConnectionStatus, *, ever_live: bool) -> ConnectionLoss:
+    """The words a loss notice uses for ``status`` (the status chip says the same).
+
+    Args:
+        status: A status that is not live.
+        ever_live: Whether the stream was ever live with this server.
+    """
+    if status.failure is FailureKind.AUTH or status.http_status in (401, 403):
+        return ConnectionLoss.AUTH
+    if status.failure is FailureKind.NOT_A_STREAM:
+        return ConnectionLoss.NOT_A_SERVER
+    return ConnectionLoss.LOST if ever_live else ConnectionLoss.UNREACHABLE
 
 
 def wire_notifications(parts: Parts) -> None:
@@ -26,9 +44,30 @@ def wire_notifications(parts: Parts) -> None:
             detail = record.error.message if record.error is not None else None
             notifier.task_finished(kind, record.id, record.name, attempt=record.attempt, detail=detail)
 
+    # The server the stream was last live with: "lost" for it, "cannot reach" for a new one.
+    live_with: list[str | None] = [None]
+
     def on_status(status: ConnectionStatus) -> None:
         live = status.state in (ConnectionState.CONNECTED, ConnectionState.POLLING)
-        notifier.connection_changed(live, status.reason or "")
+        server = window.server_url
+        if live:
+            live_with[0] = server
+            notifier.connection_changed(True)
+            return
+        cause = loss_cause(status, ever_live=live_with[0] == server)
+        notifier.connection_changed(False, status.reason or "", cause=cause, server=server)
+
+    def withdraw_recovered(changes: Sequence[Change]) -> None:
+        # A failure notice goes once its task is failed no more (retried); none shown, no walk.
+        if window.banner.isHidden():
+            return
+        for change in changes:
+            if (
+                isinstance(change, Updated)
+                and change.old_state is TaskState.FAILED
+                and change.new_state is not TaskState.FAILED
+            ):
+                window.banner.withdraw_task(change.id)
 
     # While the task list is being rebuilt (a new server lifetime) the counts mean nothing yet:
     # "All tasks done" waits until the rebuild is finished.
@@ -57,6 +96,8 @@ def wire_notifications(parts: Parts) -> None:
     service.resync_started.connect(resync_started)
     service.resync_finished.connect(resync_finished)
     service.task_removed.connect(notifier.forget_task)
+    service.task_removed.connect(window.banner.withdraw_task)
+    service.tasks_changed.connect(withdraw_recovered)
     view.counts_changed.connect(on_counts)
     window.focus_changed.connect(notifier.set_window_focused)
     notifier.banner_requested.connect(window.show_banner)

@@ -11,7 +11,7 @@ __all__ = ["wire_tray"]
 
 
 def wire_tray(parts: Parts, *, quit_app: Callable[[], None]) -> None:
-    """Counts -> tray and status bar; tray menu -> window, DND, quit.
+    """Counts -> tray and status bar; tray menu -> window, DND, settings, quit.
 
     Args:
         parts: The app's parts.
@@ -27,6 +27,12 @@ def wire_tray(parts: Parts, *, quit_app: Callable[[], None]) -> None:
     tray.show_hide_requested.connect(window.toggle_visible)
     window.visibility_changed.connect(tray.set_window_visible)
     tray.dnd_toggled.connect(notifier.set_dnd)
+
+    def open_settings() -> None:
+        window.bring_to_front()  # the dialog belongs to the window: show it first
+        window.settings_requested.emit()
+
+    tray.settings_requested.connect(open_settings)
     if parts.instance is not None:
         parts.instance.activation_requested.connect(lambda _msg: window.bring_to_front())
     tray.quit_requested.connect(quit_app)

@@ -406,6 +406,17 @@ ZH: dict[str, str] = {
     "Showing {n} of {m}, offline: as of {time}": "显示 {n} / {m}，离线：数据截至 {time}",
     "No tasks match the filter": "没有符合筛选条件的任务",
     "Waiting for the server…": "正在等待服务器…",
+    # H15 calm (issue 12): banner words by cause, stale marks, window title, toolbar, tray
+    "Connection lost, reconnecting…": "连接已断开，正在重连…",
+    "Cannot reach the server at {name}": "无法连接到服务器 {name}",
+    "{name} refused the access token. Check it in Settings.": "{name} 拒绝了认证令牌，请在设置中检查。",
+    "{name} serves no task event stream.": "{name} 没有提供任务事件流。",
+    "Offline": "离线",
+    "%1 · as of %2": "%1 · 截至 %2",
+    "Monitor — %1": "Monitor — %1",
+    "+%n more": "另有 %n 条",
+    "Next": "下一条",
+    "Settings…": "设置…",
 }
 
 

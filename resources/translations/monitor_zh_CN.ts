@@ -4,7 +4,7 @@
         <name />
         <message>
             <source>Task completed</source>
-            <extracomment>Names listed in a grouped notice's body before "and N more". Items a pending group keeps (task ids for the click; later ones are only counted). Message ids remembered so that a resent message does not notify twice. Longest message text in a notice body (characters). System events that are the connection's own business (its notices cover them).</extracomment>
+            <extracomment>Names listed in a grouped notice's body before "and N more". Items a pending group keeps (task ids for the click; later ones are only counted). Message ids remembered so that a resent message does not notify twice. Longest message text in a notice body (characters). System events that are the connection's own business (its notices cover them). Causes that end the retries: learnt while already offline, they replace the loss notice.</extracomment>
             <translation>任务已完成</translation>
         </message>
         <message>
@@ -32,10 +32,6 @@
             <translation> 等另外 {n} 个</translation>
         </message>
         <message>
-            <source>Connection to the server lost</source>
-            <translation>与服务器的连接已断开</translation>
-        </message>
-        <message>
             <source>Monitor keeps retrying in the background.</source>
             <translation>Monitor 会在后台继续重试。</translation>
         </message>
@@ -54,6 +50,30 @@
         <message>
             <source>Nothing is running any more.</source>
             <translation>已没有正在运行的任务。</translation>
+        </message>
+        <message>
+            <source>Authentication failed</source>
+            <translation>身份验证失败</translation>
+        </message>
+        <message>
+            <source>{name} refused the access token. Check it in Settings.</source>
+            <translation>{name} 拒绝了认证令牌，请在设置中检查。</translation>
+        </message>
+        <message>
+            <source>Not a Monitor server</source>
+            <translation>不是 Monitor 服务器</translation>
+        </message>
+        <message>
+            <source>{name} serves no task event stream.</source>
+            <translation>{name} 没有提供任务事件流。</translation>
+        </message>
+        <message>
+            <source>Cannot reach the server at {name}</source>
+            <translation>无法连接到服务器 {name}</translation>
+        </message>
+        <message>
+            <source>Connection lost, reconnecting…</source>
+            <translation>连接已断开，正在重连…</translation>
         </message>
         <message>
             <source>System message from {name}</source>
@@ -304,8 +324,16 @@
             <translation>不是 Monitor 服务器</translation>
         </message>
         <message>
+            <source>Offline</source>
+            <translation>离线</translation>
+        </message>
+        <message>
             <source>Offline since %1</source>
             <translation>自 %1 起离线</translation>
+        </message>
+        <message>
+            <source>%1 · as of %2</source>
+            <translation>%1 · 截至 %2</translation>
         </message>
     </context>
     <context>
@@ -323,7 +351,6 @@
         <name>MainWindow</name>
         <message>
             <source>Show details</source>
-            <extracomment>Shortcut help (key, what). Shown by Help &gt; Keyboard shortcuts; D1's actions define the keys.</extracomment>
             <translation>显示详情</translation>
         </message>
         <message>
@@ -417,8 +444,12 @@ Watch server tasks live.</source>
 实时查看服务器任务。</translation>
         </message>
         <message>
-            <source>Monitor - %1</source>
-            <translation>Monitor - %1</translation>
+            <source>Monitor — %1</source>
+            <translation>Monitor — %1</translation>
+        </message>
+        <message>
+            <source>%1 · as of %2</source>
+            <translation>%1 · 截至 %2</translation>
         </message>
         <message>
             <source>&amp;Messages</source>
@@ -543,6 +574,7 @@ Watch server tasks live.</source>
         <name>NotificationBanner</name>
         <message>
             <source>Notification</source>
+            <extracomment>Notices the banner keeps (older ones are dropped: memory stays bounded). The hue a failure banner is tinted with (mixed into the palette's base colour). WCAG AA for normal text.</extracomment>
             <translation>通知</translation>
         </message>
         <message>
@@ -560,6 +592,16 @@ Watch server tasks live.</source>
         <message>
             <source>Dismiss notification</source>
             <translation>关闭通知</translation>
+        </message>
+        <message numerus="yes">
+            <source>+%n more</source>
+            <translation>
+                <numerusform>另有 %n 条</numerusform>
+            </translation>
+        </message>
+        <message>
+            <source>Next</source>
+            <translation>下一条</translation>
         </message>
     </context>
     <context>
@@ -593,8 +635,28 @@ Watch server tasks live.</source>
             <translation> 等另外 {n} 个</translation>
         </message>
         <message>
-            <source>Connection to the server lost</source>
-            <translation>与服务器的连接已断开</translation>
+            <source>Connection lost, reconnecting…</source>
+            <translation>连接已断开，正在重连…</translation>
+        </message>
+        <message>
+            <source>Cannot reach the server at {name}</source>
+            <translation>无法连接到服务器 {name}</translation>
+        </message>
+        <message>
+            <source>Authentication failed</source>
+            <translation>身份验证失败</translation>
+        </message>
+        <message>
+            <source>{name} refused the access token. Check it in Settings.</source>
+            <translation>{name} 拒绝了认证令牌，请在设置中检查。</translation>
+        </message>
+        <message>
+            <source>Not a Monitor server</source>
+            <translation>不是 Monitor 服务器</translation>
+        </message>
+        <message>
+            <source>{name} serves no task event stream.</source>
+            <translation>{name} 没有提供任务事件流。</translation>
         </message>
         <message>
             <source>Monitor keeps retrying in the background.</source>
@@ -1082,6 +1144,7 @@ Watch server tasks live.</source>
         </message>
         <message>
             <source>Pause</source>
+            <extracomment>Labels one toolbar button takes in turn (measured up front so that it never grows later).</extracomment>
             <translation>暂停</translation>
         </message>
         <message>
@@ -1430,6 +1493,10 @@ Watch server tasks live.</source>
             <translation>任务</translation>
         </message>
         <message>
+            <source>Showing {n} of {m}</source>
+            <translation>显示 {n} / {m}</translation>
+        </message>
+        <message>
             <source>Showing {n} of {m}, offline: as of {time}</source>
             <translation>显示 {n} / {m}，离线：数据截至 {time}</translation>
         </message>
@@ -1452,10 +1519,6 @@ Watch server tasks live.</source>
         <message>
             <source>Sorting paused while the pointer is over the table (sorted as of {time})</source>
             <translation>鼠标位于表格上时暂停排序（排序截至 {time}）</translation>
-        </message>
-        <message>
-            <source>Showing {n} of {m}</source>
-            <translation>显示 {n} / {m}</translation>
         </message>
     </context>
     <context>
@@ -1483,6 +1546,10 @@ Watch server tasks live.</source>
         <message>
             <source>Only failures raise desktop notifications</source>
             <translation>仅任务失败时弹出桌面通知</translation>
+        </message>
+        <message>
+            <source>Settings…</source>
+            <translation>设置…</translation>
         </message>
         <message>
             <source>Quit</source>

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.core.notify_policy import MAX_NAMES_IN_BODY, NotificationPolicy, NotifyEvent
+from monitor.core.notify_policy import MAX_NAMES_IN_BODY, ConnectionLoss, NotificationPolicy, NotifyEvent
 from monitor.core.settings import NotificationSettings
 
 
@@ -153,6 +153,42 @@ def test_connection_lost_then_restored(policy: NotificationPolicy, clock: FakeCl
     clock.now += 2.0
     assert [n.kind for n in policy.due()] == [NotifyEvent.CONNECTION_RESTORED]
     assert not policy.connection_changed(True)
+
+
+@pytest.mark.parametrize(
+    ("cause", "title", "body_has"),
+    [
+        (ConnectionLoss.UNREACHABLE, "Cannot reach the server at http://h:1", "keeps retrying"),
+        (ConnectionLoss.AUTH, "Authentication failed", "http://h:1 refused the access token"),
+        (ConnectionLoss.NOT_A_SERVER, "Not a Monitor server", "http://h:1 serves no task event stream"),
+        (ConnectionLoss.LOST, "Connection lost, reconnecting…", "refused"),
+    ],
+)
+def test_loss_words_by_cause(
+    policy: NotificationPolicy, clock: FakeClock, cause: ConnectionLoss, title: str, body_has: str
+) -> None:
+    policy.connection_changed(False, "refused", cause=cause, server="http://h:1")
+    clock.now += 2.0
+    [lost] = policy.due()
+    assert (lost.kind, lost.title) == (NotifyEvent.CONNECTION_LOST, title)
+    assert body_has in lost.body
+
+
+def test_a_terminal_cause_learnt_offline_replaces_the_loss(
+    policy: NotificationPolicy, clock: FakeClock
+) -> None:
+    policy.connection_changed(False, "timeout", cause=ConnectionLoss.LOST, server="s")
+    assert not policy.connection_changed(False, "again", cause=ConnectionLoss.UNREACHABLE, server="s")
+    assert policy.connection_changed(False, "401", cause=ConnectionLoss.AUTH, server="s")
+    clock.now += 2.0
+    assert [n.title for n in policy.due()] == ["Authentication failed"]  # one notice, not two
+    assert not policy.connection_changed(False, "401", cause=ConnectionLoss.AUTH, server="s")
+    policy.connection_changed(True)  # the token fixed: back, and the loss may be said again
+    policy.connection_changed(False, "timeout", cause=ConnectionLoss.LOST, server="s")
+    clock.now += 2.0
+    assert ["Connection lost, reconnecting…"] == [
+        n.title for n in policy.due() if n.kind is NotifyEvent.CONNECTION_LOST
+    ]
 
 
 def test_all_done_on_transition_to_zero(policy: NotificationPolicy) -> None:

@@ -25,7 +25,7 @@ def make(qtbot: QtBot, tray: bool, **settings: object) -> MainWindow:
 
 def test_title_and_menus(qtbot: QtBot) -> None:
     w = make(qtbot, False, server_url="https://jobs.example.org:8443/api")
-    assert w.windowTitle() == "Monitor - jobs.example.org"
+    assert w.windowTitle() == "Monitor — jobs.example.org:8443"
     menus = [a.text() for a in w.menuBar().actions()]
     assert menus == ["&File", "&View", "&Help"]
     assert "Ctrl+R" in w.shortcuts_text()
@@ -166,3 +166,69 @@ def test_english_installs_nothing(qapp: QApplication) -> None:
     from monitor.ui.i18n import install_translator
 
     assert install_translator(qapp, "en_US") == []
+
+
+@pytest.mark.parametrize(
+    ("url", "title"),
+    [
+        ("http://127.0.0.1:8765", "Monitor — 127.0.0.1:8765"),
+        ("https://user:pw@jobs.example.org/api?x=1", "Monitor — jobs.example.org"),
+        ("http://[::1]:9000/", "Monitor — [::1]:9000"),
+        ("http://host:notaport/", "Monitor — http://host:notaport/"),
+    ],
+)
+def test_title_keeps_the_port(qtbot: QtBot, url: str, title: str) -> None:
+    w = make(qtbot, False, server_url="http://127.0.0.1:1")
+    w.set_server_url(url)
+    assert w.windowTitle() == title
+    assert w.server_url == url
+
+
+def test_toolbar_buttons_have_icons_and_do_not_move_when_pause_becomes_resume(qtbot: QtBot) -> None:
+    from PySide6.QtCore import Qt
+
+    from monitor.core.protocol import TaskState
+    from monitor.ui.actions import TaskActions
+
+    w = make(qtbot, False)
+    actions = TaskActions(w)
+    w.add_toolbar_actions(actions.toolbar_actions())
+    assert w.toolbar.toolButtonStyle() is Qt.ToolButtonStyle.ToolButtonTextBesideIcon
+    for action in (actions.cancel, actions.pause_resume, actions.retry, actions.refresh):
+        assert not action.icon().isNull(), action.objectName()
+    actions.set_selection([("t1", TaskState.RUNNING)])
+    QApplication.processEvents()
+    assert actions.pause_resume.text() == "Pause"
+    pause_icon = actions.pause_resume.icon().cacheKey()
+    buttons = [w.toolbar.widgetForAction(a) for a in actions.toolbar_actions() if a is not None]
+    before = [b.geometry() for b in buttons]
+    actions.set_selection([("t1", TaskState.PAUSED)])
+    QApplication.processEvents()
+    assert actions.pause_resume.text() == "Resume"
+    assert actions.pause_resume.icon().cacheKey() != pause_icon  # the icon follows the action
+    assert [b.geometry() for b in buttons] == before
+    actions.set_selection([("t1", TaskState.RUNNING)])
+    QApplication.processEvents()
+    assert [b.geometry() for b in buttons] == before
+
+
+def test_counts_say_as_of_while_offline(qtbot: QtBot) -> None:
+    from monitor.core.connection import ConnectionState, ConnectionStatus
+    from monitor.ui.indicator import format_clock
+
+    w = make(qtbot, False)
+    w.set_counts(TaskCounts(running=2))
+    live = ConnectionStatus(ConnectionState.CONNECTED, ConnectionState.CONNECTING, "")
+    w.indicator.set_status(live)
+    assert w.counts_label.text() == "2 running"
+    lost = ConnectionStatus(
+        ConnectionState.RECONNECTING, ConnectionState.CONNECTED, "x", since=1_700_000_000.0
+    )
+    w.indicator.set_status(lost)
+    stamp = format_clock(1_700_000_000.0)
+    assert w.counts_label.text() == f"2 running · as of {stamp}"  # without a new count
+    assert w.indicator.text().endswith(f"· as of {stamp}")
+    w.set_counts(TaskCounts(running=1))
+    assert w.counts_label.text() == f"1 running · as of {stamp}"
+    w.indicator.set_status(live)
+    assert w.counts_label.text() == "1 running"

@@ -15,6 +15,7 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
+from monitor.core.protocol import TaskState
 from monitor.core.settings import AppSettings, Theme
 from monitor.services.secrets import KEYRING_SERVICE, NoKeyringError, TokenStore
 from monitor.ui.settings_dialog import SettingsDialog, apply_theme, effective_theme
@@ -177,4 +178,48 @@ def test_apply_theme(qapp: QApplication) -> None:
         assert effective_theme(Theme.SYSTEM) in (Theme.LIGHT, Theme.DARK)
     finally:
         qapp.setStyle(style)  # leave the app as other tests expect it
+        qapp.setPalette(before)
+
+
+def _blue_pixels(qapp: QApplication, state: TaskState) -> int:
+    """Paint one progress cell (50 %) with the app's style and palette; count clearly blue pixels."""
+    from PySide6.QtCore import QRect
+    from PySide6.QtGui import QFontMetrics, QImage, QPainter, QStandardItem, QStandardItemModel
+    from PySide6.QtWidgets import QStyleOptionViewItem
+
+    from monitor.ui.delegates import ProgressDelegate
+    from monitor.ui.task_model import TaskRole
+
+    model = QStandardItemModel(1, 1)
+    item = QStandardItem()
+    item.setData(50.0, TaskRole.PROGRESS)
+    item.setData(state, TaskRole.STATE)
+    model.setItem(0, 0, item)
+    image = QImage(200, 24, QImage.Format.Format_RGB32)
+    image.fill(qapp.palette().color(QPalette.ColorRole.Base))
+    option = QStyleOptionViewItem()
+    option.rect = QRect(0, 0, 200, 24)
+    option.palette = qapp.palette()
+    option.fontMetrics = QFontMetrics(qapp.font())
+    painter = QPainter(image)
+    ProgressDelegate().paint(painter, option, model.index(0, 0))
+    painter.end()
+    blue = 0
+    for x in range(4, 96):  # the chunk's half of the bar
+        for y in range(4, 20):
+            c = image.pixelColor(x, y)
+            blue += c.blue() > c.red() + 60 and c.blue() > c.green() + 30
+    return blue
+
+
+@pytest.mark.parametrize("theme", [Theme.LIGHT, Theme.DARK])
+def test_paused_and_failed_bars_are_not_blue(qapp: QApplication, theme: Theme) -> None:
+    before, style = qapp.palette(), qapp.style().name()
+    try:
+        apply_theme(qapp, theme)
+        assert _blue_pixels(qapp, TaskState.RUNNING) > 200  # the check sees a blue chunk
+        assert _blue_pixels(qapp, TaskState.PAUSED) == 0
+        assert _blue_pixels(qapp, TaskState.FAILED) == 0
+    finally:
+        qapp.setStyle(style)
         qapp.setPalette(before)

@@ -98,6 +98,7 @@ def test_menu_signals(tray: TrayController, qtbot: QtBot) -> None:
         (tray.action_show_hide, tray.show_hide_requested),
         (tray.action_pause_all, tray.pause_all_requested),
         (tray.action_resume_all, tray.resume_all_requested),
+        (tray.action_settings, tray.settings_requested),
         (tray.action_quit, tray.quit_requested),
     ):
         with qtbot.waitSignal(signal, timeout=1000):
@@ -108,6 +109,12 @@ def test_menu_signals(tray: TrayController, qtbot: QtBot) -> None:
     with qtbot.assertNotEmitted(tray.dnd_toggled):
         tray.set_dnd(False)
     assert not tray.action_dnd.isChecked()
+
+
+def test_menu_ends_with_settings_then_a_separator_then_quit(tray: TrayController) -> None:
+    items = ["-" if a.isSeparator() else a.objectName() for a in tray.menu.actions()]
+    assert items[-4:] == ["doNotDisturb", "settings", "-", "quit"]
+    assert tray.action_settings.text() == "Settings…"
 
 
 def test_menu_accessible_and_show_hide_text(tray: TrayController) -> None:
