@@ -86,18 +86,22 @@ pick_python() {
 }
 
 setup_venv() {
-  local extras=$1 py stamp want
+  # The stamp records what the venv was built from (pyproject.toml, Python) and with which extras.
+  # A venv built for the tests ("[dev]") holds everything the app needs too, so `run` after `test`
+  # reuses it; only a pyproject.toml change, another Python, or missing extras rebuild it.
+  local extras=$1 py stamp base have
   py=$(pick_python)
-  want="$(sha256sum pyproject.toml | cut -c1-16)-$extras-$("$py" -c 'import sys; print(sys.version.split()[0])')"
+  base="$(sha256sum pyproject.toml | cut -c1-16)-$("$py" -c 'import sys; print(sys.version.split()[0])')"
   stamp="$VENV/.monitor-stamp"
-  if [ -x "$VENV/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+  have=$(cat "$stamp" 2>/dev/null || true)
+  if [ -x "$VENV/bin/python" ] && { [ "$have" = "$base $extras" ] || [ "$have" = "$base [dev]" ]; }; then
     return 0
   fi
   log "creating virtualenv $VENV with $py"
   "$py" -m venv "$VENV"
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e ".$extras"
-  echo "$want" > "$stamp"
+  echo "$base $extras" > "$stamp"
 }
 
 case "$MODE" in

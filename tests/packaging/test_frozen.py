@@ -95,7 +95,20 @@ def test_frozen_bundle_reports_its_version(dist: Path) -> None:
 @pytest.mark.skipif(
     os.geteuid() != 0 or not shutil.which("dpkg"), reason="installing a .deb needs root and dpkg"
 )
+def _installed_version(package: str) -> str | None:
+    """The version of ``package`` dpkg has installed, or None."""
+    query = subprocess.run(
+        ["dpkg-query", "-W", "-f=${Status} ${Version}", package], capture_output=True, text=True, check=False
+    )
+    status, _, version = query.stdout.rpartition(" ")
+    return version if query.returncode == 0 and status.startswith("install ok installed") else None
+
+
 def test_deb_installs_runs_and_uninstalls_cleanly(dist: Path) -> None:
+    # The test installs system-wide and purges afterwards: never on a machine where the user has
+    # Monitor installed already (they would lose it by running the tests).
+    if (version := _installed_version("monitor")) is not None:
+        pytest.skip(f"monitor {version} is installed on this machine; the install/purge test would remove it")
     debs = sorted(dist.glob("monitor_*_amd64.deb"))
     assert len(debs) == 1, debs
     info = subprocess.run(
