@@ -145,6 +145,7 @@ class Driver:
                     "client_id": service.engine.config.client_id if service.engine else None,
                     "commands": parts.commands is not None,
                     "chat": len(parts.messages.store),
+                    "rows": parts.view.model.rowCount(),
                 }
             )
         elif cmd == "shot":
@@ -164,13 +165,22 @@ class Driver:
             _emit({"ev": "detail", "on": parts.window.action_detail_pane.isChecked()})
         elif cmd == "messages":
             toggle = next(a for a in parts.window.view_menu.actions() if a.objectName() == "messages")
-            toggle.setChecked(arg == "on")
+            if toggle.isChecked() != (arg == "on"):
+                toggle.trigger()  # a dock's toggleViewAction acts on triggered, not on setChecked
             _emit({"ev": "messages", "on": toggle.isChecked()})
         elif cmd == "resize":
             width, _, height = arg.partition(" ")
             window = parts.window
             window.resize(int(width), int(height))
-            _emit({"ev": "resized", "width": window.width(), "height": window.height()})
+            hint = window.minimumSizeHint()  # a layout's floor: what a smaller resize stops at
+            _emit(
+                {
+                    "ev": "resized",
+                    "width": window.width(),
+                    "height": window.height(),
+                    "minimum": [hint.width(), hint.height()],
+                }
+            )
         elif cmd == "theme":
             from monitor.core.settings import Theme
             from monitor.ui.settings_dialog import apply_theme

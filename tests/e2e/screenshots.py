@@ -89,16 +89,46 @@ def _running(app: AppProcess) -> str:
     return min(running)[1]
 
 
-def _wait_for_mix(app: AppProcess, settle_s: float) -> None:
-    """Let the demo run at least ``settle_s``, then until the table has every state we show."""
+def _select(app: AppProcess, task_id: str) -> None:
+    """Select ``task_id`` once the table shows it (the store has news a flush before the table)."""
+    deadline = time.monotonic() + 10
+    while app.ask(f"select {task_id}", "selected")["selected"] != [task_id]:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the table never showed {task_id}")
+        app.wait_for(lambda m: m["ev"] == "rows", 5, "rows")
+
+
+def _wait_for_mix(app: AppProcess, settle_s: float, server: ServerProcess | None = None) -> None:
+    """Let the demo run at least ``settle_s``, then until the table has every state we show and
+    shows every task the app knows (a snapshot is in the store before the table's next flush).
+
+    The demo's failures are random (15 % of jobs, unseeded): when none has come by ``settle_s``,
+    ``server`` (if given) stages one, in the demo's own words, so every run shows a failed row.
+    """
     started = time.monotonic()
+    staged = server is None
     while True:
-        states = _states(app.ask("dump", "dump"))
+        dump = app.ask("dump", "dump")
+        states = _states(dump)
+        elapsed = time.monotonic() - started
+        if not staged and elapsed >= settle_s and "failed" not in states:
+            assert server is not None
+            server.fail_task(
+                "field-recording-lima-12.wav",
+                "alignment failed: no speech detected",
+                detail="first 120 s of audio are below -60 dBFS",
+            )
+            staged = True
+            _log("the demo had no failure yet: staged one")
         enough = len(states.get("running", [])) >= 2 and "completed" in states and "failed" in states
-        if enough and time.monotonic() - started >= settle_s:
+        enough = enough and dump["rows"] == len(dump["tasks"])
+        if enough and elapsed >= settle_s:
             break
-        if time.monotonic() - started > settle_s + 60:
-            raise TimeoutError(f"demo never produced the mix: { {k: len(v) for k, v in states.items()} }")
+        if elapsed > settle_s + 60:
+            raise TimeoutError(
+                f"demo never produced the mix: { {k: len(v) for k, v in states.items()} }, "
+                f"{dump['rows']} rows shown of {len(dump['tasks'])} tasks"
+            )
         app.wait_for(lambda m: m["ev"] == "rows", 5, "rows")
     _log(f"mix: { {k: len(v) for k, v in states.items()} }")
 
@@ -167,7 +197,7 @@ def app_shots(out: Path, *, speed: float, settle_s: float) -> None:
         app: AppProcess | None = None
         try:
             app = _start_app(desk, server.url, Path(tmp) / "en")
-            _wait_for_mix(app, settle_s)
+            _wait_for_mix(app, settle_s, server)
 
             app.ask("detail on", "detail")
             app.ask("theme light", "theme")
@@ -188,8 +218,7 @@ def app_shots(out: Path, *, speed: float, settle_s: float) -> None:
                 20,
                 "the failure notice on the bus",
             )
-            app.wait_for(lambda m: m["ev"] == "rows", 5, "rows")
-            app.ask(f"select {failed_id}", "selected")
+            _select(app, failed_id)
             _shot(app, "shot", out / "detail-failed.png")
 
             full = Path(tmp) / "screen.png"
@@ -206,7 +235,7 @@ def app_shots(out: Path, *, speed: float, settle_s: float) -> None:
 
             # Cancel asks first; "Go back" leaves the task running (the driver reports what was acted on).
             wait_until(lambda: bool(app and app.ask("dump", "dump")["commands"]), 20, "the command service")
-            app.ask(f"select {_running(app)}", "selected")
+            _select(app, _running(app))
             answer = app.ask(f"cancel {out / 'confirm-cancel.png'}", "shot")
             if not answer["ok"] or answer["acted"]:
                 raise RuntimeError(f"the cancel question: {answer}")
@@ -221,7 +250,10 @@ def app_shots(out: Path, *, speed: float, settle_s: float) -> None:
             _shot(app, "shot", out / "messages.png")
             app.ask("messages off", "messages")
 
-            app.ask("resize 640 420", "resized")
+            size = app.ask("resize 640 420", "resized")
+            if (size["width"], size["height"]) != (640, 420):
+                # The product's layout has a floor; show what a user gets, and say so.
+                _log(f"the window stops at {size['width']}x{size['height']} (minimum {size['minimum']})")
             _shot(app, "shot", out / "small-640x420.png")
             app.ask("resize 1280 760", "resized")
 
@@ -230,13 +262,13 @@ def app_shots(out: Path, *, speed: float, settle_s: float) -> None:
             try:
                 _wait_for_mix(zh, 0)
                 zh.ask("detail on", "detail")
-                zh.ask(f"select {_running(zh)}", "selected")
+                _select(zh, _running(zh))
                 _shot(zh, "shot", out / "main-zh_CN.png")
             finally:
                 zh.close()
 
             # Offline: the server goes away; the rows grey out and freeze "as of" the last data.
-            app.ask(f"select {_running(app)}", "selected")
+            _select(app, _running(app))
             server.stop()
             app.wait_for(lambda m: m["ev"] == "state" and m["state"] != "connected", 20, "offline")
             # A staging pause for the picture: the next repaint flush (10 Hz) and one indicator tick.
