@@ -15,9 +15,11 @@ It writes one JSON object per line on stdout (the test reads them as they come):
 * ``{"ev": "dump", ...}`` / ``{"ev": "shot", "path": ...}`` answering stdin commands.
 
 stdin commands, one per line: ``dump``, ``shot PATH`` (window grab), ``screen PATH`` (whole
-screen), ``select ID``, ``detail on|off`` (View > Detail pane), ``resize W H`` (window size, for
-screenshots), ``theme light|dark``, ``settings PATH`` (open the settings dialog and grab it), ``quit``.
-Each command answers with one JSON line. This is test scaffolding, not product code.
+screen), ``select ID``, ``detail on|off`` (View > Detail pane), ``messages on|off`` (View >
+Messages, the dock), ``resize W H`` (window size, for screenshots), ``theme light|dark``, ``settings
+PATH`` (open the settings dialog and grab it), ``cancel PATH`` (trigger Cancel on the selection,
+grab the question it asks, answer "Go back"), ``quit``. Each command answers with one JSON line.
+This is test scaffolding, not product code.
 """
 
 from __future__ import annotations
@@ -95,6 +97,34 @@ class Driver:
         # The app's own slot (bring to front + select) runs first: it was connected earlier.
         _emit({"ev": "activated", "id": task_id, "selected": self.desktop.parts.view.selected_ids()})
 
+    def _cancel_question(self, path: str) -> None:
+        """Cancel the selection, grab the question it asks after 0.5 s, then say "Go back"."""
+        from PySide6.QtWidgets import QMessageBox, QPushButton
+
+        parts = self.desktop.parts
+        cancel = parts.view.task_actions.cancel
+        if not cancel.isEnabled():
+            _emit({"ev": "shot", "path": path, "ok": False, "why": cancel.toolTip()})
+            return
+        cancel.trigger()
+        boxes = [b for b in parts.window.findChildren(QMessageBox, "confirmAction") if b.isVisible()]
+        if len(boxes) != 1:
+            _emit({"ev": "shot", "path": path, "ok": False, "why": f"{len(boxes)} questions on screen"})
+            return
+        box = boxes[0]
+
+        def grab() -> None:
+            ok = box.grab().save(path)
+            text = box.text()
+            back = box.findChild(QPushButton, "confirmNo")
+            if back is not None:
+                back.click()
+            view = parts.view
+            acted = [i for i in view.selected_ids() if view.model.pending(i) is not None]
+            _emit({"ev": "shot", "path": path, "ok": bool(ok and back), "text": text, "acted": acted})
+
+        asyncio.get_running_loop().call_later(0.5, grab)
+
     def command(self, line: str) -> None:
         parts = self.desktop.parts
         assert parts is not None
@@ -112,6 +142,10 @@ class Driver:
                     "last_event_id": stats.last_event_id,
                     "messages": stats.messages_received,
                     "indicator": _text(parts.window.indicator),
+                    "client_id": service.engine.config.client_id if service.engine else None,
+                    "commands": parts.commands is not None,
+                    "chat": len(parts.messages.store),
+                    "rows": parts.view.model.rowCount(),
                 }
             )
         elif cmd == "shot":
@@ -129,11 +163,24 @@ class Driver:
         elif cmd == "detail":
             parts.window.action_detail_pane.setChecked(arg == "on")
             _emit({"ev": "detail", "on": parts.window.action_detail_pane.isChecked()})
+        elif cmd == "messages":
+            toggle = next(a for a in parts.window.view_menu.actions() if a.objectName() == "messages")
+            if toggle.isChecked() != (arg == "on"):
+                toggle.trigger()  # a dock's toggleViewAction acts on triggered, not on setChecked
+            _emit({"ev": "messages", "on": toggle.isChecked()})
         elif cmd == "resize":
             width, _, height = arg.partition(" ")
             window = parts.window
             window.resize(int(width), int(height))
-            _emit({"ev": "resized", "width": window.width(), "height": window.height()})
+            hint = window.minimumSizeHint()  # a layout's floor: what a smaller resize stops at
+            _emit(
+                {
+                    "ev": "resized",
+                    "width": window.width(),
+                    "height": window.height(),
+                    "minimum": [hint.width(), hint.height()],
+                }
+            )
         elif cmd == "theme":
             from monitor.core.settings import Theme
             from monitor.ui.settings_dialog import apply_theme
@@ -159,6 +206,8 @@ class Driver:
                 _emit({"ev": "shot", "path": arg, "ok": bool(ok)})
 
             asyncio.get_running_loop().call_later(0.5, grab)
+        elif cmd == "cancel":
+            self._cancel_question(arg)
         elif cmd == "quit":
             self.desktop.quit(0)
         else:

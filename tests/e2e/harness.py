@@ -17,7 +17,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -88,17 +88,19 @@ class ServerProcess:
         wait_until(up, 20, "the server")
 
     def fail_task(self, name: str, message: str, detail: str = "GPU 0: 23.6 GiB in use") -> str:
-        """Submit a task and report it failed, as a worker would; return its id."""
+        """Submit a task and report it failed as it starts (a worker that could not load its model);
+        return its id.
+
+        No ``started`` report first: the demo fills the server's running limit, and a start
+        beyond it is refused (409), while ``failed`` is accepted from any live state.
+        """
         with httpx.Client(base_url=self.url, timeout=10) as http:
             created = http.post("/api/tasks", json={"name": name, "kind": "transcription"})
             created.raise_for_status()
             task_id = str(created.json()["id"])
             http.post(
-                f"/api/tasks/{task_id}/events", json={"kind": "started", "worker": "gpu-2"}
-            ).raise_for_status()
-            http.post(
                 f"/api/tasks/{task_id}/events",
-                json={"kind": "failed", "error": {"message": message, "detail": detail}},
+                json={"kind": "failed", "worker": "gpu-2", "error": {"message": message, "detail": detail}},
             ).raise_for_status()
         return task_id
 
@@ -126,15 +128,25 @@ class AppProcess:
         desktop: The private desktop whose environment the app runs in.
         server_url: Passed as ``--server``.
         config_dir: The app's settings folder; its stderr goes to ``app.stderr`` there.
+        args: More of the app's own options (e.g. ``["--locale", "zh_CN"]``).
     """
 
-    def __init__(self, desktop: Desktop, server_url: str, config_dir: Path) -> None:
+    def __init__(self, desktop: Desktop, server_url: str, config_dir: Path, args: Sequence[str] = ()) -> None:
         env = {**desktop.env, "PYTHONPATH": str(ROOT), "MONITOR_CONFIG_DIR": str(config_dir)}
         env.pop("QT_QPA_PLATFORMTHEME", None)
         self.stderr_path = config_dir / "app.stderr"
         self._stderr = self.stderr_path.open("wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.e2e.app_driver", "--", "--server", server_url, "--new-instance"],
+            [
+                sys.executable,
+                "-m",
+                "tests.e2e.app_driver",
+                "--",
+                "--server",
+                server_url,
+                "--new-instance",
+                *args,
+            ],
             cwd=ROOT,
             env=env,
             stdin=subprocess.PIPE,

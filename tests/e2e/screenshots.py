@@ -1,6 +1,6 @@
-"""Make the README screenshots (issues 4 and 5) in a private desktop, from one command::
+"""Make the README screenshots (issues 4, 5 and 12) in a private desktop, from one command::
 
-    .venv/bin/python -m tests.e2e.screenshots docs/img            # all six
+    .venv/bin/python -m tests.e2e.screenshots docs/img            # all eleven
     .venv/bin/python -m tests.e2e.screenshots docs/img --skip-installed
     .venv/bin/python -m tests.e2e.screenshots docs/img --only-installed --no-build   # reuse /tmp/dist
 
@@ -13,6 +13,12 @@ failed), then writes:
 * ``detail-failed.png``: a failed task selected, its error in the detail pane,
 * ``settings.png``: the settings dialog,
 * ``notification.png``: the top-right of the screen while dunst shows a failure notice,
+* ``confirm-cancel.png``: the question Cancel asks for a running task (answered "Go back"),
+* ``messages.png``: the window with the Messages dock after the server sent seed-004 messages
+  (system, error, text, and a direct one to the app's client id),
+* ``small-640x420.png``: the window at 640x420,
+* ``main-zh_CN.png``: a second app, started with ``--locale zh_CN``, on the same server,
+* ``offline.png``: the first app after the server stopped (greyed rows, "as of" texts, indicator),
 * ``installed-from-desktop-entry.png`` (issue 5, needs root + apt): builds the .deb with
   ``packaging/build.sh``, installs it, runs the ``Exec=`` line of
   ``/usr/share/applications/io.monitor.Monitor.desktop`` plus ``--demo`` in a fresh private desktop,
@@ -35,6 +41,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from tests.e2e.desktop import Desktop
 from tests.e2e.harness import ROOT, AppProcess, ServerProcess, free_port, wait_until
@@ -72,39 +80,124 @@ def _states(dump: dict[str, Any]) -> dict[str, list[str]]:
     return by_state
 
 
-def app_shots(out: Path, *, speed: float, settle_s: float) -> None:
-    """Screens 1-5: main window light/dark, failed detail, settings dialog, dunst notice."""
-    with tempfile.TemporaryDirectory(prefix="shots.") as tmp, Desktop(tray="sni") as desk:
-        config = Path(tmp)
-        # Light theme to start; one notice per failure and even while the window has focus, so the
-        # failure we stage below shows as a popup of its own.
-        (config / "settings.json").write_text(
-            json.dumps(
-                {"theme": "light", "notifications": {"group_window_s": 0, "quiet_when_focused": False}}
+def _running(app: AppProcess) -> str:
+    """The running task with the least progress (the one least likely to finish during a shot)."""
+    tasks = app.ask("dump", "dump")["tasks"]
+    running = [(t["progress"], i) for i, t in tasks.items() if t["state"] == "running"]
+    if not running:
+        raise RuntimeError("no running task to show")
+    return min(running)[1]
+
+
+def _select(app: AppProcess, task_id: str) -> None:
+    """Select ``task_id`` once the table shows it (the store has news a flush before the table)."""
+    deadline = time.monotonic() + 10
+    while app.ask(f"select {task_id}", "selected")["selected"] != [task_id]:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the table never showed {task_id}")
+        app.wait_for(lambda m: m["ev"] == "rows", 5, "rows")
+
+
+def _wait_for_mix(app: AppProcess, settle_s: float, server: ServerProcess | None = None) -> None:
+    """Let the demo run at least ``settle_s``, then until the table has every state we show and
+    shows every task the app knows (a snapshot is in the store before the table's next flush).
+
+    The demo's failures are random (15 % of jobs, unseeded): when none has come by ``settle_s``,
+    ``server`` (if given) stages one, in the demo's own words, so every run shows a failed row.
+    """
+    started = time.monotonic()
+    staged = server is None
+    while True:
+        dump = app.ask("dump", "dump")
+        states = _states(dump)
+        elapsed = time.monotonic() - started
+        if not staged and elapsed >= settle_s and "failed" not in states:
+            assert server is not None
+            server.fail_task(
+                "field-recording-lima-12.wav",
+                "alignment failed: no speech detected",
+                detail="first 120 s of audio are below -60 dBFS",
             )
-        )
+            staged = True
+            _log("the demo had no failure yet: staged one")
+        enough = len(states.get("running", [])) >= 2 and "completed" in states and "failed" in states
+        enough = enough and dump["rows"] == len(dump["tasks"])
+        if enough and elapsed >= settle_s:
+            break
+        if elapsed > settle_s + 60:
+            raise TimeoutError(
+                f"demo never produced the mix: { {k: len(v) for k, v in states.items()} }, "
+                f"{dump['rows']} rows shown of {len(dump['tasks'])} tasks"
+            )
+        app.wait_for(lambda m: m["ev"] == "rows", 5, "rows")
+    _log(f"mix: { {k: len(v) for k, v in states.items()} }")
+
+
+def _start_app(desk: Desktop, server_url: str, config: Path, args: list[str] | None = None) -> AppProcess:
+    """The app under the driver, Live, at 1280x760 with the pointer off the window.
+
+    Light theme to start; one notice per failure and even while the window has focus, so the
+    failure staged later shows as a popup of its own.
+    """
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "settings.json").write_text(
+        json.dumps({"theme": "light", "notifications": {"group_window_s": 0, "quiet_when_focused": False}})
+    )
+    app = AppProcess(desk, server_url, config, args or [])
+    try:
+        app.wait_for(lambda m: m["ev"] == "ready", 30, "the window")
+        app.wait_for(lambda m: m["ev"] == "state" and m["state"] == "connected", 20, "Live")
+        app.ask("resize 1280 760", "resized")
+    except BaseException:
+        app.close()
+        raise
+    # Xvfb starts with the pointer mid-screen, over the table, where the table holds its rows
+    # still ("Sorting paused while the pointer is over the table"): park it below the window.
+    subprocess.run(["xdotool", "mousemove", "1279", "799"], env=desk.env, check=True)
+    return app
+
+
+#: Seed-004 envelopes (``sse-notification-sdk.md`` §2) as another client would post them to
+#: ``/api/messages``; the fourth goes to ``/api/direct/{client_id}``.
+MESSAGES: tuple[dict[str, Any], ...] = (
+    {
+        "type": "system",
+        "priority": 2,
+        "payload": {
+            "event": "maintenance",
+            "detail": "GPU nodes restart at 22:00",
+            "recommendedAction": "pause long jobs",
+        },
+    },
+    {"type": "error", "priority": 3, "payload": {"message": "gpu-2: disk /scratch 97% full"}},
+    {"type": "text", "priority": 1, "payload": "New model large-v4 is live for transcription jobs"},
+)
+DIRECT: dict[str, Any] = {
+    "type": "text",
+    "priority": 1,
+    "payload": "Your export of board-meeting-2026 is ready",
+}
+
+
+def _post_messages(server_url: str, client_id: str) -> None:
+    with httpx.Client(base_url=server_url, timeout=10) as http:
+        for body in MESSAGES:
+            http.post("/api/messages", json=body).raise_for_status()
+        http.post(f"/api/direct/{client_id}", json=DIRECT).raise_for_status()
+
+
+def app_shots(out: Path, *, speed: float, settle_s: float) -> None:
+    """Screens 1-5 and the issue-12 tour: light/dark, failed detail, dunst notice, settings, the
+    cancel question, messages, 640x420, zh_CN (a second app), offline (the server stopped)."""
+    with tempfile.TemporaryDirectory(prefix="shots.") as tmp, Desktop(tray="sni") as desk:
         server = ServerProcess(
             free_port(), ":memory:", demo=True, env={"MONITOR_SERVER_DEMO_SPEED": str(speed)}
         )
         server.start()
-        app = AppProcess(desk, server.url, config)
+        app: AppProcess | None = None
         try:
-            app.wait_for(lambda m: m["ev"] == "ready", 30, "the window")
-            app.wait_for(lambda m: m["ev"] == "state" and m["state"] == "connected", 20, "Live")
-            app.ask("resize 1280 760", "resized")
-            # Let the demo run: at least settle_s, then until the mix has every state we show.
-            started = time.monotonic()
-            while True:
-                states = _states(app.ask("dump", "dump"))
-                enough = len(states.get("running", [])) >= 2 and "completed" in states and "failed" in states
-                if enough and time.monotonic() - started >= settle_s:
-                    break
-                if time.monotonic() - started > settle_s + 60:
-                    raise TimeoutError(
-                        f"demo never produced the mix: { {k: len(v) for k, v in states.items()} }"
-                    )
-                app.wait_for(lambda m: m["ev"] == "rows", 5, "rows")
-            _log(f"mix: { {k: len(v) for k, v in states.items()} }")
+            app = _start_app(desk, server.url, Path(tmp) / "en")
+            _wait_for_mix(app, settle_s, server)
 
             app.ask("detail on", "detail")
             app.ask("theme light", "theme")
@@ -125,8 +218,7 @@ def app_shots(out: Path, *, speed: float, settle_s: float) -> None:
                 20,
                 "the failure notice on the bus",
             )
-            app.wait_for(lambda m: m["ev"] == "rows", 5, "rows")
-            app.ask(f"select {failed_id}", "selected")
+            _select(app, failed_id)
             _shot(app, "shot", out / "detail-failed.png")
 
             full = Path(tmp) / "screen.png"
@@ -140,8 +232,51 @@ def app_shots(out: Path, *, speed: float, settle_s: float) -> None:
             desk.dunstctl("close-all")
 
             _shot(app, "settings", out / "settings.png")
+
+            # Cancel asks first; "Go back" leaves the task running (the driver reports what was acted on).
+            wait_until(lambda: bool(app and app.ask("dump", "dump")["commands"]), 20, "the command service")
+            _select(app, _running(app))
+            answer = app.ask(f"cancel {out / 'confirm-cancel.png'}", "shot")
+            if not answer["ok"] or answer["acted"]:
+                raise RuntimeError(f"the cancel question: {answer}")
+            _log(f"asked {answer['text']!r}, answered Go back")
+            _shrink(out / "confirm-cancel.png")
+
+            # Messages from the server: the dock opens at the first one.
+            client_id = app.ask("dump", "dump")["client_id"]
+            _post_messages(server.url, client_id)
+            wait_until(lambda: bool(app and app.ask("dump", "dump")["chat"] >= 4), 20, "the messages")
+            app.ask("messages on", "messages")
+            _shot(app, "shot", out / "messages.png")
+            app.ask("messages off", "messages")
+
+            size = app.ask("resize 640 420", "resized")
+            if (size["width"], size["height"]) != (640, 420):
+                # The product's layout has a floor; show what a user gets, and say so.
+                _log(f"the window stops at {size['width']}x{size['height']} (minimum {size['minimum']})")
+            _shot(app, "shot", out / "small-640x420.png")
+            app.ask("resize 1280 760", "resized")
+
+            # zh_CN needs a start with --locale: a second app on the same server, closed again.
+            zh = _start_app(desk, server.url, Path(tmp) / "zh_CN", ["--locale", "zh_CN"])
+            try:
+                _wait_for_mix(zh, 0)
+                zh.ask("detail on", "detail")
+                _select(zh, _running(zh))
+                _shot(zh, "shot", out / "main-zh_CN.png")
+            finally:
+                zh.close()
+
+            # Offline: the server goes away; the rows grey out and freeze "as of" the last data.
+            _select(app, _running(app))
+            server.stop()
+            app.wait_for(lambda m: m["ev"] == "state" and m["state"] != "connected", 20, "offline")
+            # A staging pause for the picture: the next repaint flush (10 Hz) and one indicator tick.
+            time.sleep(1.5)
+            _shot(app, "shot", out / "offline.png")
         finally:
-            app.close()
+            if app is not None:
+                app.close()
             server.stop()
 
 
