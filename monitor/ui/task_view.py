@@ -24,12 +24,14 @@ from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QMenu,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QTableView,
     QVBoxLayout,
@@ -144,10 +146,18 @@ class TaskView(QWidget):
             self.table.addAction(action)
 
         self.detail = TaskDetail()
+        # Scrolls rather than setting the window's minimum height: its fields and tabs want ~350
+        # px, which kept a window from going below 483 px even with the pane folded away.
+        self.detail_area = QScrollArea()
+        self.detail_area.setObjectName("detailArea")
+        self.detail_area.setWidget(self.detail)
+        self.detail_area.setWidgetResizable(True)
+        self.detail_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.detail_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.sidebar)
         self.splitter.addWidget(self.table)
-        self.splitter.addWidget(self.detail)
+        self.splitter.addWidget(self.detail_area)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setCollapsible(1, False)
         self.sidebar.setMinimumWidth(110)
@@ -471,6 +481,7 @@ class TaskView(QWidget):
     def set_detail_visible(self, visible: bool) -> None:
         """Show or hide the detail pane (View > Detail pane)."""
         self.detail.setVisible(visible)
+        self.detail_area.setVisible(visible)
 
     def _header_menu(self, pos: QPoint) -> None:
         menu = self.column_menu()

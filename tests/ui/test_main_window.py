@@ -232,3 +232,17 @@ def test_counts_say_as_of_while_offline(qtbot: QtBot) -> None:
     assert w.counts_label.text() == f"1 running · as of {stamp}"
     w.indicator.set_status(live)
     assert w.counts_label.text() == "1 running"
+
+
+def test_the_window_goes_down_to_640x420_with_the_task_view(qtbot: QtBot) -> None:
+    # The detail pane's fields and tabs scroll inside their pane: their ~350 px of wanted height
+    # used to keep the whole window from going below 483 px.
+    from monitor.core.store import TaskStore
+    from monitor.ui.task_view import TaskView
+
+    win = MainWindow(AppSettings(), tray_available=False)
+    qtbot.addWidget(win)
+    win.set_task_view(TaskView(TaskStore()))
+    win.show()
+    win.resize(640, 420)
+    qtbot.waitUntil(lambda: (win.width(), win.height()) == (640, 420), timeout=2000)
