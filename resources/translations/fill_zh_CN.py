@@ -417,6 +417,16 @@ ZH: dict[str, str] = {
     "+%n more": "另有 %n 条",
     "Next": "下一条",
     "Settings…": "设置…",
+    # H20 detail (issue 12): readable detail tabs, a session-only token, plain-language reasons
+    "Updated": "更新时间",
+    "{stage} (when it stopped)": "{stage}（停止时）",
+    "Task created": "任务已创建",
+    "Task updated": "任务已更新",
+    "Task list refreshed": "任务列表已刷新",
+    "Update": "更新",
+    "Ignored: older news about a finished task": "已忽略：关于已结束任务的过时消息",
+    "Ignored: older than what is shown": "已忽略：比当前显示的更旧",
+    "{event}: {fields} changed": "{event}：{fields} 已变化",
 }
 
 

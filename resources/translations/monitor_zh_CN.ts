@@ -1212,6 +1212,7 @@ Watch server tasks live.</source>
         <name>TaskDetail</name>
         <message>
             <source>No task selected</source>
+            <extracomment>A result value longer than this is elided (the pane is not a viewer; Copy-able text stays short).</extracomment>
             <translation>未选择任务</translation>
         </message>
         <message>
@@ -1271,6 +1272,14 @@ Watch server tasks live.</source>
             <translation>复制{field}</translation>
         </message>
         <message>
+            <source>ETA</source>
+            <translation>剩余时间</translation>
+        </message>
+        <message>
+            <source>Updated</source>
+            <translation>更新时间</translation>
+        </message>
+        <message>
             <source>Error</source>
             <translation>错误</translation>
         </message>
@@ -1281,6 +1290,50 @@ Watch server tasks live.</source>
         <message>
             <source>Events</source>
             <translation>事件</translation>
+        </message>
+        <message>
+            <source>{stage} (when it stopped)</source>
+            <translation>{stage}（停止时）</translation>
+        </message>
+        <message>
+            <source>Task created</source>
+            <translation>任务已创建</translation>
+        </message>
+        <message>
+            <source>Task updated</source>
+            <translation>任务已更新</translation>
+        </message>
+        <message>
+            <source>Task completed</source>
+            <translation>任务已完成</translation>
+        </message>
+        <message>
+            <source>Task failed</source>
+            <translation>任务失败</translation>
+        </message>
+        <message>
+            <source>Task cancelled</source>
+            <translation>任务已取消</translation>
+        </message>
+        <message>
+            <source>Task list refreshed</source>
+            <translation>任务列表已刷新</translation>
+        </message>
+        <message>
+            <source>Update</source>
+            <translation>更新</translation>
+        </message>
+        <message>
+            <source>Ignored: older news about a finished task</source>
+            <translation>已忽略：关于已结束任务的过时消息</translation>
+        </message>
+        <message>
+            <source>Ignored: older than what is shown</source>
+            <translation>已忽略：比当前显示的更旧</translation>
+        </message>
+        <message>
+            <source>{event}: {fields} changed</source>
+            <translation>{event}：{fields} 已变化</translation>
         </message>
         <message>
             <source>Result</source>
