@@ -427,6 +427,21 @@ ZH: dict[str, str] = {
     "Ignored: older news about a finished task": "已忽略：关于已结束任务的过时消息",
     "Ignored: older than what is shown": "已忽略：比当前显示的更旧",
     "{event}: {fields} changed": "{event}：{fields} 已变化",
+    "The token environment variable {0} is not set.": "令牌环境变量 {0} 未设置。",
+    "%1 is not set in Monitor's environment, so no token comes from it.": (
+        "Monitor 的环境中没有设置 %1，因此无法从中读取令牌。"
+    ),
+    "Kept for this session (type to replace)": "仅在本次会话中保留（输入以替换）",
+    "A token is kept in memory for this session only; it is not saved.": (
+        "令牌仅在本次会话的内存中保留，不会保存。"
+    ),
+    "No system keyring: a token typed here is kept in memory for this session only.": (
+        "没有系统密钥环：在此输入的令牌仅在本次会话的内存中保留。"
+    ),
+    "To keep it across restarts, set it in an environment variable and name it below, "
+    "or install and unlock GNOME Keyring or KWallet.": (
+        "如需在重启后保留，请将其设置在环境变量中并在下方填写变量名，或安装并解锁 GNOME Keyring 或 KWallet。"
+    ),
 }
 
 

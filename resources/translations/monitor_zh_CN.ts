@@ -343,6 +343,10 @@
             <translation>Monitor 遇到意外错误，但仍在继续运行。详细信息：</translation>
         </message>
         <message>
+            <source>The token environment variable {0} is not set.</source>
+            <translation>令牌环境变量 {0} 未设置。</translation>
+        </message>
+        <message>
             <source>Settings not saved: {0}</source>
             <translation>设置未保存：{0}</translation>
         </message>
@@ -1014,6 +1018,26 @@ Watch server tasks live.</source>
         <message>
             <source>System language</source>
             <translation>系统语言</translation>
+        </message>
+        <message>
+            <source>%1 is not set in Monitor's environment, so no token comes from it.</source>
+            <translation>Monitor 的环境中没有设置 %1，因此无法从中读取令牌。</translation>
+        </message>
+        <message>
+            <source>Kept for this session (type to replace)</source>
+            <translation>仅在本次会话中保留（输入以替换）</translation>
+        </message>
+        <message>
+            <source>A token is kept in memory for this session only; it is not saved.</source>
+            <translation>令牌仅在本次会话的内存中保留，不会保存。</translation>
+        </message>
+        <message>
+            <source>No system keyring: a token typed here is kept in memory for this session only.</source>
+            <translation>没有系统密钥环：在此输入的令牌仅在本次会话的内存中保留。</translation>
+        </message>
+        <message>
+            <source>To keep it across restarts, set it in an environment variable and name it below, or install and unlock GNOME Keyring or KWallet.</source>
+            <translation>如需在重启后保留，请将其设置在环境变量中并在下方填写变量名，或安装并解锁 GNOME Keyring 或 KWallet。</translation>
         </message>
         <message>
             <source>&amp;Language (after restart):</source>
