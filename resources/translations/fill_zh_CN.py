@@ -442,6 +442,34 @@ ZH: dict[str, str] = {
     "or install and unlock GNOME Keyring or KWallet.": (
         "如需在重启后保留，请将其设置在环境变量中并在下方填写变量名，或安装并解锁 GNOME Keyring 或 KWallet。"
     ),
+    # H20 detail: monitor/core/reasons.py (context "Reasons")
+    "Cannot connect to {server} (no answer in time)": "无法连接到 {server}（无响应）",
+    "Cannot connect to {server} (its certificate is not trusted)": "无法连接到 {server}（其证书不受信任）",
+    "Cannot connect to {server} (server name not found)": "无法连接到 {server}（找不到服务器名称）",
+    "Cannot connect to {server} (connection refused)": "无法连接到 {server}（连接被拒绝）",
+    "Cannot connect to {server}": "无法连接到 {server}",
+    "{server} stopped answering": "{server} 停止了响应",
+    "The connection to {server} broke off": "与 {server} 的连接中断",
+    "Network error talking to {server}": "与 {server} 通信时出现网络错误",
+    "The server answered {status}: {message}": "服务器返回 {status}：{message}",
+    "The server answered {status}": "服务器返回 {status}",
+    "Gave up after {n} attempts: {reason}": "尝试 {n} 次后放弃：{reason}",
+    "Polling for updates ({reason})": "正在轮询更新（{reason}）",
+    "The server refused the access token ({status})": "服务器拒绝了认证令牌（{status}）",
+    "The server answered {status}: this address serves no task event stream": (
+        "服务器返回 {status}：此地址没有提供任务事件流"
+    ),
+    "This address answered with {type}, not a task event stream": "此地址返回的是 {type}，而不是任务事件流",
+    "{server} accepted the connection but did not answer within {s} s": (
+        "{server} 接受了连接，但在 {s} 秒内没有响应"
+    ),
+    "No data from {server} for {s} s": "{s} 秒内没有收到 {server} 的数据",
+    "The server asked Monitor to stop connecting": "服务器要求 Monitor 停止连接",
+    "This address redirects in a loop": "此地址存在循环重定向",
+    "Disconnected": "已断开",
+    "Connecting": "正在连接",
+    "Connected": "已连接",
+    "Polling for updates": "正在轮询更新",
 }
 
 

@@ -103,6 +103,83 @@
             <source>{n} urgent messages</source>
             <translation>{n} 条紧急消息</translation>
         </message>
+        <message>
+            <source>Cannot connect to {server} (no answer in time)</source>
+            <extracomment>A server's message is cut to this many characters (a reason is one line, not a page).</extracomment>
+            <translation>无法连接到 {server}（无响应）</translation>
+        </message>
+        <message>
+            <source>Cannot connect to {server} (its certificate is not trusted)</source>
+            <translation>无法连接到 {server}（其证书不受信任）</translation>
+        </message>
+        <message>
+            <source>Cannot connect to {server} (server name not found)</source>
+            <translation>无法连接到 {server}（找不到服务器名称）</translation>
+        </message>
+        <message>
+            <source>Cannot connect to {server} (connection refused)</source>
+            <translation>无法连接到 {server}（连接被拒绝）</translation>
+        </message>
+        <message>
+            <source>Cannot connect to {server}</source>
+            <translation>无法连接到 {server}</translation>
+        </message>
+        <message>
+            <source>{server} stopped answering</source>
+            <translation>{server} 停止了响应</translation>
+        </message>
+        <message>
+            <source>The connection to {server} broke off</source>
+            <translation>与 {server} 的连接中断</translation>
+        </message>
+        <message>
+            <source>Network error talking to {server}</source>
+            <translation>与 {server} 通信时出现网络错误</translation>
+        </message>
+        <message>
+            <source>The server answered {status}: {message}</source>
+            <translation>服务器返回 {status}：{message}</translation>
+        </message>
+        <message>
+            <source>The server answered {status}</source>
+            <translation>服务器返回 {status}</translation>
+        </message>
+        <message>
+            <source>Gave up after {n} attempts: {reason}</source>
+            <translation>尝试 {n} 次后放弃：{reason}</translation>
+        </message>
+        <message>
+            <source>Polling for updates ({reason})</source>
+            <translation>正在轮询更新（{reason}）</translation>
+        </message>
+        <message>
+            <source>The server refused the access token ({status})</source>
+            <translation>服务器拒绝了认证令牌（{status}）</translation>
+        </message>
+        <message>
+            <source>The server answered {status}: this address serves no task event stream</source>
+            <translation>服务器返回 {status}：此地址没有提供任务事件流</translation>
+        </message>
+        <message>
+            <source>This address answered with {type}, not a task event stream</source>
+            <translation>此地址返回的是 {type}，而不是任务事件流</translation>
+        </message>
+        <message>
+            <source>{server} accepted the connection but did not answer within {s} s</source>
+            <translation>{server} 接受了连接，但在 {s} 秒内没有响应</translation>
+        </message>
+        <message>
+            <source>No data from {server} for {s} s</source>
+            <translation>{s} 秒内没有收到 {server} 的数据</translation>
+        </message>
+        <message>
+            <source>The server asked Monitor to stop connecting</source>
+            <translation>服务器要求 Monitor 停止连接</translation>
+        </message>
+        <message>
+            <source>This address redirects in a loop</source>
+            <translation>此地址存在循环重定向</translation>
+        </message>
     </context>
     <context>
         <name>CommandService</name>
@@ -867,6 +944,105 @@ Watch server tasks live.</source>
         <message>
             <source>&amp;Poll after this many failed connections:</source>
             <translation>连接失败多少次后降级到轮询(&amp;P)：</translation>
+        </message>
+    </context>
+    <context>
+        <name>Reasons</name>
+        <message>
+            <source>Cannot connect to {server} (no answer in time)</source>
+            <translation>无法连接到 {server}（无响应）</translation>
+        </message>
+        <message>
+            <source>Cannot connect to {server} (its certificate is not trusted)</source>
+            <translation>无法连接到 {server}（其证书不受信任）</translation>
+        </message>
+        <message>
+            <source>Cannot connect to {server} (server name not found)</source>
+            <translation>无法连接到 {server}（找不到服务器名称）</translation>
+        </message>
+        <message>
+            <source>Cannot connect to {server} (connection refused)</source>
+            <translation>无法连接到 {server}（连接被拒绝）</translation>
+        </message>
+        <message>
+            <source>Cannot connect to {server}</source>
+            <translation>无法连接到 {server}</translation>
+        </message>
+        <message>
+            <source>{server} stopped answering</source>
+            <translation>{server} 停止了响应</translation>
+        </message>
+        <message>
+            <source>The connection to {server} broke off</source>
+            <translation>与 {server} 的连接中断</translation>
+        </message>
+        <message>
+            <source>Network error talking to {server}</source>
+            <translation>与 {server} 通信时出现网络错误</translation>
+        </message>
+        <message>
+            <source>The server answered {status}: {message}</source>
+            <translation>服务器返回 {status}：{message}</translation>
+        </message>
+        <message>
+            <source>The server answered {status}</source>
+            <translation>服务器返回 {status}</translation>
+        </message>
+        <message>
+            <source>the server</source>
+            <translation>服务器</translation>
+        </message>
+        <message>
+            <source>Gave up after {n} attempts: {reason}</source>
+            <translation>尝试 {n} 次后放弃：{reason}</translation>
+        </message>
+        <message>
+            <source>Polling for updates ({reason})</source>
+            <translation>正在轮询更新（{reason}）</translation>
+        </message>
+        <message>
+            <source>The server refused the access token ({status})</source>
+            <translation>服务器拒绝了认证令牌（{status}）</translation>
+        </message>
+        <message>
+            <source>The server answered {status}: this address serves no task event stream</source>
+            <translation>服务器返回 {status}：此地址没有提供任务事件流</translation>
+        </message>
+        <message>
+            <source>This address answered with {type}, not a task event stream</source>
+            <translation>此地址返回的是 {type}，而不是任务事件流</translation>
+        </message>
+        <message>
+            <source>{server} accepted the connection but did not answer within {s} s</source>
+            <translation>{server} 接受了连接，但在 {s} 秒内没有响应</translation>
+        </message>
+        <message>
+            <source>No data from {server} for {s} s</source>
+            <translation>{s} 秒内没有收到 {server} 的数据</translation>
+        </message>
+        <message>
+            <source>The server asked Monitor to stop connecting</source>
+            <translation>服务器要求 Monitor 停止连接</translation>
+        </message>
+        <message>
+            <source>This address redirects in a loop</source>
+            <translation>此地址存在循环重定向</translation>
+        </message>
+        <message>
+            <source>Disconnected</source>
+            <translation>已断开</translation>
+        </message>
+        <message>
+            <source>Connecting</source>
+            <translation>正在连接</translation>
+        </message>
+        <message>
+            <source>Connected</source>
+            <translation>已连接</translation>
+        </message>
+        <message>
+            <source>Polling for updates</source>
+            <translation>正在轮询更新</translation>
         </message>
     </context>
     <context>
