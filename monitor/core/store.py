@@ -83,11 +83,21 @@ _STATE_ORDER: Final = {
 
 @dataclass(frozen=True, slots=True)
 class LogEntry:
-    """One line of a task's event log (or timeline)."""
+    """One line of a task's event log (or timeline).
+
+    Attributes:
+        at: Local Unix time the news arrived.
+        source: The event name it came from.
+        text: The line (for the timeline: the state's value).
+        server_at: The server's time of the change (the news's ``updated_at``), if it said one.
+        fields: The task fields the news changed (event log lines), sorted.
+    """
 
     at: float
     source: str
     text: str
+    server_at: float | None = None
+    fields: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -440,7 +450,7 @@ class TaskStore:
             self._progress_sum[state] = 0.0  # no float drift survives an empty state
 
     def _log(self, rec: TaskRecord, patch: TaskPatch, text: str) -> None:
-        rec.log.append(LogEntry(patch.received_at, patch.source, text))
+        rec.log.append(LogEntry(patch.received_at, patch.source, text, patch.updated_at))
 
     def _apply_one(self, p: TaskPatch) -> Change | None:
         rec = self._tasks.get(p.id)
@@ -496,7 +506,7 @@ class TaskStore:
         )
         self._tasks[p.id] = rec
         self._counts[state] += 1
-        rec.timeline.append(LogEntry(p.received_at, p.source, state.value))
+        rec.timeline.append(LogEntry(p.received_at, p.source, state.value, p.updated_at))
         self._merge(rec, p, new=True)
         if rec.state is not state:
             self._counts[state] -= 1
@@ -582,9 +592,11 @@ class TaskStore:
     def _log_changes(self, rec: TaskRecord, p: TaskPatch, changed: set[str], new: bool) -> None:
         """Write a meaningful change to the event log, and a new state to the timeline."""
         if "state" in changed and not new:
-            rec.timeline.append(LogEntry(p.received_at, p.source, rec.state.value))
-        what = ", ".join(sorted(changed)) or "no change"
-        self._log(rec, p, f"{p.source or 'news'}: {what}")
+            rec.timeline.append(LogEntry(p.received_at, p.source, rec.state.value, p.updated_at))
+        fields = tuple(sorted(changed))
+        what = ", ".join(fields) or "no change"
+        text = f"{p.source or 'news'}: {what}"
+        rec.log.append(LogEntry(p.received_at, p.source, text, p.updated_at, fields))
 
     # ------------------------------------------------------------------ the view
 

@@ -8,10 +8,12 @@ none shows an empty state.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 
+from pydantic import JsonValue
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import (
@@ -27,12 +29,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from monitor.core.protocol import TaskState
-from monitor.core.store import TaskRecord
+from monitor.core.protocol import TERMINAL_STATES, TaskState
+from monitor.core.store import LogEntry, TaskRecord
 from monitor.ui.plaintext import plain_tooltip
 from monitor.ui.task_model import clock_text, state_text
 
-__all__ = ["ElidedLabel", "TaskDetail"]
+__all__ = ["ElidedLabel", "TaskDetail", "result_text", "timeline_points"]
 
 
 class ElidedLabel(QLabel):
@@ -102,6 +104,94 @@ def _when(ts: float | None) -> str:
     return "" if ts is None else datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S")
 
 
+#: A result value longer than this is elided (the pane is not a viewer; Copy-able text stays short).
+RESULT_VALUE_LIMIT = 200
+_LOCATION = re.compile(r"^(?:[a-z][a-z0-9+.-]*://\S+|~?/?(?:[^\s/]+/)+[^\s/]*)$", re.IGNORECASE)
+
+
+def _elide(text: str, limit: int = RESULT_VALUE_LIMIT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _scalar_text(value: JsonValue) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    if isinstance(value, (int, float)):
+        return f"{value:g}" if isinstance(value, float) else str(value)
+    return json.dumps(value, ensure_ascii=False)  # a nested list/object: compact, on one line
+
+
+def _key_text(key: str) -> str:
+    """``audio_seconds`` -> ``Audio seconds``; ``outputUrl`` -> ``Output url``."""
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", key).replace("_", " ").replace("-", " ").split()
+    text = " ".join(words).lower() or key
+    return text[:1].upper() + text[1:]
+
+
+def result_text(result: JsonValue) -> str:
+    """A task's result as plain lines: an object as "Key: value" lines, a list one item a line.
+
+    Long values are elided; a URL or a path goes on a line of its own (indented), so it can be
+    selected and copied whole.
+    """
+    if result is None:
+        return ""
+    if isinstance(result, dict):
+        lines = []
+        for key, value in result.items():
+            text = _elide(_scalar_text(value))
+            if isinstance(value, str) and _LOCATION.match(value):
+                lines.append(f"{_key_text(key)}:\n    {text}")
+            else:
+                lines.append(f"{_key_text(key)}: {text}")
+        return "\n".join(lines)
+    if isinstance(result, list):
+        return "\n".join(f"• {_elide(_scalar_text(item))}" for item in result)
+    return _elide(_scalar_text(result), RESULT_VALUE_LIMIT * 10)
+
+
+def _entry_time(entry: LogEntry) -> float:
+    """The server's time of a change when it said one, else when the news arrived."""
+    return entry.server_at if entry.server_at is not None else entry.at
+
+
+def timeline_points(rec: TaskRecord) -> list[tuple[float, TaskState]]:
+    """When the task entered each state, by the server's clock where it can be known.
+
+    Queued at ``created_at``; the first run at ``started_at``; the final state at
+    ``finished_at``; the states in between (paused, resumed, cancelling) at the time the server
+    stamped their news (``updated_at``), else when the app received it. A task first seen
+    already finished still gets its queued, started and finished points.
+    """
+    points: list[tuple[float, TaskState]] = [(rec.created_at, TaskState.QUEUED)]
+    # (time, state, whether the server stamped that time)
+    seen: list[tuple[float, TaskState, bool]] = []
+    for entry in rec.timeline:
+        try:
+            state = TaskState(entry.text)
+        except ValueError:
+            continue
+        seen.append((_entry_time(entry), state, entry.server_at is not None))
+    if seen and seen[0][1] is TaskState.QUEUED:
+        seen.pop(0)  # the first sighting of a queued task: created_at says it better
+    if rec.started_at is not None:
+        runs = [i for i, (_, state, _) in enumerate(seen) if state is TaskState.RUNNING]
+        if not runs:
+            seen.insert(0, (rec.started_at, TaskState.RUNNING, True))
+        elif not seen[runs[0]][2] and (len(runs) == 1 or rec.attempt == 1):
+            # started_at is the start of the current attempt: the first run's only when it is one.
+            seen[runs[0]] = (rec.started_at, TaskState.RUNNING, True)
+    if rec.state in TERMINAL_STATES and rec.finished_at is not None:
+        if seen and seen[-1][1] is rec.state:
+            seen[-1] = (rec.finished_at, rec.state, True)
+        else:
+            seen.append((rec.finished_at, rec.state, True))
+    points += [(at, state) for at, state, _ in seen]
+    return sorted(points, key=lambda point: point[0])  # stable: equal times keep their order
+
+
 class TaskDetail(QWidget):
     """Shows the selected task, a summary of several, or an empty state. Signals: none."""
 
@@ -161,6 +251,12 @@ class TaskDetail(QWidget):
             form.addRow(caption, row)
             self.values[key] = value
         page_layout.addLayout(form)
+        self._labels = labels | {
+            "eta": self.tr("ETA"),
+            "updated_at": self.tr("Updated"),
+            "error": self.tr("Error"),
+            "result": self.tr("Result"),
+        }
         self.tabs = QTabWidget()
         self.error = self._text(self.tr("Error"))
         self.timeline = self._text(self.tr("Timeline"))
@@ -233,7 +329,7 @@ class TaskDetail(QWidget):
             "kind": rec.kind,
             "state": state_text(rec.state),
             "progress": f"{rec.progress:.1f}%",
-            "stage": rec.stage or "",
+            "stage": self.stage_text(rec),
             "attempt": str(rec.attempt),
             "worker": rec.worker or "",
             "created_at": _when(rec.created_at),
@@ -246,10 +342,51 @@ class TaskDetail(QWidget):
         if rec.error is not None:
             err = rec.error.message + ("\n\n" + rec.error.detail if rec.error.detail else "")
         self._set(self.error, err)
-        self._set(self.timeline, "\n".join(f"{_when(e.at)}  {e.text}" for e in rec.timeline))
-        self._set(self.log, "\n".join(f"{_when(e.at)}  {e.text}" for e in rec.log))
-        result = "" if rec.result is None else json.dumps(rec.result, indent=2, ensure_ascii=False)
-        self._set(self.result, result)
+        self._set(
+            self.timeline,
+            "\n".join(f"{clock_text(at)}  {state_text(state)}" for at, state in timeline_points(rec)),
+        )
+        self._set(self.log, "\n".join(self.event_text(entry) for entry in rec.log))
+        self._set(self.result, result_text(rec.result))
+
+    def stage_text(self, rec: TaskRecord) -> str:
+        """The stage while the task is live; "—" once it completed (its last stage is history)."""
+        if not rec.stage:
+            return "—"
+        if rec.state is TaskState.COMPLETED:
+            return "—"
+        if rec.state in TERMINAL_STATES:
+            return self.tr("{stage} (when it stopped)").format(stage=rec.stage)
+        return rec.stage
+
+    def event_label(self, source: str) -> str:
+        """What kind of news an event log line records, in words."""
+        labels = {
+            "task_created": self.tr("Task created"),
+            "task_updated": self.tr("Task updated"),
+            "task_progress": self.tr("Progress"),
+            "progress": self.tr("Progress"),
+            "task_complete": self.tr("Task completed"),
+            "task_failed": self.tr("Task failed"),
+            "task_cancelled": self.tr("Task cancelled"),
+            "snapshot": self.tr("Task list refreshed"),
+        }
+        return labels.get(source) or source or self.tr("Update")
+
+    def event_text(self, entry: LogEntry) -> str:
+        """One line of the Events tab: time, what happened, which fields changed (in words)."""
+        when = clock_text(_entry_time(entry))
+        if entry.text.startswith("ignored: stale"):
+            return f"{when}  " + self.tr("Ignored: older news about a finished task")
+        if entry.text.startswith("ignored:"):
+            return f"{when}  " + self.tr("Ignored: older than what is shown")
+        label = self.event_label(entry.source)
+        # "Updated" changes with every news: naming it says nothing unless it is all that changed.
+        fields = [name for name in entry.fields if name != "updated_at"] or entry.fields
+        if not fields:
+            return f"{when}  {label}"
+        changed = self.tr(", ").join(self._labels.get(name, name) for name in fields)
+        return f"{when}  " + self.tr("{event}: {fields} changed").format(event=label, fields=changed)
 
     @staticmethod
     def _set(edit: QPlainTextEdit, text: str) -> None:

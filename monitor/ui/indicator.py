@@ -16,13 +16,54 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from monitor.core.connection import ConnectionState, ConnectionStatus, FailureKind
+from monitor.core.reasons import plain_reason
 from monitor.ui.plaintext import plain_tooltip
 
-__all__ = ["ConnectionIndicator", "format_clock"]
+__all__ = ["ConnectionIndicator", "format_clock", "reason_text", "translate_reason"]
+
+# The phrases of monitor.core.reasons, listed so that pyside6-lupdate extracts them (the mapping
+# lives in the Qt-free core and receives translate_reason as its translate function).
+_REASON_PHRASES = (
+    QT_TRANSLATE_NOOP("Reasons", "Cannot connect to {server} (no answer in time)"),
+    QT_TRANSLATE_NOOP("Reasons", "Cannot connect to {server} (its certificate is not trusted)"),
+    QT_TRANSLATE_NOOP("Reasons", "Cannot connect to {server} (server name not found)"),
+    QT_TRANSLATE_NOOP("Reasons", "Cannot connect to {server} (connection refused)"),
+    QT_TRANSLATE_NOOP("Reasons", "Cannot connect to {server}"),
+    QT_TRANSLATE_NOOP("Reasons", "{server} stopped answering"),
+    QT_TRANSLATE_NOOP("Reasons", "The connection to {server} broke off"),
+    QT_TRANSLATE_NOOP("Reasons", "Network error talking to {server}"),
+    QT_TRANSLATE_NOOP("Reasons", "The server answered {status}: {message}"),
+    QT_TRANSLATE_NOOP("Reasons", "The server answered {status}"),
+    QT_TRANSLATE_NOOP("Reasons", "the server"),
+    QT_TRANSLATE_NOOP("Reasons", "Gave up after {n} attempts: {reason}"),
+    QT_TRANSLATE_NOOP("Reasons", "Polling for updates ({reason})"),
+    QT_TRANSLATE_NOOP("Reasons", "The server refused the access token ({status})"),
+    QT_TRANSLATE_NOOP("Reasons", "The server answered {status}: this address serves no task event stream"),
+    QT_TRANSLATE_NOOP("Reasons", "This address answered with {type}, not a task event stream"),
+    QT_TRANSLATE_NOOP("Reasons", "{server} accepted the connection but did not answer within {s} s"),
+    QT_TRANSLATE_NOOP("Reasons", "No data from {server} for {s} s"),
+    QT_TRANSLATE_NOOP("Reasons", "The server asked Monitor to stop connecting"),
+    QT_TRANSLATE_NOOP("Reasons", "This address redirects in a loop"),
+    QT_TRANSLATE_NOOP("Reasons", "Disconnected"),
+    QT_TRANSLATE_NOOP("Reasons", "Connecting"),
+    QT_TRANSLATE_NOOP("Reasons", "Connected"),
+    QT_TRANSLATE_NOOP("Reasons", "Polling for updates"),
+)
+
+
+def translate_reason(text: str) -> str:
+    """The translate function handed to :func:`monitor.core.reasons.plain_reason`."""
+    return QCoreApplication.translate("Reasons", text)
+
+
+def reason_text(reason: str, server_url: str) -> str:
+    """A connection reason from the engine as a plain, translated sentence for users."""
+    return plain_reason(reason, server=server_url, tr=translate_reason)
+
 
 _COLOURS = {
     "live": "#2e7d32",
@@ -162,7 +203,7 @@ class ConnectionIndicator(QWidget):
         if st.attempt:
             lines.append(self.tr("Attempt %n", "", st.attempt))
         if st.reason:
-            lines.append(self.tr("Reason: %1").replace("%1", st.reason))
+            lines.append(self.tr("Reason: %1").replace("%1", reason_text(st.reason, self._server_url)))
         if self._stale_since is not None:
             lines.append(self.tr("Data as of %1").replace("%1", format_clock(self._stale_since)))
         return "\n".join(lines)

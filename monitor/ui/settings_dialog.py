@@ -2,8 +2,10 @@
 
 The dialog edits a copy of :class:`~monitor.core.settings.AppSettings`; nothing changes until OK.
 The token field is write-only: it never shows the stored token, only whether one is stored, and
-typing a new one replaces it in the OS keyring on OK. Without a keyring the field is disabled and
-says why (``NO_KEYRING_MESSAGE``); there is no silent plain-file fallback.
+typing a new one replaces it in the OS keyring on OK. Without a keyring a typed token is kept in
+memory for this session only (:class:`~monitor.services.secrets.SessionTokens`), and the text next
+to the field says so; there is no plain-file fallback. A named token environment variable that is
+not set gets a visible warning under its field.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from monitor.core.settings import (
     ReconnectSettings,
     Theme,
 )
-from monitor.services.secrets import NoKeyringError, SecretStoreError, TokenStore
+from monitor.services.secrets import NoKeyringError, SecretStoreError, TokenStore, unset_token_env
 from monitor.ui.forms import choice_combo, named, plain_label
 from monitor.ui.profile_editor import ProfileEditor
 
@@ -166,11 +168,50 @@ class SettingsDialog(QDialog):
         self.token_env_edit.setPlaceholderText("MONITOR_TOKEN")
         self.token_env_edit.textChanged.connect(self._validate)
         form.addRow(self.tr("Token from &environment variable:"), self.token_env_edit)
+        self.token_env_warning = plain_label(page, "tokenEnvWarning", "color: #c62828;")
+        form.addRow("", self.token_env_warning)
         return page
+
+    def _describe_token_env(self, env: str) -> None:
+        """Warn when the named variable is not set: the token cannot come from it."""
+        missing = unset_token_env(env) if _ENV_NAME.fullmatch(env) else None
+        text = (
+            ""
+            if missing is None
+            else self.tr("%1 is not set in Monitor's environment, so no token comes from it.").replace(
+                "%1", missing
+            )
+        )
+        self.token_env_warning.setText(text)
+        self.token_env_warning.setAccessibleDescription(text)
+        self.token_env_warning.setVisible(bool(text))
+
+    def _describe_session_token(self, store: TokenStore) -> None:
+        """No keyring, but the token can be typed and kept in memory for this session."""
+        kept = store.session_token() is not None
+        self.token_edit.setPlaceholderText(
+            self.tr("Kept for this session (type to replace)") if kept else self.tr("Not set")
+        )
+        self.token_status.setText(
+            (
+                self.tr("A token is kept in memory for this session only; it is not saved.")
+                if kept
+                else self.tr("No system keyring: a token typed here is kept in memory for this session only.")
+            )
+            + "\n"
+            + self.tr(
+                "To keep it across restarts, set it in an environment variable and name it below, "
+                "or install and unlock GNOME Keyring or KWallet."
+            )
+        )
+        self.token_status.setAccessibleDescription(self.token_status.text())
 
     def _describe_token(self) -> None:
         if self._store is None:
             self.token_status.setText(self.tr("The token is stored in the system keyring."))
+            return
+        if self._store.session is not None and not self._store.available():
+            self._describe_session_token(self._store)
             return
         try:
             stored = self._store.get() is not None
@@ -373,6 +414,7 @@ class SettingsDialog(QDialog):
         env = self.token_env_edit.text().strip()
         if env and not _ENV_NAME.fullmatch(env):
             problems.append(self.tr("The environment variable name may hold only letters, digits and _"))
+        self._describe_token_env(env)
         problems.extend(self._reconnect_problems())
         self.error_label.setText("\n".join(problems))
         buttons = getattr(self, "buttons", None)  # None while the constructor builds the tabs
@@ -424,7 +466,12 @@ class SettingsDialog(QDialog):
         token = self.token_edit.text()
         if token and self._store is not None:
             # Store under the URL being saved, so the token follows a changed server URL.
-            store = TokenStore(settings.server_url, token_env=settings.token_env, backend=self._store.backend)
+            store = TokenStore(
+                settings.server_url,
+                token_env=settings.token_env,
+                backend=self._store.backend,
+                session=self._store.session,
+            )
             try:
                 store.set(token)
             except SecretStoreError as exc:  # NoKeyringError included: stay open, say why

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from monitor.core.connection import ConnectionState, ConnectionStatus, FailureKind, Resync
 from monitor.core.notify_policy import ConnectionLoss, NotifyEvent
 from monitor.core.protocol import TaskState
 from monitor.core.store import Change, Updated
+from monitor.ui.indicator import reason_text
 from monitor.ui.tray import TaskCounts
 from monitor.wiring.parts import Parts
 
-__all__ = ["loss_cause", "wire_notifications"]
+__all__ = ["is_attempt", "loss_cause", "skip_attempts", "wire_notifications"]
 
 
 def loss_cause(status: ConnectionStatus, *, ever_live: bool) -> ConnectionLoss:
@@ -26,6 +27,22 @@ def loss_cause(status: ConnectionStatus, *, ever_live: bool) -> ConnectionLoss:
     if status.failure is FailureKind.NOT_A_STREAM:
         return ConnectionLoss.NOT_A_SERVER
     return ConnectionLoss.LOST if ever_live else ConnectionLoss.UNREACHABLE
+
+
+def is_attempt(status: ConnectionStatus) -> bool:
+    """An attempt under way, not a loss: the state that follows says whether it failed, and why
+    (taken as a loss, the notice's body was just "connecting")."""
+    return status.state is ConnectionState.CONNECTING and status.failure is FailureKind.NONE
+
+
+def skip_attempts(slot: Callable[[ConnectionStatus], None]) -> Callable[[ConnectionStatus], None]:
+    """``slot``, called for every status but an attempt (see :func:`is_attempt`)."""
+
+    def filtered(status: ConnectionStatus) -> None:
+        if not is_attempt(status):
+            slot(status)
+
+    return filtered
 
 
 def wire_notifications(parts: Parts) -> None:
@@ -55,7 +72,8 @@ def wire_notifications(parts: Parts) -> None:
             notifier.connection_changed(True)
             return
         cause = loss_cause(status, ever_live=live_with[0] == server)
-        notifier.connection_changed(False, status.reason or "", cause=cause, server=server)
+        reason = reason_text(status.reason, server)  # the banner says what the chip's tooltip says
+        notifier.connection_changed(False, reason, cause=cause, server=server)
 
     def withdraw_recovered(changes: Sequence[Change]) -> None:
         # A failure notice goes once its task is failed no more (retried); none shown, no walk.
@@ -92,7 +110,7 @@ def wire_notifications(parts: Parts) -> None:
     service.task_completed.connect(lambda task_id: finished(NotifyEvent.COMPLETED, task_id))
     service.task_failed.connect(lambda task_id, _msg: finished(NotifyEvent.FAILED, task_id))
     service.task_cancelled.connect(lambda task_id: finished(NotifyEvent.CANCELLED, task_id))
-    service.connection_state_changed.connect(on_status)
+    service.connection_state_changed.connect(skip_attempts(on_status))
     service.resync_started.connect(resync_started)
     service.resync_finished.connect(resync_finished)
     service.task_removed.connect(notifier.forget_task)

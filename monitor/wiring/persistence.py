@@ -9,7 +9,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication
 
 from monitor.core.settings import AppSettings, load_settings, load_ui_state, save_model
-from monitor.services.secrets import SecretStoreError, TokenStore
+from monitor.services.secrets import SecretStoreError, SessionTokens, TokenStore, unset_token_env
 from monitor.ui.settings_dialog import SettingsDialog, apply_theme
 from monitor.wiring.parts import Parts
 
@@ -21,10 +21,10 @@ SETTINGS_FILE = "settings.json"
 UI_STATE_FILE = "ui-state.json"
 
 
-def read_token(settings: AppSettings) -> str | None:
-    """The bearer token for ``settings.server_url`` (keyring or environment), or None."""
+def read_token(settings: AppSettings, session: SessionTokens | None = None) -> str | None:
+    """The bearer token for ``settings.server_url`` (environment, this session's, keyring), or None."""
     try:
-        return TokenStore(settings.server_url, token_env=settings.token_env).get()
+        return TokenStore(settings.server_url, token_env=settings.token_env, session=session).get()
     except SecretStoreError as exc:
         # No keyring is normal on a bare machine: the server may not need a token at all.
         log.info("no token: %s", exc)
@@ -111,6 +111,13 @@ def wire_settings(
         spawn: Runs a coroutine owned by the app (cancelled at shutdown).
     """
     window = parts.window
+    # Tokens typed while there is no keyring: in memory, for this run only.
+    session = SessionTokens()
+    if (missing := unset_token_env(keeper.settings.token_env)) is not None:
+        window.statusBar().showMessage(
+            qapp.translate("DesktopApp", "The token environment variable {0} is not set.").format(missing),
+            30_000,
+        )
 
     def apply(settings: AppSettings) -> None:
         old = keeper.settings
@@ -125,7 +132,7 @@ def wire_settings(
         parts.messages.set_capacity(settings.messages_limit)
         if settings.theme != old.theme:
             apply_theme(qapp, settings.theme)
-        token = read_token(settings)
+        token = read_token(settings, session)
         if (settings.profile, token) != (old.profile, parts.service.token):
             window.set_server_url(settings.server_url)
             spawn(reconnect(settings, token))
@@ -134,7 +141,7 @@ def wire_settings(
         settings = keeper.settings
         dialog = SettingsDialog(
             settings,
-            token_store=TokenStore(settings.server_url, token_env=settings.token_env),
+            token_store=TokenStore(settings.server_url, token_env=settings.token_env, session=session),
             tray_available=parts.tray.available,
             parent=window,
         )

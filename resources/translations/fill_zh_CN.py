@@ -417,6 +417,59 @@ ZH: dict[str, str] = {
     "+%n more": "另有 %n 条",
     "Next": "下一条",
     "Settings…": "设置…",
+    # H20 detail (issue 12): readable detail tabs, a session-only token, plain-language reasons
+    "Updated": "更新时间",
+    "{stage} (when it stopped)": "{stage}（停止时）",
+    "Task created": "任务已创建",
+    "Task updated": "任务已更新",
+    "Task list refreshed": "任务列表已刷新",
+    "Update": "更新",
+    "Ignored: older news about a finished task": "已忽略：关于已结束任务的过时消息",
+    "Ignored: older than what is shown": "已忽略：比当前显示的更旧",
+    "{event}: {fields} changed": "{event}：{fields} 已变化",
+    "The token environment variable {0} is not set.": "令牌环境变量 {0} 未设置。",
+    "%1 is not set in Monitor's environment, so no token comes from it.": (
+        "Monitor 的环境中没有设置 %1，因此无法从中读取令牌。"
+    ),
+    "Kept for this session (type to replace)": "仅在本次会话中保留（输入以替换）",
+    "A token is kept in memory for this session only; it is not saved.": (
+        "令牌仅在本次会话的内存中保留，不会保存。"
+    ),
+    "No system keyring: a token typed here is kept in memory for this session only.": (
+        "没有系统密钥环：在此输入的令牌仅在本次会话的内存中保留。"
+    ),
+    "To keep it across restarts, set it in an environment variable and name it below, "
+    "or install and unlock GNOME Keyring or KWallet.": (
+        "如需在重启后保留，请将其设置在环境变量中并在下方填写变量名，或安装并解锁 GNOME Keyring 或 KWallet。"
+    ),
+    # H20 detail: monitor/core/reasons.py (context "Reasons")
+    "Cannot connect to {server} (no answer in time)": "无法连接到 {server}（无响应）",
+    "Cannot connect to {server} (its certificate is not trusted)": "无法连接到 {server}（其证书不受信任）",
+    "Cannot connect to {server} (server name not found)": "无法连接到 {server}（找不到服务器名称）",
+    "Cannot connect to {server} (connection refused)": "无法连接到 {server}（连接被拒绝）",
+    "Cannot connect to {server}": "无法连接到 {server}",
+    "{server} stopped answering": "{server} 停止了响应",
+    "The connection to {server} broke off": "与 {server} 的连接中断",
+    "Network error talking to {server}": "与 {server} 通信时出现网络错误",
+    "The server answered {status}: {message}": "服务器返回 {status}：{message}",
+    "The server answered {status}": "服务器返回 {status}",
+    "Gave up after {n} attempts: {reason}": "尝试 {n} 次后放弃：{reason}",
+    "Polling for updates ({reason})": "正在轮询更新（{reason}）",
+    "The server refused the access token ({status})": "服务器拒绝了认证令牌（{status}）",
+    "The server answered {status}: this address serves no task event stream": (
+        "服务器返回 {status}：此地址没有提供任务事件流"
+    ),
+    "This address answered with {type}, not a task event stream": "此地址返回的是 {type}，而不是任务事件流",
+    "{server} accepted the connection but did not answer within {s} s": (
+        "{server} 接受了连接，但在 {s} 秒内没有响应"
+    ),
+    "No data from {server} for {s} s": "{s} 秒内没有收到 {server} 的数据",
+    "The server asked Monitor to stop connecting": "服务器要求 Monitor 停止连接",
+    "This address redirects in a loop": "此地址存在循环重定向",
+    "Disconnected": "已断开",
+    "Connecting": "正在连接",
+    "Connected": "已连接",
+    "Polling for updates": "正在轮询更新",
 }
 
 

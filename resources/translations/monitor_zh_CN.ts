@@ -103,6 +103,83 @@
             <source>{n} urgent messages</source>
             <translation>{n} 条紧急消息</translation>
         </message>
+        <message>
+            <source>Cannot connect to {server} (no answer in time)</source>
+            <extracomment>A server's message is cut to this many characters (a reason is one line, not a page).</extracomment>
+            <translation>无法连接到 {server}（无响应）</translation>
+        </message>
+        <message>
+            <source>Cannot connect to {server} (its certificate is not trusted)</source>
+            <translation>无法连接到 {server}（其证书不受信任）</translation>
+        </message>
+        <message>
+            <source>Cannot connect to {server} (server name not found)</source>
+            <translation>无法连接到 {server}（找不到服务器名称）</translation>
+        </message>
+        <message>
+            <source>Cannot connect to {server} (connection refused)</source>
+            <translation>无法连接到 {server}（连接被拒绝）</translation>
+        </message>
+        <message>
+            <source>Cannot connect to {server}</source>
+            <translation>无法连接到 {server}</translation>
+        </message>
+        <message>
+            <source>{server} stopped answering</source>
+            <translation>{server} 停止了响应</translation>
+        </message>
+        <message>
+            <source>The connection to {server} broke off</source>
+            <translation>与 {server} 的连接中断</translation>
+        </message>
+        <message>
+            <source>Network error talking to {server}</source>
+            <translation>与 {server} 通信时出现网络错误</translation>
+        </message>
+        <message>
+            <source>The server answered {status}: {message}</source>
+            <translation>服务器返回 {status}：{message}</translation>
+        </message>
+        <message>
+            <source>The server answered {status}</source>
+            <translation>服务器返回 {status}</translation>
+        </message>
+        <message>
+            <source>Gave up after {n} attempts: {reason}</source>
+            <translation>尝试 {n} 次后放弃：{reason}</translation>
+        </message>
+        <message>
+            <source>Polling for updates ({reason})</source>
+            <translation>正在轮询更新（{reason}）</translation>
+        </message>
+        <message>
+            <source>The server refused the access token ({status})</source>
+            <translation>服务器拒绝了认证令牌（{status}）</translation>
+        </message>
+        <message>
+            <source>The server answered {status}: this address serves no task event stream</source>
+            <translation>服务器返回 {status}：此地址没有提供任务事件流</translation>
+        </message>
+        <message>
+            <source>This address answered with {type}, not a task event stream</source>
+            <translation>此地址返回的是 {type}，而不是任务事件流</translation>
+        </message>
+        <message>
+            <source>{server} accepted the connection but did not answer within {s} s</source>
+            <translation>{server} 接受了连接，但在 {s} 秒内没有响应</translation>
+        </message>
+        <message>
+            <source>No data from {server} for {s} s</source>
+            <translation>{s} 秒内没有收到 {server} 的数据</translation>
+        </message>
+        <message>
+            <source>The server asked Monitor to stop connecting</source>
+            <translation>服务器要求 Monitor 停止连接</translation>
+        </message>
+        <message>
+            <source>This address redirects in a loop</source>
+            <translation>此地址存在循环重定向</translation>
+        </message>
     </context>
     <context>
         <name>CommandService</name>
@@ -341,6 +418,10 @@
         <message>
             <source>Monitor hit an unexpected error. It keeps running; details:</source>
             <translation>Monitor 遇到意外错误，但仍在继续运行。详细信息：</translation>
+        </message>
+        <message>
+            <source>The token environment variable {0} is not set.</source>
+            <translation>令牌环境变量 {0} 未设置。</translation>
         </message>
         <message>
             <source>Settings not saved: {0}</source>
@@ -866,6 +947,105 @@ Watch server tasks live.</source>
         </message>
     </context>
     <context>
+        <name>Reasons</name>
+        <message>
+            <source>Cannot connect to {server} (no answer in time)</source>
+            <translation>无法连接到 {server}（无响应）</translation>
+        </message>
+        <message>
+            <source>Cannot connect to {server} (its certificate is not trusted)</source>
+            <translation>无法连接到 {server}（其证书不受信任）</translation>
+        </message>
+        <message>
+            <source>Cannot connect to {server} (server name not found)</source>
+            <translation>无法连接到 {server}（找不到服务器名称）</translation>
+        </message>
+        <message>
+            <source>Cannot connect to {server} (connection refused)</source>
+            <translation>无法连接到 {server}（连接被拒绝）</translation>
+        </message>
+        <message>
+            <source>Cannot connect to {server}</source>
+            <translation>无法连接到 {server}</translation>
+        </message>
+        <message>
+            <source>{server} stopped answering</source>
+            <translation>{server} 停止了响应</translation>
+        </message>
+        <message>
+            <source>The connection to {server} broke off</source>
+            <translation>与 {server} 的连接中断</translation>
+        </message>
+        <message>
+            <source>Network error talking to {server}</source>
+            <translation>与 {server} 通信时出现网络错误</translation>
+        </message>
+        <message>
+            <source>The server answered {status}: {message}</source>
+            <translation>服务器返回 {status}：{message}</translation>
+        </message>
+        <message>
+            <source>The server answered {status}</source>
+            <translation>服务器返回 {status}</translation>
+        </message>
+        <message>
+            <source>the server</source>
+            <translation>服务器</translation>
+        </message>
+        <message>
+            <source>Gave up after {n} attempts: {reason}</source>
+            <translation>尝试 {n} 次后放弃：{reason}</translation>
+        </message>
+        <message>
+            <source>Polling for updates ({reason})</source>
+            <translation>正在轮询更新（{reason}）</translation>
+        </message>
+        <message>
+            <source>The server refused the access token ({status})</source>
+            <translation>服务器拒绝了认证令牌（{status}）</translation>
+        </message>
+        <message>
+            <source>The server answered {status}: this address serves no task event stream</source>
+            <translation>服务器返回 {status}：此地址没有提供任务事件流</translation>
+        </message>
+        <message>
+            <source>This address answered with {type}, not a task event stream</source>
+            <translation>此地址返回的是 {type}，而不是任务事件流</translation>
+        </message>
+        <message>
+            <source>{server} accepted the connection but did not answer within {s} s</source>
+            <translation>{server} 接受了连接，但在 {s} 秒内没有响应</translation>
+        </message>
+        <message>
+            <source>No data from {server} for {s} s</source>
+            <translation>{s} 秒内没有收到 {server} 的数据</translation>
+        </message>
+        <message>
+            <source>The server asked Monitor to stop connecting</source>
+            <translation>服务器要求 Monitor 停止连接</translation>
+        </message>
+        <message>
+            <source>This address redirects in a loop</source>
+            <translation>此地址存在循环重定向</translation>
+        </message>
+        <message>
+            <source>Disconnected</source>
+            <translation>已断开</translation>
+        </message>
+        <message>
+            <source>Connecting</source>
+            <translation>正在连接</translation>
+        </message>
+        <message>
+            <source>Connected</source>
+            <translation>已连接</translation>
+        </message>
+        <message>
+            <source>Polling for updates</source>
+            <translation>正在轮询更新</translation>
+        </message>
+    </context>
+    <context>
         <name>SettingsDialog</name>
         <message>
             <source>Monitor settings</source>
@@ -1014,6 +1194,26 @@ Watch server tasks live.</source>
         <message>
             <source>System language</source>
             <translation>系统语言</translation>
+        </message>
+        <message>
+            <source>%1 is not set in Monitor's environment, so no token comes from it.</source>
+            <translation>Monitor 的环境中没有设置 %1，因此无法从中读取令牌。</translation>
+        </message>
+        <message>
+            <source>Kept for this session (type to replace)</source>
+            <translation>仅在本次会话中保留（输入以替换）</translation>
+        </message>
+        <message>
+            <source>A token is kept in memory for this session only; it is not saved.</source>
+            <translation>令牌仅在本次会话的内存中保留，不会保存。</translation>
+        </message>
+        <message>
+            <source>No system keyring: a token typed here is kept in memory for this session only.</source>
+            <translation>没有系统密钥环：在此输入的令牌仅在本次会话的内存中保留。</translation>
+        </message>
+        <message>
+            <source>To keep it across restarts, set it in an environment variable and name it below, or install and unlock GNOME Keyring or KWallet.</source>
+            <translation>如需在重启后保留，请将其设置在环境变量中并在下方填写变量名，或安装并解锁 GNOME Keyring 或 KWallet。</translation>
         </message>
         <message>
             <source>&amp;Language (after restart):</source>
@@ -1212,6 +1412,7 @@ Watch server tasks live.</source>
         <name>TaskDetail</name>
         <message>
             <source>No task selected</source>
+            <extracomment>A result value longer than this is elided (the pane is not a viewer; Copy-able text stays short).</extracomment>
             <translation>未选择任务</translation>
         </message>
         <message>
@@ -1271,6 +1472,14 @@ Watch server tasks live.</source>
             <translation>复制{field}</translation>
         </message>
         <message>
+            <source>ETA</source>
+            <translation>剩余时间</translation>
+        </message>
+        <message>
+            <source>Updated</source>
+            <translation>更新时间</translation>
+        </message>
+        <message>
             <source>Error</source>
             <translation>错误</translation>
         </message>
@@ -1281,6 +1490,50 @@ Watch server tasks live.</source>
         <message>
             <source>Events</source>
             <translation>事件</translation>
+        </message>
+        <message>
+            <source>{stage} (when it stopped)</source>
+            <translation>{stage}（停止时）</translation>
+        </message>
+        <message>
+            <source>Task created</source>
+            <translation>任务已创建</translation>
+        </message>
+        <message>
+            <source>Task updated</source>
+            <translation>任务已更新</translation>
+        </message>
+        <message>
+            <source>Task completed</source>
+            <translation>任务已完成</translation>
+        </message>
+        <message>
+            <source>Task failed</source>
+            <translation>任务失败</translation>
+        </message>
+        <message>
+            <source>Task cancelled</source>
+            <translation>任务已取消</translation>
+        </message>
+        <message>
+            <source>Task list refreshed</source>
+            <translation>任务列表已刷新</translation>
+        </message>
+        <message>
+            <source>Update</source>
+            <translation>更新</translation>
+        </message>
+        <message>
+            <source>Ignored: older news about a finished task</source>
+            <translation>已忽略：关于已结束任务的过时消息</translation>
+        </message>
+        <message>
+            <source>Ignored: older than what is shown</source>
+            <translation>已忽略：比当前显示的更旧</translation>
+        </message>
+        <message>
+            <source>{event}: {fields} changed</source>
+            <translation>{event}：{fields} 已变化</translation>
         </message>
         <message>
             <source>Result</source>

@@ -17,7 +17,13 @@ from pytestqt.qtbot import QtBot
 
 from monitor.core.protocol import TaskState
 from monitor.core.settings import AppSettings, Theme
-from monitor.services.secrets import KEYRING_SERVICE, NoKeyringError, TokenStore
+from monitor.services.secrets import (
+    KEYRING_SERVICE,
+    NoKeyringError,
+    SessionTokens,
+    TokenStore,
+    unset_token_env,
+)
 from monitor.ui.settings_dialog import SettingsDialog, apply_theme, effective_theme
 
 
@@ -223,3 +229,40 @@ def test_paused_and_failed_bars_are_not_blue(qapp: QApplication, theme: Theme) -
     finally:
         qapp.setStyle(style)
         qapp.setPalette(before)
+
+
+# ----------------------------------------------------------------------------- no keyring (issue 12)
+
+
+def test_without_a_keyring_a_typed_token_is_kept_for_the_session(qtbot: QtBot) -> None:
+    session = SessionTokens()
+    store = TokenStore("http://127.0.0.1:8765", backend=FailKeyring(), session=session)
+    d = make(qtbot, token_store=store)
+    assert d.token_edit.isEnabled()  # a 401 must leave a way to type a token
+    assert "this session only" in d.token_status.text()
+    assert "environment variable" in d.token_status.text()
+    d.token_edit.setText("s3cret")
+    d.accept()
+    assert d.result_settings is not None
+    assert session.get("http://127.0.0.1:8765") == "s3cret"
+    assert store.get() == "s3cret"
+    # Opened again: it says a token is kept, in memory only, and never shows it.
+    again = make(qtbot, token_store=store)
+    assert again.token_edit.text() == ""
+    assert "kept in memory for this session only" in again.token_status.text()
+
+
+def test_a_named_but_unset_token_variable_is_warned_about(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MON_TOKEN_UNSET", raising=False)
+    monkeypatch.setenv("MON_TOKEN_SET", "x")
+    d = make(qtbot, settings=AppSettings(token_env="MON_TOKEN_UNSET"))
+    assert d.token_env_warning.isVisibleTo(d)
+    assert "MON_TOKEN_UNSET is not set" in d.token_env_warning.text()
+    d.token_env_edit.setText("MON_TOKEN_SET")
+    assert not d.token_env_warning.isVisibleTo(d)
+    d.token_env_edit.setText("")
+    assert not d.token_env_warning.isVisibleTo(d)
+    assert unset_token_env("MON_TOKEN_UNSET") == "MON_TOKEN_UNSET"
+    assert unset_token_env(None) is None
