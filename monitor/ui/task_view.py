@@ -80,7 +80,10 @@ class TaskView(QWidget):
         self.task_actions = TaskActions(self)
 
         self.search = QLineEdit()
-        self.search.setPlaceholderText(self.tr('Search: text, state:failed, worker:gpu1, -name:"x y"'))
+        # Examples the demo's data answers (its worker and a name word), so trying them finds tasks.
+        self.search.setPlaceholderText(
+            self.tr("Search: text, state:failed, worker:demo-gpu-0, -name:podcast")
+        )
         self.search.setAccessibleName(self.tr("Search tasks"))
         self.search.setClearButtonEnabled(True)
         self.search_error = QLabel()
@@ -355,10 +358,15 @@ class TaskView(QWidget):
         if isinstance(parsed, QuerySyntaxError):
             self.search_error.setText(parsed.message)
             self.search_error.show()
-            return  # keep the last valid filter rather than flashing everything
-        self.search_error.hide()
-        self.store.set_filter(query=parsed)
-        self.model.invalidate_view()
+            # Filter by what is valid, not by the last result: typing "state:" passes through
+            # "state", a word that matches nothing, and the table would stay empty (issue 12).
+            query = parsed.partial
+        else:
+            self.search_error.hide()
+            query = parsed
+        if query.terms != self.store.query.terms:
+            self.store.set_filter(query=query)
+            self.model.invalidate_view()
 
     def _group_selected(self, group: str) -> None:
         self.store.set_filter(group=StateGroup(group))

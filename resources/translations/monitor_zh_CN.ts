@@ -1096,7 +1096,7 @@ Watch server tasks live.</source>
         </message>
         <message>
             <source>Active</source>
-            <translation>进行中</translation>
+            <translation>未结束</translation>
         </message>
         <message>
             <source>Queued</source>
@@ -1464,9 +1464,9 @@ Watch server tasks live.</source>
     <context>
         <name>TaskView</name>
         <message>
-            <source>Search: text, state:failed, worker:gpu1, -name:"x y"</source>
+            <source>Search: text, state:failed, worker:demo-gpu-0, -name:podcast</source>
             <extracomment>The Name column never shrinks below this when it stretches to fill the table.</extracomment>
-            <translation>搜索：文本、state:failed、worker:gpu1、-name:"x y"</translation>
+            <translation>搜索：文本、state:failed、worker:demo-gpu-0、-name:podcast</translation>
         </message>
         <message>
             <source>Search tasks</source>
