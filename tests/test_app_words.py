@@ -9,9 +9,14 @@ import re
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtTest import QTest
+
 from monitor.core.protocol import TaskState
 from monitor.core.query import Query, parse_query
 from monitor.server.demo import _name
+from monitor.ui.task_model import TaskColumn
 from tests.test_app_seams import parts_of, running_app
 from tests.waiting import until
 
@@ -65,3 +70,61 @@ class _Named:
     def __init__(self, name: str) -> None:
         self.id, self.name, self.worker, self.kind = "demo-0001", name, None, "transcription"
         self.state = TaskState.RUNNING
+
+
+def test_help_lists_every_shortcut_the_actions_define(run: Any, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with running_app(tmp_path) as desktop:
+            window = parts_of(desktop).window
+            lines = window.shortcuts_text().splitlines()
+            keys = {line.split("\t")[0] for line in lines}
+            for key in ("Shift+Del", "Ctrl+C", "Ctrl+A", "Del", "Space", "Ctrl+R", "F5", "Ctrl+F", "Esc"):
+                assert key in keys, lines
+            assert "Return, Enter\tShow details" in lines
+            # Every action of the window that has a key is listed, with that key.
+            for action in window.findChildren(QAction):
+                for key in action.shortcuts():
+                    text = key.toString(QKeySequence.SequenceFormat.NativeText)
+                    assert any(text in line.split("\t")[0].split(", ") for line in lines), (text, lines)
+
+    run(scenario())
+
+
+def test_enter_and_double_click_show_the_task_in_the_detail_pane(run: Any, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with running_app(tmp_path) as desktop:
+            parts = parts_of(desktop)
+            window, view = parts.window, parts.view
+            window.show()
+            await until(lambda: len(parts.store) >= 2, 15, "two tasks")
+            view.model.flush()
+            window.action_detail_pane.setChecked(False)
+            assert not view.detail.isVisibleTo(window)
+            # Enter on the cursor row (nothing selected yet: the table starts that way).
+            view.table.setFocus()
+            view.table.clearSelection()
+            view.table.setCurrentIndex(view.model.index(1, 0))
+            view.table.clearSelection()
+            first = view.model.task_id(1)
+            QTest.keyClick(view.table, Qt.Key.Key_Return)
+            assert window.action_detail_pane.isChecked()
+            assert view.detail.isVisibleTo(window)
+            assert view.selected_ids() == [first]
+            assert view.detail.task_id == first
+            # Double-click another row with the pane hidden again.
+            window.action_detail_pane.setChecked(False)
+            view.model.set_order_held(True)  # the pointer is over the table: rows keep still
+            second = view.model.task_id(0)
+            rect = view.table.visualRect(view.model.index(0, int(TaskColumn.NAME)))
+            # What a real double-click delivers: press, release, double-click (QTest's mouseDClick
+            # alone sends only the last, which a view ignores without the press before it).
+            QTest.mouseClick(view.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+            QTest.mouseDClick(view.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+            assert window.action_detail_pane.isChecked()
+            assert view.detail.isVisibleTo(window)
+            assert view.detail.task_id == second
+            # Ctrl+A on the table selects every row.
+            QTest.keyClick(view.table, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+            assert len(view.selected_ids()) == view.model.rowCount()
+
+    run(scenario())

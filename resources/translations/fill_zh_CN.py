@@ -422,6 +422,8 @@ ZH: dict[str, str] = {
     "Search: text, state:failed, worker:demo-gpu-0, -name:podcast": (
         "搜索：文本、state:failed、worker:demo-gpu-0、-name:podcast"
     ),
+    "Clear the search": "清除搜索",
+    "Select all": "全选",
 }
 
 

@@ -350,38 +350,6 @@
     <context>
         <name>MainWindow</name>
         <message>
-            <source>Show details</source>
-            <translation>显示详情</translation>
-        </message>
-        <message>
-            <source>Pause / resume</source>
-            <translation>暂停 / 继续</translation>
-        </message>
-        <message>
-            <source>Cancel</source>
-            <translation>取消</translation>
-        </message>
-        <message>
-            <source>Retry</source>
-            <translation>重试</translation>
-        </message>
-        <message>
-            <source>Search</source>
-            <translation>搜索</translation>
-        </message>
-        <message>
-            <source>Resync with the server</source>
-            <translation>与服务器重新同步</translation>
-        </message>
-        <message>
-            <source>Settings</source>
-            <translation>设置</translation>
-        </message>
-        <message>
-            <source>Quit</source>
-            <translation>退出</translation>
-        </message>
-        <message>
             <source>No tasks yet</source>
             <translation>暂无任务</translation>
         </message>
@@ -1135,7 +1103,7 @@ Watch server tasks live.</source>
         <name>TaskActions</name>
         <message>
             <source>Cancel</source>
-            <extracomment>Called with a literal context at each site (not via ``_tr``) so that pyside6-lupdate finds the strings.</extracomment>
+            <extracomment>The dynamic property holding an action's label in the shortcut help. Called with a literal context at each site (not via ``_tr``) so that pyside6-lupdate finds the strings.</extracomment>
             <translation>取消</translation>
         </message>
         <message>
@@ -1176,8 +1144,16 @@ Watch server tasks live.</source>
             <translation>只能从列表中移除已结束的任务</translation>
         </message>
         <message>
+            <source>Pause / resume</source>
+            <translation>暂停 / 继续</translation>
+        </message>
+        <message>
             <source>Refresh</source>
             <translation>刷新</translation>
+        </message>
+        <message>
+            <source>Show details</source>
+            <translation>显示详情</translation>
         </message>
         <message>
             <source>This server takes no commands ({reason})</source>
@@ -1477,6 +1453,14 @@ Watch server tasks live.</source>
             <translation>搜索语法错误</translation>
         </message>
         <message>
+            <source>Clear the search</source>
+            <translation>清除搜索</translation>
+        </message>
+        <message>
+            <source>Search</source>
+            <translation>搜索</translation>
+        </message>
+        <message>
             <source>Sort order</source>
             <translation>排序状态</translation>
         </message>
@@ -1491,6 +1475,10 @@ Watch server tasks live.</source>
         <message>
             <source>Tasks</source>
             <translation>任务</translation>
+        </message>
+        <message>
+            <source>Select all</source>
+            <translation>全选</translation>
         </message>
         <message>
             <source>Showing {n} of {m}</source>

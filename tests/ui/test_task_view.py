@@ -103,7 +103,8 @@ def test_selection_drives_actions_and_plain_text_detail(qtbot) -> None:
     assert v.detail.task_id == "b"
     assert v.detail.error.toPlainText() == "<i>boom</i>\n\ntb"
     assert v.detail.values["name"].textFormat() == Qt.TextFormat.PlainText
-    assert len(v.context_menu().actions()) == 6
+    assert [a.text() for a in v.context_menu().actions()][-1] == "Show details"
+    assert len(v.context_menu().actions()) == 7
 
 
 def test_selection_survives_resort(qtbot) -> None:
