@@ -9,13 +9,17 @@ import re
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QWindow
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
+from monitor.core.notify_policy import Notice, NotifyEvent
 from monitor.core.protocol import TaskState
 from monitor.core.query import Query, parse_query
 from monitor.server.demo import _name
+from monitor.ui.settings_dialog import SettingsDialog
 from monitor.ui.task_model import TaskColumn
 from tests.test_app_seams import parts_of, running_app
 from tests.waiting import until
@@ -126,5 +130,52 @@ def test_enter_and_double_click_show_the_task_in_the_detail_pane(run: Any, tmp_p
             # Ctrl+A on the table selects every row.
             QTest.keyClick(view.table, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
             assert len(view.selected_ids()) == view.model.rowCount()
+
+    run(scenario())
+
+
+# Offscreen menus cannot grab the keyboard; under xcb the same popup is silent.
+@pytest.mark.qt_log_ignore(r"^This plugin does not support grabbing the keyboard$")
+def test_no_toast_while_a_menu_or_dialog_of_the_app_is_open(run: Any, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with running_app(tmp_path, demo=False) as desktop:
+            parts = parts_of(desktop)
+            window, notifier = parts.window, parts.notifier
+            assert notifier.policy.settings.quiet_when_focused
+            shown: list[Notice] = []
+            notifier.delivered.connect(lambda _path, notice: shown.append(notice))
+
+            async def notice_for(task_id: str) -> Notice:
+                notifier.task_finished(NotifyEvent.FAILED, task_id, f"{task_id}.wav", detail="boom")
+                await until(lambda: any(task_id in n.task_ids for n in shown), 10, f"the notice of {task_id}")
+                return next(n for n in shown if task_id in n.task_ids)
+
+            # The user is in another program (a bare QWindow is no widget of the app): a toast.
+            elsewhere = QWindow()
+            elsewhere.show()
+            elsewhere.requestActivate()
+            try:
+                await until(lambda: QGuiApplication.focusWindow() is elsewhere, 5, "another window active")
+                assert QApplication.activeWindow() is None
+                assert (await notice_for("t-none")).toast
+                # One of the app's menus is open (no window of the app is active): the banner.
+                window.view_menu.popup(QPoint(0, 0))
+                await until(lambda: QApplication.activePopupWidget() is window.view_menu, 5, "the menu open")
+                notice = await notice_for("t-menu")
+                assert not notice.toast
+                assert notice in window.banner.notices  # the banner says it instead
+                window.view_menu.close()
+                await until(lambda: QApplication.activePopupWidget() is None, 5, "the menu closed")
+                assert (await notice_for("t-after-menu")).toast
+                # The app's Settings dialog is the active window, not the main window: the banner.
+                window.settings_requested.emit()
+                dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, SettingsDialog))
+                dialog.activateWindow()
+                await until(lambda: QApplication.activeWindow() is dialog, 5, "the dialog active")
+                assert not window.isActiveWindow()
+                assert not (await notice_for("t-dialog")).toast
+                dialog.reject()
+            finally:
+                elsewhere.destroy()
 
     run(scenario())

@@ -23,6 +23,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QAction, QCloseEvent, QHideEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QLabel,
     QMainWindow,
     QMenu,
@@ -75,7 +76,7 @@ class MainWindow(QMainWindow):
         retry_now_requested(): The indicator's "Retry now".
         hidden_to_tray(): The window hid itself into the tray (the app may say so once).
         visibility_changed(bool): Shown or hidden (keeps the tray menu text right).
-        focus_changed(bool): The window became active or inactive (notification policy).
+        focus_changed(bool): The window became active or inactive.
         detail_pane_toggled(bool): View > Detail pane.
         task_activated(str): The banner's "Show" button (task id).
 
@@ -370,6 +371,19 @@ class MainWindow(QMainWindow):
         if not self._quitting:
             self._quitting = True
             self.quit_requested.emit()
+
+    def in_use(self) -> bool:
+        """Whether the user is in the app: this window or another of the app's windows (a dialog,
+        modal or not, a floating dock) is the active window, or one of the app's menus is open.
+
+        A modal dialog left open while the user works in another program does not count: then
+        a toast is the only notice they would see.
+        """
+        return (
+            self.isActiveWindow()
+            or QApplication.activeWindow() is not None
+            or QApplication.activePopupWidget() is not None
+        )
 
     def changeEvent(self, event: QEvent) -> None:
         """Track focus for the notification policy; minimise into the tray if asked to."""
