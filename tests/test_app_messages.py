@@ -45,6 +45,10 @@ def test_messages_reach_the_dock_and_notify(qloop: Any, tmp_path: Path) -> None:
                 assert r.status_code < 300, r.text
                 await until(lambda: len(parts.messages.store) == 1, 10, "the system message")
                 assert toggle.isChecked(), "the first message opens the dock"
+                dock = parts.messages.parentWidget()
+                assert dock is not None
+                # ...at a third of the window, so the task table stays the main thing.
+                await until(lambda: 0 < dock.height() <= parts.window.height() // 3 + 40, 5, "a small dock")
                 message = next(iter(parts.messages.store))
                 assert message.kind is MessageKind.SYSTEM
                 assert (

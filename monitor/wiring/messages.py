@@ -40,6 +40,15 @@ def wire_messages(parts: Parts) -> QDockWidget:
         if not dock.isVisible():
             dock.show()
 
+    def first_shown(visible: bool) -> None:
+        # The first time it opens, a third of the window: the task table stays the main thing
+        # (a dock otherwise takes its panel's size hint, half the window). Later the user's size.
+        if visible:
+            dock.visibilityChanged.disconnect(first_shown)
+            height = max(160, window.height() // 3)
+            window.resizeDocks([dock], [height], Qt.Orientation.Vertical)
+
     panel.message_added.connect(first_message)
+    dock.visibilityChanged.connect(first_shown)
     connect_messages(parts.service, panel, parts.notifier, retitle=dock.setWindowTitle)
     return dock
