@@ -15,6 +15,7 @@ from monitor import __version__
 
 __all__ = ["main"]
 
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Dispatch to the GUI, the server or the headless watcher; return the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
