@@ -424,6 +424,12 @@ ZH: dict[str, str] = {
     ),
     "Clear the search": "清除搜索",
     "Select all": "全选",
+    # Durations (ETA, Elapsed, screen readers): no spaces between Chinese units, as a clock app
+    # or a video site writes them; minutes and seconds keep two digits so the column does not jitter.
+    "{s}s": "{s}秒",
+    "{m}m {s:02d}s": "{m}分{s:02d}秒",
+    "{h}h {m:02d}m": "{h}小时{m:02d}分",
+    "{d}d {h}h": "{d}天{h}小时",
 }
 
 

@@ -348,6 +348,26 @@
         </message>
     </context>
     <context>
+        <name>Duration</name>
+        <message>
+            <source>{s}s</source>
+            <extracomment>Locales with a shipped translation (besides the English source).</extracomment>
+            <translation>{s}秒</translation>
+        </message>
+        <message>
+            <source>{m}m {s:02d}s</source>
+            <translation>{m}分{s:02d}秒</translation>
+        </message>
+        <message>
+            <source>{h}h {m:02d}m</source>
+            <translation>{h}小时{m:02d}分</translation>
+        </message>
+        <message>
+            <source>{d}d {h}h</source>
+            <translation>{d}天{h}小时</translation>
+        </message>
+    </context>
+    <context>
         <name>MainWindow</name>
         <message>
             <source>No tasks yet</source>
