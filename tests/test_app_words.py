@@ -169,7 +169,11 @@ def test_no_toast_while_a_menu_or_dialog_of_the_app_is_open(run: Any, tmp_path: 
                 assert (await notice_for("t-after-menu")).toast
                 # The app's Settings dialog is the active window, not the main window: the banner.
                 window.settings_requested.emit()
-                dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, SettingsDialog))
+                dialog = next(
+                    w
+                    for w in QApplication.topLevelWidgets()
+                    if isinstance(w, SettingsDialog) and w.parent() is window and w.isVisible()
+                )
                 dialog.activateWindow()
                 await until(lambda: QApplication.activeWindow() is dialog, 5, "the dialog active")
                 assert not window.isActiveWindow()
