@@ -48,11 +48,23 @@ log = logging.getLogger("monitor.app")
 DEMO_INSTANCE = "monitor:demo"
 
 
+#: The end of ``monitor --help``: the subcommands, in the one help a user reads first.
+_SUBCOMMANDS = """\
+other commands:
+  monitor serve [options]      run the reference server (--demo: with simulated jobs);
+                               see monitor serve --help
+  monitor watch URL [options]  tail an SSE stream in the terminal; see monitor watch --help
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The GUI's command line."""
+    """The GUI's command line (``monitor --help`` shows it, with the subcommands after it)."""
     p = argparse.ArgumentParser(
         prog="monitor",
-        description="Monitor: watch long-running server tasks live. Also: monitor serve, monitor watch.",
+        usage="%(prog)s [options]\n       %(prog)s serve [options]\n       %(prog)s watch URL [options]",
+        description="Monitor: watch long-running server tasks live. Without a command, the desktop app.",
+        epilog=_SUBCOMMANDS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--version", action="version", version=f"monitor {__version__}")
     p.add_argument(

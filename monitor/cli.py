@@ -2,7 +2,8 @@
 
 Each subcommand lives in its own layer and owns its own argument parser; this module only
 dispatches, and imports lazily so that ``monitor serve`` never loads Qt and ``monitor watch``
-never loads the server.
+never loads the server. ``monitor --help`` is the app's own help, which lists the
+subcommands too (``monitor serve --help``, ``monitor watch --help`` have theirs).
 """
 
 from __future__ import annotations
@@ -14,21 +15,12 @@ from monitor import __version__
 
 __all__ = ["main"]
 
-_USAGE = """\
-usage: monitor [--version] [GUI options]     launch the desktop app (see monitor --help-gui)
-       monitor serve [options]                run the reference server (monitor serve --help)
-       monitor watch URL [options]            tail an SSE stream headlessly (monitor watch --help)
-"""
-
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Dispatch to the GUI, the server or the headless watcher; return the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] in (["--version"], ["-V"]):
         print(f"monitor {__version__}")
-        return 0
-    if args[:1] in (["-h"], ["--help"]):
-        print(_USAGE, end="")
         return 0
     if args[:1] == ["serve"]:
         from monitor.server.cli import main as serve_main
@@ -38,7 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from monitor.client.watch import main as watch_main
 
         return watch_main(args[1:])
-    if args[:1] == ["--help-gui"]:
+    if args[:1] == ["--help-gui"]:  # the old spelling: --help now shows the app's options itself
         args = ["--help"]
     from monitor.app import main as app_main
 

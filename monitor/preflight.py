@@ -16,7 +16,13 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-__all__ = ["debian_package_for", "display_problem", "missing_xcb_libraries", "qt_platform_hint"]
+__all__ = [
+    "debian_package_for",
+    "display_problem",
+    "invoked_command",
+    "missing_xcb_libraries",
+    "qt_platform_hint",
+]
 
 # Libraries whose Debian package name does not follow "soname without .so plus version".
 _KNOWN_PACKAGES = {
@@ -36,9 +42,42 @@ _KNOWN_PACKAGES = {
 
 _HOW_TO_RUN = (
     "Run it on a desktop session, or without a screen:\n"
-    "  QT_QPA_PLATFORM=offscreen monitor --self-test      (no window at all)\n"
-    "  xvfb-run -a monitor --demo                          (a virtual X display; apt-get install xvfb)"
+    "  QT_QPA_PLATFORM=offscreen {cmd} --self-test    (no window at all)\n"
+    "  xvfb-run -a {cmd} --demo    (a virtual X display; apt-get install xvfb)"
 )
+
+
+def invoked_command(argv0: str | None = None, executable: str = sys.executable) -> str:
+    """How to run this program again, as the user can type it here.
+
+    After the README's ``packaging/bootstrap.sh run`` the console script is ``.venv/bin/monitor``,
+    which is not on PATH: a hint that says plain ``monitor`` names a command that does not exist.
+
+    Args:
+        argv0: ``sys.argv[0]`` (default: the real one).
+        executable: The interpreter (for ``python -m monitor``).
+
+    Returns:
+        ``monitor`` when that name on PATH is this program; else its path (relative to the
+        current directory when inside it); ``<python> -m monitor`` for a module run.
+    """
+    arg = sys.argv[0] if argv0 is None else argv0
+    if not arg or arg.endswith(("__main__.py", "-c")):
+        return f"{_shown_path(executable)} -m monitor"
+    path = Path(arg)
+    on_path = shutil.which(path.name) if path.name == "monitor" else None
+    if on_path is not None and Path(on_path).resolve() == path.resolve():
+        return "monitor"
+    return _shown_path(arg)
+
+
+def _shown_path(arg: str) -> str:
+    """``arg`` relative to the current directory when inside it (``./`` when a bare name)."""
+    path, cwd = Path(arg).absolute(), Path.cwd()
+    if not path.is_relative_to(cwd):
+        return str(path)
+    rel = str(path.relative_to(cwd))
+    return rel if "/" in rel else f"./{rel}"
 
 
 def debian_package_for(soname: str) -> str:
@@ -75,7 +114,8 @@ def display_problem(environ: Mapping[str, str] | None = None, platform: str = sy
         return None  # offscreen, minimal, vnc, eglfs...: Qt needs no display server
     if env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"):
         return None
-    return f"monitor: no display found (neither DISPLAY nor WAYLAND_DISPLAY is set).\n{_HOW_TO_RUN}"
+    how = _HOW_TO_RUN.format(cmd=invoked_command())
+    return f"monitor: no display found (neither DISPLAY nor WAYLAND_DISPLAY is set).\n{how}"
 
 
 def _xcb_plugin() -> Path | None:

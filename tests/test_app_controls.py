@@ -169,6 +169,14 @@ async def copies_id(_d: DesktopApp, parts: Parts, action: QAction) -> None:
     assert QGuiApplication.clipboard().text() == task_id
 
 
+async def shows_details(_d: DesktopApp, parts: Parts, action: QAction) -> None:
+    task_id = await select(parts, (TaskState.RUNNING, TaskState.QUEUED, TaskState.COMPLETED), "a task")
+    parts.window.action_detail_pane.setChecked(False)
+    action.trigger()
+    assert parts.window.action_detail_pane.isChecked()
+    assert parts.view.detail.task_id == task_id
+
+
 async def shows_window(_d: DesktopApp, parts: Parts, action: QAction) -> None:
     parts.window.hide()
     action.trigger()  # no tray offscreen: Show/Hide brings the window back, never hides it
@@ -221,6 +229,7 @@ def effects() -> dict[str, Effect | None]:
         "refresh": refreshes,
         "remove": removes,
         "copy_id": copies_id,
+        "show_details": shows_details,
     }
     on_toolbar = ("cancel", "pause", "retry", "refresh")
     return {

@@ -8,11 +8,21 @@ caller passes the time.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-__all__ = ["DAY", "WARMUP_SECONDS", "EtaKind", "EtaReading", "EtaTracker", "format_duration"]
+__all__ = [
+    "DAY",
+    "DURATION_PATTERNS",
+    "WARMUP_SECONDS",
+    "DurationUnit",
+    "EtaKind",
+    "EtaReading",
+    "EtaTracker",
+    "format_duration",
+]
 
 #: Seconds of samples needed before a rate-based estimate is shown ("estimating..." before).
 WARMUP_SECONDS: Final = 3.0
@@ -41,19 +51,50 @@ class EtaReading:
     seconds: float | None = None
 
 
-def format_duration(seconds: float) -> str:
-    """``42s``, ``3m 05s``, ``2h 07m``, ``1d 3h``: compact, monotone in width."""
+class DurationUnit(StrEnum):
+    """The largest unit of a duration, which picks its pattern."""
+
+    SECONDS = "seconds"
+    MINUTES = "minutes"
+    HOURS = "hours"
+    DAYS = "days"
+
+
+#: English patterns (``str.format`` fields ``d h m s``); the UI passes translated ones.
+DURATION_PATTERNS: Final[dict[DurationUnit, str]] = {
+    DurationUnit.SECONDS: "{s}s",
+    DurationUnit.MINUTES: "{m}m {s:02d}s",
+    DurationUnit.HOURS: "{h}h {m:02d}m",
+    DurationUnit.DAYS: "{d}d {h}h",
+}
+
+
+def format_duration(
+    seconds: float, pattern: Callable[[DurationUnit], str] = DURATION_PATTERNS.__getitem__
+) -> str:
+    """``42s``, ``3m 05s``, ``2h 07m``, ``1d 3h``: compact, monotone in width.
+
+    Args:
+        seconds: The duration (negative counts as 0).
+        pattern: The pattern for a unit (the UI's translated one, e.g. ``{m}分{s:02d}秒``). A
+            pattern that does not format (a bad translation) falls back to the English one.
+    """
     s = max(0, round(seconds))
-    if s < 60:
-        return f"{s}s"
     m, s = divmod(s, 60)
-    if m < 60:
-        return f"{m}m {s:02d}s"
     h, m = divmod(m, 60)
-    if h < 24:
-        return f"{h}h {m:02d}m"
     d, h = divmod(h, 24)
-    return f"{d}d {h}h"
+    if d:
+        unit, fields = DurationUnit.DAYS, {"d": d, "h": h}
+    elif h:
+        unit, fields = DurationUnit.HOURS, {"h": h, "m": m}
+    elif m:
+        unit, fields = DurationUnit.MINUTES, {"m": m, "s": s}
+    else:
+        unit, fields = DurationUnit.SECONDS, {"s": s}
+    try:
+        return pattern(unit).format(**fields)
+    except (KeyError, ValueError, IndexError):
+        return DURATION_PATTERNS[unit].format(**fields)
 
 
 class EtaTracker:

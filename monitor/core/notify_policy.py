@@ -21,8 +21,9 @@ returns. Rules (ux.md §2 items 1-3 are the complaints they answer):
   failures**, which a user cannot afford to miss (KDE shows critical notices in DND too). The
   suppressed notices are still returned with ``toast=False`` so the window may show them in its
   unobtrusive in-window banner.
-* While the main window has focus and ``quiet_when_focused`` is on, notices are returned with
-  ``toast=False`` too (the user is looking at the table already).
+* While the user is in the app (``window_focused``: its window or one of its dialogs is active,
+  or one of its menus is open) and ``quiet_when_focused`` is on, notices are returned with
+  ``toast=False`` too (the user is looking at the app already; the banner tells them).
 * Failures are critical and never expire (``timeout_s=None``); successes expire after
   ``success_timeout_s``.
 * Server messages (seed 004, :mod:`monitor.core.messages`): system messages, error messages and

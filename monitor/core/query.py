@@ -4,7 +4,8 @@ Plain words match a substring of the task's name or id (case-insensitive). Quali
 field: ``state:`` (a state or a group such as ``active``), ``name:``, ``id:``, ``worker:``,
 ``kind:``. Double quotes keep spaces (``name:"my file.wav"``); a leading ``-`` negates a term.
 All terms must match. :func:`parse_query` never raises: a syntax error is a :class:`QuerySyntaxError`
-with a message the UI shows inline.
+with a message the UI shows inline and the query made of the terms that did parse
+(:attr:`QuerySyntaxError.partial`), which the table keeps filtering by while the user types on.
 """
 
 from __future__ import annotations
@@ -61,14 +62,6 @@ class Term:
 
 
 @dataclass(frozen=True, slots=True)
-class QuerySyntaxError:
-    """A message for the user and the character position it refers to."""
-
-    message: str
-    position: int = 0
-
-
-@dataclass(frozen=True, slots=True)
 class Query:
     """A parsed query: every term must match."""
 
@@ -92,6 +85,21 @@ class Query:
         return self.matches
 
 
+@dataclass(frozen=True, slots=True)
+class QuerySyntaxError:
+    """A message for the user, the character position it refers to, and what is still valid.
+
+    ``partial`` has every term that parsed (those before an unclosed quote, all but the broken
+    ones otherwise). Typing ``state:failed`` passes through ``state`` (a plain word that matches
+    nothing) and ``state:`` (an error): filtering by the valid part shows every task at ``state:``
+    instead of keeping the empty table that ``state`` left (issue 12).
+    """
+
+    message: str
+    position: int = 0
+    partial: Query = Query()
+
+
 def _term_matches(term: Term, task: QueryTarget) -> bool:
     f = term.field
     if f is None:
@@ -107,8 +115,9 @@ def _term_matches(term: Term, task: QueryTarget) -> bool:
     return term.value in task.kind.casefold()
 
 
-def _tokens(text: str) -> list[tuple[int, str, bool]] | QuerySyntaxError:
-    """Split on whitespace outside quotes: (start, raw token, had quotes)."""
+def _tokens(text: str) -> tuple[list[tuple[int, str, bool]], QuerySyntaxError | None]:
+    """Split on whitespace outside quotes: (start, raw token, had quotes), and the error that
+    stopped the split (an unclosed quote), with the tokens before it."""
     out: list[tuple[int, str, bool]] = []
     i, n = 0, len(text)
     while i < n:
@@ -120,7 +129,7 @@ def _tokens(text: str) -> list[tuple[int, str, bool]] | QuerySyntaxError:
             if text[i] == '"':
                 close = text.find('"', i + 1)
                 if close < 0:
-                    return QuerySyntaxError(f"Missing closing quote for the quote at {i + 1}", i)
+                    return out, QuerySyntaxError(f"Missing closing quote for the quote at {i + 1}", i)
                 buf.append("\x00" + text[i + 1 : close])  # \x00 marks a quoted chunk
                 quoted = True
                 i = close + 1
@@ -128,7 +137,7 @@ def _tokens(text: str) -> list[tuple[int, str, bool]] | QuerySyntaxError:
                 buf.append(text[i])
                 i += 1
         out.append((start, "".join(buf), quoted))
-    return out
+    return out, None
 
 
 def parse_query(text: str) -> Query | QuerySyntaxError:
@@ -140,37 +149,44 @@ def parse_query(text: str) -> Query | QuerySyntaxError:
     Returns:
         A :class:`Query`, or a :class:`QuerySyntaxError` (never raises).
     """
-    toks = _tokens(text)
-    if isinstance(toks, QuerySyntaxError):
-        return toks
+    toks, error = _tokens(text)
     terms: list[Term] = []
     for start, raw, _quoted in toks:
-        negated = raw.startswith("-") and len(raw) > 1
-        body = raw[1:] if negated else raw
-        field: str | None = None
-        # A qualifier is only recognised before any quoted part ("a:b" inside quotes is text).
-        head, sep, rest = body.partition(":")
-        if sep and "\x00" not in head:
-            key = head.casefold()
-            if key not in QUALIFIERS:
-                return QuerySyntaxError(
-                    f"Unknown filter '{head}:' (use {', '.join(q + ':' for q in QUALIFIERS)}"
-                    " or put the text in quotes)",
-                    start,
-                )
-            field, body = key, rest
-        value = body.replace("\x00", "").casefold()
-        if field is not None and not value:
-            return QuerySyntaxError(f"'{field}:' needs a value", start)
-        if not value:
-            continue
-        states: frozenset[TaskState] = frozenset()
-        if field == "state":
-            group = STATE_GROUPS.get(value)
-            if group is None:
-                return QuerySyntaxError(
-                    f"Unknown state '{value}' (use one of {', '.join(STATE_GROUPS)})", start
-                )
-            states = group
-        terms.append(Term(field, value, negated, states))
+        term = _term(start, raw)
+        if isinstance(term, QuerySyntaxError):
+            error = error if error is not None and error.position < term.position else term
+        elif term is not None:
+            terms.append(term)
+    if error is not None:
+        return QuerySyntaxError(error.message, error.position, Query(tuple(terms), text))
     return Query(tuple(terms), text)
+
+
+def _term(start: int, raw: str) -> Term | QuerySyntaxError | None:
+    """One token as a term (None for an empty one, such as a lone ``""``)."""
+    negated = raw.startswith("-") and len(raw) > 1
+    body = raw[1:] if negated else raw
+    field: str | None = None
+    # A qualifier is only recognised before any quoted part ("a:b" inside quotes is text).
+    head, sep, rest = body.partition(":")
+    if sep and "\x00" not in head:
+        key = head.casefold()
+        if key not in QUALIFIERS:
+            return QuerySyntaxError(
+                f"Unknown filter '{head}:' (use {', '.join(q + ':' for q in QUALIFIERS)}"
+                " or put the text in quotes)",
+                start,
+            )
+        field, body = key, rest
+    value = body.replace("\x00", "").casefold()
+    if field is not None and not value:
+        return QuerySyntaxError(f"'{field}:' needs a value", start)
+    if not value:
+        return None
+    states: frozenset[TaskState] = frozenset()
+    if field == "state":
+        group = STATE_GROUPS.get(value)
+        if group is None:
+            return QuerySyntaxError(f"Unknown state '{value}' (use one of {', '.join(STATE_GROUPS)})", start)
+        states = group
+    return Term(field, value, negated, states)

@@ -149,6 +149,7 @@ class Notifier(QObject):
         self._tasks: set[asyncio.Task[None]] = set()
         self._tray_task_id = ""
         self._closed = False
+        self._in_use: Callable[[], bool] | None = None
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.deliver_due)
@@ -190,8 +191,17 @@ class Notifier(QObject):
         self.policy.dnd = on
 
     def set_window_focused(self, focused: bool) -> None:
-        """Whether the main window has focus."""
+        """Whether the main window has focus (see :meth:`set_in_use_probe`, which wins)."""
         self.policy.window_focused = focused
+
+    def set_in_use_probe(self, probe: Callable[[], bool] | None) -> None:
+        """Ask ``probe()`` at each delivery whether the user is in the app.
+
+        Asked then, not tracked by events: a menu opening raises no activation change on the
+        window, and a dialog taking the focus looks to the window like the user leaving, so a
+        toast came up over the app's own Settings dialog or a menu (issue 12).
+        """
+        self._in_use = probe
 
     @property
     def dbus_enabled(self) -> bool:
@@ -211,6 +221,8 @@ class Notifier(QObject):
 
     def deliver_due(self) -> None:
         """Deliver every notice the policy releases now, then re-arm the timer."""
+        if self._in_use is not None:
+            self.policy.window_focused = self._in_use()
         for notice in self.policy.due():
             self.deliver(notice)
         self._schedule()

@@ -5,11 +5,15 @@ Actions never talk to the network: triggering emits a ``_requested`` signal with
 do (:meth:`TaskActions.set_capabilities`): without a commands endpoint Cancel, Pause/Resume and
 Retry are disabled and their tooltip and status tip say why; without a snapshot, Refresh says it
 reconnects.
+
+Each action with a shortcut carries its help label in the ``shortcutHelp`` property (the text of
+Cancel or Pause changes with the selection): Help > Keyboard shortcuts is built from the actions
+themselves (:func:`shortcut_rows`), so the list cannot drift from the keys.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,11 +25,38 @@ from monitor.core.profile import Capabilities
 from monitor.core.protocol import CommandAction, TaskState
 from monitor.ui.plaintext import plain_tooltip
 
-__all__ = ["ActionRule", "TaskActions"]
+__all__ = ["SHORTCUT_HELP", "ActionRule", "TaskActions", "shortcut_rows"]
 
 
 def _tr(text: str) -> str:
     return QCoreApplication.translate("TaskActions", text)
+
+
+#: The dynamic property holding an action's label in the shortcut help.
+SHORTCUT_HELP = "shortcutHelp"
+
+
+def shortcut_rows(actions: Iterable[QAction]) -> list[tuple[str, str]]:
+    """(keys, what) for every action with a shortcut, in the given order, each action once.
+
+    Args:
+        actions: Actions to list (e.g. all of a window's, ``findChildren(QAction)``).
+
+    Returns:
+        Keys as the platform writes them ("Shift+Del", several joined by ", ") and the action's
+        help label (its ``shortcutHelp`` property, else its text without ``&`` and ``…``).
+    """
+    rows: list[tuple[str, str]] = []
+    seen: set[int] = set()
+    for action in actions:
+        keys = [k for k in action.shortcuts() if not k.isEmpty()]
+        if not keys or id(action) in seen:
+            continue
+        seen.add(id(action))
+        label = action.property(SHORTCUT_HELP)
+        what = label if isinstance(label, str) and label else action.text().replace("&", "").rstrip("…")
+        rows.append((", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in keys), what))
+    return rows
 
 
 #: Called with a literal context at each site (not via ``_tr``) so that pyside6-lupdate finds the strings.
@@ -51,6 +82,8 @@ class TaskActions(QObject):
         retry_requested(list): ids to run again.
         query_requested(list): ids to refresh (empty: refresh everything).
         remove_requested(list): ids to drop from the list (local only).
+        details_requested(list): ids of the selection whose details to show (Enter, or a
+            double-click on a row).
     """
 
     cancel_requested = Signal(list)
@@ -59,6 +92,7 @@ class TaskActions(QObject):
     retry_requested = Signal(list)
     query_requested = Signal(list)
     remove_requested = Signal(list)
+    details_requested = Signal(list)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -94,6 +128,7 @@ class TaskActions(QObject):
         }
         self.cancel = self._make("cancel", QKeySequence(Qt.Key.Key_Delete), self.cancel_requested.emit)
         self.pause_resume = self._make("pause", QKeySequence(Qt.Key.Key_Space), self._pause_or_resume)
+        self.pause_resume.setProperty(SHORTCUT_HELP, translate("TaskActions", "Pause / resume"))
         self.retry = self._make("retry", QKeySequence("Ctrl+R"), self.retry_requested.emit)
         self.remove = self._make("remove", QKeySequence("Shift+Del"), self.remove_requested.emit)
         self.refresh = QAction(translate("TaskActions", "Refresh"), self)
@@ -105,6 +140,13 @@ class TaskActions(QObject):
         self.copy_id.setObjectName("action_copy_id")
         self.copy_id.setShortcut(QKeySequence(QKeySequence.StandardKey.Copy))
         self.copy_id.triggered.connect(self._copy)
+        self.show_details = QAction(translate("TaskActions", "Show details"), self)
+        self.show_details.setObjectName("action_show_details")
+        # Return is the main keyboard's Enter, Enter the keypad's.
+        self.show_details.setShortcuts([QKeySequence(Qt.Key.Key_Return), QKeySequence(Qt.Key.Key_Enter)])
+        self.show_details.triggered.connect(
+            lambda: self.details_requested.emit([t for t, _ in self._selection])
+        )
         for action in self.all():
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.set_capabilities(None)
@@ -142,13 +184,22 @@ class TaskActions(QObject):
     def _make(self, name: str, key: QKeySequence, emit: Callable[[list[str]], Any]) -> QAction:
         action = QAction(self._rules[name].label, self)
         action.setShortcut(key)
+        action.setProperty(SHORTCUT_HELP, self._rules[name].label)
         action.setObjectName(f"action_{name}")
         action.triggered.connect(lambda: emit(self.eligible(name)))
         return action
 
     def all(self) -> list[QAction]:
         """Every action, in toolbar order."""
-        return [self.cancel, self.pause_resume, self.retry, self.refresh, self.remove, self.copy_id]
+        return [
+            self.cancel,
+            self.pause_resume,
+            self.retry,
+            self.refresh,
+            self.remove,
+            self.copy_id,
+            self.show_details,
+        ]
 
     def toolbar_actions(self) -> list[QAction | None]:
         """For ``MainWindow.add_toolbar_actions`` (None = separator)."""

@@ -14,12 +14,33 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
 
+from monitor.core.eta import DurationUnit, format_duration
 from monitor.ui.icons import resources_dir
 
-__all__ = ["SUPPORTED_LOCALES", "install_translator", "translations_dir"]
+__all__ = ["SUPPORTED_LOCALES", "duration_text", "install_translator", "translations_dir"]
 
 #: Locales with a shipped translation (besides the English source).
 SUPPORTED_LOCALES = ("zh_CN",)
+
+
+def _duration_pattern(unit: DurationUnit) -> str:
+    # Literal calls, one per unit: lupdate finds them (and only the one needed is looked up).
+    if unit is DurationUnit.SECONDS:
+        return QCoreApplication.translate("Duration", "{s}s")
+    if unit is DurationUnit.MINUTES:
+        return QCoreApplication.translate("Duration", "{m}m {s:02d}s")
+    if unit is DurationUnit.HOURS:
+        return QCoreApplication.translate("Duration", "{h}h {m:02d}m")
+    return QCoreApplication.translate("Duration", "{d}d {h}h")
+
+
+def duration_text(seconds: float) -> str:
+    """A duration as the UI shows it, in the UI's language: "3m 20s", "3分20秒".
+
+    The one formatter for every duration on screen (ETA and Elapsed cells, what a screen reader
+    hears); the arithmetic is :func:`monitor.core.eta.format_duration`'s.
+    """
+    return format_duration(seconds, _duration_pattern)
 
 
 def translations_dir() -> Path:

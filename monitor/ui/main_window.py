@@ -23,6 +23,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QAction, QCloseEvent, QHideEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QLabel,
     QMainWindow,
     QMenu,
@@ -34,27 +35,16 @@ from PySide6.QtWidgets import (
 
 from monitor.core.notify_policy import Notice
 from monitor.core.settings import AppSettings, UiState
+from monitor.ui.actions import shortcut_rows
 from monitor.ui.icons import action_icon, app_icon, has_action_icon
 from monitor.ui.indicator import ConnectionIndicator, format_clock
 from monitor.ui.notifications import NotificationBanner
 from monitor.ui.plaintext import describe_by_tooltip
 from monitor.ui.tray import TaskCounts, summary_text
 
-__all__ = ["SHORTCUTS", "MainWindow", "server_label"]
+__all__ = ["MainWindow", "server_label"]
 
 translate = QCoreApplication.translate
-
-#: Shortcut help (key, what). Shown by Help > Keyboard shortcuts; D1's actions define the keys.
-SHORTCUTS: tuple[tuple[str, object], ...] = (  # QT_TRANSLATE_NOOP is typed as object
-    ("Enter", QT_TRANSLATE_NOOP("MainWindow", "Show details")),
-    ("Space", QT_TRANSLATE_NOOP("MainWindow", "Pause / resume")),
-    ("Del", QT_TRANSLATE_NOOP("MainWindow", "Cancel")),
-    ("Ctrl+R", QT_TRANSLATE_NOOP("MainWindow", "Retry")),
-    ("Ctrl+F", QT_TRANSLATE_NOOP("MainWindow", "Search")),
-    ("F5", QT_TRANSLATE_NOOP("MainWindow", "Resync with the server")),
-    ("Ctrl+,", QT_TRANSLATE_NOOP("MainWindow", "Settings")),
-    ("Ctrl+Q", QT_TRANSLATE_NOOP("MainWindow", "Quit")),
-)
 
 
 def server_label(url: str) -> str:
@@ -86,7 +76,7 @@ class MainWindow(QMainWindow):
         retry_now_requested(): The indicator's "Retry now".
         hidden_to_tray(): The window hid itself into the tray (the app may say so once).
         visibility_changed(bool): Shown or hidden (keeps the tray menu text right).
-        focus_changed(bool): The window became active or inactive (notification policy).
+        focus_changed(bool): The window became active or inactive.
         detail_pane_toggled(bool): View > Detail pane.
         task_activated(str): The banner's "Show" button (task id).
 
@@ -171,7 +161,9 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         self.action_quit = QAction(self.tr("&Quit"), self)
         self.action_quit.setObjectName("quit")
-        self.action_quit.setShortcut(QKeySequence(QKeySequence.StandardKey.Quit))
+        # Some platforms (and offscreen) bind no key to the standard Quit: Ctrl+Q there.
+        quit_keys = QKeySequence.keyBindings(QKeySequence.StandardKey.Quit) or [QKeySequence("Ctrl+Q")]
+        self.action_quit.setShortcuts(quit_keys)
         self.action_quit.setMenuRole(QAction.MenuRole.QuitRole)
         self.action_quit.triggered.connect(self.request_quit)
         file_menu.addAction(self.action_quit)
@@ -199,8 +191,9 @@ class MainWindow(QMainWindow):
         help_menu.addAction(self.action_about)
 
     def shortcuts_text(self) -> str:
-        """Plain-text shortcut list, translated."""
-        return "\n".join(f"{key}\t{self.tr(str(what))}" for key, what in SHORTCUTS)
+        """Plain-text shortcut list, translated: one line per action of this window that has a
+        shortcut (the task view's, the menus', any a feature added), read from the actions."""
+        return "\n".join(f"{keys}\t{what}" for keys, what in shortcut_rows(self.findChildren(QAction)))
 
     def show_shortcuts(self) -> None:
         """Help > Keyboard shortcuts (a user-requested dialog, so modal is fine)."""
@@ -378,6 +371,19 @@ class MainWindow(QMainWindow):
         if not self._quitting:
             self._quitting = True
             self.quit_requested.emit()
+
+    def in_use(self) -> bool:
+        """Whether the user is in the app: this window or another of the app's windows (a dialog,
+        modal or not, a floating dock) is the active window, or one of the app's menus is open.
+
+        A modal dialog left open while the user works in another program does not count: then
+        a toast is the only notice they would see.
+        """
+        return (
+            self.isActiveWindow()
+            or QApplication.activeWindow() is not None
+            or QApplication.activePopupWidget() is not None
+        )
 
     def changeEvent(self, event: QEvent) -> None:
         """Track focus for the notification policy; minimise into the tray if asked to."""

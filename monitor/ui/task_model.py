@@ -32,11 +32,12 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QFont, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
 
-from monitor.core.eta import EtaKind, EtaReading, format_duration
+from monitor.core.eta import EtaKind, EtaReading
 from monitor.core.lifecycle import PendingAction
 from monitor.core.news import TaskPatch
 from monitor.core.protocol import TaskState
 from monitor.core.store import Change, Removed, TaskColumn, TaskRecord, TaskStore, Updated
+from monitor.ui.i18n import duration_text
 from monitor.ui.icons import state_icon
 from monitor.ui.plaintext import plain_tooltip
 
@@ -124,7 +125,7 @@ def eta_text(reading: EtaReading) -> str:
     if reading.kind is EtaKind.OVER_DAY:
         return translate("TaskTableModel", "> 1 day")
     if reading.kind is EtaKind.REMAINING and reading.seconds is not None:
-        return format_duration(reading.seconds)
+        return duration_text(reading.seconds)
     return "-"
 
 
@@ -564,7 +565,7 @@ class TaskTableModel(QAbstractTableModel):
         ]
         reading = rec.eta_reading(self.now())
         if reading.kind is EtaKind.REMAINING and reading.seconds is not None:
-            parts.append(translate("TaskTableModel", "{t} left").format(t=format_duration(reading.seconds)))
+            parts.append(translate("TaskTableModel", "{t} left").format(t=duration_text(reading.seconds)))
         return ", ".join(parts)
 
 
@@ -583,7 +584,7 @@ def _eta_cell(model: TaskTableModel, rec: TaskRecord) -> str:
 
 def _elapsed_cell(model: TaskTableModel, rec: TaskRecord) -> str:
     el = rec.elapsed(model.now())
-    return "" if el is None else format_duration(el)
+    return "" if el is None else duration_text(el)
 
 
 def _error_cell(_model: TaskTableModel, rec: TaskRecord) -> str:

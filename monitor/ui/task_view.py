@@ -20,7 +20,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QAction, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -82,19 +82,27 @@ class TaskView(QWidget):
         self.task_actions = TaskActions(self)
 
         self.search = QLineEdit()
-        self.search.setPlaceholderText(self.tr('Search: text, state:failed, worker:gpu1, -name:"x y"'))
+        # Examples the demo's data answers (its worker and a name word), so trying them finds tasks.
+        self.search.setPlaceholderText(
+            self.tr("Search: text, state:failed, worker:demo-gpu-0, -name:podcast")
+        )
         self.search.setAccessibleName(self.tr("Search tasks"))
         self.search.setClearButtonEnabled(True)
         self.search_error = QLabel()
         self.search_error.setTextFormat(Qt.TextFormat.PlainText)
         self.search_error.setAccessibleName(self.tr("Search error"))
         self.search_error.hide()
-        clear_search = QAction(self.search)
+        # Actions, not bare shortcuts: Help > Keyboard shortcuts lists every action with a key.
+        clear_search = QAction(self.tr("Clear the search"), self.search)
         clear_search.setShortcut(QKeySequence(Qt.Key.Key_Escape))
         clear_search.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         clear_search.triggered.connect(self.search.clear)
         self.search.addAction(clear_search)
-        QShortcut(QKeySequence(QKeySequence.StandardKey.Find), self, self._focus_search)
+        self.action_search = QAction(self.tr("Search"), self)
+        self.action_search.setShortcut(QKeySequence(QKeySequence.StandardKey.Find))
+        self.action_search.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.action_search.triggered.connect(self._focus_search)
+        self.addAction(self.action_search)
 
         self.showing = QLabel()
         self.showing.setTextFormat(Qt.TextFormat.PlainText)
@@ -144,6 +152,15 @@ class TaskView(QWidget):
         self.table.customContextMenuRequested.connect(self._context_menu)
         for action in self.task_actions.all():
             self.table.addAction(action)
+        self.action_select_all = QAction(self.tr("Select all"), self.table)
+        self.action_select_all.setShortcut(QKeySequence(QKeySequence.StandardKey.SelectAll))
+        self.action_select_all.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.action_select_all.triggered.connect(self.table.selectAll)
+        self.table.addAction(self.action_select_all)
+        self.task_actions.details_requested.connect(self._show_details)
+        # Double-click, not "activated": a style that activates on single click would open the
+        # pane on every click.
+        self.table.doubleClicked.connect(lambda _index: self.task_actions.show_details.trigger())
 
         self.detail = TaskDetail()
         # Scrolls rather than setting the window's minimum height: its fields and tabs want ~350
@@ -365,10 +382,15 @@ class TaskView(QWidget):
         if isinstance(parsed, QuerySyntaxError):
             self.search_error.setText(parsed.message)
             self.search_error.show()
-            return  # keep the last valid filter rather than flashing everything
-        self.search_error.hide()
-        self.store.set_filter(query=parsed)
-        self.model.invalidate_view()
+            # Filter by what is valid, not by the last result: typing "state:" passes through
+            # "state", a word that matches nothing, and the table would stay empty (issue 12).
+            query = parsed.partial
+        else:
+            self.search_error.hide()
+            query = parsed
+        if query.terms != self.store.query.terms:
+            self.store.set_filter(query=query)
+            self.model.invalidate_view()
 
     def _group_selected(self, group: str) -> None:
         self.store.set_filter(group=StateGroup(group))
@@ -482,6 +504,21 @@ class TaskView(QWidget):
         """Show or hide the detail pane (View > Detail pane)."""
         self.detail.setVisible(visible)
         self.detail_area.setVisible(visible)
+
+    def _show_details(self, ids: list[str]) -> None:
+        """Enter or a double-click: the selected task (else the cursor row) in a visible detail
+        pane. The app checks View > Detail pane too, which shows a hidden pane; a pane a narrow
+        window collapsed gets its width back here, taken from the table."""
+        current = self.table.currentIndex()
+        if not ids and current.isValid():
+            self.table.selectRow(current.row())
+        if current.isValid():
+            self.table.scrollTo(current)
+        self.detail.setVisible(True)
+        sizes = self.splitter.sizes()
+        if sizes[2] == 0:
+            width = min(self._collapsed.pop(2, 240), max(sizes[1] // 2, 1))
+            self.splitter.setSizes([sizes[0], sizes[1] - width, width])
 
     def _header_menu(self, pos: QPoint) -> None:
         menu = self.column_menu()

@@ -117,7 +117,8 @@ def wire_notifications(parts: Parts) -> None:
     service.task_removed.connect(window.banner.withdraw_task)
     service.tasks_changed.connect(withdraw_recovered)
     view.counts_changed.connect(on_counts)
-    window.focus_changed.connect(notifier.set_window_focused)
+    # Asked at each delivery: the app's menus and dialogs count as the user being in the app.
+    notifier.set_in_use_probe(window.in_use)
     notifier.banner_requested.connect(window.show_banner)
     notifier.task_activated.connect(activate)
     window.task_activated.connect(activate)

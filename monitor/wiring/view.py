@@ -8,7 +8,8 @@ __all__ = ["wire_view"]
 
 
 def wire_view(parts: Parts) -> None:
-    """Fill View > Columns from the table (again each time it opens); Detail pane toggles the pane.
+    """Fill View > Columns from the table (again each time it opens); Detail pane toggles the pane,
+    and Enter or a double-click on a row checks it.
 
     Both are saved with the UI state: the columns by the table header, the pane by its action.
     The table gets the keyboard focus.
@@ -22,5 +23,7 @@ def wire_view(parts: Parts) -> None:
     menu.aboutToShow.connect(lambda: view.fill_column_menu(menu))
     window.detail_pane_toggled.connect(view.set_detail_visible)
     view.set_detail_visible(window.action_detail_pane.isChecked())
+    # Enter or a double-click shows the details: View > Detail pane follows (and is saved).
+    view.task_actions.details_requested.connect(lambda _ids: window.action_detail_pane.setChecked(True))
     # Start with the keyboard on the table, not the search box: Space and Del act on tasks.
     view.focus_table()

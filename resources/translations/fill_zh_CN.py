@@ -181,7 +181,6 @@ ZH: dict[str, str] = {
     "Show window": "显示窗口",
     # StateSidebar
     "All": "全部",
-    "Active": "进行中",
     "Queued": "排队中",
     "Running": "运行中",
     "Paused": "已暂停",
@@ -251,9 +250,6 @@ ZH: dict[str, str] = {
     "Events": "事件",
     "Result": "结果",
     # TaskView
-    'Search: text, state:failed, worker:gpu1, -name:"x y"': (
-        '搜索：文本、state:failed、worker:gpu1、-name:"x y"'
-    ),
     "Search tasks": "搜索任务",
     "Search error": "搜索语法错误",
     "Clear filter": "清除筛选",
@@ -470,6 +466,23 @@ ZH: dict[str, str] = {
     "Connecting": "正在连接",
     "Connected": "已连接",
     "Polling for updates": "正在轮询更新",
+    # H19 words (issue 12): search placeholder, shortcut help, Enter/double-click, durations.
+    # "Active" (queued, running, paused or cancelling: every task not yet over) was 进行中, which
+    # reads as a synonym of 运行中 (Running). 未结束 ("not over yet") is what it means and is
+    # distinct from 运行中; 活动 (qBittorrent's word) would wrongly suggest paused tasks move, and
+    # 未完成 would take in failed ones (已完成 is Completed).
+    "Active": "未结束",
+    "Search: text, state:failed, worker:demo-gpu-0, -name:podcast": (
+        "搜索：文本、state:failed、worker:demo-gpu-0、-name:podcast"
+    ),
+    "Clear the search": "清除搜索",
+    "Select all": "全选",
+    # Durations (ETA, Elapsed, screen readers): no spaces between Chinese units, as a clock app
+    # or a video site writes them; minutes and seconds keep two digits so the column does not jitter.
+    "{s}s": "{s}秒",
+    "{m}m {s:02d}s": "{m}分{s:02d}秒",
+    "{h}h {m:02d}m": "{h}小时{m:02d}分",
+    "{d}d {h}h": "{d}天{h}小时",
 }
 
 

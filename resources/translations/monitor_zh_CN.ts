@@ -429,39 +429,27 @@
         </message>
     </context>
     <context>
+        <name>Duration</name>
+        <message>
+            <source>{s}s</source>
+            <extracomment>Locales with a shipped translation (besides the English source).</extracomment>
+            <translation>{s}秒</translation>
+        </message>
+        <message>
+            <source>{m}m {s:02d}s</source>
+            <translation>{m}分{s:02d}秒</translation>
+        </message>
+        <message>
+            <source>{h}h {m:02d}m</source>
+            <translation>{h}小时{m:02d}分</translation>
+        </message>
+        <message>
+            <source>{d}d {h}h</source>
+            <translation>{d}天{h}小时</translation>
+        </message>
+    </context>
+    <context>
         <name>MainWindow</name>
-        <message>
-            <source>Show details</source>
-            <translation>显示详情</translation>
-        </message>
-        <message>
-            <source>Pause / resume</source>
-            <translation>暂停 / 继续</translation>
-        </message>
-        <message>
-            <source>Cancel</source>
-            <translation>取消</translation>
-        </message>
-        <message>
-            <source>Retry</source>
-            <translation>重试</translation>
-        </message>
-        <message>
-            <source>Search</source>
-            <translation>搜索</translation>
-        </message>
-        <message>
-            <source>Resync with the server</source>
-            <translation>与服务器重新同步</translation>
-        </message>
-        <message>
-            <source>Settings</source>
-            <translation>设置</translation>
-        </message>
-        <message>
-            <source>Quit</source>
-            <translation>退出</translation>
-        </message>
         <message>
             <source>No tasks yet</source>
             <translation>暂无任务</translation>
@@ -1296,7 +1284,7 @@ Watch server tasks live.</source>
         </message>
         <message>
             <source>Active</source>
-            <translation>进行中</translation>
+            <translation>未结束</translation>
         </message>
         <message>
             <source>Queued</source>
@@ -1335,7 +1323,7 @@ Watch server tasks live.</source>
         <name>TaskActions</name>
         <message>
             <source>Cancel</source>
-            <extracomment>Called with a literal context at each site (not via ``_tr``) so that pyside6-lupdate finds the strings.</extracomment>
+            <extracomment>The dynamic property holding an action's label in the shortcut help. Called with a literal context at each site (not via ``_tr``) so that pyside6-lupdate finds the strings.</extracomment>
             <translation>取消</translation>
         </message>
         <message>
@@ -1376,8 +1364,16 @@ Watch server tasks live.</source>
             <translation>只能从列表中移除已结束的任务</translation>
         </message>
         <message>
+            <source>Pause / resume</source>
+            <translation>暂停 / 继续</translation>
+        </message>
+        <message>
             <source>Refresh</source>
             <translation>刷新</translation>
+        </message>
+        <message>
+            <source>Show details</source>
+            <translation>显示详情</translation>
         </message>
         <message>
             <source>This server takes no commands ({reason})</source>
@@ -1717,9 +1713,9 @@ Watch server tasks live.</source>
     <context>
         <name>TaskView</name>
         <message>
-            <source>Search: text, state:failed, worker:gpu1, -name:"x y"</source>
+            <source>Search: text, state:failed, worker:demo-gpu-0, -name:podcast</source>
             <extracomment>The Name column never shrinks below this when it stretches to fill the table.</extracomment>
-            <translation>搜索：文本、state:failed、worker:gpu1、-name:"x y"</translation>
+            <translation>搜索：文本、state:failed、worker:demo-gpu-0、-name:podcast</translation>
         </message>
         <message>
             <source>Search tasks</source>
@@ -1728,6 +1724,14 @@ Watch server tasks live.</source>
         <message>
             <source>Search error</source>
             <translation>搜索语法错误</translation>
+        </message>
+        <message>
+            <source>Clear the search</source>
+            <translation>清除搜索</translation>
+        </message>
+        <message>
+            <source>Search</source>
+            <translation>搜索</translation>
         </message>
         <message>
             <source>Sort order</source>
@@ -1744,6 +1748,10 @@ Watch server tasks live.</source>
         <message>
             <source>Tasks</source>
             <translation>任务</translation>
+        </message>
+        <message>
+            <source>Select all</source>
+            <translation>全选</translation>
         </message>
         <message>
             <source>Showing {n} of {m}</source>

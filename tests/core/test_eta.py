@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from monitor.core.eta import EtaKind, EtaTracker, format_duration
+from monitor.core.eta import DurationUnit, EtaKind, EtaTracker, format_duration
 
 
 def test_estimating_first_then_rate_based() -> None:
@@ -47,3 +47,20 @@ def test_over_a_day_and_format() -> None:
     t.observe(0.0, 0.0, worker_eta=200_000.0)
     assert t.reading(0.0).kind is EtaKind.OVER_DAY
     assert [format_duration(s) for s in (5, 185, 7620, 97200)] == ["5s", "3m 05s", "2h 07m", "1d 3h"]
+
+
+def test_format_duration_takes_translated_patterns_and_survives_a_bad_one() -> None:
+    zh = {
+        DurationUnit.SECONDS: "{s}秒",
+        DurationUnit.MINUTES: "{m}分{s:02d}秒",
+        DurationUnit.HOURS: "{h}小时{m:02d}分",
+        DurationUnit.DAYS: "{d}天{h}小时",
+    }
+    assert [format_duration(s, zh.__getitem__) for s in (5, 200, 7620, 97200)] == [
+        "5秒",
+        "3分20秒",
+        "2小时07分",
+        "1天3小时",
+    ]
+    # A translation that names a field the unit lacks falls back to English, never raises.
+    assert format_duration(200, lambda _unit: "{x} min") == "3m 20s"

@@ -70,3 +70,26 @@ def test_syntax_errors_are_values(text: str, fragment: str) -> None:
     err = parse_query(text)
     assert isinstance(err, QuerySyntaxError)
     assert fragment in err.message
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("state:", ()),
+        ("wav state:weird", ("wav",)),
+        ("state:weird wav", ("wav",)),
+        ('wav name:"open', ("wav",)),
+        ("a bogus:x -b", ("a", "b")),
+    ],
+)
+def test_a_syntax_error_keeps_the_terms_that_parsed(text: str, kept: tuple[str, ...]) -> None:
+    err = parse_query(text)
+    assert isinstance(err, QuerySyntaxError)
+    assert tuple(t.value for t in err.partial.terms) == kept
+
+
+def test_the_first_error_is_reported() -> None:
+    err = parse_query('state:weird bogus:x "open')
+    assert isinstance(err, QuerySyntaxError)
+    assert err.position == 0
+    assert "Unknown state" in err.message

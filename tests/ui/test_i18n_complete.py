@@ -28,7 +28,7 @@ from monitor.core.news import TaskPatch
 from monitor.core.protocol import TaskState
 from monitor.core.settings import AppSettings
 from monitor.core.store import StateGroup, TaskStore
-from monitor.ui.i18n import install_translator
+from monitor.ui.i18n import duration_text, install_translator
 from monitor.ui.main_window import MainWindow
 from monitor.ui.task_model import TaskColumn, state_text
 from monitor.ui.task_view import TaskView
@@ -213,3 +213,61 @@ def test_english_source_without_translator(qtbot: QtBot) -> None:
     qtbot.addWidget(view)
     assert view.showing.text() == "Showing 0 of 0"
     assert view.task_actions.cancel.text() == "Cancel"
+
+
+def _timed_view(qtbot: QtBot) -> TaskView:
+    """A running task started 200 s ago whose worker said 10,000 s left then (9,800 s now)."""
+    store = TaskStore()
+    store.apply(
+        [
+            TaskPatch(
+                id="a",
+                received_at=1.0,
+                name="alpha.wav",
+                state=TaskState.RUNNING,
+                progress=10.0,
+                created_at=1.0,
+                started_at=1.0,
+                eta=10_000.0,
+            )
+        ]
+    )
+    view = TaskView(store, clock=lambda: 201.0)
+    qtbot.addWidget(view)
+    view.model.flush()
+    return view
+
+
+def _cells(view: TaskView) -> tuple[str, str, str]:
+    model = view.model
+    return (
+        str(model.data(model.index(0, TaskColumn.ELAPSED))),
+        str(model.data(model.index(0, TaskColumn.ETA))),
+        model.accessible_summary(view.store.get("a")),  # type: ignore[arg-type]
+    )
+
+
+def test_durations_are_localised(zh_app: QApplication, qtbot: QtBot) -> None:
+    elapsed, eta, spoken = _cells(_timed_view(qtbot))
+    assert elapsed == "3分20秒"
+    assert eta == "2小时43分"
+    assert "2小时43分" in spoken
+    assert duration_text(45) == "45秒"
+    assert duration_text(2 * 86_400 + 3 * 3600) == "2天3小时"
+
+
+def test_durations_in_english_without_translator(qtbot: QtBot) -> None:
+    elapsed, eta, spoken = _cells(_timed_view(qtbot))
+    assert elapsed == "3m 20s"
+    assert eta == "2h 43m"
+    assert spoken.endswith("2h 43m left")
+    assert duration_text(45) == "45s"
+
+
+def test_active_and_running_read_differently_in_chinese(zh_app: QApplication, qtbot: QtBot) -> None:
+    view = TaskView(TaskStore(), clock=lambda: 5.0)
+    qtbot.addWidget(view)
+    active, running = view.sidebar.count_text(StateGroup.ACTIVE), view.sidebar.count_text(StateGroup.RUNNING)
+    assert active.startswith("未结束"), active
+    assert running.startswith("运行中"), running
+    assert not {"运行", "进行"} & {active[i : i + 2] for i in range(len(active))}  # no synonym of Running

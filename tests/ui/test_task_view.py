@@ -49,13 +49,35 @@ def test_search_filters_and_shows_inline_error(qtbot) -> None:
     assert v.model.rows() == ["a", "b"]
     assert v.showing.text() == "Showing 2 of 3"
     assert v.clear_filter.isVisibleTo(v)
-    v.search.setText("bogus:x")
+    v.search.setText("wav bogus:x")
     assert v.search_error.isVisibleTo(v)
     assert "Unknown filter" in v.search_error.text()
-    assert v.model.rows() == ["a", "b"]  # last valid filter kept
+    assert v.model.rows() == ["a", "b"]  # the valid part of the query still filters
     v.clear_filter.click()
     assert v.model.rows() == ["a", "b", "c"]
     assert not v.search_error.isVisibleTo(v)
+
+
+def test_typing_a_qualifier_never_leaves_the_table_empty(qtbot) -> None:
+    """Typing ``state:failed`` key by key passes through "state" (a word no name has) and the
+    errors "state:" and "state:f": the errors show under the box and filter by what is valid."""
+    v = _view(qtbot)
+    v.show()
+    v.search.setFocus()
+    seen: dict[str, tuple[list[str], bool]] = {}
+    for ch in "state:failed":
+        qtbot.keyClicks(v.search, ch)
+        seen[v.search.text()] = (v.model.rows(), v.search_error.isVisibleTo(v))
+    assert seen["state"] == ([], False)  # a plain word: honestly nothing matches
+    assert seen["state:"] == (["a", "b", "c"], True)
+    assert seen["state:fa"] == (["a", "b", "c"], True)
+    assert seen["state:failed"] == (["b"], False)
+    # An unclosed quote after a valid term keeps that term.
+    qtbot.keyClicks(v.search, ' name:"be')
+    assert v.search_error.isVisibleTo(v)
+    assert "closing quote" in v.search_error.text()
+    assert v.model.rows() == ["b"]
+    assert not v.empty_state.isVisibleTo(v)
 
 
 def test_sidebar_counts_and_group_filter(qtbot) -> None:
@@ -81,7 +103,8 @@ def test_selection_drives_actions_and_plain_text_detail(qtbot) -> None:
     assert v.detail.task_id == "b"
     assert v.detail.error.toPlainText() == "<i>boom</i>\n\ntb"
     assert v.detail.values["name"].textFormat() == Qt.TextFormat.PlainText
-    assert len(v.context_menu().actions()) == 6
+    assert [a.text() for a in v.context_menu().actions()][-1] == "Show details"
+    assert len(v.context_menu().actions()) == 7
 
 
 def test_selection_survives_resort(qtbot) -> None:
