@@ -14,6 +14,7 @@ from pydantic import JsonValue, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from monitor.core.protocol import ErrorBody
+from monitor.server.log import LogWriteError
 
 __all__ = ["HTTPError", "body_json", "install_error_handlers"]
 
@@ -87,6 +88,24 @@ async def _on_starlette(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+#: Seconds a client is told to wait before retrying a write the storage refused.
+STORAGE_RETRY_AFTER_S = 5
+
+
+async def _on_log_write(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, LogWriteError)
+    # 507 for a full disk, 503 for other storage failures: both say "not stored, try later".
+    status = 507 if exc.disk_full else 503
+    what = "the server's disk is full" if exc.disk_full else "the server could not store the change"
+    return JSONResponse(
+        ErrorBody(error=f"{what}; nothing was stored, retry later", detail=exc.reason).model_dump(
+            mode="json"
+        ),
+        status_code=status,
+        headers={"Retry-After": str(STORAGE_RETRY_AFTER_S)},
+    )
+
+
 async def _on_crash(_: Request, exc: Exception) -> JSONResponse:
     _log.exception("unhandled error", exc_info=exc)
     return JSONResponse(ErrorBody(error="internal server error").model_dump(mode="json"), status_code=500)
@@ -97,5 +116,6 @@ def install_error_handlers(api: FastAPI) -> None:
     api.add_exception_handler(RequestValidationError, _on_validation)
     api.add_exception_handler(ValidationError, _on_validation)
     api.add_exception_handler(HTTPError, _on_http_error)
+    api.add_exception_handler(LogWriteError, _on_log_write)
     api.add_exception_handler(StarletteHTTPException, _on_starlette)
     api.add_exception_handler(Exception, _on_crash)
