@@ -98,3 +98,43 @@ async def test_full_disk_answers_507_publishes_nothing_and_recovers(
         assert [t.id for t in reopened.task_storage().load()] == ["a", "d"]
     finally:
         reopened.close()
+
+
+# ---------------------------------------------------------------------------- deep JSON
+
+
+DEEP = 10_000
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/commands", "[" * DEEP + "]" * DEEP),
+        ("/api/commands", '{"action":"cancel","taskId":"t","payload":' + "[" * DEEP + "]" * DEEP + "}"),
+        ("/api/messages", '{"type":"notification","payload":' + '{"a":' * DEEP + "1" + "}" * DEEP + "}"),
+        ("/api/tasks", '{"name":"a","metadata":{"k":' + "[" * DEEP + "]" * DEEP + "}}"),
+        ("/api/tasks/t/events", "[" * DEEP),
+    ],
+    ids=["commands-array", "commands-payload", "messages-object", "tasks-metadata", "report-unclosed"],
+)
+def test_deeply_nested_json_gets_a_clear_422_on_a_live_connection(path: str, body: str) -> None:
+    app = create_app(ServerConfig(db=":memory:", **QUIET))
+    with ServerThread(app) as server, http(server.url) as client:
+        resp = client.post(path, content=body, headers={"content-type": "application/json"})
+        assert resp.status_code == 422, resp.text
+        assert "nested deeper than" in ErrorBody.model_validate(resp.json()).error
+        # The same keep-alive connection still serves: nothing was dropped.
+        assert client.get("/healthz").status_code == 200
+        assert app.state.hub.metrics.events_published_total == 0
+
+
+def test_brackets_inside_strings_and_wide_bodies_are_not_depth() -> None:
+    app = create_app(ServerConfig(db=":memory:", **QUIET))
+    with ServerThread(app) as server, http(server.url) as client:
+        name = "[{" * 200 + '\\"'  # deep-looking text is just text
+        created = client.post(
+            "/api/tasks", content='{"name":"' + name + '"}', headers={"content-type": "application/json"}
+        )
+        assert created.status_code == 201, created.text
+        wide = client.post("/api/messages", json={"type": "json", "payload": {"items": [{}] * 500}})
+        assert wide.status_code == 200, wide.text

@@ -41,6 +41,8 @@ async def body_json(request: Request) -> Any:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise HTTPError(400, f"malformed JSON body: {exc}") from None
+    except RecursionError:  # BodyLimitMiddleware refuses deep bodies first; this is the backstop
+        raise HTTPError(422, "JSON body nested too deeply") from None
 
 
 def _json_safe_errors(errors: Any) -> Any:
