@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = ["ENV_PREFIX", "ServerConfig", "default_db_path", "load_config"]
 
@@ -66,6 +66,19 @@ class ServerConfig(BaseModel):
     demo_speed: float = Field(default=1.0, gt=0)
     demo_concurrency: int = Field(default=3, ge=1)
     log_level: str = "info"
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _exact_origins(cls, origins: list[str]) -> list[str]:
+        # A wildcard lets every web page read the stream of anyone who has a token in a browser
+        # (Mercure and Centrifugo refuse it too): only exact origins.
+        for origin in origins:
+            if "*" in origin:
+                raise ValueError(
+                    f"{origin!r} is not allowed: list exact origins"
+                    " such as https://app.example.com, never '*'"
+                )
+        return origins
 
 
 _LISTS = {"tokens", "cors_origins"}

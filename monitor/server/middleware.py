@@ -26,7 +26,16 @@ from typing import Any
 
 from monitor.server.auth import TokenChecker, scrub_query
 from monitor.server.metrics import Metrics
-from monitor.server.stream import Receive, Scope, Send, request_client_id, request_header, send_error
+from monitor.server.stream import (
+    INVALID_CLIENT_ID,
+    Receive,
+    Scope,
+    Send,
+    client_id_is_valid,
+    request_client_id,
+    request_header,
+    send_error,
+)
 
 __all__ = [
     "MAX_JSON_DEPTH",
@@ -187,7 +196,7 @@ class AuthMiddleware:
 
 
 class StreamRoutes:
-    """Send the SSE ``paths`` to ``stream``, everything else to ``app``."""
+    """Send the SSE ``paths`` to ``stream``, everything else to ``app`` (400 for a bad client id)."""
 
     def __init__(self, app: ASGIApp, stream: ASGIApp, *, paths: Collection[str]) -> None:
         """Route ``paths`` to ``stream``."""
@@ -199,6 +208,9 @@ class StreamRoutes:
         """ASGI entry point."""
         if scope.get("path", "") in self.paths:
             await self.stream(scope, receive, send)
+        elif scope.get("type") == "http" and not client_id_is_valid(scope):
+            # The same rules as the stream's: the id scopes idempotency keys, acks and messages.
+            await send_error(send, 400, INVALID_CLIENT_ID)
         else:
             await self.app(scope, receive, send)
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
+from pydantic import ValidationError
 
 from monitor.core.protocol import ErrorBody, Snapshot, Task, TaskSnapshotEvent
 from monitor.server.app import create_app
-from monitor.server.config import ServerConfig
+from monitor.server.config import ServerConfig, load_config
 from monitor.server.log import EARLIEST
 from monitor.server.runner import ServerThread
 from monitor.server.sqlite_log import SqliteLog
@@ -138,3 +140,79 @@ def test_brackets_inside_strings_and_wide_bodies_are_not_depth() -> None:
         assert created.status_code == 201, created.text
         wide = client.post("/api/messages", json={"type": "json", "payload": {"items": [{}] * 500}})
         assert wide.status_code == 200, wide.text
+
+
+# ---------------------------------------------------------------------------- ids, CORS, 405
+
+
+def test_cors_wildcard_is_a_config_error() -> None:
+    for origins in ("*", "https://ok.example, *", "https://*.example.com"):
+        with pytest.raises(ValidationError) as info:
+            load_config(env={"MONITOR_SERVER_CORS_ORIGINS": origins})
+        assert "cors_origins" in str(info.value)
+        assert "never '*'" in str(info.value)
+    assert load_config(env={"MONITOR_SERVER_CORS_ORIGINS": "https://ok.example"}).cors_origins == [
+        "https://ok.example"
+    ]
+
+
+def test_every_task_id_the_server_accepts_can_be_fetched_and_deleted() -> None:
+    app = create_app(ServerConfig(db=":memory:", **QUIET))
+    with ServerThread(app) as server, http(server.url) as client:
+        for bad in ("a/b", "/", "jobs/2026/1"):
+            refused = client.post("/api/tasks", json={"name": "x", "id": bad})
+            assert refused.status_code == 422, refused.text
+            assert "id" in ErrorBody.model_validate(refused.json()).error
+        command = client.post("/api/commands", json={"action": "query", "commandId": "c/1"})
+        assert command.status_code == 422, command.text
+        for odd in ("a b", "a?b", "a#b", "%2F", "ä.wav", "a%b", "..x"):
+            assert client.post("/api/tasks", json={"name": "x", "id": odd}).status_code == 201, odd
+            url = "/api/tasks/" + quote(odd, safe="")
+            fetched = client.get(url)
+            assert fetched.status_code == 200, (odd, fetched.text)
+            assert fetched.json()["task"]["id"] == odd
+            assert client.delete(url).status_code == 204, odd
+        assert client.get("/api/tasks").json()["tasks"] == []
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/api/tasks", {"name": "x"}),
+        ("POST", "/api/commands", {"action": "query"}),
+        ("POST", "/api/messages", {"type": "text", "payload": "hi"}),
+        ("GET", "/api/tasks/poll", None),
+        ("GET", "/api/tasks", None),
+    ],
+)
+@pytest.mark.parametrize(
+    "where", ["header-space", "header-long", "query"], ids=["header-space", "header-long", "query"]
+)
+def test_client_id_is_validated_on_every_route(method: str, path: str, body: Any, where: str) -> None:
+    app = create_app(ServerConfig(db=":memory:", **QUIET))
+    with ServerThread(app) as server, http(server.url) as client:
+        headers = {"X-Client-Id": "alice bob"} if where == "header-space" else {}
+        if where == "header-long":
+            headers = {"X-Client-Id": "a" * 129}
+        params = {"clientId": "<script>"} if where == "query" else None
+        resp = client.request(method, path, json=body, headers=headers, params=params)
+        assert resp.status_code == 400, resp.text
+        assert ErrorBody.model_validate(resp.json()).error.startswith("invalid client id")
+        assert app.state.hub.metrics.events_published_total == 0  # refused before anything ran
+        ok = client.request(method, path, json=body, headers={"X-Client-Id": "alice"})
+        assert ok.status_code < 300, ok.text
+
+
+def test_405_names_every_method_served_at_the_path() -> None:
+    app = create_app(ServerConfig(db=":memory:", **QUIET))
+    with ServerThread(app) as server, http(server.url) as client:
+        expected = {
+            ("PUT", "/api/tasks"): "GET, POST",
+            ("PATCH", "/api/tasks/x"): "GET, DELETE",
+            ("GET", "/api/commands"): "POST",
+            ("POST", "/api/tasks/stream"): "GET, HEAD",
+        }
+        for (method, path), allow in expected.items():
+            resp = client.request(method, path)
+            assert resp.status_code == 405, (method, path)
+            assert resp.headers.get("allow") == allow, (method, path)

@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import JsonValue, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from monitor.core.protocol import ErrorBody
 from monitor.server.log import LogWriteError
@@ -80,13 +81,34 @@ async def _on_http_error(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _on_starlette(_: Request, exc: Exception) -> JSONResponse:
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path, for ``Allow``.
+
+    Starlette names only the first route whose path matched, so ``PUT /api/tasks`` said
+    ``Allow: GET`` although ``POST`` is served there too: ask every route about every method.
+    """
+    routes = request.app.router.routes
+    served = [
+        method
+        for method in _METHODS
+        if any(route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes)
+    ]
+    return ", ".join(served)
+
+
+async def _on_starlette(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     text = {404: "not found", 405: "method not allowed"}.get(exc.status_code, str(exc.detail))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = allowed_methods(request) or headers.get("Allow", "")
     return JSONResponse(
         ErrorBody(error=text, detail=str(exc.detail)).model_dump(mode="json"),
         status_code=exc.status_code,
-        headers=exc.headers,
+        headers=headers,
     )
 
 
