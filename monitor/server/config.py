@@ -51,6 +51,12 @@ class ServerConfig(BaseModel):
     body_timeout_s: float = Field(
         default=30.0, gt=0, description="Time allowed to receive a request body; slower clients get 408"
     )
+    header_timeout_s: float = Field(
+        default=10.0, gt=0, description="Time allowed for a request's headers; slower connections are closed"
+    )
+    http_keepalive_timeout_s: float = Field(
+        default=5.0, gt=0, description="Idle HTTP keep-alive connections close after this"
+    )
     replay_page: int = Field(default=500, ge=1)
     tcp_user_timeout_ms: int = Field(default=45_000, ge=0)
     log_max_events: int = Field(default=100_000, ge=1)

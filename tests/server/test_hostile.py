@@ -6,7 +6,13 @@ layer over the real SQLite connection (a tmpfs needs root, which CI does not hav
 
 from __future__ import annotations
 
+import os
+import resource
+import socket
 import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -216,3 +222,92 @@ def test_405_names_every_method_served_at_the_path() -> None:
             resp = client.request(method, path)
             assert resp.status_code == 405, (method, path)
             assert resp.headers.get("allow") == allow, (method, path)
+
+
+# ---------------------------------------------------------------------------- sockets
+
+
+def _held_open(
+    socks: list[socket.socket], seconds: float, trickle: list[socket.socket]
+) -> list[socket.socket]:
+    """Keep ``trickle`` sending a header line every 0.2 s for ``seconds``; return the sockets the
+    server has not closed by then (a closed one reads EOF or errors)."""
+    deadline = time.monotonic() + seconds
+    open_socks = set(socks)
+    n = 0
+    while open_socks and time.monotonic() < deadline:
+        for sock in list(open_socks):
+            try:
+                if sock in trickle:
+                    sock.send(b"X-Slow-%d: 1\r\n" % n)
+                if sock.recv(4096, socket.MSG_DONTWAIT) == b"":
+                    open_socks.discard(sock)
+            except BlockingIOError:
+                pass
+            except OSError:
+                open_socks.discard(sock)
+        n += 1
+        time.sleep(0.2)  # the trickle's pace, not a synchronisation
+    return sorted(open_socks, key=id)
+
+
+def _slowloris(host: str, port: int, count: int) -> tuple[list[socket.socket], list[socket.socket]]:
+    silent = [socket.create_connection((host, port)) for _ in range(count)]
+    trickle = [socket.create_connection((host, port)) for _ in range(count)]
+    for sock in trickle:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+    return silent, trickle
+
+
+def test_connections_that_never_finish_their_headers_are_closed() -> None:
+    app = create_app(ServerConfig(db=":memory:", **QUIET))
+    server = ServerThread(app, header_timeout_s=0.5, keepalive_timeout_s=1.0)
+    with server, http(server.url) as client:
+        silent, trickle = _slowloris("127.0.0.1", server.port, 10)
+        try:
+            assert client.get("/healthz").status_code == 200  # served meanwhile
+            left = _held_open(silent + trickle, 4.0, trickle)
+            assert left == [], f"{len(left)} of {len(silent + trickle)} slow sockets still open"
+        finally:
+            for sock in silent + trickle:
+                sock.close()
+        assert client.get("/healthz").status_code == 200  # keep-alive within the window still serves
+
+
+@pytest.mark.slow
+def test_monitor_serve_closes_slowloris_and_logs_the_fd_limit_once(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "MONITOR_SERVER_HEADER_TIMEOUT_S": "1",
+        "MONITOR_SERVER_HTTP_KEEPALIVE_TIMEOUT_S": "1",
+    }
+
+    def low_fd_limit() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+
+    cmd = [sys.executable, "-m", "monitor", "serve", "--port", "0", "--db", str(tmp_path / "s.db")]
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, preexec_fn=low_fd_limit
+    )
+    socks: list[socket.socket] = []
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline().decode()
+        assert "listening on" in line, line
+        port = int(line.strip().rsplit(":", 1)[-1])
+        silent, trickle = _slowloris("127.0.0.1", port, 20)
+        socks = silent + trickle
+        left = _held_open(socks, 3.5, trickle)
+        assert left == [], f"{len(left)} slow sockets still open after the 1 s header deadline"
+        # Now exhaust the server's 64 fds for a while: accept fails again and again.
+        socks += [socket.create_connection(("127.0.0.1", port)) for _ in range(100)]
+        time.sleep(2.5)  # the failing accepts happen meanwhile; what is measured is the log
+    finally:
+        for sock in socks:
+            sock.close()
+        proc.terminate()
+        _, err = proc.communicate(timeout=20)
+    text = err.decode(errors="replace")
+    assert "cannot accept connections" in text, text[-2000:]
+    assert text.count("Traceback") == 0, text[-4000:]
+    assert len(text) < 20_000, f"{len(text)} bytes of log"
