@@ -67,6 +67,7 @@ __all__ = [
     "MessageRequest",
     "MessageSent",
     "MessageType",
+    "PathId",
     "PollResponse",
     "ProgressPayload",
     "ResetNotice",
@@ -108,6 +109,14 @@ TaskId = Annotated[
     str, StringConstraints(min_length=1, max_length=MAX_ID_LENGTH, pattern=_ID_RE, strict=True)
 ]
 _Id = TaskId
+#: An id a client chooses for something the server then serves under ``/api/.../{id}`` (new tasks,
+#: commands): also no ``/``, which no URL path segment can carry (``%2F`` is decoded before
+#: routing), so such a task could never be fetched or deleted. Ids read from other servers keep
+#: the looser :data:`TaskId`.
+PathId = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=MAX_ID_LENGTH, pattern=r"^[^\x00-\x1f\x7f/]+$", strict=True),
+]
 _Name = Annotated[str, StringConstraints(min_length=1, max_length=_MAX_NAME, strict=True)]
 _Text = Annotated[str, StringConstraints(max_length=_MAX_TEXT, strict=True)]
 _Short = Annotated[str, StringConstraints(max_length=128, strict=True)]
@@ -524,7 +533,7 @@ class CommandRequest(_Request):
 
     action: CommandAction
     task_id: TaskId | None = Field(default=None, validation_alias=AliasChoices("task_id", "taskId"))
-    command_id: _Id | None = Field(default=None, validation_alias=AliasChoices("command_id", "commandId"))
+    command_id: PathId | None = Field(default=None, validation_alias=AliasChoices("command_id", "commandId"))
     params: dict[str, JsonValue] = Field(default_factory=dict)
     timeout_ms: Annotated[int, Field(ge=1, le=3_600_000, strict=True)] | None = Field(
         default=None, validation_alias=AliasChoices("timeout_ms", "timeout")
@@ -563,7 +572,7 @@ class CommandAck(_Event):
 class TaskSubmit(_Request):
     """Body of ``POST /api/tasks``: a job system announces a task."""
 
-    id: TaskId | None = None
+    id: PathId | None = None
     name: _Name
     kind: Annotated[str, StringConstraints(max_length=64, strict=True)] = "task"
     metadata: dict[str, JsonValue] = Field(default_factory=dict)

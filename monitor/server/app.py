@@ -168,6 +168,8 @@ def create_app(
     )
     store = event_log.task_storage() if isinstance(event_log, SqliteLog) else None
     tasks = TaskService(hub, clock=clock, store=store)
+    if isinstance(event_log, SqliteLog):
+        event_log.add_rollback_listener(tasks.reload)
 
     async def ack_sink(client_id: str | None, ack: CommandAck) -> None:
         message = Message(

@@ -34,11 +34,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str]) -> int:
     """Run ``monitor serve``; return the exit code (0 after a graceful stop, 2 on bad settings)."""
     args = build_parser().parse_args(list(argv))
-    import uvicorn
     from pydantic import ValidationError
 
     from monitor.server.config import load_config
-    from monitor.server.runner import MonitorServer, TokenScrubFilter
+    from monitor.server.runner import MonitorServer, TokenScrubFilter, uvicorn_config
 
     try:
         config = load_config(
@@ -80,12 +79,13 @@ def main(argv: Sequence[str]) -> int:
     sys.stdout.write(f"monitor serve: listening on http://{config.host}:{port}\n")
     sys.stdout.flush()
     server = MonitorServer(
-        uvicorn.Config(
+        uvicorn_config(
             app,
             log_level=config.log_level,
-            lifespan="on",
             log_config=None,
-            timeout_graceful_shutdown=max(1, round(config.drain_timeout_s)),
+            drain_timeout_s=config.drain_timeout_s,
+            header_timeout_s=config.header_timeout_s,
+            keepalive_timeout_s=config.http_keepalive_timeout_s,
         )
     )
     try:

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = ["ENV_PREFIX", "ServerConfig", "default_db_path", "load_config"]
 
@@ -51,6 +51,12 @@ class ServerConfig(BaseModel):
     body_timeout_s: float = Field(
         default=30.0, gt=0, description="Time allowed to receive a request body; slower clients get 408"
     )
+    header_timeout_s: float = Field(
+        default=10.0, gt=0, description="Time allowed for a request's headers; slower connections are closed"
+    )
+    http_keepalive_timeout_s: float = Field(
+        default=5.0, gt=0, description="Idle HTTP keep-alive connections close after this"
+    )
     replay_page: int = Field(default=500, ge=1)
     tcp_user_timeout_ms: int = Field(default=45_000, ge=0)
     log_max_events: int = Field(default=100_000, ge=1)
@@ -66,6 +72,19 @@ class ServerConfig(BaseModel):
     demo_speed: float = Field(default=1.0, gt=0)
     demo_concurrency: int = Field(default=3, ge=1)
     log_level: str = "info"
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _exact_origins(cls, origins: list[str]) -> list[str]:
+        # A wildcard lets every web page read the stream of anyone who has a token in a browser
+        # (Mercure and Centrifugo refuse it too): only exact origins.
+        for origin in origins:
+            if "*" in origin:
+                raise ValueError(
+                    f"{origin!r} is not allowed: list exact origins"
+                    " such as https://app.example.com, never '*'"
+                )
+        return origins
 
 
 _LISTS = {"tokens", "cors_origins"}

@@ -4,8 +4,10 @@ Design (measured in ``/work/shared/notes/server.md``, the "lean" variant): each 
 :class:`Connection` holding a deque of already-encoded frames and at most one waiter future; the
 stream's own coroutine (see :mod:`monitor.server.stream`) is the only task per connection. One
 shared timer task sends heartbeats and keep-alive comments to everyone. :meth:`Hub.publish` never
-awaits, so "append to the log" and "queue to every live stream" happen in one step: a stream that
-attaches and reads the log in the same step can miss nothing and dedups by sequence number.
+awaits; events go to the live streams when the log reports them committed (:meth:`Hub._deliver`,
+at once for the memory log, after the burst's COMMIT for SQLite), and the log's readers see only
+committed events too. So a stream that attaches and reads the log in one step misses nothing,
+dedups by sequence number, and never sees an event that a failed commit rolled back.
 
 The per-connection queue is bounded in events and bytes. A stream that overflows (its client does
 not read) is aborted and counted; the client resumes from its cursor later.
@@ -19,7 +21,7 @@ import random
 import secrets
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 
 from monitor.core.protocol import (
@@ -114,6 +116,7 @@ class Hub:
     ) -> None:
         """Create a hub over ``log``; call :meth:`start` for the heartbeat timer."""
         self.log = log
+        log.on_commit(self._deliver)
         self.settings = settings or HubSettings()
         self.metrics = metrics or Metrics()
         self._clock = clock
@@ -140,16 +143,24 @@ class Hub:
             data = stamp_event_id(data, self.log.next_id)
         rec = self.log.append(event_type, data, target)
         self.metrics.events_published_total += 1
-        if target is None:
-            conns: list[Connection] | set[Connection] = list(self._conns.values())
-        else:
-            conns = self._by_client.get(target, set())
-        if conns:
-            frame = encode_frame(event_type, data, id=rec.id)  # once, shared by every stream
-            for conn in list(conns):
-                self._push(conn, rec.seq, frame)
-            self.metrics.events_delivered_total += len(conns)
         return rec
+
+    def _deliver(self, records: Sequence[LogRecord]) -> None:
+        """Queue durable records to the live streams they are for (the log's commit listener).
+
+        Streams get events only once they are committed, so a burst the disk refused is never
+        seen; a stream attached meanwhile reads only committed events and gets these here.
+        """
+        for rec in records:
+            if rec.target is None:
+                conns: list[Connection] | set[Connection] = list(self._conns.values())
+            else:
+                conns = self._by_client.get(rec.target, set())
+            if conns:
+                frame = encode_frame(rec.type, rec.data, id=rec.id)  # once, shared by every stream
+                for conn in list(conns):
+                    self._push(conn, rec.seq, frame)
+                self.metrics.events_delivered_total += len(conns)
 
     def _push(self, conn: Connection, seq: int, frame: bytes) -> None:
         if conn.dropped or conn.closing:

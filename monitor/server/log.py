@@ -15,7 +15,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Final, Protocol, runtime_checkable
@@ -23,9 +23,11 @@ from typing import Final, Protocol, runtime_checkable
 __all__ = [
     "EARLIEST",
     "GONE",
+    "CommitListener",
     "EventLog",
     "Gone",
     "LogRecord",
+    "LogWriteError",
     "MemoryLog",
     "Publisher",
     "new_epoch",
@@ -86,6 +88,26 @@ class LogRecord:
         return self.target is None or self.target == client_id
 
 
+#: Receives events once they are durable, in order (the hub sends them live from there).
+CommitListener = Callable[[Sequence[LogRecord]], None]
+
+
+class LogWriteError(Exception):
+    """The log could not store a burst (disk full, I/O error); it was rolled back whole.
+
+    Attributes:
+        reason: What the storage said, for the client's error answer.
+        disk_full: True when the cause is a full disk or database (answered ``507``, else ``503``).
+    """
+
+    def __init__(self, cause: BaseException) -> None:
+        """Wrap the storage's exception."""
+        self.reason = str(cause) or type(cause).__name__
+        code = getattr(cause, "sqlite_errorcode", None)
+        self.disk_full = code == 13 or "full" in self.reason.lower()  # 13 = SQLITE_FULL
+        super().__init__(f"event log write failed: {self.reason}")
+
+
 def new_epoch() -> str:
     """A fresh random epoch: 8 hex digits, no ``-`` so ids split unambiguously."""
     return secrets.token_hex(4)
@@ -122,7 +144,18 @@ class EventLog(Protocol):
         ...
 
     def append(self, event_type: str, data: str, target: str | None = None) -> LogRecord:
-        """Store one event and return it with its id."""
+        """Store one event and return it with its id.
+
+        Raises:
+            LogWriteError: Storage failed; nothing of the current burst was kept.
+        """
+        ...
+
+    def on_commit(self, listener: CommitListener) -> None:
+        """Call ``listener(records)`` once appended records are durable (at once in memory).
+
+        Only then may they go out live: an event that is rolled back was never seen by anyone.
+        """
         ...
 
     def read_after(self, cursor: str | None, limit: int = 1000) -> list[LogRecord] | Gone:
@@ -139,7 +172,11 @@ class EventLog(Protocol):
         ...
 
     def flush(self) -> None:
-        """Make every appended event durable (no-op in memory)."""
+        """Make every appended event durable (no-op in memory).
+
+        Raises:
+            LogWriteError: The commit failed and the burst was rolled back.
+        """
         ...
 
     def close(self) -> None:
@@ -160,8 +197,13 @@ class _WindowMixin:
 
     @property
     def last_id(self) -> str | None:
-        """Id of the newest event."""
-        return f"{self._epoch}-{self._last_seq}" if self._last_seq else None
+        """Id of the newest durable event."""
+        head = self._head_seq()
+        return f"{self._epoch}-{head}" if head else None
+
+    def _head_seq(self) -> int:
+        """Newest event a reader may see (every appended one, unless a log commits later)."""
+        return self._last_seq
 
     @property
     def next_id(self) -> str:
@@ -179,7 +221,7 @@ class _WindowMixin:
         if parsed is None:
             return GONE
         epoch, seq = parsed
-        if epoch != self._epoch or seq > self._last_seq:
+        if epoch != self._epoch or seq > self._head_seq():
             return GONE
         # seq == first-1 is fine: the client saw the event just before the window.
         if seq < self._first_seq() - 1:
@@ -214,6 +256,11 @@ class MemoryLog(_WindowMixin):
         self._max_events = max_events
         self._max_age_s = max_age_s
         self._clock = clock
+        self._on_commit: CommitListener | None = None
+
+    def on_commit(self, listener: CommitListener) -> None:
+        """See :meth:`EventLog.on_commit` (memory is "durable" as soon as it is appended)."""
+        self._on_commit = listener
 
     def _first_seq(self) -> int:
         return self._events[0].seq if self._events else self._last_seq + 1
@@ -232,6 +279,8 @@ class MemoryLog(_WindowMixin):
         self._events.append(rec)
         if len(self._events) > self._max_events:
             self._events.popleft()
+        if self._on_commit is not None:
+            self._on_commit((rec,))
         return rec
 
     def read_after(self, cursor: str | None, limit: int = 1000) -> list[LogRecord] | Gone:

@@ -16,6 +16,8 @@ overhead), and :class:`~monitor.server.app.MonitorApp` chains them::
 from __future__ import annotations
 
 import asyncio
+import itertools
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Collection
@@ -24,20 +26,53 @@ from typing import Any
 
 from monitor.server.auth import TokenChecker, scrub_query
 from monitor.server.metrics import Metrics
-from monitor.server.stream import Receive, Scope, Send, request_client_id, request_header, send_error
+from monitor.server.stream import (
+    INVALID_CLIENT_ID,
+    Receive,
+    Scope,
+    Send,
+    client_id_is_valid,
+    request_client_id,
+    request_header,
+    send_error,
+)
 
 __all__ = [
+    "MAX_JSON_DEPTH",
     "ASGIApp",
     "AuthMiddleware",
     "BodyLimitMiddleware",
     "IdempotencyCache",
     "IdempotencyMiddleware",
     "StreamRoutes",
+    "json_too_deep",
 ]
 
 #: An ASGI application.
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+#: Deepest JSON nesting a request body may have. Python's parser recurses per level and fails
+#: with RecursionError near 1,000 (a 500 and a dropped connection); no request needs more than
+#: a handful of levels.
+MAX_JSON_DEPTH = 64
+
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_DEPTH_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+
+
+def json_too_deep(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """True if ``body`` (JSON text) nests arrays/objects deeper than ``limit``.
+
+    Cheap for ordinary bodies: fewer than ``limit`` opening brackets in all cannot be too deep,
+    which two C-level counts decide. Otherwise strings are cut out (brackets inside them do not
+    nest) and the brackets left are summed; that runs in C but for the final running maximum.
+    """
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
+    brackets = _JSON_STRING.sub(b"", body).translate(None, _NOT_BRACKETS)
+    return max(itertools.accumulate(_DEPTH_STEP[b] for b in brackets), default=0) > limit
 
 
 @dataclass
@@ -161,7 +196,7 @@ class AuthMiddleware:
 
 
 class StreamRoutes:
-    """Send the SSE ``paths`` to ``stream``, everything else to ``app``."""
+    """Send the SSE ``paths`` to ``stream``, everything else to ``app`` (400 for a bad client id)."""
 
     def __init__(self, app: ASGIApp, stream: ASGIApp, *, paths: Collection[str]) -> None:
         """Route ``paths`` to ``stream``."""
@@ -173,6 +208,9 @@ class StreamRoutes:
         """ASGI entry point."""
         if scope.get("path", "") in self.paths:
             await self.stream(scope, receive, send)
+        elif scope.get("type") == "http" and not client_id_is_valid(scope):
+            # The same rules as the stream's: the id scopes idempotency keys, acks and messages.
+            await send_error(send, 400, INVALID_CLIENT_ID)
         else:
             await self.app(scope, receive, send)
 
@@ -181,8 +219,8 @@ class BodyLimitMiddleware:
     """Read the whole body of POST/PUT/PATCH/DELETE up front, bounded in size and time.
 
     A body over ``max_bytes`` gets 413 (declared or counted as it arrives: chunked bodies have no
-    ``Content-Length``); a body not received within ``timeout_s`` gets 408. The app downstream
-    receives the body in one message.
+    ``Content-Length``); a body not received within ``timeout_s`` gets 408; a body nested deeper
+    than :data:`MAX_JSON_DEPTH` gets 422. The app downstream receives the body in one message.
     """
 
     def __init__(self, app: ASGIApp, *, max_bytes: int, timeout_s: float, metrics: Metrics) -> None:
@@ -198,8 +236,12 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         body = await self._read(scope, receive, send)
-        if body is not None:
-            await self.app(scope, _replay_body(body, receive), send)
+        if body is None:
+            return
+        if json_too_deep(body):
+            await send_error(send, 422, f"JSON body nested deeper than {MAX_JSON_DEPTH} levels")
+            return
+        await self.app(scope, _replay_body(body, receive), send)
 
     async def _read(self, scope: Scope, receive: Receive, send: Send) -> bytes | None:
         # A client that declares a body and then trickles or stalls would otherwise hold this

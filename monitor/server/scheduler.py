@@ -41,6 +41,7 @@ from monitor.core.protocol import (
     CommandStatus,
     MessagePriority,
 )
+from monitor.server.log import LogWriteError
 from monitor.server.tasks import InvalidTransition, TaskNotFound, TaskService
 
 __all__ = [
@@ -412,6 +413,8 @@ class CommandScheduler:
             )
         try:
             await self._ack_sink(record.client_id, ack)
+        except LogWriteError as exc:  # the log said why (once); no traceback per ack
+            _log.warning("ack %s for command %s not stored: %s", status.value, record.command_id, exc.reason)
         except Exception:  # noqa: BLE001 - a failing sink must not wedge the scheduler
             _log.exception("could not deliver ack %s for command %s", status.value, record.command_id)
 

@@ -25,7 +25,7 @@ import re
 import secrets
 import socket
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import Any, Final
 from urllib.parse import parse_qsl
 
 from monitor.core.protocol import EPOCH_HEADER, MAX_ID_LENGTH, ErrorBody, EventType, ResetNotice, encode_frame
@@ -34,7 +34,9 @@ from monitor.server.log import EARLIEST, GONE, LogRecord
 
 __all__ = [
     "CURSOR_HEADER",
+    "INVALID_CLIENT_ID",
     "StreamEndpoint",
+    "client_id_is_valid",
     "request_client_id",
     "request_cursor",
     "request_header",
@@ -84,6 +86,16 @@ def request_header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+#: The answer to a malformed ``X-Client-Id`` (or ``clientId`` query), on every route.
+INVALID_CLIENT_ID: Final = "invalid client id: 1-128 characters of A-Z a-z 0-9 . _ : @ ~ + -"
+
+
+def client_id_is_valid(scope: Scope) -> bool:
+    """False if the request names a client id (header or query) that breaks the id rules."""
+    client_id = request_client_id(scope)
+    return client_id is None or _CLIENT_ID_RE.match(client_id) is not None
+
+
 def request_client_id(scope: Scope) -> str | None:
     """``X-Client-Id`` header, else ``clientId`` / ``client_id`` query; None if absent."""
     value = request_header(scope, b"x-client-id")
@@ -127,11 +139,11 @@ class StreamEndpoint:
         """Handle one GET."""
         hub = self.hub
         if scope.get("method", "GET") not in ("GET", "HEAD"):
-            await send_error(send, 405, "method not allowed", headers=[(b"allow", b"GET")])
+            await send_error(send, 405, "method not allowed", headers=[(b"allow", b"GET, HEAD")])
             return
         client_id = request_client_id(scope)
         if client_id is not None and not _CLIENT_ID_RE.match(client_id):
-            await send_error(send, 400, "invalid client id: 1-128 characters of A-Z a-z 0-9 . _ : @ ~ + -")
+            await send_error(send, 400, INVALID_CLIENT_ID)
             return
         cursor = request_cursor(scope)
         if cursor is not None and len(cursor) > MAX_ID_LENGTH:

@@ -228,6 +228,15 @@ class TaskService:
         """Whether one more task may start under :attr:`max_running`."""
         return self.max_running is None or self.running_count() < self.max_running
 
+    def reload(self) -> None:
+        """Forget in-memory changes and take the tasks from storage again.
+
+        Called when the storage rolled back a burst (a failed commit): memory must not keep a
+        change that the file and the event log no longer have.
+        """
+        loaded = sorted(self._store.load(), key=lambda t: t.created_at)
+        self._tasks = {t.id: t for t in loaded}
+
     def add_listener(self, listener: TaskListener) -> Callable[[], None]:
         """Call ``listener(new, old)`` after every change; returns a function that unsubscribes."""
         return _subscribe(self._listeners, listener)

@@ -12,8 +12,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import JsonValue, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from monitor.core.protocol import ErrorBody
+from monitor.server.log import LogWriteError
 
 __all__ = ["HTTPError", "body_json", "install_error_handlers"]
 
@@ -40,6 +42,8 @@ async def body_json(request: Request) -> Any:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise HTTPError(400, f"malformed JSON body: {exc}") from None
+    except RecursionError:  # BodyLimitMiddleware refuses deep bodies first; this is the backstop
+        raise HTTPError(422, "JSON body nested too deeply") from None
 
 
 def _json_safe_errors(errors: Any) -> Any:
@@ -77,13 +81,52 @@ async def _on_http_error(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _on_starlette(_: Request, exc: Exception) -> JSONResponse:
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path, for ``Allow``.
+
+    Starlette names only the first route whose path matched, so ``PUT /api/tasks`` said
+    ``Allow: GET`` although ``POST`` is served there too: ask every route about every method.
+    """
+    routes = request.app.router.routes
+    served = [
+        method
+        for method in _METHODS
+        if any(route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes)
+    ]
+    return ", ".join(served)
+
+
+async def _on_starlette(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     text = {404: "not found", 405: "method not allowed"}.get(exc.status_code, str(exc.detail))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = allowed_methods(request) or headers.get("Allow", "")
     return JSONResponse(
         ErrorBody(error=text, detail=str(exc.detail)).model_dump(mode="json"),
         status_code=exc.status_code,
-        headers=exc.headers,
+        headers=headers,
+    )
+
+
+#: Seconds a client is told to wait before retrying a write the storage refused.
+STORAGE_RETRY_AFTER_S = 5
+
+
+async def _on_log_write(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, LogWriteError)
+    # 507 for a full disk, 503 for other storage failures: both say "not stored, try later".
+    status = 507 if exc.disk_full else 503
+    what = "the server's disk is full" if exc.disk_full else "the server could not store the change"
+    return JSONResponse(
+        ErrorBody(error=f"{what}; nothing was stored, retry later", detail=exc.reason).model_dump(
+            mode="json"
+        ),
+        status_code=status,
+        headers={"Retry-After": str(STORAGE_RETRY_AFTER_S)},
     )
 
 
@@ -97,5 +140,6 @@ def install_error_handlers(api: FastAPI) -> None:
     api.add_exception_handler(RequestValidationError, _on_validation)
     api.add_exception_handler(ValidationError, _on_validation)
     api.add_exception_handler(HTTPError, _on_http_error)
+    api.add_exception_handler(LogWriteError, _on_log_write)
     api.add_exception_handler(StarletteHTTPException, _on_starlette)
     api.add_exception_handler(Exception, _on_crash)
