@@ -36,7 +36,7 @@ from typing import Any, Protocol
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, QTimer, Signal, SignalInstance
 
 from monitor.client.aio import cancel_and_wait
-from monitor.core.notify_policy import ConnectionLoss, Notice, NotificationPolicy, NotifyEvent
+from monitor.core.notify_policy import Notice, NotificationPolicy, NotifyEvent
 
 __all__ = ["BalloonTray", "DeliveryPath", "Notifier", "escape_markup", "translate_policy"]
 
@@ -163,18 +163,6 @@ class Notifier(QObject):
     ) -> None:
         """See :meth:`NotificationPolicy.task_finished`; also (re)arms the grouping timer."""
         self.policy.task_finished(kind, task_id, name, attempt=attempt, detail=detail)
-        self._schedule()
-
-    def connection_changed(
-        self,
-        connected: bool,
-        reason: str = "",
-        *,
-        cause: ConnectionLoss = ConnectionLoss.LOST,
-        server: str = "",
-    ) -> None:
-        """See :meth:`NotificationPolicy.connection_changed`."""
-        self.policy.connection_changed(connected, reason, cause=cause, server=server)
         self._schedule()
 
     def forget_task(self, task_id: str) -> None:

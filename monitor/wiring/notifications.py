@@ -69,11 +69,13 @@ def wire_notifications(parts: Parts) -> None:
         server = window.server_url
         if live:
             live_with[0] = server
-            notifier.connection_changed(True)
+            notifier.policy.connection_changed(True)
+            notifier.deliver_due()
             return
         cause = loss_cause(status, ever_live=live_with[0] == server)
         reason = reason_text(status.reason, server)  # the banner says what the chip's tooltip says
-        notifier.connection_changed(False, reason, cause=cause, server=server)
+        notifier.policy.connection_changed(False, reason, cause=cause, server=server)
+        notifier.deliver_due()  # what is due now, and the timer for the rest
 
     def withdraw_recovered(changes: Sequence[Change]) -> None:
         # A failure notice goes once its task is failed no more (retried); none shown, no walk.
