@@ -191,7 +191,7 @@ def _message_id(data: str) -> tuple[str, str] | None:
         return None
     try:
         obj = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the stack allows
         return None
     if isinstance(obj, dict) and isinstance(obj.get("id"), str) and "type" in obj and "payload" in obj:
         return ("msg", obj["id"])

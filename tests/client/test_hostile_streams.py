@@ -10,7 +10,7 @@ import asyncio
 import gc
 import tracemalloc
 import zlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 
 import pytest
@@ -19,10 +19,10 @@ import pytest_asyncio
 from monitor.client.config import ClientConfig
 from monitor.client.engine import IncomingEvent, StreamEngine
 from monitor.core.connection import ConnectionState, ConnectionStatus, FailureKind
+from monitor.core.news import NewsError, TaskPatch, decode_news, decode_news_batch
+from monitor.core.protocol import TASK_EVENT_TYPES
 from tests.client.rawhttp import RawServer, stream
 from tests.waiting import until
-
-pytestmark = pytest.mark.asyncio
 
 _MIB = 1 << 20
 
@@ -82,9 +82,11 @@ async def _finalise_abandoned_generators() -> AsyncIterator[None]:
         await asyncio.gather(*others)
 
 
-async def _start(cfg: ClientConfig) -> _Run:
+async def _start(cfg: ClientConfig, on_batch: Callable[[list[IncomingEvent]], object] | None = None) -> _Run:
     engine = StreamEngine(cfg, fetch_snapshot=False)
     run = _Run(engine)
+    if on_batch is not None:
+        engine.on_batch(on_batch)
     await engine.start()
     return run
 
@@ -106,6 +108,7 @@ def _peak_memory() -> Iterator[list[int]]:
 # ---------------------------------------------------------------------------- 1. compression
 
 
+@pytest.mark.asyncio
 async def test_gzip_bomb_of_one_endless_line_is_a_protocol_failure_in_bounded_memory() -> None:
     # 128 MiB of one line in about 130 KB of gzip: httpx used to inflate each 64 KiB read into
     # one 64 MiB piece before the decoder's 1 MiB line cap could say no.
@@ -128,6 +131,7 @@ async def test_gzip_bomb_of_one_endless_line_is_a_protocol_failure_in_bounded_me
         assert srv.requests[0].headers["accept-encoding"] == "identity"
 
 
+@pytest.mark.asyncio
 async def test_gzip_bomb_of_newlines_is_processed_in_bounded_memory() -> None:
     # 1 MiB of blank lines (1 KB of gzip), then one real event: every line is read, nothing
     # grows, and the event after the bomb arrives.
@@ -149,6 +153,7 @@ async def test_gzip_bomb_of_newlines_is_processed_in_bounded_memory() -> None:
     ("coding", "wbits"),
     [("gzip", 31), ("x-gzip", 31), ("deflate", 15), ("deflate", -15), ("GZip, identity", 31)],
 )
+@pytest.mark.asyncio
 async def test_compressed_stream_delivers_every_event(coding: str, wbits: int) -> None:
     body = _compressed([(b"id: %d\ndata: event %d\n\n" % (i, i), 1) for i in range(1, 501)], wbits)
     # Cut into small writes so that pieces of the compressed data arrive in separate reads.
@@ -172,6 +177,7 @@ async def test_compressed_stream_delivers_every_event(coding: str, wbits: int) -
         ("gzip", b"id: 1\ndata: not gzip at all\n\n", "corrupt gzip body"),
     ],
 )
+@pytest.mark.asyncio
 async def test_unsupported_or_corrupt_encoding_is_a_protocol_failure(
     coding: str, body: bytes, reason: str
 ) -> None:
@@ -189,6 +195,7 @@ async def test_unsupported_or_corrupt_encoding_is_a_protocol_failure(
         assert any(reason in e for e in run.errors)
 
 
+@pytest.mark.asyncio
 async def test_gzip_bomb_in_an_error_body_is_read_only_for_its_excerpt() -> None:
     bomb = _compressed([(b"x" * _MIB, 128)])
 
@@ -207,3 +214,57 @@ async def test_gzip_bomb_in_an_error_body_is_read_only_for_its_excerpt() -> None
         assert run.ended.http_status == 500
         assert run.ended.reason.startswith("HTTP 500: xxxx")
         assert peak[0] < 16 * _MIB, f"peak {peak[0] / _MIB:.1f} MiB"
+
+
+# ---------------------------------------------------------------------------- 2. deep JSON
+
+_DEEP = "[" * 1000 + "]" * 1000
+
+
+def test_decode_news_never_raises_on_deep_json() -> None:
+    for event_type, raw in [
+        ("task_progress", '{"id":"a","progress":1,"stage":' + _DEEP + "}"),
+        ("task_updated", '{"task":{"id":"a","metadata":{"x":' + _DEEP + "}}}"),
+        ("task_complete", '{"jobId":"a","result":' + _DEEP + "}"),
+        ("progress", _DEEP),
+        ("task_progress", "[" * 100_000),
+    ]:
+        news = decode_news(event_type, raw, received_at=0.0)
+        assert isinstance(news, NewsError), event_type
+        assert "nested too deeply" in news.reason
+
+
+@pytest.mark.asyncio
+async def test_deep_json_costs_only_its_own_event_in_a_read() -> None:
+    # One read: valid task events around a 1,000-deep one, and an id-less seed-004-looking
+    # message whose nesting used to escape the engine's dedup (a RecursionError, the read lost).
+    deep_message = '{"id":' + _DEEP + ',"type":"text","payload":1}'
+    body = (
+        b'id: 1\nevent: task_progress\ndata: {"id":"a","progress":10}\n\n'
+        + b'id: 2\nevent: task_progress\ndata: {"id":"b","progress":%s}\n\n' % _DEEP.encode()
+        + b'id: 3\nevent: task_progress\ndata: {"id":"c","progress":30}\n\n'
+        + b"event: message\ndata: %s\n\n" % deep_message.encode()
+        + b'id: 4\nevent: task_progress\ndata: {"id":"d","progress":40}\n\n'
+    )
+    patches: list[TaskPatch] = []
+    errors: list[NewsError] = []
+
+    def on_batch(events: list[IncomingEvent]) -> None:
+        tasks = [e for e in events if e.type in TASK_EVENT_TYPES]
+        got, bad = decode_news_batch(tasks, received_at=0.0)
+        patches.extend(got)
+        errors.extend(error for _, error in bad)
+
+    async with RawServer() as srv:
+        srv.script("/api/tasks/stream", stream(body))
+        run = await _start(_config(srv), on_batch)
+        try:
+            await until(lambda: run.ended is not None, 10, "the stream to end")
+        finally:
+            await run.engine.aclose()
+        assert [e.id for e in run.events] == ["1", "2", "3", "3", "4"]
+        assert [(p.id, p.progress) for p in patches] == [("a", 10.0), ("c", 30.0), ("d", 40.0)]
+        assert [e.reason for e in errors] == ["task_progress: data is nested too deeply"]
+        assert run.ended is not None
+        assert run.ended.failure is FailureKind.NONE  # the server ended it, not an error
+        assert run.engine.stats().last_event_id == "4"
