@@ -170,7 +170,7 @@ def _retry_after(value: str | None, now: float) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # not '²': a digit that float() refuses
         return min(float(value), 3600.0)
     with contextlib.suppress(TypeError, ValueError, IndexError, OverflowError):
         return max(0.0, min(parsedate_to_datetime(value).timestamp() - now, 3600.0))
@@ -809,8 +809,11 @@ class StreamEngine:
                             await self._epoch_changed(epoch)
                     else:
                         seq = eid
-                    if seq.isdigit():
-                        num = int(seq)
+                    try:
+                        num = int(seq) if seq.isdigit() else -1
+                    except ValueError:  # a digit int() refuses ('²'), or 4,301+ digits: opaque
+                        num = -1
+                    if num >= 0:
                         if num <= self._high:
                             batch, fresh = await self._id_not_above_high(batch, num, event)
                             if not fresh:
@@ -959,7 +962,8 @@ class StreamEngine:
             eid = event.last_event_id
             if eid.isdigit():
                 # The first event under an id is its owner; id-less blocks after it inherit it.
-                prints.setdefault(int(eid), hash((event.type, event.data)))
+                with contextlib.suppress(ValueError):  # what int() refuses is an opaque id
+                    prints.setdefault(int(eid), hash((event.type, event.data)))
 
     def _error(self, text: str) -> None:
         _log.warning("%s", text)

@@ -76,8 +76,11 @@ class ReconnectPolicy:
         return self.reconnect_interval
 
     def set_server_retry(self, ms: int | None) -> None:
-        """Apply a ``retry:`` field (None forgets it)."""
-        self._server_retry = None if ms is None else float(ms)
+        """Apply a ``retry:`` field (None forgets it); clamped to the maximum interval at once.
+
+        Clamped before ``float()``: a 309-digit value overflows it.
+        """
+        self._server_retry = None if ms is None else float(min(ms, self.max_interval))
 
     def connected(self) -> None:
         """A connection opened (the stable timer starts)."""

@@ -18,9 +18,11 @@ import pytest_asyncio
 
 from monitor.client.config import ClientConfig
 from monitor.client.engine import IncomingEvent, StreamEngine
+from monitor.core.backoff import ReconnectPolicy
 from monitor.core.connection import ConnectionState, ConnectionStatus, FailureKind
 from monitor.core.news import NewsError, TaskPatch, decode_news, decode_news_batch
 from monitor.core.protocol import TASK_EVENT_TYPES
+from monitor.core.sse import MAX_RETRY_MS, SSEDecoder
 from tests.client.rawhttp import RawServer, stream
 from tests.waiting import until
 
@@ -268,3 +270,64 @@ async def test_deep_json_costs_only_its_own_event_in_a_read() -> None:
         assert run.ended is not None
         assert run.ended.failure is FailureKind.NONE  # the server ended it, not an error
         assert run.engine.stats().last_event_id == "4"
+
+
+# ---------------------------------------------------------------------------- 3. huge numbers
+
+
+@pytest.mark.parametrize("digits", [10, 11, 309, 4301, 100_000])
+def test_decoder_caps_a_huge_retry(digits: int) -> None:
+    decoder = SSEDecoder()
+    events = decoder.feed(b"retry: " + b"9" * digits + b"\ndata: x\n\n")
+    assert [e.data for e in events] == ["x"]
+    assert decoder.retry == events[0].retry == (int("9" * digits) if digits <= 10 else MAX_RETRY_MS)
+
+
+def test_policy_clamps_a_huge_server_retry() -> None:
+    policy = ReconnectPolicy(max_interval=30000, jitter=0)
+    policy.set_server_retry(10**400)
+    assert policy.base_delay_ms == 30000
+    assert policy.next_delay() == 30.0
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("digits", [309, 4301])
+async def test_huge_retry_keeps_the_read_and_the_connection(digits: int) -> None:
+    body = (
+        b"id: 1\ndata: before\n\n"
+        + b"retry: "
+        + b"7" * digits
+        + b"\nid: 2\ndata: with it\n\n"
+        + b"id: 3\ndata: after\n\n"
+    )
+    async with RawServer() as srv:
+        srv.script("/api/tasks/stream", stream(body))
+        run = await _start(_config(srv, max_reconnect_interval=20000))
+        try:
+            await until(lambda: run.ended is not None, 10, "the stream to end")
+        finally:
+            await run.engine.aclose()
+        assert [e.data for e in run.events] == ["before", "with it", "after"]
+        assert run.events[1].retry == MAX_RETRY_MS
+        assert run.ended is not None
+        assert run.ended.failure is FailureKind.NONE
+        assert run.ended.reason == "the server ended the stream"
+        assert run.engine.policy.base_delay_ms == 20000
+        assert len(srv.requests) == 1
+
+
+@pytest.mark.asyncio
+async def test_ids_that_int_refuses_are_opaque_not_a_failed_read() -> None:
+    huge = b"5" * 5000
+    body = b"id: 1\ndata: a\n\nid: " + huge + b"\ndata: b\n\nid: \xc2\xb2\ndata: c\n\nid: 2\ndata: d\n\n"
+    async with RawServer() as srv:
+        srv.script("/api/tasks/stream", stream(body))
+        run = await _start(_config(srv))
+        try:
+            await until(lambda: run.ended is not None, 10, "the stream to end")
+        finally:
+            await run.engine.aclose()
+        assert [e.data for e in run.events] == ["a", "b", "c", "d"]
+        assert run.ended is not None
+        assert run.ended.failure is FailureKind.NONE
+        assert run.engine.last_event_id == "2"
