@@ -282,6 +282,7 @@ class StreamEngine:
         self._resume_query = config.profile.resume is ResumeMode.HEADER_AND_QUERY
         self._sent_query = self._resume_query
         self._failures = 0
+        self._received_at_connect = 0  # messages_received when the current connection opened
         # Fingerprints of the first events of a lifetime by ordered id (see _remember).
         self._prints: dict[int, int] = {}
         self._prints_budget = _PRINTS
@@ -538,7 +539,8 @@ class StreamEngine:
         finally:
             if self._stats.connected_since is not None:
                 self._stats.connected_since = None
-                self.policy.disconnected()
+                # Stable = up long enough AND delivered an event (not only an open socket).
+                self.policy.disconnected(delivered=self._stats.messages_received > self._received_at_connect)
 
     async def _after_attempt(self, outcome: _Outcome) -> bool:
         """Poll, wait out the backoff, or give up after an attempt; returns whether to go on."""
@@ -716,6 +718,7 @@ class StreamEngine:
     async def _consume(self, response: httpx.Response, sent_id: str) -> None:
         cursor = response.headers.get(CURSOR_HEADER)
         self._stats.connected_since = time.time()
+        self._received_at_connect = self._stats.messages_received
         self.policy.connected()
         self._failures = 0
         self._set(ConnectionState.CONNECTED, "connected", http_status=200)

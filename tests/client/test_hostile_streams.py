@@ -331,3 +331,25 @@ async def test_ids_that_int_refuses_are_opaque_not_a_failed_read() -> None:
         assert run.ended is not None
         assert run.ended.failure is FailureKind.NONE
         assert run.engine.last_event_id == "2"
+
+
+# ---------------------------------------------------------------------------- 4. backoff reset
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("body", "attempts"), [(b"data: a\n\n", [1, 1, 1]), (b": only a comment\n\n", [1, 2, 3])]
+)
+async def test_backoff_resets_after_a_stable_connection_that_delivered(
+    body: bytes, attempts: list[int]
+) -> None:
+    # stable_after 0: every connection is long enough; only delivering an event resets the count.
+    async with RawServer() as srv:
+        srv.script("/api/tasks/stream", stream(body))
+        run = await _start(_config(srv, reconnect=True, stable_after=0, reconnect_decay=1.0))
+        try:
+            await until(lambda: len(srv.requests) >= 4, 10, "three reconnects")
+        finally:
+            await run.engine.aclose()
+        waits = [s.attempt for s in run.statuses if s.next_attempt_at is not None]
+        assert waits[:3] == attempts
