@@ -240,7 +240,7 @@ class CommandCodec:
 def _json_object(data: str) -> dict[str, Any] | None:
     try:
         value = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the stack allows
         return None
     return value if isinstance(value, dict) else None
 

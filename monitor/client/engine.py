@@ -24,8 +24,9 @@ Rules (see docs/client.md for the why of each):
   when a token provider is set); 404/410, other 4xx and a wrong content type stop as "not a
   stream"; 408/429/5xx and network errors retry, honouring ``Retry-After``; a clean end of
   stream reconnects.
-* The body is decoded with our spec-exact :class:`~monitor.core.sse.SSEDecoder` over
-  ``aiter_bytes()``.
+* The body is decoded with our spec-exact :class:`~monitor.core.sse.SSEDecoder` over the raw
+  reads; the stream asks for ``Accept-Encoding: identity`` and a body compressed anyway is
+  inflated in bounded pieces (:mod:`monitor.client.inflate`), so the decoder's caps bound memory.
 * A read timeout of heartbeat interval + heartbeat timeout is the heartbeat watchdog: silence
   that long (no byte at all, comments included) means the connection is dead.
 * ``Last-Event-ID`` is sent on every reconnect (and ``lastEventId`` in the query when
@@ -44,10 +45,10 @@ import json
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Annotated, Any, ClassVar, cast
+from typing import Annotated, Any, ClassVar, NoReturn, cast
 from urllib.parse import urlsplit
 
 import httpx
@@ -55,6 +56,7 @@ from pydantic import AliasChoices, BaseModel, BeforeValidator, Field, JsonValue,
 
 from monitor.client.config import ClientConfig, is_event_stream, request_headers, ssl_context
 from monitor.client.dispatcher import Dispatcher
+from monitor.client.inflate import BodyDecodeError, body_pieces
 from monitor.core.backoff import ReconnectPolicy
 from monitor.core.connection import ConnectionState, ConnectionStatus, FailureKind, Resync, ResyncReason
 from monitor.core.gc_pause import gc_paused
@@ -168,7 +170,7 @@ def _retry_after(value: str | None, now: float) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # not '²': a digit that float() refuses
         return min(float(value), 3600.0)
     with contextlib.suppress(TypeError, ValueError, IndexError, OverflowError):
         return max(0.0, min(parsedate_to_datetime(value).timestamp() - now, 3600.0))
@@ -189,7 +191,7 @@ def _message_id(data: str) -> tuple[str, str] | None:
         return None
     try:
         obj = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the stack allows
         return None
     if isinstance(obj, dict) and isinstance(obj.get("id"), str) and "type" in obj and "payload" in obj:
         return ("msg", obj["id"])
@@ -280,6 +282,7 @@ class StreamEngine:
         self._resume_query = config.profile.resume is ResumeMode.HEADER_AND_QUERY
         self._sent_query = self._resume_query
         self._failures = 0
+        self._received_at_connect = 0  # messages_received when the current connection opened
         # Fingerprints of the first events of a lifetime by ordered id (see _remember).
         self._prints: dict[int, int] = {}
         self._prints_budget = _PRINTS
@@ -536,7 +539,8 @@ class StreamEngine:
         finally:
             if self._stats.connected_since is not None:
                 self._stats.connected_since = None
-                self.policy.disconnected()
+                # Stable = up long enough AND delivered an event (not only an open socket).
+                self.policy.disconnected(delivered=self._stats.messages_received > self._received_at_connect)
 
     async def _after_attempt(self, outcome: _Outcome) -> bool:
         """Poll, wait out the backoff, or give up after an attempt; returns whether to go on."""
@@ -576,6 +580,9 @@ class StreamEngine:
         headers = request_headers(self.config, self._token, Accept=accept)
         if accept == "text/event-stream":
             headers["Cache-Control"] = "no-cache"
+            # httpx asks for gzip and inflates each read in one unbounded piece; SSE gains little
+            # from compression. A server that compresses anyway is inflated in bounded pieces.
+            headers["Accept-Encoding"] = "identity"
         if self._last_id:
             headers["Last-Event-ID"] = self._last_id
         return headers
@@ -670,12 +677,13 @@ class StreamEngine:
         if code == 200 and is_event_stream(response.headers.get("content-type")):
             return
         excerpt = ""
-        with contextlib.suppress(httpx.HTTPError, UnicodeDecodeError):
+        with contextlib.suppress(httpx.HTTPError, UnicodeDecodeError, BodyDecodeError):
             body = b""
-            async for chunk in response.aiter_bytes():
-                body += chunk
-                if len(body) >= _BODY_EXCERPT:
-                    break
+            async with contextlib.aclosing(body_pieces(response, _BODY_EXCERPT)) as pieces:
+                async for chunk in pieces:
+                    body += chunk
+                    if len(body) >= _BODY_EXCERPT:
+                        break
             excerpt = body[:_BODY_EXCERPT].decode("utf-8", "replace").strip()
         detail = f": {excerpt}" if excerpt else ""
         if code == 200:
@@ -710,6 +718,7 @@ class StreamEngine:
     async def _consume(self, response: httpx.Response, sent_id: str) -> None:
         cursor = response.headers.get(CURSOR_HEADER)
         self._stats.connected_since = time.time()
+        self._received_at_connect = self._stats.messages_received
         self.policy.connected()
         self._failures = 0
         self._set(ConnectionState.CONNECTED, "connected", http_status=200)
@@ -729,29 +738,40 @@ class StreamEngine:
             max_event_bytes=self.config.max_event_bytes,
             event_class=IncomingEvent,
         )
-        prev_id: str | None = ""
         try:
-            async for chunk in response.aiter_bytes():
-                self._stats.bytes_received += len(chunk)
-                try:
-                    events = decoder.feed(chunk)
-                except SSEDecodeError as exc:
-                    self._stats.parse_errors += 1
-                    self._error(str(exc))
-                    raise _Retry(FailureKind.PROTOCOL, str(exc)) from None
-                if decoder.retry is not None:
-                    self.policy.set_server_retry(decoder.retry)
-                if not events:
-                    continue
-                self._stats.last_message_time = time.time()
-                # The decoder builds IncomingEvent instances (event_class above).
-                prev_id = await self._accept(cast(list[IncomingEvent], events), prev_id)
+            async with contextlib.aclosing(body_pieces(response)) as pieces:
+                await self._decode(pieces, decoder)
+        except BodyDecodeError as exc:
+            self._protocol_error(str(exc))
         finally:
             decoder.close()
         # Keep the id of the last complete block even when no event was dispatched from it.
         if decoder.last_event_id and decoder.last_event_id != self._last_id:
             self._last_id = decoder.last_event_id
             self._stats.last_event_id = self._last_id
+
+    async def _decode(self, pieces: AsyncIterator[bytes], decoder: SSEDecoder) -> None:
+        """Feed the body to the decoder and accept each read's events."""
+        prev_id: str | None = ""
+        async for chunk in pieces:
+            self._stats.bytes_received += len(chunk)
+            try:
+                events = decoder.feed(chunk)
+            except SSEDecodeError as exc:
+                self._protocol_error(str(exc))
+            if decoder.retry is not None:
+                self.policy.set_server_retry(decoder.retry)
+            if not events:
+                continue
+            self._stats.last_message_time = time.time()
+            # The decoder builds IncomingEvent instances (``event_class``, see _consume).
+            prev_id = await self._accept(cast(list[IncomingEvent], events), prev_id)
+
+    def _protocol_error(self, text: str) -> NoReturn:
+        """The body cannot be decoded (caps, content encoding): counted, reported, reconnect."""
+        self._stats.parse_errors += 1
+        self._error(text)
+        raise _Retry(FailureKind.PROTOCOL, text)
 
     async def _accept(self, events: list[IncomingEvent], prev_id: str | None) -> str | None:
         """Check, dedup and deliver ``events`` (one read or poll); returns the id in force after.
@@ -792,8 +812,11 @@ class StreamEngine:
                             await self._epoch_changed(epoch)
                     else:
                         seq = eid
-                    if seq.isdigit():
-                        num = int(seq)
+                    try:
+                        num = int(seq) if seq.isdigit() else -1
+                    except ValueError:  # a digit int() refuses ('²'), or 4,301+ digits: opaque
+                        num = -1
+                    if num >= 0:
                         if num <= self._high:
                             batch, fresh = await self._id_not_above_high(batch, num, event)
                             if not fresh:
@@ -942,7 +965,8 @@ class StreamEngine:
             eid = event.last_event_id
             if eid.isdigit():
                 # The first event under an id is its owner; id-less blocks after it inherit it.
-                prints.setdefault(int(eid), hash((event.type, event.data)))
+                with contextlib.suppress(ValueError):  # what int() refuses is an opaque id
+                    prints.setdefault(int(eid), hash((event.type, event.data)))
 
     def _error(self, text: str) -> None:
         _log.warning("%s", text)

@@ -7,13 +7,18 @@ Rules (seed 000's parameters, and what the best clients do beyond them):
 * the base delay is the server's ``retry:`` value when it sent one (with a floor, so ``retry: 0``
   cannot make a client spin, and a ceiling at the maximum interval), else ``reconnect_interval``;
 * attempt *n* waits ``base * decay ** (n - 1)``, capped at ``max_interval``;
-* every delay gets jitter (uniform, up to ``jitter`` of itself), so a thousand clients cut off by
-  one server restart do not come back in the same millisecond;
+* every delay gets jitter (uniform, a window of ``jitter`` of itself), so a thousand clients cut
+  off by one server restart do not come back in the same millisecond. The window lies above the
+  delay while that stays within the cap, else it ends at the cap: a jittered delay never exceeds
+  ``max_interval`` (it used to be added after the cap: up to 39 s for a 30 s cap), and delays at
+  the cap are still spread;
 * ``Retry-After`` is honoured as a minimum;
 * attempts count against ``max_attempts`` (None: unlimited); :meth:`next_delay` returns None when
   they run out;
-* a connection that stayed up for ``stable_after`` resets the attempt count, so a flaky hour does
-  not leave a client at the maximum delay for ever.
+* a connection that stayed up for ``stable_after`` and delivered an event resets the attempt
+  count, so a flaky hour does not leave a client at the maximum delay for ever. The default is
+  5 s (it was 60 s: a proxy that cuts every stream after 30 s kept clients at the cap, 30-39 s
+  per reconnect); a server that cuts at once, or sends nothing, still backs off.
 """
 
 from __future__ import annotations
@@ -22,10 +27,12 @@ import random
 import time
 from collections.abc import Callable
 
-__all__ = ["MIN_RETRY_MS", "ReconnectPolicy"]
+__all__ = ["MIN_RETRY_MS", "STABLE_AFTER_MS", "ReconnectPolicy"]
 
 #: Floor for any delay (ms): a server's ``retry: 0`` must not make clients hammer it.
 MIN_RETRY_MS = 250
+#: Default ms a connection must stay up (and deliver an event) before the backoff resets.
+STABLE_AFTER_MS = 5000
 
 
 class ReconnectPolicy:
@@ -37,7 +44,7 @@ class ReconnectPolicy:
         max_interval: Cap in ms (seed ``maxReconnectInterval``).
         max_attempts: Attempts before giving up (seed ``maxReconnectAttempts``); None = unlimited.
         jitter: Fraction of each delay added at random (0 = none).
-        stable_after: ms a connection must last to reset the attempt count.
+        stable_after: ms a connection must last (and deliver an event) to reset the attempt count.
         clock: Seconds, monotonic.
         rng: Random source for jitter.
     """
@@ -50,7 +57,7 @@ class ReconnectPolicy:
         max_interval: float = 30000,
         max_attempts: int | None = None,
         jitter: float = 0.3,
-        stable_after: float = 60000,
+        stable_after: float = STABLE_AFTER_MS,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
     ) -> None:
@@ -76,17 +83,26 @@ class ReconnectPolicy:
         return self.reconnect_interval
 
     def set_server_retry(self, ms: int | None) -> None:
-        """Apply a ``retry:`` field (None forgets it)."""
-        self._server_retry = None if ms is None else float(ms)
+        """Apply a ``retry:`` field (None forgets it); clamped to the maximum interval at once.
+
+        Clamped before ``float()``: a 309-digit value overflows it.
+        """
+        self._server_retry = None if ms is None else float(min(ms, self.max_interval))
 
     def connected(self) -> None:
         """A connection opened (the stable timer starts)."""
         self._connected_at = self._clock()
 
-    def disconnected(self) -> None:
-        """The connection ended; reset the attempts if it had been stable."""
+    def disconnected(self, *, delivered: bool = True) -> None:
+        """The connection ended; reset the attempts if it had been stable.
+
+        Args:
+            delivered: Whether the connection delivered at least one event. One that only stayed
+                open (a server that accepts and sends nothing) proves nothing.
+        """
         if (
-            self._connected_at is not None
+            delivered
+            and self._connected_at is not None
             and (self._clock() - self._connected_at) * 1000 >= self.stable_after
         ):
             self.attempt = 0
@@ -111,8 +127,11 @@ class ReconnectPolicy:
             return None
         self.attempt += 1
         delay = min(self.base_delay_ms * self.reconnect_decay ** (self.attempt - 1), self.max_interval)
-        delay += delay * self.jitter * self._rng.random()
-        seconds = delay / 1000.0
+        # A window of jitter * delay: above the delay while within the cap, else ending at it.
+        spread = delay * self.jitter
+        low = max(min(delay, self.max_interval - spread), MIN_RETRY_MS)
+        high = min(delay + spread, self.max_interval)
+        seconds = (low + (high - low) * self._rng.random()) / 1000.0
         if retry_after is not None and retry_after > seconds:
             seconds = retry_after
         return seconds

@@ -359,6 +359,9 @@ def decode_news(event_type: str, raw: str, *, received_at: float) -> list[TaskPa
         data = json.loads(raw)
     except ValueError:
         return NewsError(f"{event_type}: data is not JSON")
+    except RecursionError:
+        # Not a ValueError: JSON nested deeper than Python's recursion limit (a 1,000-deep array).
+        return NewsError(f"{event_type}: data is nested too deeply")
     return normalize(event_type, data, received_at=received_at)
 
 
@@ -407,7 +410,10 @@ def decode_news_batch(
         if data is not None:
             patches.append(_progress_patch(data, received_at))
             continue
-        news = decode_news(event.type, event.data, received_at=received_at)
+        try:
+            news = decode_news(event.type, event.data, received_at=received_at)
+        except Exception as exc:  # noqa: BLE001 - never raise: one bad event must not cost the read
+            news = NewsError(f"{event.type}: unexpected {type(exc).__name__}: {exc}")
         if isinstance(news, NewsError):
             errors.append((i, news))
         else:

@@ -98,8 +98,9 @@ class ReconnectConfig(BaseModel):
     )
     #: Fraction of each backoff delay added at random.
     jitter: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = 0.3
-    #: ms a connection must stay up before the backoff resets.
-    stable_after_ms: _Ms = 60000
+    #: ms a connection must stay up (and deliver an event) before the backoff resets; 5 s, not
+    #: 60: a proxy cutting streams every 30 s kept clients at the maximum delay (docs/client.md).
+    stable_after_ms: _Ms = 5000
     #: Consecutive stream failures after which polling takes over (when the poll endpoint answers).
     poll_after_failures: Annotated[int, Field(ge=1, le=1000)] = 3
     #: While polling, try the stream again this often (ms).

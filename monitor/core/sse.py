@@ -14,7 +14,7 @@ Follows the WHATWG HTML "server-sent events" parsing rules
   empty (the last event id is still updated); the event type resets after every block;
 * ``id`` containing NUL is ignored, an empty ``id`` resets the last event id;
 * ``retry`` is applied only when it is all ASCII digits, at once (also in a block that is never
-  dispatched);
+  dispatched); a value above :data:`MAX_RETRY_MS` (115 days, ten digits) reads as that cap;
 * an unterminated final block is never dispatched and its id never used.
 
 Why our own: httpx-sse 0.4.3 gets 9 of 78 spec cases wrong (BOM, phantom events, charset,
@@ -27,7 +27,11 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-__all__ = ["SSEDecodeError", "SSEDecoder", "SSEEvent"]
+__all__ = ["MAX_RETRY_MS", "SSEDecodeError", "SSEDecoder", "SSEEvent"]
+
+#: The largest ``retry`` value kept (ms, ten digits); a larger one, of any length, reads as this.
+MAX_RETRY_MS = 9_999_999_999
+_RETRY_DIGITS = len(str(MAX_RETRY_MS))
 
 _BOM = b"\xef\xbb\xbf"
 
@@ -327,7 +331,10 @@ class SSEDecoder:
                 self._pending_id = value
         elif name == "retry":
             if value and value.isascii() and value.isdigit():
-                self._retry = self._block_retry = int(value)
+                # More digits than any sane delay: the cap, not int()'s ValueError (4,301+
+                # digits) nor a number no float holds; the policy clamps it further.
+                ms = int(value) if len(value) <= _RETRY_DIGITS else MAX_RETRY_MS
+                self._retry = self._block_retry = min(ms, MAX_RETRY_MS)
         # other field names are ignored
 
     def _add_text_data(self, value: str) -> None:

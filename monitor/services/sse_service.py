@@ -290,7 +290,7 @@ class SSEService(QObject):
         etype = event.type
         try:
             data: Any = json.loads(event.data) if event.data else None
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than the stack allows
             if etype in MESSAGE_EVENT_TYPES:
                 self._malformed(f"{etype} event {event.id or ''}: data is not JSON")
             else:

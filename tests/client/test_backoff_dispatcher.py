@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from monitor.client.dispatcher import Dispatcher
-from monitor.core.backoff import MIN_RETRY_MS, ReconnectPolicy
+from monitor.core.backoff import MIN_RETRY_MS, STABLE_AFTER_MS, ReconnectPolicy
 
 
 class FakeClock:
@@ -150,3 +150,63 @@ async def test_async_handler_runs_and_failures_counted() -> None:
     assert got == [7]
     assert d.errors == 1
     await d.aclose()
+
+
+def test_jitter_stays_within_the_cap_and_still_spreads_there() -> None:
+    # Issue 13 item 18: jitter used to be added after the cap (30 s cap: 30-39 s).
+    p = _policy(reconnect_interval=1000, reconnect_decay=2, max_interval=30000, jitter=0.3)
+    delays = [p.next_delay() for _ in range(60)]
+    assert all(d is not None and d <= 30.0 for d in delays)
+    capped = [d for d in delays[10:] if d is not None]  # 1000 * 2**9 is far above the cap
+    assert all(21.0 <= d <= 30.0 for d in capped)
+    assert max(capped) - min(capped) > 5.0  # spread below the cap, not all at 30 s
+
+
+def test_jitter_window_below_the_cap_is_above_the_delay() -> None:
+    p = _policy(reconnect_interval=1000, reconnect_decay=2, max_interval=30000, jitter=0.3)
+    first, second = p.next_delay(), p.next_delay()
+    assert first is not None
+    assert 1.0 <= first <= 1.3
+    assert second is not None
+    assert 2.0 <= second <= 2.6
+
+
+def test_full_jitter_at_the_cap_keeps_the_floor() -> None:
+    p = _policy(reconnect_interval=1000, max_interval=1000, jitter=1.0, rng=random.Random(3))
+    delays = [p.next_delay() for _ in range(200)]
+    assert all(d is not None and MIN_RETRY_MS / 1000 <= d <= 1.0 for d in delays)
+
+
+def test_default_backoff_resets_after_five_stable_seconds_with_an_event() -> None:
+    # Repeated short cuts: a server (or proxy) that serves for 6 s then cuts. With the old 60 s
+    # stability rule the client climbed to the 30 s cap; now it reconnects at the base delay.
+    clock = FakeClock()
+    p = ReconnectPolicy(clock=clock, rng=random.Random(1))
+    assert p.stable_after == STABLE_AFTER_MS == 5000
+    waits = []
+    for _ in range(10):
+        p.connected()
+        clock.now += 6
+        p.disconnected(delivered=True)
+        delay = p.next_delay()
+        assert delay is not None
+        waits.append(delay)
+        clock.now += delay
+    assert max(waits) <= 1.3
+
+
+def test_backoff_keeps_growing_when_the_connection_delivers_nothing_or_is_short() -> None:
+    clock = FakeClock()
+    p = ReconnectPolicy(clock=clock, jitter=0)
+    for _ in range(3):
+        p.connected()
+        clock.now += 60  # long, but nothing delivered: a server that accepts and says nothing
+        p.disconnected(delivered=False)
+        p.next_delay()
+    for _ in range(3):
+        p.connected()
+        clock.now += 4.9  # events, but cut before the stable period
+        p.disconnected(delivered=True)
+        p.next_delay()
+    assert p.attempt == 6
+    assert p.next_delay() == 1.5**6
