@@ -95,7 +95,12 @@ class _TrayText(QObject):
             parts.append(self.tr("%n paused", "", counts.paused))
         if counts.failed:
             parts.append(self.tr("%n failed", "", counts.failed))
-        text = self.tr(", ").join(parts) if parts else self.tr("Idle")
+        if parts:
+            text = self.tr(", ").join(parts)
+        elif counts.completed or counts.cancelled:
+            text = self.tr("Idle")  # tasks are listed, none of them is active
+        else:
+            text = self.tr("No tasks")  # nothing to show is not "idle" (e.g. never connected)
         if not connected:
             text = self.tr("Offline - %1").replace("%1", text)
         return text

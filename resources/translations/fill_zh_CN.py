@@ -483,6 +483,8 @@ ZH: dict[str, str] = {
     "{m}m {s:02d}s": "{m}分{s:02d}秒",
     "{h}h {m:02d}m": "{h}小时{m:02d}分",
     "{d}d {h}h": "{d}天{h}小时",
+    # lead: the summary with nothing listed
+    "No tasks": "没有任务",
 }
 
 

@@ -1856,6 +1856,10 @@ Watch server tasks live.</source>
             <translation>空闲</translation>
         </message>
         <message>
+            <source>No tasks</source>
+            <translation>没有任务</translation>
+        </message>
+        <message>
             <source>Offline - %1</source>
             <translation>离线 - %1</translation>
         </message>

@@ -54,7 +54,8 @@ def test_counts_from_tasks() -> None:
 @pytest.mark.parametrize(
     ("counts", "connected", "state", "tip"),
     [
-        (TaskCounts(), True, IconState.IDLE, "Monitor - Idle"),
+        (TaskCounts(), True, IconState.IDLE, "Monitor - No tasks"),  # no data is not "idle"
+        (TaskCounts(completed=2), True, IconState.IDLE, "Monitor - Idle"),
         (
             TaskCounts(running=3, progress=62.4, failed=1),
             True,
