@@ -95,9 +95,16 @@ class QuerySyntaxError:
     instead of keeping the empty table that ``state`` left (issue 12).
     """
 
-    message: str
+    template: str
     position: int = 0
     partial: Query = Query()
+    #: The ``{name}`` values of :attr:`template` (kept apart so the UI can translate the template).
+    args: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def message(self) -> str:
+        """The message in English (the UI translates :attr:`template` and fills in :attr:`args`)."""
+        return self.template.format(**dict(self.args))
 
 
 def _term_matches(term: Term, task: QueryTarget) -> bool:
@@ -129,7 +136,9 @@ def _tokens(text: str) -> tuple[list[tuple[int, str, bool]], QuerySyntaxError | 
             if text[i] == '"':
                 close = text.find('"', i + 1)
                 if close < 0:
-                    return out, QuerySyntaxError(f"Missing closing quote for the quote at {i + 1}", i)
+                    return out, QuerySyntaxError(
+                        "Missing closing quote for the quote at {at}", i, args=(("at", str(i + 1)),)
+                    )
                 buf.append("\x00" + text[i + 1 : close])  # \x00 marks a quoted chunk
                 quoted = True
                 i = close + 1
@@ -158,7 +167,7 @@ def parse_query(text: str) -> Query | QuerySyntaxError:
         elif term is not None:
             terms.append(term)
     if error is not None:
-        return QuerySyntaxError(error.message, error.position, Query(tuple(terms), text))
+        return QuerySyntaxError(error.template, error.position, Query(tuple(terms), text), error.args)
     return Query(tuple(terms), text)
 
 
@@ -173,20 +182,24 @@ def _term(start: int, raw: str) -> Term | QuerySyntaxError | None:
         key = head.casefold()
         if key not in QUALIFIERS:
             return QuerySyntaxError(
-                f"Unknown filter '{head}:' (use {', '.join(q + ':' for q in QUALIFIERS)}"
-                " or put the text in quotes)",
+                "Unknown filter '{name}:' (use {known} or put the text in quotes)",
                 start,
+                args=(("name", head), ("known", ", ".join(q + ":" for q in QUALIFIERS))),
             )
         field, body = key, rest
     value = body.replace("\x00", "").casefold()
     if field is not None and not value:
-        return QuerySyntaxError(f"'{field}:' needs a value", start)
+        return QuerySyntaxError("'{name}:' needs a value", start, args=(("name", field),))
     if not value:
         return None
     states: frozenset[TaskState] = frozenset()
     if field == "state":
         group = STATE_GROUPS.get(value)
         if group is None:
-            return QuerySyntaxError(f"Unknown state '{value}' (use one of {', '.join(STATE_GROUPS)})", start)
+            return QuerySyntaxError(
+                "Unknown state '{name}' (use one of {known})",
+                start,
+                args=(("name", value), ("known", ", ".join(STATE_GROUPS))),
+            )
         states = group
     return Term(field, value, negated, states)

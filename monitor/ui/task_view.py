@@ -10,6 +10,8 @@ import time
 from collections.abc import Callable, Iterable
 
 from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QCoreApplication,
     QEvent,
     QItemSelection,
     QItemSelectionModel,
@@ -60,6 +62,23 @@ def task_counts(store: TaskStore) -> TaskCounts:
     """Map the store's live counts onto D2's :class:`TaskCounts` (tray, status bar)."""
     running = (TaskState.RUNNING, TaskState.CANCELLING)
     return TaskCounts.from_counts(store.counts(), store.mean_progress(running))
+
+
+#: The parser's messages (``monitor.core.query``), listed for lupdate; translated at display.
+_QUERY_MESSAGES = (
+    QT_TRANSLATE_NOOP("Query", "Missing closing quote for the quote at {at}"),
+    QT_TRANSLATE_NOOP("Query", "Unknown filter '{name}:' (use {known} or put the text in quotes)"),
+    QT_TRANSLATE_NOOP("Query", "'{name}:' needs a value"),
+    QT_TRANSLATE_NOOP("Query", "Unknown state '{name}' (use one of {known})"),
+)
+
+
+def query_error_text(error: QuerySyntaxError) -> str:
+    """The parser's message in the UI's language (the English one if a translation is broken)."""
+    try:
+        return QCoreApplication.translate("Query", error.template).format(**dict(error.args))
+    except (KeyError, IndexError, ValueError):
+        return error.message
 
 
 class TaskView(QWidget):
@@ -380,7 +399,7 @@ class TaskView(QWidget):
     def _search_changed(self, text: str) -> None:
         parsed = parse_query(text)
         if isinstance(parsed, QuerySyntaxError):
-            self.search_error.setText(parsed.message)
+            self.search_error.setText(query_error_text(parsed))
             self.search_error.show()
             # Filter by what is valid, not by the last result: typing "state:" passes through
             # "state", a word that matches nothing, and the table would stay empty (issue 12).

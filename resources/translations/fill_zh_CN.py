@@ -485,6 +485,11 @@ ZH: dict[str, str] = {
     "{d}d {h}h": "{d}天{h}小时",
     # lead: the summary with nothing listed
     "No tasks": "没有任务",
+    # lead: search syntax errors (monitor.core.query templates, translated in the task view)
+    "Missing closing quote for the quote at {at}": "第 {at} 个字符处的引号没有闭合",
+    "Unknown filter '{name}:' (use {known} or put the text in quotes)": "未知的筛选条件“{name}:”（可用 {known}，或把文字放在引号中）",
+    "'{name}:' needs a value": "“{name}:”需要一个值",
+    "Unknown state '{name}' (use one of {known})": "未知的状态“{name}”（可用 {known}）",
 }
 
 

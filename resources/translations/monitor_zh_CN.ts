@@ -935,6 +935,26 @@ Watch server tasks live.</source>
         </message>
     </context>
     <context>
+        <name>Query</name>
+        <message>
+            <source>Missing closing quote for the quote at {at}</source>
+            <extracomment>The Name column never shrinks below this when it stretches to fill the table. The parser's messages (``monitor.core.query``), listed for lupdate; translated at display.</extracomment>
+            <translation>第 {at} 个字符处的引号没有闭合</translation>
+        </message>
+        <message>
+            <source>Unknown filter '{name}:' (use {known} or put the text in quotes)</source>
+            <translation>未知的筛选条件“{name}:”（可用 {known}，或把文字放在引号中）</translation>
+        </message>
+        <message>
+            <source>'{name}:' needs a value</source>
+            <translation>“{name}:”需要一个值</translation>
+        </message>
+        <message>
+            <source>Unknown state '{name}' (use one of {known})</source>
+            <translation>未知的状态“{name}”（可用 {known}）</translation>
+        </message>
+    </context>
+    <context>
         <name>Reasons</name>
         <message>
             <source>Cannot connect to {server} (no answer in time)</source>
@@ -1714,7 +1734,6 @@ Watch server tasks live.</source>
         <name>TaskView</name>
         <message>
             <source>Search: text, state:failed, worker:demo-gpu-0, -name:podcast</source>
-            <extracomment>The Name column never shrinks below this when it stretches to fill the table.</extracomment>
             <translation>搜索：文本、state:failed、worker:demo-gpu-0、-name:podcast</translation>
         </message>
         <message>

@@ -26,6 +26,7 @@ from pytestqt.qtbot import QtBot
 
 from monitor.core.news import TaskPatch
 from monitor.core.protocol import TaskState
+from monitor.core.query import STATE_GROUPS
 from monitor.core.settings import AppSettings
 from monitor.core.store import StateGroup, TaskStore
 from monitor.ui.i18n import duration_text, install_translator
@@ -271,3 +272,20 @@ def test_active_and_running_read_differently_in_chinese(zh_app: QApplication, qt
     assert active.startswith("未结束"), active
     assert running.startswith("运行中"), running
     assert not {"运行", "进行"} & {active[i : i + 2] for i in range(len(active))}  # no synonym of Running
+
+
+def test_search_errors_are_translated(zh_app: QApplication, qtbot: QtBot) -> None:
+    # The parser (pure core) gives a template and its values; the view translates the template.
+    view = TaskView(TaskStore(), clock=lambda: 5.0)
+    qtbot.addWidget(view)
+    view.search.setText("state:nope")
+    assert view.search_error.text() == "未知的状态“nope”（可用 " + ", ".join(STATE_GROUPS) + "）"
+    view.search.setText('"open')
+    assert view.search_error.text() == "第 1 个字符处的引号没有闭合"
+
+
+def test_search_errors_in_english_without_translator(qtbot: QtBot) -> None:
+    view = TaskView(TaskStore(), clock=lambda: 5.0)
+    qtbot.addWidget(view)
+    view.search.setText("state:nope")
+    assert view.search_error.text().startswith("Unknown state 'nope' (use one of ")
