@@ -7,7 +7,7 @@ import random
 from monitor.core.news import TaskPatch
 from monitor.core.protocol import TaskError, TaskState
 
-__all__ = ["random_full_patch"]
+__all__ = ["random_full_patch", "running_alpha"]
 
 
 def random_full_patch(rng: random.Random, i: int, *, created_at: float) -> TaskPatch:
@@ -30,3 +30,16 @@ def random_full_patch(rng: random.Random, i: int, *, created_at: float) -> TaskP
         worker=rng.choice([None, "GPU-1", "gpu-1", "gpu-2"]),
         error=rng.choice([None, TaskError(message=rng.choice(["a", "B", "b"]))]),
     )
+
+
+def running_alpha(**fields: object) -> TaskPatch:
+    """Task ``a`` ("alpha.wav"), running at 10 % since t=1: the first row of the table tests."""
+    base: dict[str, object] = {
+        "id": "a",
+        "received_at": 1.0,
+        "name": "alpha.wav",
+        "state": TaskState.RUNNING,
+        "progress": 10.0,
+        "created_at": 1.0,
+    }
+    return TaskPatch(**{**base, **fields})  # type: ignore[arg-type]

@@ -33,6 +33,7 @@ from monitor.ui.i18n import duration_text, install_translator
 from monitor.ui.main_window import MainWindow
 from monitor.ui.task_model import TaskColumn, state_text
 from monitor.ui.task_view import TaskView
+from tests.task_patches import running_alpha
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "resources" / "translations"
@@ -172,14 +173,7 @@ def test_main_window_and_task_view_show_chinese(zh_app: QApplication, qtbot: QtB
     store = TaskStore()
     store.apply(
         [
-            TaskPatch(
-                id="a",
-                received_at=1.0,
-                name="alpha.wav",
-                state=TaskState.RUNNING,
-                progress=10.0,
-                created_at=1.0,
-            ),
+            running_alpha(),
             TaskPatch(id="b", received_at=1.0, name="beta.wav", state=TaskState.FAILED, created_at=2.0),
         ]
     )
@@ -219,20 +213,7 @@ def test_english_source_without_translator(qtbot: QtBot) -> None:
 def _timed_view(qtbot: QtBot) -> TaskView:
     """A running task started 200 s ago whose worker said 10,000 s left then (9,800 s now)."""
     store = TaskStore()
-    store.apply(
-        [
-            TaskPatch(
-                id="a",
-                received_at=1.0,
-                name="alpha.wav",
-                state=TaskState.RUNNING,
-                progress=10.0,
-                created_at=1.0,
-                started_at=1.0,
-                eta=10_000.0,
-            )
-        ]
-    )
+    store.apply([running_alpha(started_at=1.0, eta=10_000.0)])
     view = TaskView(store, clock=lambda: 201.0)
     qtbot.addWidget(view)
     view.model.flush()

@@ -11,20 +11,14 @@ from monitor.core.settings import SortSpec, UiState
 from monitor.core.store import StateGroup, TaskStore
 from monitor.ui.task_model import TaskColumn
 from monitor.ui.task_view import TaskView
+from tests.task_patches import running_alpha
 
 
 def _view(qtbot) -> TaskView:
     store = TaskStore()
     store.apply(
         [
-            TaskPatch(
-                id="a",
-                received_at=1.0,
-                name="alpha.wav",
-                state=TaskState.RUNNING,
-                progress=10.0,
-                created_at=1.0,
-            ),
+            running_alpha(),
             TaskPatch(
                 id="b",
                 received_at=1.0,
