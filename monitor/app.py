@@ -342,13 +342,13 @@ class DesktopApp:
         if parts is not None:
             if self.keeper is not None:
                 self.keeper.save_window(parts)
-            parts.window.banner.dismiss()
             parts.window.hide()
         for task in list(self._background):
             task.cancel()
         if parts is not None:
             await _close_services(parts)
             parts.view.model.flush()  # news from the last moments: stops the repaint timer too
+            parts.window.banner.dismiss()  # after the notifier closed: nothing can show it again
         if self._demo is not None:
             await asyncio.to_thread(self._demo.stop)
         if parts is not None:

@@ -209,6 +209,8 @@ class Notifier(QObject):
 
     def deliver_due(self) -> None:
         """Deliver every notice the policy releases now, then re-arm the timer."""
+        if self._closed:
+            return  # the stream's last "disconnected" during shutdown notifies no one
         if self._in_use is not None:
             self.policy.window_focused = self._in_use()
         for notice in self.policy.due():

@@ -188,6 +188,20 @@ def test_dead_bus_falls_back_to_banner(
     qloop.run_until_complete(n.aclose())
 
 
+def test_nothing_is_delivered_after_aclose(qloop: qasync.QEventLoop) -> None:
+    # At shutdown the stream's last "disconnected" still reaches the policy; a notice shown then
+    # would arm the banner's timer on a window that is going away.
+    n = Notifier(NotificationPolicy(NotificationSettings(group_window_s=0)), use_dbus=False)
+    got: list[Notice] = []
+    n.delivered.connect(lambda _path, notice: got.append(notice))
+    qloop.run_until_complete(n.aclose())
+    n.policy.connection_changed(True)
+    n.policy.connection_changed(False, "server closed the stream")
+    n.policy.task_finished(NotifyEvent.FAILED, "t1", "a")
+    n.deliver_due()
+    assert got == []
+
+
 def test_grouping_timer_delivers(qtbot: QtBot) -> None:
     policy = NotificationPolicy(NotificationSettings(completed=True, group_window_s=0.1))
     n = Notifier(policy, use_dbus=False)
