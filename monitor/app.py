@@ -302,6 +302,7 @@ class DesktopApp:
             use_dbus=bool(os.environ.get("DBUS_SESSION_BUS_ADDRESS")) or not on_linux,
             icon_path=resources_dir() / "icons" / "monitor-128.png",
             instance=instance,
+            desktop_id=APP_ID,
         )
         self.parts = parts
         state_path = None if self.self_test else folder / "outbox.json"
@@ -329,6 +330,7 @@ class DesktopApp:
         self._window_shown_at = time.perf_counter()
         await parts.service.start()
         await start_commands(parts, state_path=state_path)
+        await parts.launcher.start()
         freeze_heap()
         return True
 
@@ -366,6 +368,7 @@ async def _close_services(parts: Parts) -> None:
         ("commands", parts.commands),
         ("service", parts.service),
         ("notifier", parts.notifier),
+        ("launcher", parts.launcher),
     ):
         if part is None:
             continue
