@@ -20,6 +20,7 @@ from monitor.app import DesktopApp
 from monitor.core.lifecycle import PendingAction
 from monitor.core.news import TaskPatch
 from monitor.core.protocol import TaskState
+from monitor.ui.notify_history import NotificationHistoryDialog
 from monitor.ui.settings_dialog import SettingsDialog
 from monitor.ui.task_model import TaskColumn
 from monitor.wiring.parts import Parts
@@ -213,6 +214,15 @@ async def toggles_dnd(desktop: DesktopApp, parts: Parts, action: QAction) -> Non
     assert not parts.notifier.policy.dnd
 
 
+async def opens_history(_d: DesktopApp, parts: Parts, action: QAction) -> None:
+    action.trigger()
+    dialog = parts.window.findChild(NotificationHistoryDialog)
+    assert dialog is not None
+    assert dialog.isVisible()
+    assert len(dialog.rows()) == len(parts.notifier.history)
+    dialog.close()
+
+
 async def quits(desktop: DesktopApp, _parts: Parts, action: QAction) -> None:
     assert not desktop.stopping
     action.trigger()
@@ -238,6 +248,7 @@ def effects() -> dict[str, Effect | None]:
         **columns,
         "menu:detailPane": toggles_detail,
         "menu:messages": toggles_messages,
+        "menu:notificationHistory": opens_history,
         "menu:shortcuts": opens_message("Ctrl+R"),
         "menu:about": opens_message("Monitor"),
         **{f"toolbar:action_{n}": task_actions[n] for n in on_toolbar},

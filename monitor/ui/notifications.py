@@ -76,9 +76,11 @@ class NotificationBanner(QFrame):
 
     Signals:
         task_activated(str): "Show" was pressed; the shown notice's first task id ("" for none).
+        notice_activated(object): "Show" was pressed on this :class:`Notice` (for the history).
     """
 
     task_activated = Signal(str)
+    notice_activated = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -245,5 +247,7 @@ class NotificationBanner(QFrame):
 
     def _on_show(self) -> None:
         notice = self._notices[-1] if self._notices else None
+        if notice is not None:
+            self.notice_activated.emit(notice)
         self.task_activated.emit(notice.task_ids[0] if notice is not None and notice.task_ids else "")
         self._drop_current()
