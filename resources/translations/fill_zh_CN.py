@@ -490,6 +490,21 @@ ZH: dict[str, str] = {
     "Unknown filter '{name}:' (use {known} or put the text in quotes)": "未知的筛选条件“{name}:”（可用 {known}，或把文字放在引号中）",
     "'{name}:' needs a value": "“{name}:”需要一个值",
     "Unknown state '{name}' (use one of {known})": "未知的状态“{name}”（可用 {known}）",
+    # lead (issue 15): notification buttons, the notification history
+    "Open result": "打开结果",
+    "The result %1 is not on this computer.": "结果 %1 不在这台电脑上。",
+    "Notification &history…": "通知历史(&H)…",
+    "Notification history": "通知历史",
+    "No notifications yet in this session.": "本次运行还没有通知。",
+    "Shown as": "显示方式",
+    "What happened": "结果",
+    "Desktop notification": "桌面通知",
+    "Tray message": "托盘消息",
+    "In the window": "窗口内",
+    "Not clicked": "未点击",
+    "Clicked": "已点击",
+    "Retried": "已重试",
+    "Result opened": "已打开结果",
 }
 
 

@@ -524,6 +524,10 @@ Watch server tasks live.</source>
             <source>&amp;Messages</source>
             <translation>消息(&amp;M)</translation>
         </message>
+        <message>
+            <source>Notification &amp;history…</source>
+            <translation>通知历史(&amp;H)…</translation>
+        </message>
     </context>
     <context>
         <name>MessageTableModel</name>
@@ -674,6 +678,64 @@ Watch server tasks live.</source>
         </message>
     </context>
     <context>
+        <name>NotificationHistory</name>
+        <message>
+            <source>Desktop notification</source>
+            <translation>桌面通知</translation>
+        </message>
+        <message>
+            <source>Tray message</source>
+            <translation>托盘消息</translation>
+        </message>
+        <message>
+            <source>In the window</source>
+            <translation>窗口内</translation>
+        </message>
+        <message>
+            <source>Not clicked</source>
+            <translation>未点击</translation>
+        </message>
+        <message>
+            <source>Clicked</source>
+            <translation>已点击</translation>
+        </message>
+        <message>
+            <source>Retried</source>
+            <translation>已重试</translation>
+        </message>
+        <message>
+            <source>Result opened</source>
+            <translation>已打开结果</translation>
+        </message>
+    </context>
+    <context>
+        <name>NotificationHistoryDialog</name>
+        <message>
+            <source>Notification history</source>
+            <translation>通知历史</translation>
+        </message>
+        <message>
+            <source>No notifications yet in this session.</source>
+            <translation>本次运行还没有通知。</translation>
+        </message>
+        <message>
+            <source>Time</source>
+            <translation>时间</translation>
+        </message>
+        <message>
+            <source>Notification</source>
+            <translation>通知</translation>
+        </message>
+        <message>
+            <source>Shown as</source>
+            <translation>显示方式</translation>
+        </message>
+        <message>
+            <source>What happened</source>
+            <translation>结果</translation>
+        </message>
+    </context>
+    <context>
         <name>NotificationPolicy</name>
         <message>
             <source>Task completed</source>
@@ -774,6 +836,22 @@ Watch server tasks live.</source>
         <message>
             <source>{n} urgent messages</source>
             <translation>{n} 条紧急消息</translation>
+        </message>
+    </context>
+    <context>
+        <name>Notifier</name>
+        <message>
+            <source>Retry</source>
+            <extracomment>Button labels (translated when the button is made).</extracomment>
+            <translation>重试</translation>
+        </message>
+        <message>
+            <source>Open result</source>
+            <translation>打开结果</translation>
+        </message>
+        <message>
+            <source>The result %1 is not on this computer.</source>
+            <translation>结果 %1 不在这台电脑上。</translation>
         </message>
     </context>
     <context>
