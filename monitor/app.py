@@ -256,6 +256,7 @@ class DesktopApp:
         from monitor.ui.i18n import install_translator
         from monitor.ui.icons import resources_dir
         from monitor.ui.settings_dialog import apply_theme
+        from monitor.wiring.activity import wire_activity
         from monitor.wiring.capabilities import wire_capabilities
         from monitor.wiring.commands import start_commands, wire_commands
         from monitor.wiring.connection import freeze_heap, wire_connection
@@ -317,6 +318,7 @@ class DesktopApp:
         wire_notifications(parts)
         wire_messages(parts)
         wire_tray(parts, quit_app=self.quit)
+        wire_activity(parts)
         wire_settings(parts, settings_keeper, self.qapp, reconnect=reconnect, spawn=self._spawn)
 
         keeper.restore_window(parts)

@@ -283,6 +283,11 @@ class TaskDetail(QWidget):
         self.tabs.addTab(edit, title)
         return edit
 
+    def add_tab(self, widget: QWidget, title: str) -> None:
+        """Add a tab after the built-in ones (a feature's view of the task shown)."""
+        widget.setAccessibleName(widget.accessibleName() or title)
+        self.tabs.addTab(widget, title)
+
     @property
     def task_id(self) -> str | None:
         """The task shown, or None (nothing or several selected)."""

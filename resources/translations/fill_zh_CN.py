@@ -505,6 +505,10 @@ ZH: dict[str, str] = {
     "Clicked": "已点击",
     "Retried": "已重试",
     "Result opened": "已打开结果",
+    "Finished tasks per minute": "每分钟结束的任务",
+    "Last {m} min: {c} completed, {f} failed; this minute: {n}": "最近 {m} 分钟：{c} 个完成，{f} 个失败；本分钟：{n}",
+    "Progress over time": "进度随时间变化",
+    "No progress reported yet": "尚未报告进度",
 }
 
 

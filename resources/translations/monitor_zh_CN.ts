@@ -1013,6 +1013,18 @@ Watch server tasks live.</source>
         </message>
     </context>
     <context>
+        <name>ProgressChart</name>
+        <message>
+            <source>Progress over time</source>
+            <extracomment>What the progress chart draws: (time, 0-100) samples oldest first, and whether it still runs.</extracomment>
+            <translation>进度随时间变化</translation>
+        </message>
+        <message>
+            <source>No progress reported yet</source>
+            <translation>尚未报告进度</translation>
+        </message>
+    </context>
+    <context>
         <name>Query</name>
         <message>
             <source>Missing closing quote for the quote at {at}</source>
@@ -1877,6 +1889,18 @@ Watch server tasks live.</source>
         <message>
             <source>Sorting paused while the pointer is over the table (sorted as of {time})</source>
             <translation>鼠标位于表格上时暂停排序（排序截至 {time}）</translation>
+        </message>
+    </context>
+    <context>
+        <name>ThroughputChart</name>
+        <message>
+            <source>Finished tasks per minute</source>
+            <extracomment>The fastest repaint rate: live data arrives much faster than a chart needs to move.</extracomment>
+            <translation>每分钟结束的任务</translation>
+        </message>
+        <message>
+            <source>Last {m} min: {c} completed, {f} failed; this minute: {n}</source>
+            <translation>最近 {m} 分钟：{c} 个完成，{f} 个失败；本分钟：{n}</translation>
         </message>
     </context>
     <context>
