@@ -15,6 +15,8 @@ from monitor.core.protocol import (
     Message,
     MessageType,
 )
+from monitor.server.auth import Principal
+from monitor.server.identity import PrincipalDep, foreign_client_id
 from monitor.server.routes.errors import HTTPError, body_json
 from monitor.server.scheduler import CommandRecord
 from monitor.server.state import ServerState, StateDep
@@ -46,10 +48,11 @@ def command_view(record: CommandRecord) -> CommandView:
     )
 
 
-def _known(state: ServerState, command_id: str) -> CommandRecord:
+def _known(state: ServerState, command_id: str, principal: Principal) -> CommandRecord:
     record = state.scheduler.get(command_id)
-    if record is None:
-        # The scheduler keeps a bounded history: an old command id is as unknown as a wrong one.
+    if record is None or not state.may_see_command(record, principal):
+        # The scheduler keeps a bounded history: an old command id is as unknown as a wrong one,
+        # and another principal's command is as unknown as either (its id says nothing).
         raise HTTPError(404, f"unknown command {command_id!r}")
     return record
 
@@ -73,8 +76,12 @@ def _view_response(record: CommandRecord, status: int) -> JSONResponse:
         }
     },
 )
-async def command(request: Request, state: StateDep) -> JSONResponse:
-    """Submit a command (flat ``CommandRequest`` or a seed-004 ``Message`` of type ``command``)."""
+async def command(request: Request, state: StateDep, principal: PrincipalDep) -> JSONResponse:
+    """Submit a command (flat ``CommandRequest`` or a seed-004 ``Message`` of type ``command``).
+
+    Its acks go to its client id (``client_id``, else ``X-Client-Id``, else the envelope's
+    ``source``), which must be the caller's own (403 otherwise).
+    """
     raw = await body_json(request)
     source: str | None = None
     if isinstance(raw, dict) and raw.get("type") == MessageType.COMMAND.value and "payload" in raw:
@@ -86,24 +93,30 @@ async def command(request: Request, state: StateDep) -> JSONResponse:
         raw = payload
     req = CommandRequest.model_validate(raw)
     client_id = req.client_id or request_client_id(request.scope) or source
+    if client_id is not None and not state.registry.claim(client_id, principal):
+        raise HTTPError(403, foreign_client_id(client_id))
     command_id = await state.scheduler.submit(req, client_id=client_id)
+    state.own_command(command_id, principal)
     return JSONResponse(CommandAccepted(command_id=command_id).model_dump(mode="json"), status_code=202)
 
 
 @router.get("/api/commands/{command_id}")
-async def command_status(command_id: str, state: StateDep) -> CommandView:
-    """Where a command is (seed 004 ``getTaskStatus``): status, attempt, result or error."""
-    return command_view(_known(state, command_id))
+async def command_status(command_id: str, state: StateDep, principal: PrincipalDep) -> CommandView:
+    """Where a command is (seed 004 ``getTaskStatus``): status, attempt, result or error.
+
+    Only its sender's principal sees it; to others it is 404 like an unknown id.
+    """
+    return command_view(_known(state, command_id, principal))
 
 
 @router.delete("/api/commands/{command_id}", response_model=CommandView)
-async def command_cancel(command_id: str, state: StateDep) -> JSONResponse:
+async def command_cancel(command_id: str, state: StateDep, principal: PrincipalDep) -> JSONResponse:
     """Cancel a pending or running command (seed 004 ``cancelTask``); 409 once it is final.
 
     The final ``cancelled`` ack still travels to the sender as an event; this answer only
     saves the caller a round trip through the stream.
     """
-    record = _known(state, command_id)
+    record = _known(state, command_id, principal)
     if record.status.is_final:
         raise HTTPError(
             409,
