@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--token",
         action="append",
         default=None,
-        help="accept this bearer token (repeatable; one principal each)",
+        help="accept this bearer token (repeatable; each its own principal)",
     )
     p.add_argument(
         "--tokens-file",
