@@ -96,7 +96,8 @@ async def test_a_client_id_is_only_accepted_for_the_principal_that_registered_it
                 "alice-laptop",
             )
             # Unauthenticated requests on the open path never register an id.
-            assert httpx.get(server.url + "/healthz", headers={"X-Client-Id": "free-id"}).status_code == 200
+            with http(server.url) as nobody:
+                assert nobody.get("/healthz", headers={"X-Client-Id": "free-id"}).status_code == 200
             assert bob.get("/api/tasks", headers={"X-Client-Id": "free-id"}).status_code == 200
         with http(server.url, ALICE) as alice:
             assert alice.get("/api/tasks/poll", params={"clientId": "alice-laptop"}).status_code == 200
