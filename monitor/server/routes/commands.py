@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic.json_schema import models_json_schema
 
 from monitor.core.protocol import (
     CommandAccepted,
@@ -17,14 +19,22 @@ from monitor.core.protocol import (
 )
 from monitor.server.auth import Principal
 from monitor.server.identity import PrincipalDep, foreign_client_id
-from monitor.server.routes.errors import HTTPError, body_json
+from monitor.server.routes.errors import ANY_ROUTE, WRITES, HTTPError, body_json, documented
 from monitor.server.scheduler import CommandRecord
 from monitor.server.state import ServerState, StateDep
 from monitor.server.stream import request_client_id
 
-__all__ = ["command_view", "router"]
+__all__ = ["BODY_SCHEMAS", "command_view", "router"]
 
-router = APIRouter(tags=["commands"])
+# The body is read by hand (two shapes), so FastAPI does not know its models: their schemas go to
+# the document's components (build_api adds BODY_SCHEMAS) and the body refers to them there.
+_BODY_REFS, _DEFS = models_json_schema(
+    [(CommandRequest, "validation"), (Message, "validation")], ref_template="#/components/schemas/{model}"
+)
+#: Component schemas the ``POST /api/commands`` body refers to.
+BODY_SCHEMAS: dict[str, Any] = _DEFS["$defs"]
+
+router = APIRouter(tags=["commands"], responses=documented(*ANY_ROUTE))
 
 
 def _millis(seconds: float | None) -> int | None:
@@ -65,13 +75,10 @@ def _view_response(record: CommandRecord, status: int) -> JSONResponse:
     "/api/commands",
     status_code=202,
     response_model=CommandAccepted,
+    responses=documented(*WRITES),
     openapi_extra={
         "requestBody": {
-            "content": {
-                "application/json": {
-                    "schema": {"oneOf": [CommandRequest.model_json_schema(), Message.model_json_schema()]}
-                }
-            },
+            "content": {"application/json": {"schema": {"oneOf": list(_BODY_REFS.values())}}},
             "required": True,
         }
     },
@@ -100,7 +107,7 @@ async def command(request: Request, state: StateDep, principal: PrincipalDep) ->
     return JSONResponse(CommandAccepted(command_id=command_id).model_dump(mode="json"), status_code=202)
 
 
-@router.get("/api/commands/{command_id}")
+@router.get("/api/commands/{command_id}", responses=documented(404, 422))
 async def command_status(command_id: str, state: StateDep, principal: PrincipalDep) -> CommandView:
     """Where a command is (seed 004 ``getTaskStatus``): status, attempt, result or error.
 
@@ -109,7 +116,14 @@ async def command_status(command_id: str, state: StateDep, principal: PrincipalD
     return command_view(_known(state, command_id, principal))
 
 
-@router.delete("/api/commands/{command_id}", response_model=CommandView)
+@router.delete(
+    "/api/commands/{command_id}",
+    response_model=CommandView,
+    responses={
+        202: {"model": CommandView, "description": "Cancellation requested; the handler is still running"},
+        **documented(404, 409, *WRITES),
+    },
+)
 async def command_cancel(command_id: str, state: StateDep, principal: PrincipalDep) -> JSONResponse:
     """Cancel a pending or running command (seed 004 ``cancelTask``); 409 once it is final.
 

@@ -17,9 +17,33 @@ from starlette.routing import Match
 from monitor.core.protocol import ErrorBody
 from monitor.server.log import LogWriteError
 
-__all__ = ["HTTPError", "body_json", "install_error_handlers"]
+__all__ = ["ANY_ROUTE", "WRITES", "HTTPError", "body_json", "documented", "install_error_handlers"]
 
 _log = logging.getLogger(__name__)
+
+
+_MEANINGS = {
+    400: "Malformed request: client id, JSON body, Content-Length or Idempotency-Key",
+    401: "Missing or invalid bearer token",
+    403: "The client id belongs to another principal",
+    404: "Unknown (or another principal's) resource, or target client not connected",
+    408: "Request body not received in time",
+    409: "Conflict with the resource's state",
+    413: "Request body too large",
+    422: "Invalid request, body nested too deeply, or Idempotency-Key reused with another body",
+    503: "Storage failed, or the server is full or shutting down; retry after Retry-After",
+    507: "The server's disk is full; nothing was stored, retry after Retry-After",
+}
+
+#: What every route may answer before a route runs (the middleware's checks).
+ANY_ROUTE = (400, 401, 403)
+#: What every write may answer besides (body limits, validation, storage).
+WRITES = (408, 413, 422, 503, 507)
+
+
+def documented(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for error ``codes``, each an :class:`ErrorBody`."""
+    return {code: {"model": ErrorBody, "description": _MEANINGS[code]} for code in codes}
 
 
 class HTTPError(Exception):

@@ -16,13 +16,13 @@ from monitor.core.protocol import (
     MessageType,
 )
 from monitor.server.identity import PrincipalDep, foreign_client_id, request_principal
-from monitor.server.routes.errors import HTTPError
+from monitor.server.routes.errors import ANY_ROUTE, WRITES, HTTPError, documented
 from monitor.server.state import ServerState, StateDep
 from monitor.server.stream import request_client_id
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["messages"])
+router = APIRouter(tags=["messages"], responses=documented(*ANY_ROUTE))
 
 
 def _message(req: MessageRequest, request: Request, target: str | None, state: ServerState) -> Message:
@@ -58,19 +58,19 @@ async def _deliver(state: ServerState, msg: Message, target: str | None) -> Mess
     return sent
 
 
-@router.post("/api/messages", response_model_exclude_none=True)
+@router.post("/api/messages", response_model_exclude_none=True, responses=documented(404, *WRITES))
 async def send_message(body: MessageRequest, request: Request, state: StateDep) -> MessageSent:
     """Send a message: to ``target`` only (404 if not connected), else to everyone."""
     return await _deliver(state, _message(body, request, body.target, state), body.target)
 
 
-@router.post("/api/direct/{client_id}", response_model_exclude_none=True)
+@router.post("/api/direct/{client_id}", response_model_exclude_none=True, responses=documented(404, *WRITES))
 async def direct(client_id: str, body: MessageRequest, request: Request, state: StateDep) -> MessageSent:
     """Send a message to one connected client (404 if not connected)."""
     return await _deliver(state, _message(body, request, client_id, state), client_id)
 
 
-@router.post("/api/broadcast", response_model_exclude_none=True)
+@router.post("/api/broadcast", response_model_exclude_none=True, responses=documented(*WRITES))
 async def broadcast(body: BroadcastRequest, request: Request, state: StateDep) -> MessageSent:
     """Send to every client, or every connected client but ``excludeClientId``."""
     hub = state.hub
