@@ -166,6 +166,21 @@ async def test_commands_results_and_cancel_belong_to_their_sender(
 
 
 @pytest.mark.asyncio
+async def test_a_message_id_delivers_once_per_principal(two: tuple[MonitorApp, ServerThread]) -> None:
+    """Bob reusing Alice's message id sends his message; it does not get her answer instead."""
+    _, server = two
+    with http(server.url, ALICE) as alice, http(server.url, BOB) as bob:
+        async with RawSSE(server.url, headers=bearer(BOB, "bob-laptop")) as sse:
+            first = alice.post("/api/messages", json={"id": "m-1", "payload": {"from": "alice"}})
+            assert '"alice"' in (await next_of(sse, "text")).data
+            again = alice.post("/api/messages", json={"id": "m-1", "payload": {"from": "alice"}})
+            assert again.json() == first.json()  # delivered once for Alice
+            theirs = bob.post("/api/messages", json={"id": "m-1", "payload": {"from": "bob"}})
+            assert theirs.json()["eventId"] != first.json()["eventId"]
+            assert '"bob"' in (await next_of(sse, "text")).data
+
+
+@pytest.mark.asyncio
 async def test_acks_of_a_command_without_client_id_are_not_broadcast_to_other_principals(
     two: tuple[MonitorApp, ServerThread],
 ) -> None:
