@@ -183,6 +183,7 @@ def create_app(
     registry = ClientRegistry(
         enabled=checker.enabled,
         table=event_log if isinstance(event_log, SqliteLog) else None,
+        flush=event_log.flush,
     )
     # An ack goes to the client id that sent the command (which its principal owns). A command
     # sent without one has nobody to address: its acks are broadcast only where every stream is
@@ -210,15 +211,7 @@ def create_app(
         enable_priority=config.command_enable_priority,
     )
     register_task_handlers(scheduler, tasks)
-    state = ServerState(
-        config=config,
-        hub=hub,
-        tasks=tasks,
-        scheduler=scheduler,
-        cancel_wait_s=CANCEL_WAIT_S,
-        registry=registry,
-        sole_principal=broadcast_acks,
-    )
+    state = ServerState(config, hub, tasks, scheduler, CANCEL_WAIT_S, registry, sole_principal=broadcast_acks)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

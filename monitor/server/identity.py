@@ -23,6 +23,7 @@ from typing import Annotated, Any, Final, Protocol
 from fastapi import Depends, Request
 
 from monitor.server.auth import ANONYMOUS, Principal
+from monitor.server.log import LogWriteError
 
 Scope = MutableMapping[str, Any]
 
@@ -85,6 +86,7 @@ class ClientRegistry:
         *,
         enabled: bool,
         table: SqlTable | None = None,
+        flush: Callable[[], None] | None = None,
         max_per_principal: int = 1_000,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -93,28 +95,45 @@ class ClientRegistry:
         Args:
             enabled: False with auth off (one principal: nothing to register).
             table: The database to keep registrations in (None: memory only).
+            flush: Commits ``table``'s pending writes (the log's ``flush``).
             max_per_principal: Ids kept per principal; its oldest beyond this are forgotten.
             clock: Unix-seconds clock for the stored claim time.
         """
         self.enabled = enabled
         self._table = table
+        self._flush = flush
         self._max = max_per_principal
         self._clock = clock
         self._owner: dict[str, str] = {}
         self._by_principal: dict[str, OrderedDict[str, None]] = {}
         if table is not None and enabled:
             table.add_schema(_SCHEMA)
-            for client_id, principal in table.query(
-                "SELECT client_id, principal FROM client_owners ORDER BY claimed"
-            ):
-                self._remember(str(client_id), str(principal))
+            self.reload()
+
+    def reload(self) -> None:
+        """Read the registrations back from the table (after a burst was rolled back)."""
+        if self._table is None or not self.enabled:
+            return
+        self._owner.clear()
+        self._by_principal.clear()
+        for client_id, principal in self._table.query(
+            "SELECT client_id, principal FROM client_owners ORDER BY claimed"
+        ):
+            self._remember(str(client_id), str(principal))
 
     def owner(self, client_id: str) -> str | None:
         """The name of the principal that owns ``client_id`` (None: nobody yet, or auth off)."""
         return self._owner.get(client_id)
 
     def claim(self, client_id: str, principal: Principal) -> bool:
-        """Register ``client_id`` for ``principal`` if nobody has; True if it is ``principal``'s."""
+        """Register ``client_id`` for ``principal`` if nobody has; True if it is ``principal``'s.
+
+        A new registration is committed before this returns, so an answer given under it holds
+        after a restart.
+
+        Raises:
+            LogWriteError: The registration could not be stored (and is not made).
+        """
         if not self.enabled:
             return True
         owner = self._owner.get(client_id)
@@ -123,14 +142,21 @@ class ClientRegistry:
                 return False
             self._by_principal[owner].move_to_end(client_id)
             return True
-        for gone in self._remember(client_id, principal.name):
-            if self._table is not None:
+        forgotten = self._remember(client_id, principal.name)
+        if self._table is None:
+            return True
+        try:
+            for gone in forgotten:
                 self._table.write("DELETE FROM client_owners WHERE client_id = ?", (gone,))
-        if self._table is not None:
             self._table.write(
                 "INSERT OR REPLACE INTO client_owners VALUES (?, ?, ?)",
                 (client_id, principal.name, self._clock()),
             )
+            if self._flush is not None:
+                self._flush()
+        except LogWriteError:
+            self.reload()  # the burst was rolled back: what the file holds is what holds
+            raise
         return True
 
     def owns(self, principal: Principal, client_id: str) -> bool:

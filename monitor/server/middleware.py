@@ -27,7 +27,9 @@ from typing import Any
 from monitor.server.auth import Principal, TokenChecker, scrub_query
 from monitor.server.idempotency import IdempotencyCache, request_hash
 from monitor.server.identity import PRINCIPAL_SCOPE_KEY, ClientRegistry, foreign_client_id, request_principal
+from monitor.server.log import LogWriteError
 from monitor.server.metrics import Metrics
+from monitor.server.routes.errors import STORAGE_RETRY_AFTER_S, storage_failure
 from monitor.server.stream import (
     INVALID_CLIENT_ID,
     Receive,
@@ -136,13 +138,17 @@ class StreamRoutes:
                 return
             client_id = request_client_id(scope)
             principal = scope.get(PRINCIPAL_SCOPE_KEY)  # absent: an open path without a token
-            if (
-                client_id is not None
-                and isinstance(principal, Principal)
-                and not self.registry.claim(client_id, principal)
-            ):
-                await send_error(send, 403, foreign_client_id(client_id))
-                return
+            if client_id is not None and isinstance(principal, Principal):
+                try:
+                    mine = self.registry.claim(client_id, principal)
+                except LogWriteError as exc:
+                    status, body = storage_failure(exc)
+                    retry = [(b"retry-after", str(STORAGE_RETRY_AFTER_S).encode())]
+                    await send_error(send, status, body.error, detail=body.detail, headers=retry)
+                    return
+                if not mine:
+                    await send_error(send, 403, foreign_client_id(client_id))
+                    return
         if scope.get("path", "") in self.paths:
             await self.stream(scope, receive, send)
         else:

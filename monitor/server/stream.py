@@ -31,7 +31,7 @@ from urllib.parse import parse_qsl
 from monitor.core.protocol import EPOCH_HEADER, MAX_ID_LENGTH, ErrorBody, EventType, ResetNotice, encode_frame
 from monitor.server.hub import Connection, Hub
 from monitor.server.identity import ClientRegistry, request_principal
-from monitor.server.log import EARLIEST, GONE, LogRecord
+from monitor.server.log import EARLIEST, GONE, LogRecord, LogWriteError
 
 __all__ = [
     "CURSOR_HEADER",
@@ -168,7 +168,9 @@ class StreamEndpoint:
         if client_id is None:
             client_id = "anon-" + secrets.token_hex(6)
             if self.registry is not None:
-                self.registry.claim(client_id, request_principal(scope))
+                # A made-up id is unguessable: a stream whose id could not be stored still runs.
+                with contextlib.suppress(LogWriteError):
+                    self.registry.claim(client_id, request_principal(scope))
 
         # Subscribe, then read the log, with no await in between: nothing can slip through.
         conn = hub.attach(client_id)

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from monitor.core.protocol import CommandAck, CommandStatus, ErrorBody, Message
+from monitor.core.protocol import CommandStatus, ErrorBody
 from monitor.server.app import MonitorApp, create_app
 from monitor.server.auth import (
     ANONYMOUS,
@@ -26,7 +26,10 @@ from monitor.server.auth import (
 )
 from monitor.server.config import ServerConfig, load_config
 from monitor.server.runner import ServerThread
-from tests.server.sse_helpers import RawSSE, SSEEvent, until
+from monitor.server.sqlite_log import SqliteLog
+from tests.server.sse_helpers import RawSSE, until
+from tests.server.test_app import ack_of, next_of
+from tests.server.test_hostile import FullDisk
 
 QUIET = {"heartbeat_interval_ms": 60_000, "keepalive_interval_ms": 60_000}
 ALICE, BOB, ROOT = "tok-alice-1f9c", "tok-bob-77e2", "tok-root-0b3d"
@@ -61,18 +64,6 @@ def forbidden(resp: httpx.Response | RawSSE, client_id: str) -> None:
         err = ErrorBody.model_validate(resp.json())
         assert client_id in err.error
         assert "another principal" in err.error
-
-
-def ack_of(ev: SSEEvent) -> CommandAck:
-    return CommandAck.model_validate(Message.model_validate_json(ev.data).payload)
-
-
-async def next_of(sse: RawSSE, *types: str, timeout: float = 5.0) -> SSEEvent:
-    while True:
-        ev = await sse.next_event(timeout)
-        assert ev is not None, f"stream ended while waiting for {types}"
-        if ev.type in types:
-            return ev
 
 
 # ---------------------------------------------------------------------------- client ids
@@ -184,10 +175,10 @@ async def test_a_message_id_delivers_once_per_principal(two: tuple[MonitorApp, S
 async def test_acks_of_a_command_without_client_id_are_not_broadcast_to_other_principals(
     two: tuple[MonitorApp, ServerThread],
 ) -> None:
-    _, server = two
-    with http(server.url, ALICE) as alice, http(server.url, BOB) as bob:
-        tid = alice.post("/api/tasks", json={"name": "a.wav"}).json()["id"]
-        async with RawSSE(server.url, headers=bearer(BOB, "bob-laptop")) as spy:
+    url = two[1].url
+    with http(url, ALICE) as alice, http(url, BOB) as bob:
+        tid = alice.post("/api/tasks", json={"name": "alice.wav"}).json()["id"]
+        async with RawSSE(url, headers=bearer(BOB, "bob-laptop")) as spy:
             resp = alice.post("/api/commands", json={"action": "pause", "taskId": tid})
             assert resp.status_code == 202
             command_id = resp.json()["commandId"]
@@ -224,6 +215,34 @@ async def test_connections_lists_own_streams_unless_admin(two: tuple[MonitorApp,
             assert len(bobs) == 2
             assert all(i.startswith("anon-") for i in bobs - {"bob-laptop"})
             assert ids(root) == {"alice-laptop"} | bobs
+
+
+def test_a_client_id_stays_its_principals_across_a_restart(tmp_path: Path) -> None:
+    """Registrations are in the database: after a restart Bob cannot take Alice's id (and replay
+    the targeted events still in the log for it)."""
+    config = ServerConfig(db=str(tmp_path / "server.sqlite3"), principals=PRINCIPALS, **QUIET)  # type: ignore[arg-type]
+    with ServerThread(create_app(config)) as server, http(server.url, ALICE) as alice:
+        assert alice.get("/api/tasks", headers={"X-Client-Id": "alice-laptop"}).status_code == 200
+    with ServerThread(create_app(config)) as server, http(server.url, BOB) as bob:
+        forbidden(bob.get("/api/tasks/poll", headers={"X-Client-Id": "alice-laptop"}), "alice-laptop")
+
+
+def test_a_registration_the_disk_refuses_is_not_made(tmp_path: Path) -> None:
+    """A client id is only accepted once its registration is committed: a full disk answers 507
+    and leaves the id free, as the file says."""
+    path = tmp_path / "server.sqlite3"
+    log = SqliteLog(path)
+    app = create_app(ServerConfig(db=str(path), principals=PRINCIPALS, **QUIET), log=log)  # type: ignore[arg-type]
+    with ServerThread(app) as server, http(server.url, ALICE) as alice, http(server.url, BOB) as bob:
+        real = log._db
+        log._db = FullDisk(real, 1, sqlite_undid=False)  # type: ignore[assignment]
+        refused = alice.get("/api/tasks", headers={"X-Client-Id": "alice-laptop"})
+        assert refused.status_code == 507
+        assert refused.headers["retry-after"].isdigit()
+        assert "disk is full" in ErrorBody.model_validate(refused.json()).error
+        assert bob.get("/api/tasks", headers={"X-Client-Id": "alice-laptop"}).status_code == 200
+        forbidden(alice.get("/api/tasks", headers={"X-Client-Id": "alice-laptop"}), "alice-laptop")
+    log.close()
 
 
 # ---------------------------------------------------------------------------- configurations

@@ -17,7 +17,16 @@ from starlette.routing import Match
 from monitor.core.protocol import ErrorBody
 from monitor.server.log import LogWriteError
 
-__all__ = ["ANY_ROUTE", "WRITES", "HTTPError", "body_json", "documented", "install_error_handlers"]
+__all__ = [
+    "ANY_ROUTE",
+    "STORAGE_RETRY_AFTER_S",
+    "WRITES",
+    "HTTPError",
+    "body_json",
+    "documented",
+    "install_error_handlers",
+    "storage_failure",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -35,8 +44,9 @@ _MEANINGS = {
     507: "The server's disk is full; nothing was stored, retry after Retry-After",
 }
 
-#: What every route may answer before a route runs (the middleware's checks).
-ANY_ROUTE = (400, 401, 403)
+#: What every route may answer before a route runs (the middleware's checks; 503/507 when a new
+#: client id cannot be registered).
+ANY_ROUTE = (400, 401, 403, 503, 507)
 #: What every write may answer besides (body limits, validation, storage).
 WRITES = (408, 413, 422, 503, 507)
 
@@ -140,17 +150,19 @@ async def _on_starlette(request: Request, exc: Exception) -> JSONResponse:
 STORAGE_RETRY_AFTER_S = 5
 
 
-async def _on_log_write(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, LogWriteError)
+def storage_failure(exc: LogWriteError) -> tuple[int, ErrorBody]:
+    """The status and body that answer a write the storage refused."""
     # 507 for a full disk, 503 for other storage failures: both say "not stored, try later".
     status = 507 if exc.disk_full else 503
     what = "the server's disk is full" if exc.disk_full else "the server could not store the change"
+    return status, ErrorBody(error=f"{what}; nothing was stored, retry later", detail=exc.reason)
+
+
+async def _on_log_write(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, LogWriteError)
+    status, body = storage_failure(exc)
     return JSONResponse(
-        ErrorBody(error=f"{what}; nothing was stored, retry later", detail=exc.reason).model_dump(
-            mode="json"
-        ),
-        status_code=status,
-        headers={"Retry-After": str(STORAGE_RETRY_AFTER_S)},
+        body.model_dump(mode="json"), status_code=status, headers={"Retry-After": str(STORAGE_RETRY_AFTER_S)}
     )
 
 

@@ -15,7 +15,7 @@ __all__ = ["router"]
 router = APIRouter(tags=["ops"])
 
 
-@router.get("/healthz", responses=documented(400, 403))
+@router.get("/healthz", responses=documented(400, 403, 503, 507))
 async def healthz(state: StateDep) -> Health:
     """Liveness: always open (no token)."""
     hub = state.hub
