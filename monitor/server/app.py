@@ -20,16 +20,17 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
 from monitor.core.protocol import EPOCH_HEADER, CommandAck, EventType, Message, MessageType
-from monitor.server.auth import TokenChecker
+from monitor.server.auth import TokenChecker, token_checker
 from monitor.server.config import ServerConfig, default_db_path
 from monitor.server.hub import Hub, HubSettings
+from monitor.server.idempotency import IdempotencyCache
+from monitor.server.identity import ClientRegistry
 from monitor.server.log import EventLog, MemoryLog
 from monitor.server.metrics import Metrics
 from monitor.server.middleware import (
     ASGIApp,
     AuthMiddleware,
     BodyLimitMiddleware,
-    IdempotencyCache,
     IdempotencyMiddleware,
     StreamRoutes,
 )
@@ -86,7 +87,7 @@ class MonitorApp:
         idempotency: Stored ``Idempotency-Key`` answers.
     """
 
-    def __init__(self, state: ServerState, api: FastAPI) -> None:
+    def __init__(self, state: ServerState, api: FastAPI, checker: TokenChecker) -> None:
         """Assemble; use :func:`create_app`."""
         self.state = state
         self.config = state.config
@@ -97,18 +98,25 @@ class MonitorApp:
         self.api = api
         config = state.config
         metrics = state.hub.metrics
-        self.checker = TokenChecker(config.tokens, allow_query_token=config.allow_query_token)
+        self.checker = checker
         self.stream = StreamEndpoint(
-            state.hub, replay_page=config.replay_page, tcp_user_timeout_ms=config.tcp_user_timeout_ms
+            state.hub,
+            replay_page=config.replay_page,
+            tcp_user_timeout_ms=config.tcp_user_timeout_ms,
+            registry=state.registry,
         )
+        log = state.log
         self.idempotency = IdempotencyCache(
-            ttl=config.idempotency_ttl_s, max_entries=config.idempotency_max_entries
+            ttl=config.idempotency_ttl_s,
+            max_entries=config.idempotency_max_entries,
+            table=log if isinstance(log, SqliteLog) else None,
+            flush=log.flush,
         )
         chain: ASGIApp = IdempotencyMiddleware(self._call_api, self.idempotency, metrics)
         chain = BodyLimitMiddleware(
             chain, max_bytes=config.max_body_bytes, timeout_s=config.body_timeout_s, metrics=metrics
         )
-        chain = StreamRoutes(chain, self.stream, paths=STREAM_PATHS)
+        chain = StreamRoutes(chain, self.stream, paths=STREAM_PATHS, registry=state.registry)
         chain = AuthMiddleware(chain, self.checker, metrics, open_paths=OPEN_PATHS)
         if config.cors_origins:
             chain = CORSMiddleware(
@@ -157,6 +165,7 @@ def create_app(
         The ASGI app; its lifespan starts/stops the heartbeat timer, scheduler and demo.
     """
     config = config or ServerConfig()
+    checker = token_checker(config)  # before opening anything: a bad tokens file fails first
     own_log = log is None
     event_log = log if log is not None else open_log(config)
     metrics = Metrics()
@@ -171,7 +180,19 @@ def create_app(
     if isinstance(event_log, SqliteLog):
         event_log.add_rollback_listener(tasks.reload)
 
+    registry = ClientRegistry(
+        enabled=checker.enabled,
+        table=event_log if isinstance(event_log, SqliteLog) else None,
+        flush=event_log.flush,
+    )
+    # An ack goes to the client id that sent the command (which its principal owns). A command
+    # sent without one has nobody to address: its acks are broadcast only where every stream is
+    # the same principal's, else its outcome is read with GET /api/commands/{id}.
+    broadcast_acks = len(checker.principals) == 1
+
     async def ack_sink(client_id: str | None, ack: CommandAck) -> None:
+        if client_id is None and not broadcast_acks:
+            return
         message = Message(
             id="ack_" + secrets.token_hex(8),
             type=MessageType.ACK,
@@ -190,7 +211,7 @@ def create_app(
         enable_priority=config.command_enable_priority,
     )
     register_task_handlers(scheduler, tasks)
-    state = ServerState(config=config, hub=hub, tasks=tasks, scheduler=scheduler, cancel_wait_s=CANCEL_WAIT_S)
+    state = ServerState(config, hub, tasks, scheduler, CANCEL_WAIT_S, registry, sole_principal=broadcast_acks)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -216,4 +237,4 @@ def create_app(
             else:
                 event_log.flush()
 
-    return MonitorApp(state, build_api(state, lifespan))
+    return MonitorApp(state, build_api(state, lifespan), checker)

@@ -26,7 +26,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--config", default=None, metavar="FILE", help="TOML settings file")
     p.add_argument("--demo", action="store_true", default=None, help="run the built-in demo workload")
-    p.add_argument("--token", action="append", default=None, help="accept this bearer token (repeatable)")
+    p.add_argument(
+        "--token",
+        action="append",
+        default=None,
+        help="accept this bearer token (repeatable; each its own principal)",
+    )
+    p.add_argument(
+        "--tokens-file",
+        default=None,
+        metavar="FILE",
+        help="principals, one 'NAME TOKEN [admin]' line each (see docs/server.md)",
+    )
     p.add_argument("--log-level", default=None, choices=["critical", "error", "warning", "info", "debug"])
     return p
 
@@ -36,6 +47,7 @@ def main(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(list(argv))
     from pydantic import ValidationError
 
+    from monitor.server.auth import token_checker
     from monitor.server.config import load_config
     from monitor.server.runner import MonitorServer, TokenScrubFilter, uvicorn_config
 
@@ -48,9 +60,11 @@ def main(argv: Sequence[str]) -> int:
                 "db": args.db,
                 "demo": args.demo,
                 "tokens": args.token,
+                "tokens_file": args.tokens_file,
                 "log_level": args.log_level,
             },
         )
+        token_checker(config)  # a bad tokens file is a settings error, said before anything starts
     except (ValidationError, OSError, ValueError) as exc:
         sys.stderr.write(f"monitor serve: invalid settings: {exc}\n")
         return 2

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-__all__ = ["ENV_PREFIX", "ServerConfig", "default_db_path", "load_config"]
+__all__ = ["ENV_PREFIX", "PrincipalEntry", "ServerConfig", "default_db_path", "load_config"]
 
 ENV_PREFIX = "MONITOR_SERVER_"
 
@@ -26,6 +26,16 @@ def default_db_path() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_data_dir("monitor", appauthor=False)) / "server.sqlite3"
+
+
+class PrincipalEntry(BaseModel):
+    """One ``[[server.principals]]`` entry: a token and who holds it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[A-Za-z0-9._@-]{1,64}$", description="Principal name")
+    token: str = Field(min_length=1, description="Its bearer token")
+    admin: bool = Field(default=False, description="May see every principal's connections")
 
 
 class ServerConfig(BaseModel):
@@ -38,7 +48,15 @@ class ServerConfig(BaseModel):
     db: str | None = Field(
         default=None, description="SQLite file; ':memory:' = in-memory log; None = default path"
     )
-    tokens: list[str] = Field(default_factory=list, description="Bearer tokens; empty = auth off")
+    tokens: list[str] = Field(
+        default_factory=list, description="Bearer tokens, each its own principal token-<n>; empty = auth off"
+    )
+    principals: list[PrincipalEntry] = Field(
+        default_factory=list, description="Named principals: name, token, admin flag"
+    )
+    tokens_file: str | None = Field(
+        default=None, description="File of 'NAME TOKEN [admin]' lines (more principals)"
+    )
     allow_query_token: bool = False
     cors_origins: list[str] = Field(default_factory=list)
     heartbeat_interval_ms: int = Field(default=30_000, ge=100)

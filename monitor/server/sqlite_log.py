@@ -252,6 +252,22 @@ class SqliteLog(_WindowMixin):
             raise
         return max(dropped, 0)
 
+    # ------------------------------------------------------------------ other modules' tables
+
+    def add_schema(self, script: str) -> None:
+        """Create another module's tables in this file (``CREATE TABLE IF NOT EXISTS ...``)."""
+        self.flush()
+        self._db.executescript(script)
+
+    def write(self, sql: str, params: tuple[object, ...] = ()) -> None:
+        """One write of another module's, committed with the current burst (LogWriteError)."""
+        self._write(sql, params)
+        self._end()
+
+    def query(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+        """The rows of one read of another module's."""
+        return list(self._db.execute(sql, params).fetchall())
+
     # ------------------------------------------------------------------ tasks
 
     def task_storage(self) -> SqliteTaskStorage:

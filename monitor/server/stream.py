@@ -30,7 +30,8 @@ from urllib.parse import parse_qsl
 
 from monitor.core.protocol import EPOCH_HEADER, MAX_ID_LENGTH, ErrorBody, EventType, ResetNotice, encode_frame
 from monitor.server.hub import Connection, Hub
-from monitor.server.log import EARLIEST, GONE, LogRecord
+from monitor.server.identity import ClientRegistry, request_principal
+from monitor.server.log import EARLIEST, GONE, LogRecord, LogWriteError
 
 __all__ = [
     "CURSOR_HEADER",
@@ -121,7 +122,14 @@ def request_cursor(scope: Scope) -> str | None:
 class StreamEndpoint:
     """ASGI app for one SSE stream per request."""
 
-    def __init__(self, hub: Hub, *, replay_page: int = 500, tcp_user_timeout_ms: int = 45_000) -> None:
+    def __init__(
+        self,
+        hub: Hub,
+        *,
+        replay_page: int = 500,
+        tcp_user_timeout_ms: int = 45_000,
+        registry: ClientRegistry | None = None,
+    ) -> None:
         """Serve streams from ``hub``.
 
         Args:
@@ -130,8 +138,11 @@ class StreamEndpoint:
             tcp_user_timeout_ms: ``TCP_USER_TIMEOUT`` for stream sockets (Linux; 0 = leave the
                 kernel default). Heartbeats alone never detect a peer that vanished without a FIN:
                 the kernel keeps retransmitting for ~15 minutes while writes still "succeed".
+            registry: Where the id made up for a stream without one is registered to the
+                request's principal (so that it lists among that principal's connections).
         """
         self.hub = hub
+        self.registry = registry
         self.replay_page = replay_page
         self.tcp_user_timeout_ms = tcp_user_timeout_ms
 
@@ -154,7 +165,12 @@ class StreamEndpoint:
             reason = "server shutting down" if hub.closing else "too many connections"
             await send_error(send, 503, reason, headers=[(b"retry-after", retry_after)])
             return
-        client_id = client_id or "anon-" + secrets.token_hex(6)
+        if client_id is None:
+            client_id = "anon-" + secrets.token_hex(6)
+            if self.registry is not None:
+                # A made-up id is unguessable: a stream whose id could not be stored still runs.
+                with contextlib.suppress(LogWriteError):
+                    self.registry.claim(client_id, request_principal(scope))
 
         # Subscribe, then read the log, with no await in between: nothing can slip through.
         conn = hub.attach(client_id)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -35,4 +36,15 @@ def build_api(
     install_error_handlers(api)
     for module in (ops, stream, tasks, commands, messages):
         api.include_router(module.router)
+    make_openapi = api.openapi
+
+    def openapi() -> dict[str, Any]:
+        """FastAPI's document plus the schemas a hand-read body refers to (every $ref resolves)."""
+        if api.openapi_schema is None:
+            components = make_openapi().setdefault("components", {}).setdefault("schemas", {})
+            for name, schema in commands.BODY_SCHEMAS.items():
+                components.setdefault(name, schema)
+        return api.openapi_schema or make_openapi()
+
+    api.openapi = openapi  # type: ignore[method-assign]
     return api

@@ -20,14 +20,14 @@ from monitor.core.protocol import (
     WorkerReport,
 )
 from monitor.server.log import GONE, LogRecord
-from monitor.server.routes.errors import HTTPError
+from monitor.server.routes.errors import ANY_ROUTE, WRITES, HTTPError, documented
 from monitor.server.state import StateDep
 from monitor.server.stream import request_client_id, request_cursor, request_header
 from monitor.server.tasks import InvalidTransition, TaskNotFound
 
 __all__ = ["event_record", "router"]
 
-router = APIRouter(tags=["tasks"])
+router = APIRouter(tags=["tasks"], responses=documented(*ANY_ROUTE))
 
 
 def event_record(rec: LogRecord) -> EventRecord:
@@ -80,7 +80,7 @@ async def poll(
     return PollResponse(events=visible, last_event_id=last)
 
 
-@router.get("/api/tasks/{task_id}")
+@router.get("/api/tasks/{task_id}", responses=documented(404, 422))
 async def task_detail(task_id: str, state: StateDep) -> TaskDetail:
     """One task and its logged events (scan of the retained log, newest 200)."""
     task = state.tasks.get(task_id)
@@ -108,7 +108,7 @@ async def task_detail(task_id: str, state: StateDep) -> TaskDetail:
     return TaskDetail(task=task, events=found[-200:])
 
 
-@router.post("/api/tasks", status_code=201)
+@router.post("/api/tasks", status_code=201, responses=documented(409, *WRITES))
 async def create_task(submit: TaskSubmit, state: StateDep) -> Task:
     """A job system announces a task."""
     try:
@@ -119,7 +119,7 @@ async def create_task(submit: TaskSubmit, state: StateDep) -> Task:
     return task
 
 
-@router.post("/api/tasks/{task_id}/events")
+@router.post("/api/tasks/{task_id}/events", responses=documented(404, 409, *WRITES))
 async def report(task_id: str, body: WorkerReport, state: StateDep) -> Task:
     """A worker reports progress or an outcome."""
     try:
@@ -132,7 +132,7 @@ async def report(task_id: str, body: WorkerReport, state: StateDep) -> Task:
     return task
 
 
-@router.delete("/api/tasks/{task_id}", status_code=204)
+@router.delete("/api/tasks/{task_id}", status_code=204, responses=documented(404, *WRITES))
 async def remove(task_id: str, state: StateDep) -> Response:
     """Forget a task (publishes ``task_removed``)."""
     if state.tasks.get(task_id) is None:
