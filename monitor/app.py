@@ -260,6 +260,7 @@ class DesktopApp:
         from monitor.wiring.capabilities import wire_capabilities
         from monitor.wiring.commands import start_commands, wire_commands
         from monitor.wiring.connection import freeze_heap, wire_connection
+        from monitor.wiring.export import wire_export
         from monitor.wiring.messages import wire_messages
         from monitor.wiring.notifications import wire_notifications
         from monitor.wiring.parts import build_parts
@@ -319,6 +320,7 @@ class DesktopApp:
         wire_messages(parts)
         wire_tray(parts, quit_app=self.quit)
         wire_activity(parts)
+        wire_export(parts)
         wire_settings(parts, settings_keeper, self.qapp, reconnect=reconnect, spawn=self._spawn)
 
         keeper.restore_window(parts)

@@ -509,6 +509,10 @@ ZH: dict[str, str] = {
     "Last {m} min: {c} completed, {f} failed; this minute: {n}": "最近 {m} 分钟：{c} 个完成，{f} 个失败；本分钟：{n}",
     "Progress over time": "进度随时间变化",
     "No progress reported yet": "尚未报告进度",
+    "&Export view…": "导出列表(&E)…",
+    "Export the listed tasks": "导出列出的任务",
+    "Could not export to %1: %2": "无法导出到 %1：%2",
+    "Exported %n task(s) to %1": "已导出 %n 个任务到 %1",
 }
 
 

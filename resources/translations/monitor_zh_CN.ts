@@ -449,6 +449,13 @@
         </message>
     </context>
     <context>
+        <name>Export</name>
+        <message>
+            <source>Exported %n task(s) to %1</source>
+            <translation>已导出 %n 个任务到 %1</translation>
+        </message>
+    </context>
+    <context>
         <name>MainWindow</name>
         <message>
             <source>No tasks yet</source>
