@@ -28,6 +28,7 @@ from monitor.core.eta import EtaReading, EtaTracker
 from monitor.core.news import TaskPatch, patch_from_task
 from monitor.core.protocol import TERMINAL_STATES, Task, TaskError, TaskState
 from monitor.core.query import STATE_GROUPS, Query
+from monitor.core.servers import server_of
 
 __all__ = [
     "CREATED_ORDER",
@@ -283,6 +284,8 @@ class TaskColumn(IntEnum):
     ATTEMPT = _key(attrgetter("attempt"), "attempt")
     ERROR = _key(lambda r: r.error.message.casefold() if r.error else None, "error", nullable=True)
     KIND = _key(lambda r: r.kind.casefold(), "kind")
+    #: The server a task came from (several servers at once: ``monitor.core.servers``).
+    SERVER = _key(lambda r: server_of(r.id).casefold(), "id")
 
     @property
     def key(self) -> str:
@@ -371,24 +374,35 @@ class TaskStore:
         """Whether the record is from a previous server lifetime (see :meth:`begin_lifetime`)."""
         return task_id in self._old_lifetime
 
-    def begin_lifetime(self) -> None:
+    def begin_lifetime(self, scope: str = "") -> None:
         """A new server lifetime began and no snapshot follows: every record becomes "old".
 
         Old records stay visible until the new lifetime speaks of their id; then the new task
         replaces the old record whole (the "finished never goes back" rule holds within one
         lifetime only: a new server's ``task-1`` is not the old one retried).
-        """
-        self._old_lifetime = set(self._tasks)
 
-    def replace_all(self, tasks: Sequence[Task], *, received_at: float) -> list[Change]:
+        Args:
+            scope: Only the records whose id starts with this (one server's namespace when
+                several share the store, ``monitor.core.servers``); "" is every record.
+        """
+        self._old_lifetime.update(self.ids_in(scope))
+
+    def replace_all(self, tasks: Sequence[Task], *, received_at: float, scope: str = "") -> list[Change]:
         """Rebuild the store from a new lifetime's snapshot: every old record goes, then the new.
 
-        Unlike :meth:`apply_snapshot`, nothing is merged with what the old server said.
+        Unlike :meth:`apply_snapshot`, nothing is merged with what the old server said. ``scope``
+        limits the old records that go to one server's namespace (see :meth:`begin_lifetime`);
+        ``tasks`` must already carry that namespace's ids.
         """
-        changes = self.remove(self.ids())
-        self._old_lifetime = set()
+        old = self.ids_in(scope)
+        changes = self.remove(old)
+        self._old_lifetime.difference_update(old)
         changes.extend(self.apply(patch_from_task(t, received_at=received_at) for t in tasks))
         return changes
+
+    def ids_in(self, scope: str) -> list[str]:
+        """The ids that start with ``scope``, in arrival order (every id for "")."""
+        return list(self._tasks) if not scope else [i for i in self._tasks if i.startswith(scope)]
 
     def apply(self, patches: Iterable[TaskPatch]) -> list[Change]:
         """Apply patches in order; return what changed (consecutive adds merged)."""
@@ -416,10 +430,13 @@ class TaskStore:
             changes.append(Added(tuple(added)))
         return changes
 
-    def apply_snapshot(self, tasks: Sequence[Task], *, received_at: float) -> list[Change]:
-        """Reconcile with a full snapshot: add, update, and remove tasks the server no longer has."""
+    def apply_snapshot(self, tasks: Sequence[Task], *, received_at: float, scope: str = "") -> list[Change]:
+        """Reconcile with a full snapshot: add, update, and remove tasks the server no longer has.
+
+        ``scope``: only the records of that namespace can go (see :meth:`begin_lifetime`).
+        """
         present = {t.id for t in tasks}
-        gone = tuple(tid for tid in self._tasks if tid not in present)
+        gone = tuple(tid for tid in self.ids_in(scope) if tid not in present)
         changes = self.apply(patch_from_task(t, received_at=received_at) for t in tasks)
         if gone:
             self._drop(gone)

@@ -36,6 +36,7 @@ from monitor.core.eta import EtaKind, EtaReading
 from monitor.core.lifecycle import PendingAction
 from monitor.core.news import TaskPatch
 from monitor.core.protocol import TaskState
+from monitor.core.servers import local_id, server_of
 from monitor.core.store import Change, Removed, TaskColumn, TaskRecord, TaskStore, Updated
 from monitor.ui.i18n import duration_text
 from monitor.ui.icons import state_icon
@@ -185,6 +186,8 @@ class TaskTableModel(QAbstractTableModel):
         self._timer = QTimer(self)
         self._timer.setInterval(FLUSH_INTERVAL_MS)
         self._timer.timeout.connect(self.flush)
+        #: The Server cell of ids without a server's name (one server watched: its profile's name).
+        self.server_name = ""
         #: Counters for tests and benchmarks.
         self.layout_changes = 0
         self.data_changed_spans = 0
@@ -673,7 +676,7 @@ COLUMN_VIEWS: Final[dict[TaskColumn, ColumnView]] = {
     TaskColumn.ID: ColumnView(
         QT_TRANSLATE_NOOP("TaskTableModel", "ID"),
         QT_TRANSLATE_NOOP("TaskTableModel", "Server task id"),
-        lambda _m, rec: rec.id,
+        lambda _m, rec: local_id(rec.id),  # as its server knows it, without the server's name
         opt_in=True,
     ),
     TaskColumn.WORKER: ColumnView(
@@ -700,6 +703,13 @@ COLUMN_VIEWS: Final[dict[TaskColumn, ColumnView]] = {
         QT_TRANSLATE_NOOP("TaskTableModel", "Kind of job"),
         lambda _m, rec: rec.kind,
         opt_in=True,
+    ),
+    TaskColumn.SERVER: ColumnView(
+        QT_TRANSLATE_NOOP("TaskTableModel", "Server"),
+        QT_TRANSLATE_NOOP("TaskTableModel", "The server the task runs on (its connection profile)"),
+        lambda m, rec: server_of(rec.id) or m.server_name,
+        width=110,
+        opt_in=True,  # shown by default when several servers are watched (monitor.wiring.servers)
     ),
 }
 
