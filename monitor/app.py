@@ -258,13 +258,13 @@ class DesktopApp:
         from monitor.ui.settings_dialog import apply_theme
         from monitor.wiring.activity import wire_activity
         from monitor.wiring.capabilities import wire_capabilities
-        from monitor.wiring.commands import start_commands, wire_commands
+        from monitor.wiring.commands import wire_commands
         from monitor.wiring.connection import freeze_heap, wire_connection
         from monitor.wiring.export import wire_export
         from monitor.wiring.messages import wire_messages
         from monitor.wiring.notifications import wire_notifications
         from monitor.wiring.parts import build_parts
-        from monitor.wiring.persistence import SettingsKeeper, read_token, wire_settings
+        from monitor.wiring.persistence import SettingsKeeper, token_reader, wire_settings
         from monitor.wiring.tray import wire_tray
         from monitor.wiring.view import wire_view
 
@@ -299,7 +299,8 @@ class DesktopApp:
         on_linux = sys.platform.startswith("linux")
         parts = build_parts(
             settings,
-            token=read_token(settings),
+            token_of=token_reader(settings),
+            state_dir=None if self.self_test else folder,
             tray_available=False if self.self_test else None,
             use_dbus=bool(os.environ.get("DBUS_SESSION_BUS_ADDRESS")) or not on_linux,
             icon_path=resources_dir() / "icons" / "monitor-128.png",
@@ -307,11 +308,6 @@ class DesktopApp:
             desktop_id=APP_ID,
         )
         self.parts = parts
-        state_path = None if self.self_test else folder / "outbox.json"
-
-        async def reconnect(new: AppSettings, token: str | None) -> None:
-            await parts.service.reconfigure(new, token=token)
-            await start_commands(parts, state_path=state_path)
 
         wire_connection(parts)
         wire_commands(parts, settings_keeper)
@@ -321,7 +317,7 @@ class DesktopApp:
         wire_tray(parts, quit_app=self.quit)
         wire_activity(parts)
         wire_export(parts)
-        wire_settings(parts, settings_keeper, self.qapp, reconnect=reconnect, spawn=self._spawn)
+        wire_settings(parts, settings_keeper, self.qapp, spawn=self._spawn)
 
         keeper.restore_window(parts)
         wire_view(parts)  # after the restore: the menu shows the restored columns
@@ -332,8 +328,7 @@ class DesktopApp:
         if not (self.args.minimized or settings.start_minimised) or not parts.tray.available:
             parts.window.show()
         self._window_shown_at = time.perf_counter()
-        await parts.service.start()
-        await start_commands(parts, state_path=state_path)
+        await parts.servers.start()
         await parts.launcher.start()
         freeze_heap()
         return True
@@ -368,9 +363,7 @@ class DesktopApp:
 async def _close_services(parts: Parts) -> None:
     """Close the services in order; one that fails is logged and the others still close."""
     for name, part in (
-        ("capabilities", parts.capabilities),
-        ("commands", parts.commands),
-        ("service", parts.service),
+        ("servers", parts.servers),  # each: capabilities, commands, then its stream
         ("notifier", parts.notifier),
         ("launcher", parts.launcher),
     ):

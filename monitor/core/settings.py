@@ -61,6 +61,7 @@ __all__ = [
     "load_ui_state",
     "monitor_stream_url",
     "save_model",
+    "server_url_of",
     "stream_url_from_input",
     "validate_server_url",
 ]
@@ -133,7 +134,8 @@ def stream_url_from_input(text: str) -> str:
     return text
 
 
-def _server_url_of(profile: ConnectionProfile) -> str:
+def server_url_of(profile: ConnectionProfile) -> str:
+    """A profile's server for display and as the key of its token (see ``AppSettings.server_url``)."""
     url = profile.stream_url
     return url[: -len(MONITOR_STREAM_PATH)] if url.endswith(MONITOR_STREAM_PATH) else url
 
@@ -283,7 +285,7 @@ class AppSettings(_Model):
         A Monitor stream URL gives its server's root URL (what earlier versions stored, so tokens
         saved by them are still found); any other stream URL is itself.
         """
-        return _server_url_of(self.profile)
+        return server_url_of(self.profile)
 
     @property
     def reconnect(self) -> ReconnectConfig:

@@ -58,6 +58,7 @@ from monitor.core.messages import (
 )
 from monitor.core.protocol import MessagePriority
 from monitor.services.notifier import Notifier
+from monitor.services.servers import ServerSet
 from monitor.services.sse_service import SSEService
 from monitor.ui.plaintext import plain_tooltip
 
@@ -426,7 +427,7 @@ class MessagesPanel(QWidget):
 
 
 def connect_messages(
-    service: SSEService,
+    service: SSEService | ServerSet,
     panel: MessagesPanel,
     notifier: Notifier | None = None,
     *,
