@@ -265,6 +265,7 @@ class DesktopApp:
         from monitor.wiring.notifications import wire_notifications
         from monitor.wiring.parts import build_parts
         from monitor.wiring.persistence import SettingsKeeper, token_reader, wire_settings
+        from monitor.wiring.servers import wire_servers
         from monitor.wiring.tray import wire_tray
         from monitor.wiring.view import wire_view
 
@@ -310,6 +311,7 @@ class DesktopApp:
         self.parts = parts
 
         wire_connection(parts)
+        wire_servers(parts)
         wire_commands(parts, settings_keeper)
         wire_capabilities(parts)
         wire_notifications(parts)
