@@ -20,9 +20,11 @@ import pytest
 
 from monitor.client.engine import IncomingEvent
 from monitor.core.connection import ConnectionState
+from monitor.core.notify_history import NoticeAction
 from monitor.core.protocol import TaskState
 from monitor.core.servers import local_id, server_of, server_prefix
 from monitor.core.store import Removed, TaskColumn
+from monitor.services.notifier import NoticeActionRequest
 from monitor.ui.tray import IconState
 from monitor.wiring.parts import Parts
 from tests.e2e.harness import ServerProcess, free_port
@@ -158,6 +160,17 @@ def test_two_servers_one_table_and_a_cancel_reaches_its_own_server_only(
             # Cancel B's task through the table's own action.
             acks_a, acks_b = _acks(parts, A), _acks(parts, B)
             await until(lambda: parts.servers.links[1].commands is not None, 10, "B's command service")
+
+            def running_twins() -> list[str]:  # B's running tasks whose id A has too
+                return [
+                    i
+                    for i in _ids_of(parts, B, TaskState.RUNNING)
+                    if server_prefix(A) + local_id(i) in parts.store
+                ]
+
+            await until(running_twins, 20, "a running task of B whose id A has too")
+            target = running_twins()[0]  # picked and cancelled with no await between: still running
+            twin = server_prefix(A) + local_id(target)
             view.model.flush()
             assert view.select_task(target)
             assert parts.view.task_actions.cancel.isEnabled()
@@ -184,6 +197,25 @@ def test_two_servers_one_table_and_a_cancel_reaches_its_own_server_only(
             record = parts.store.get(twin)
             assert record is not None
             assert record.state not in (TaskState.CANCELLING, TaskState.CANCELLED)
+
+            # F5 on the selection asks B (only B) about its task.
+            answered = len(acks_b)
+            view.model.flush()
+            assert view.select_task(target)
+            view.task_actions.refresh.trigger()
+            await until(lambda: len(acks_b) > answered, 10, "B's answer to the query")
+            assert {_ack_payload(x).get("action") for x in acks_b[answered:]} == {"query"}  # accepted, done
+            # A notification's Retry button retries on B (only B).
+            parts.notifier.action_requested.emit(NoticeActionRequest(NoticeAction.RETRY, target))
+            await until(
+                lambda: "retry" in [_ack_payload(x).get("action") for x in acks_b], 10, "B's retry ack"
+            )
+            await until(
+                lambda: (r := parts.store.get(target)) is not None and r.state is not TaskState.CANCELLED,
+                10,
+                "B's task to run again",
+            )
+            assert acks_a == []
 
     run(scenario())
 

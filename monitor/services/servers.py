@@ -118,7 +118,8 @@ class ServerSet(QObject):
         command_failed(list, str): Task ids and a plain-text reason.
         capabilities_changed(): A server's capabilities were found or forgotten (ask
             :meth:`capabilities_for`).
-        servers_changed(): The set of servers was rebuilt (a link came or went, or started).
+        servers_changed(): The set of servers was rebuilt (a link came or went, or started), or
+            closed (:attr:`closed`).
 
     Args:
         settings: The settings in effect (their active profiles are watched).
@@ -178,6 +179,11 @@ class ServerSet(QObject):
     def links(self) -> list[ServerLink]:
         """The servers, in the profiles' order."""
         return list(self._links)
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`aclose` was called (the app is shutting down)."""
+        return self._closed
 
     @property
     def several(self) -> bool:
@@ -249,6 +255,7 @@ class ServerSet(QObject):
         then the streams. One that fails is logged and the others still close; idempotent."""
         self._closed = True
         await self._close_links(self._links)
+        self.servers_changed.emit()
 
     async def reconfigure(self, settings: AppSettings, token_of: TokenOf | None = None) -> None:
         """Watch what ``settings`` say: unchanged servers keep running, changed ones reconnect.

@@ -41,6 +41,9 @@ def wire_servers(parts: Parts) -> None:
             sidebar.set_server_counts(Counter(map(server_of, store.ids())))
 
     def on_servers() -> None:
+        if servers.closed:  # shutting down: no recount may outlive the window
+            recount.stop()
+            return
         names = [link.name for link in servers.links]
         model.server_name = "" if servers.several else names[0]
         sidebar.set_servers(names if servers.several else [])
@@ -50,7 +53,7 @@ def wire_servers(parts: Parts) -> None:
         count()
 
     def on_flushed() -> None:
-        if servers.several and not recount.isActive():
+        if servers.several and not servers.closed and not recount.isActive():
             recount.start()
 
     recount.timeout.connect(count)
