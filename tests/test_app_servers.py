@@ -291,3 +291,55 @@ def test_a_dead_server_shows_as_the_worst_state_and_its_restart_rebuilds_only_it
             assert all(parts.store.get(i) is not old_a[i] for i in _ids_of(parts, A) if i in old_a)
 
     run(scenario())
+
+
+def test_one_server_looks_as_before_and_a_second_one_can_join(
+    run: Any, tmp_path: Path, two_servers: tuple[ServerProcess, ServerProcess]
+) -> None:
+    a, b = two_servers
+    _write_settings(tmp_path, a, b)
+    saved = json.loads((tmp_path / "settings.json").read_text())
+    saved["profiles"][1]["active"] = False  # only alpha is watched
+    (tmp_path / "settings.json").write_text(json.dumps(saved))
+
+    async def scenario() -> None:
+        from monitor.ui.settings_dialog import SettingsDialog
+
+        async with running_app(tmp_path, demo=False) as desktop:
+            parts = parts_of(desktop)
+            view = parts.view
+            await until(lambda: len(parts.store) > 0, 30, "alpha's tasks")
+            # One server: ids exactly the server's, no Server column or server group by default,
+            # and the opt-in Server column names the one server.
+            assert all(server_of(i) == "" for i in parts.store.ids())
+            assert view.table.isColumnHidden(TaskColumn.SERVER)
+            with pytest.raises(KeyError):
+                view.sidebar.server_text(A)
+            first = parts.store.ids()[0]
+            assert _cell(parts, first, TaskColumn.SERVER) == A
+            assert _cell(parts, first, TaskColumn.ID) == first
+            assert "Servers:" not in parts.window.indicator.tooltip_text()
+
+            # The user makes beta active too (the settings dialog's OK, as the app applies it).
+            parts.window.settings_requested.emit()
+            dialog = parts.window.findChild(SettingsDialog)
+            assert dialog is not None
+            both = desktop.settings.model_copy(
+                update={
+                    "profiles": [p.model_copy(update={"active": True}) for p in desktop.settings.profiles]
+                }
+            )
+            dialog.settings_applied.emit(both)
+            dialog.close()
+            await until(
+                lambda: _ids_of(parts, A) and _ids_of(parts, B) and not _ids_of(parts, ""),
+                30,
+                "both servers' tasks, each in its namespace, and none left without one",
+            )
+            assert [link.name for link in parts.servers.links] == [A, B]
+            assert not view.table.isColumnHidden(TaskColumn.SERVER)
+            await until(lambda: "Servers:" in parts.window.indicator.tooltip_text(), 10, "the servers' lines")
+            saved_now = json.loads((tmp_path / "settings.json").read_text())
+            assert [p["active"] for p in saved_now["profiles"]] == [True, True]
+
+    run(scenario())
