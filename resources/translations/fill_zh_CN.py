@@ -513,6 +513,14 @@ ZH: dict[str, str] = {
     "Export the listed tasks": "导出列出的任务",
     "Could not export to %1: %2": "无法导出到 %1：%2",
     "Exported %n task(s) to %1": "已导出 %n 个任务到 %1",
+    # H33 (issue 15 item 2): several servers at once
+    "Server": "服务器",
+    "The server the task runs on (its connection profile)": "任务所在的服务器（其连接配置）",
+    "Servers": "服务器",
+    "Servers:": "服务器：",
+    "Server {name}: {n} tasks": "服务器 {name}：{n} 个任务",
+    "%1: %2": "%1：%2",
+    "Not connected to the server of these tasks.": "尚未连接到这些任务所在的服务器。",
 }
 
 
