@@ -28,7 +28,7 @@ from monitor.core.eta import EtaReading, EtaTracker
 from monitor.core.news import TaskPatch, patch_from_task
 from monitor.core.protocol import TERMINAL_STATES, Task, TaskError, TaskState
 from monitor.core.query import STATE_GROUPS, Query
-from monitor.core.servers import server_of
+from monitor.core.servers import local_id, server_of
 
 __all__ = [
     "CREATED_ORDER",
@@ -515,7 +515,7 @@ class TaskStore:
         )
         rec = TaskRecord(
             id=p.id,
-            name=p.name if p.name is not None else p.id,
+            name=p.name if p.name is not None else local_id(p.id),  # the server's id, not ours
             state=state,
             created_at=p.created_at if p.created_at is not None else p.received_at,
             placeholder=p.name is None,

@@ -557,7 +557,7 @@ class TaskTableModel(QAbstractTableModel):
             return translate("TaskTableModel", "Offline: as of {time}").format(time=as_of)
         if self._store.is_old_lifetime(rec.id):
             return translate("TaskTableModel", "From before the server restarted")
-        return f"{rec.name}\n{rec.id}"
+        return f"{rec.name}\n{local_id(rec.id)}"
 
     def accessible_summary(self, rec: TaskRecord) -> str:
         """ "name, running, 42 percent, 3m 00s left" for screen readers."""
