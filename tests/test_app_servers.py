@@ -9,15 +9,17 @@ qasync loop), configured by a settings file with two active profiles, as a user 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from monitor.app import DesktopApp
 from monitor.client.engine import IncomingEvent
 from monitor.core.connection import ConnectionState
 from monitor.core.notify_history import NoticeAction
@@ -73,6 +75,16 @@ def _write_settings(folder: Path, a: ServerProcess, b: ServerProcess) -> None:
     )
 
 
+@contextlib.asynccontextmanager
+async def _app_on(
+    tmp_path: Path, a: ServerProcess, b: ServerProcess
+) -> AsyncIterator[tuple[DesktopApp, Parts]]:
+    """The real app watching both servers (a settings file with two active profiles)."""
+    _write_settings(tmp_path, a, b)
+    async with running_app(tmp_path, demo=False) as desktop:
+        yield desktop, parts_of(desktop)
+
+
 def _ids_of(parts: Parts, server: str, *states: TaskState) -> list[str]:
     return [
         i
@@ -123,11 +135,9 @@ def test_two_servers_one_table_and_a_cancel_reaches_its_own_server_only(
     run: Any, tmp_path: Path, two_servers: tuple[ServerProcess, ServerProcess]
 ) -> None:
     a, b = two_servers
-    _write_settings(tmp_path, a, b)
 
     async def scenario() -> None:
-        async with running_app(tmp_path, demo=False) as desktop:
-            parts = parts_of(desktop)
+        async with _app_on(tmp_path, a, b) as (_desktop, parts):
             view = parts.view
             await until(
                 lambda: _ids_of(parts, A, TaskState.RUNNING) and _ids_of(parts, B, TaskState.RUNNING),
@@ -224,11 +234,9 @@ def test_a_dead_server_shows_as_the_worst_state_and_its_restart_rebuilds_only_it
     run: Any, tmp_path: Path, two_servers: tuple[ServerProcess, ServerProcess]
 ) -> None:
     a, b = two_servers
-    _write_settings(tmp_path, a, b)
 
     async def scenario() -> None:
-        async with running_app(tmp_path, demo=False) as desktop:
-            parts = parts_of(desktop)
+        async with _app_on(tmp_path, a, b) as (_desktop, parts):
             indicator = parts.window.indicator
             await until(lambda: _ids_of(parts, A) and _ids_of(parts, B), 30, "tasks from both servers")
             await until(lambda: indicator.status.state is ConnectionState.CONNECTED, 10, "both live")

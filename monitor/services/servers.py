@@ -35,7 +35,7 @@ from monitor.core.settings import AppSettings, server_url_of
 from monitor.core.store import TaskStore
 from monitor.services.capabilities import CapabilityService, Discover
 from monitor.services.command_service import CommandService
-from monitor.services.sse_service import SSEService
+from monitor.services.sse_service import SSEService, TaskFeed
 
 __all__ = ["ServerLink", "ServerSet", "TokenOf"]
 
@@ -100,17 +100,14 @@ class ServerLink:
         return server_url_of(self.profile)
 
 
-class ServerSet(QObject):
+class ServerSet(TaskFeed):
     """The watched servers as one feed, with per-server state, routing and capabilities.
 
     Signals:
-        tasks_changed(list), task_added(str), task_updated(str), task_progressed(str, float),
-        task_completed(str), task_failed(str, str), task_cancelled(str), task_removed(str),
-        message_received(str, object), event_received(str), error_occurred(str),
-        snapshot_applied(int), resync_started(object), resync_finished(object): Any server's
-            :class:`SSEService` signal of that name (ids are store ids).
-        connection_state_changed(object): The worst :class:`ConnectionStatus` over the servers,
-            when it changes (one server: that server's every status).
+        Those of :class:`~monitor.services.sse_service.TaskFeed`: any server's signal of that
+            name (ids are store ids), except ``connection_state_changed(object)``: the worst
+            :class:`ConnectionStatus` over the servers, when it changes (one server: that
+            server's every status).
         server_status_changed(str, object): One server's name and its new status.
         pending_changed(list, object): Task ids and the pending action now shown for them (None:
             none), from any server's commands.
@@ -130,21 +127,6 @@ class ServerSet(QObject):
         parent: Qt parent.
     """
 
-    tasks_changed = Signal(list)
-    task_added = Signal(str)
-    task_updated = Signal(str)
-    task_progressed = Signal(str, float)
-    task_completed = Signal(str)
-    task_failed = Signal(str, str)
-    task_cancelled = Signal(str)
-    task_removed = Signal(str)
-    message_received = Signal(str, object)
-    event_received = Signal(str)
-    error_occurred = Signal(str)
-    snapshot_applied = Signal(int)
-    resync_started = Signal(object)
-    resync_finished = Signal(object)
-    connection_state_changed = Signal(object)
     server_status_changed = Signal(str, object)
     pending_changed = Signal(list, object)
     command_succeeded = Signal(str, str)

@@ -35,7 +35,7 @@ from monitor.core.servers import scoped_patches, scoped_tasks
 from monitor.core.settings import AppSettings
 from monitor.core.store import Added, Change, Removed, TaskStore, Updated
 
-__all__ = ["SSEService", "client_config"]
+__all__ = ["SSEService", "TaskFeed", "client_config"]
 
 _log = logging.getLogger(__name__)
 
@@ -59,8 +59,9 @@ class _Keep:
 _KEEP = _Keep()
 
 
-class SSEService(QObject):
-    """The live task feed as Qt signals.
+class TaskFeed(QObject):
+    """The signals of a live task feed: one server's :class:`SSEService`, or every watched
+    server's at once (``monitor.services.servers.ServerSet``, which re-emits its servers').
 
     Signals:
         connection_state_changed(object): A :class:`~monitor.core.connection.ConnectionStatus`.
@@ -83,19 +84,6 @@ class SSEService(QObject):
             no longer holds (a new server lifetime, a reset, the user's F5).
         resync_finished(object): The same :class:`Resync`, once the store holds the new
             lifetime's list (after its snapshot, or at once when none follows).
-
-    Args:
-        settings: Server URL and reconnect parameters.
-        store: The task store to feed (shared with the table model).
-        token: Bearer token, if the server needs one.
-        token_provider: Called for a fresh token after a 401/403 (once per failure).
-        engine_factory: Builds the engine from a config (tests inject configured engines).
-        clock: Unix-seconds clock stamped on arriving news.
-        profile: The server to watch (default: ``settings.profile``, the profile in use).
-        namespace: Prefix of this server's task ids in the store when it shares the store with
-            other servers (``monitor.core.servers.server_prefix``); "" for a single server. Every
-            id this service puts in the store, and every id its signals carry, has it.
-        parent: Qt parent.
     """
 
     connection_state_changed = Signal(object)
@@ -113,6 +101,27 @@ class SSEService(QObject):
     snapshot_applied = Signal(int)
     resync_started = Signal(object)
     resync_finished = Signal(object)
+
+
+class SSEService(TaskFeed):
+    """One server's live task feed as Qt signals.
+
+    Signals:
+        Those of :class:`TaskFeed`.
+
+    Args:
+        settings: Server URL and reconnect parameters.
+        store: The task store to feed (shared with the table model).
+        token: Bearer token, if the server needs one.
+        token_provider: Called for a fresh token after a 401/403 (once per failure).
+        engine_factory: Builds the engine from a config (tests inject configured engines).
+        clock: Unix-seconds clock stamped on arriving news.
+        profile: The server to watch (default: ``settings.profile``, the profile in use).
+        namespace: Prefix of this server's task ids in the store when it shares the store with
+            other servers (``monitor.core.servers.server_prefix``); "" for a single server. Every
+            id this service puts in the store, and every id its signals carry, has it.
+        parent: Qt parent.
+    """
 
     def __init__(
         self,

@@ -35,6 +35,14 @@ def group_label(group: StateGroup) -> str:
     }[group]
 
 
+def _show_count(item: QListWidgetItem, label: str, n: int, spoken: str) -> None:
+    """``label (n)`` on ``item`` (and ``spoken`` for screen readers), when it changed."""
+    text = f"{label} ({n})"
+    if item.text() != text:
+        item.setText(text)
+        item.setData(Qt.ItemDataRole.AccessibleTextRole, spoken)
+
+
 class StateSidebar(QListWidget):
     """A list of state groups with counts.
 
@@ -74,13 +82,12 @@ class StateSidebar(QListWidget):
         """Show live counts ("Failed (3)")."""
         for group, item in self._items.items():
             n = counts.get(group, 0)
-            text = f"{group_label(group)} ({n})"
-            if item.text() != text:
-                item.setText(text)
-                item.setData(
-                    Qt.ItemDataRole.AccessibleTextRole,
-                    self.tr("{group}: {n} tasks").format(group=group_label(group), n=n),
-                )
+            _show_count(
+                item,
+                group_label(group),
+                n,
+                self.tr("{group}: {n} tasks").format(group=group_label(group), n=n),
+            )
 
     def set_servers(self, names: Sequence[str]) -> None:
         """One entry per server under a "Servers" heading (none for fewer than two servers)."""
@@ -104,13 +111,7 @@ class StateSidebar(QListWidget):
         """Show each server's number of tasks ("build-farm (12)")."""
         for name, item in self._servers.items():
             n = counts.get(name, 0)
-            text = f"{name} ({n})"
-            if item.text() != text:
-                item.setText(text)
-                item.setData(
-                    Qt.ItemDataRole.AccessibleTextRole,
-                    self.tr("Server {name}: {n} tasks").format(name=name, n=n),
-                )
+            _show_count(item, name, n, self.tr("Server {name}: {n} tasks").format(name=name, n=n))
 
     def server_text(self, name: str) -> str:
         """The text shown for server ``name`` (for tests and accessibility checks)."""
