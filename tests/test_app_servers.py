@@ -328,17 +328,12 @@ def test_one_server_looks_as_before_and_a_second_one_can_join(
             assert _cell(parts, first, TaskColumn.ID) == first
             assert "Servers:" not in parts.window.indicator.tooltip_text()
 
-            # The user makes beta active too (the settings dialog's OK, as the app applies it).
+            # The user ticks beta in the settings dialog and presses OK.
             parts.window.settings_requested.emit()
             dialog = parts.window.findChild(SettingsDialog)
             assert dialog is not None
-            both = desktop.settings.model_copy(
-                update={
-                    "profiles": [p.model_copy(update={"active": True}) for p in desktop.settings.profiles]
-                }
-            )
-            dialog.settings_applied.emit(both)
-            dialog.close()
+            dialog.server_list.boxes[B].setChecked(True)
+            dialog.accept()
             await until(
                 lambda: _ids_of(parts, A) and _ids_of(parts, B) and not _ids_of(parts, ""),
                 30,

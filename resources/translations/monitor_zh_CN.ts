@@ -1159,6 +1159,45 @@ Watch server tasks live.</source>
         </message>
     </context>
     <context>
+        <name>ServerList</name>
+        <message>
+            <source>Also watch these servers</source>
+            <translation>同时监视这些服务器</translation>
+        </message>
+        <message>
+            <source>Name of the server to add</source>
+            <translation>要添加的服务器名称</translation>
+        </message>
+        <message>
+            <source>Name</source>
+            <translation>名称</translation>
+        </message>
+        <message>
+            <source>Address of the server to add</source>
+            <translation>要添加的服务器地址</translation>
+        </message>
+        <message>
+            <source>Add server</source>
+            <translation>添加服务器</translation>
+        </message>
+        <message>
+            <source>Add this server and watch it too</source>
+            <translation>添加此服务器并一并监视</translation>
+        </message>
+        <message>
+            <source>Watch %1 too</source>
+            <translation>同时监视 %1</translation>
+        </message>
+        <message>
+            <source>Give the server a name.</source>
+            <translation>请为服务器命名。</translation>
+        </message>
+        <message>
+            <source>There is already a server named %1.</source>
+            <translation>已有名为 %1 的服务器。</translation>
+        </message>
+    </context>
+    <context>
         <name>ServerSet</name>
         <message>
             <source>Not connected to the server of these tasks.</source>

@@ -129,3 +129,42 @@ def test_capabilities_are_those_of_the_tasks_servers(
     assert offered is not None
     assert offered.commands is commands
     assert offered.reason("commands") == reason
+
+
+def test_the_settings_dialog_ticks_and_adds_servers_to_watch(qtbot: QtBot) -> None:
+    from monitor.ui.settings_dialog import SettingsDialog
+
+    settings = _settings("alpha", "beta").model_copy(update={"active_profile": "alpha"})
+    settings = settings.model_copy(
+        update={"profiles": [settings.profiles[0], settings.profiles[1].model_copy(update={"active": False})]}
+    )
+    dialog = SettingsDialog(settings)
+    qtbot.addWidget(dialog)
+    servers = dialog.server_list
+    assert list(servers.boxes) == ["beta"]  # the shown profile (alpha) is not listed
+    assert not servers.boxes["beta"].isChecked()
+    assert servers.boxes["beta"].text() == "beta — http://127.0.0.1:10"
+    # Adding: a name and an address, checked as typed.
+    assert not servers.add_button.isEnabled()
+    servers.name_edit.setText("beta")
+    servers.url_edit.setText("http://127.0.0.1:11")
+    assert not servers.add_button.isEnabled()
+    assert servers.add_error.text() == "There is already a server named beta."
+    servers.name_edit.setText("gamma")
+    servers.url_edit.setText("ftp://x")
+    assert not servers.add_button.isEnabled()
+    assert "http" in servers.add_error.text()
+    servers.url_edit.setText("http://127.0.0.1:11")
+    assert servers.add_button.isEnabled()
+    servers.add_button.click()
+    assert servers.boxes["gamma"].isChecked()
+    assert servers.name_edit.text() == ""
+    servers.boxes["beta"].setChecked(True)
+    result = dialog.build_settings()
+    assert [(p.name, p.active) for p in result.profiles] == [("alpha", True), ("beta", True), ("gamma", True)]
+    assert [p.name for p in result.active_profiles] == ["alpha", "beta", "gamma"]
+    assert result.profiles[2].stream_url == "http://127.0.0.1:11/api/tasks/stream"
+    # Unticking every other server watches the shown one alone.
+    servers.boxes["beta"].setChecked(False)
+    servers.boxes["gamma"].setChecked(False)
+    assert [p.name for p in dialog.build_settings().active_profiles] == ["alpha"]
