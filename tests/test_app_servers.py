@@ -340,6 +340,7 @@ def test_one_server_looks_as_before_and_a_second_one_can_join(
                 "both servers' tasks, each in its namespace, and none left without one",
             )
             assert [link.name for link in parts.servers.links] == [A, B]
+            assert parts.window.windowTitle() == f"Monitor — {A}, {B}"
             assert not view.table.isColumnHidden(TaskColumn.SERVER)
             await until(lambda: "Servers:" in parts.window.indicator.tooltip_text(), 10, "the servers' lines")
             saved_now = json.loads((tmp_path / "settings.json").read_text())

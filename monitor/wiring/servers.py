@@ -1,16 +1,16 @@
 """Several servers in the window: the Server column, the sidebar's server entries and counts.
 
-With two or more servers watched the Server column is shown (it stays an opt-in column with
-one server, whose name its cells then show) and the sidebar lists the servers with their number
-of tasks; picking one puts ``server:"NAME"`` in the search box, so the filter is visible and
-can be edited or combined like any other.
+With two or more servers watched the window's title names them, the Server column is shown (it
+stays an opt-in column with one server, whose name its cells then show) and the sidebar lists the
+servers with their number of tasks; picking one puts ``server:"NAME"`` in the search box, so the
+filter is visible and can be edited or combined like any other.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QCoreApplication, QTimer
 
 from monitor.core.servers import server_of
 from monitor.core.store import TaskColumn
@@ -46,6 +46,9 @@ def wire_servers(parts: Parts) -> None:
             return
         names = [link.name for link in servers.links]
         model.server_name = "" if servers.several else names[0]
+        if servers.several:  # the title names every server (one server: its address, as before)
+            title = QCoreApplication.translate("MainWindow", "Monitor — %1")
+            parts.window.setWindowTitle(title.replace("%1", ", ".join(names)))
         sidebar.set_servers(names if servers.several else [])
         if servers.several and not shown_for_several[0]:
             shown_for_several[0] = True  # once: the user may hide it again
