@@ -256,7 +256,9 @@ class ServerSet(TaskFeed):
             for link in old:
                 if link.commands is not None:  # the old servers will not answer
                     self.pending_changed.emit(list(link.commands.pending()), None)
+                    link.commands.deleteLater()
                 link.service.deleteLater()
+                link.capabilities.deleteLater()
             gone = self.store.remove(self.store.ids())
             if gone:
                 self.tasks_changed.emit(gone)
@@ -354,6 +356,7 @@ class ServerSet(TaskFeed):
                 link.service.tasks_changed.disconnect(old.note_changes)
             await old.aclose()
             self.pending_changed.emit(list(old.pending()), None)  # the old server will not answer
+            old.deleteLater()
         engine = link.service.engine
         if engine is None or self._closed:
             return
@@ -398,6 +401,8 @@ class ServerSet(TaskFeed):
                 _log.exception("closing the %s failed", what)
 
     def _on_status(self, link: ServerLink, status: ConnectionStatus) -> None:
+        if link not in self._links:  # a replaced server's last word, while it closes
+            return
         link.status = status
         engine = link.service.engine
         if engine is not None and engine.config != link.capabilities.config and not self._closed:
