@@ -22,6 +22,7 @@ from starlette.middleware.cors import CORSMiddleware
 from monitor.core.protocol import EPOCH_HEADER, CommandAck, EventType, Message, MessageType
 from monitor.server.auth import TokenChecker
 from monitor.server.config import ServerConfig, default_db_path
+from monitor.server.executors import register_executor_handlers
 from monitor.server.hub import Hub, HubSettings
 from monitor.server.log import EventLog, MemoryLog
 from monitor.server.metrics import Metrics
@@ -191,6 +192,7 @@ def create_app(
     )
     register_task_handlers(scheduler, tasks)
     state = ServerState(config=config, hub=hub, tasks=tasks, scheduler=scheduler, cancel_wait_s=CANCEL_WAIT_S)
+    register_executor_handlers(scheduler, tasks, state.executors)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

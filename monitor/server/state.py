@@ -15,6 +15,7 @@ from fastapi import Depends, Request
 
 from monitor.core.protocol import MessageSent
 from monitor.server.config import ServerConfig
+from monitor.server.executors import ExecutorRegistry
 from monitor.server.hub import Hub
 from monitor.server.log import EventLog
 from monitor.server.scheduler import CommandScheduler
@@ -39,6 +40,7 @@ class ServerState:
             before it answers ``202`` (cancellation requested, still running).
         delivered: Answers already given per message id (oldest first, bounded), so that a message
             sent twice with the same id is delivered once.
+        executors: Commands handed to external executors (monitor.server.executors).
     """
 
     config: ServerConfig
@@ -47,6 +49,7 @@ class ServerState:
     scheduler: CommandScheduler
     cancel_wait_s: float
     delivered: OrderedDict[str, MessageSent] = field(default_factory=OrderedDict)
+    executors: ExecutorRegistry = field(default_factory=ExecutorRegistry)
 
     @property
     def log(self) -> EventLog:

@@ -447,7 +447,10 @@ def _reported_fields(old: Task, report: WorkerReport) -> dict[str, object]:
         changes["stage"] = report.stage
     if report.eta is not None:
         changes["eta"] = report.eta
-    if report.progress is not None:
+    if report.attempt is not None and report.attempt > old.attempt:
+        # The job system retried on its own: a new attempt starts from its own progress.
+        changes.update(attempt=report.attempt, progress=report.progress or 0.0, error=None)
+    elif report.progress is not None:
         # Never backwards within an attempt: out-of-order reports must not make the bar jump back.
         changes["progress"] = max(old.progress, report.progress)
     return changes
