@@ -26,6 +26,8 @@ import threading
 from collections.abc import Mapping
 from typing import Any, Final
 
+from celery import Celery
+
 from monitor.bridge.celery_events import EXECUTOR_NAME, CeleryMapper, Create, Refusal, Report, Resend, Revoke
 from monitor.bridge.publisher import MonitorPublisher
 from monitor.client.aio import cancel_and_wait
@@ -65,8 +67,6 @@ class CeleryBridge:
         executor: str = EXECUTOR_NAME,
     ) -> None:
         """See the class docstring."""
-        from celery import Celery
-
         self._app: Any = Celery("monitor-bridge", broker=broker, backend=result_backend)
         self._has_backend = result_backend is not None
         self._poll_interval = poll_interval
