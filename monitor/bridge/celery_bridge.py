@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import contextlib
 import logging
 import threading
 from collections.abc import Mapping
@@ -154,8 +153,11 @@ class CeleryBridge:
     async def _publish(self, queue: asyncio.Queue[Mapping[str, object]]) -> None:
         while True:
             event = await queue.get()
-            for step in self._mapper.on_event(event):
-                await self._apply(step)
+            try:
+                for step in self._mapper.on_event(event):
+                    await self._apply(step)
+            except Exception:  # noqa: BLE001 - one odd event (an id the server refuses) must not stop the rest
+                _log.exception("celery event %s of %s dropped", event.get("type"), event.get("uuid"))
 
     async def _apply(self, step: Create | Report) -> None:
         if isinstance(step, Create):
@@ -165,9 +167,8 @@ class CeleryBridge:
         if status == 404:
             # Removed from the server meanwhile (a user's "remove", a server without history):
             # the mapper still knows the task, so announce it again and repeat the report.
-            with contextlib.suppress(Exception):
-                await self._publisher.create(self._mapper.resubmit(step.task_id))
-                await self._publisher.report(step.task_id, step.report)
+            await self._publisher.create(self._mapper.resubmit(step.task_id))
+            await self._publisher.report(step.task_id, step.report)
 
     # ------------------------------------------------------------------ progress
 
@@ -190,7 +191,13 @@ class CeleryBridge:
 
     async def _commands(self) -> None:
         while True:
-            for command in await self._publisher.claim():
+            try:
+                commands = await self._publisher.claim()
+            except Exception:  # noqa: BLE001 - an answer that is not a claim: log it, wait, claim again
+                _log.exception("claiming commands failed")
+                await asyncio.sleep(_RECONNECT_S)  # not a hot loop against a broken server
+                continue
+            for command in commands:
                 try:
                     await self._command(command)
                 except Exception:  # noqa: BLE001 - one bad command must not stop the others

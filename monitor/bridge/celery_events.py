@@ -59,7 +59,7 @@ _RESENT: Final = re.compile(r"(?s)(.+)~([0-9]{1,6})")
 _MAX_STAGE: Final = 200
 _MAX_MESSAGE: Final = 4000
 _MAX_DETAIL: Final = 60_000
-_MAX_RESULT_CHARS: Final = 200_000
+_MAX_RESULT_CHARS: Final = 60_000  # x4 bytes of UTF-8 at most: within the 256 KiB result limit
 #: Argument reprs this long may have been cut by Celery (``argsrepr_maxsize`` is 1,024).
 _MAX_WHOLE_REPR: Final = 1000
 _FINAL: Final = frozenset({"task-succeeded", "task-failed", "task-revoked", "task-rejected"})

@@ -25,6 +25,8 @@ _log = logging.getLogger(__name__)
 
 #: How long one claim waits on the server for a command (a long poll).
 CLAIM_WAIT_S: Final = 20.0
+#: Pause after a claim the server refused, before the next one.
+_REFUSED_CLAIM_S: Final = 5.0
 
 
 def _seg(value: str) -> str:
@@ -82,7 +84,9 @@ class MonitorPublisher:
         path = f"/api/executors/{_seg(self._executor)}/commands"
         response = await self._send("GET", f"{path}?wait={CLAIM_WAIT_S:g}", None)
         if response.status_code != 200:
+            # A wrong token (401), an old server without executors (404): say so every few seconds.
             _log.warning("claim: %s %s", response.status_code, response.text[:300])
+            await asyncio.sleep(_REFUSED_CLAIM_S)
             return []
         return ExecutorClaim.model_validate_json(response.content).commands
 

@@ -130,6 +130,7 @@ class MonitorApp:
     def begin_shutdown(self) -> None:
         """The server is exiting: every stream gets ``shutdown`` and ends (called by the runner)."""
         self.hub.begin_shutdown()
+        self.state.executors.close()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI entry point."""

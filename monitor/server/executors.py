@@ -68,6 +68,13 @@ class ExecutorRegistry:
         self._wake: dict[str, asyncio.Event] = collections.defaultdict(asyncio.Event)
         self._claiming: collections.Counter[str] = collections.Counter()
         self._last_claim: dict[str, float] = {}
+        self._closed = False
+
+    def close(self) -> None:
+        """The server is exiting: waiting claims answer now, new ones at once (no long poll holds it)."""
+        self._closed = True
+        for wake in self._wake.values():
+            wake.set()
 
     def connected(self, name: str) -> bool:
         """Whether executor ``name`` claims commands now (or did within ``presence_s``)."""
@@ -81,7 +88,7 @@ class ExecutorRegistry:
         self._claiming[name] += 1
         try:
             queue = self._offered[name]
-            if not queue:
+            if not queue and not self._closed:
                 wake = self._wake[name]
                 wake.clear()
                 with contextlib.suppress(TimeoutError):

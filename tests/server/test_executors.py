@@ -16,6 +16,7 @@ import pytest_asyncio
 from monitor.core.executor import ExecutorClaim
 from monitor.server.app import create_app
 from monitor.server.config import ServerConfig
+from monitor.server.executors import ExecutorRegistry
 from monitor.server.runner import ServerThread
 
 pytestmark = pytest.mark.asyncio
@@ -165,3 +166,15 @@ async def test_a_reported_attempt_starts_a_new_attempt_and_never_goes_back(http:
     assert (r.json()["attempt"], r.json()["progress"]) == (2, 0.0)
     r = await http.post("/api/tasks/t1/events", json={"kind": "progress", "progress": 10, "attempt": 1})
     assert (r.json()["attempt"], r.json()["progress"]) == (2, 10.0)
+
+
+async def test_shutdown_ends_waiting_claims_at_once() -> None:
+    registry = ExecutorRegistry()
+    claim = asyncio.ensure_future(registry.claim("jobs", wait_s=60))
+    await asyncio.sleep(0)  # the claim is now waiting on its wake event
+    assert not claim.done()
+    registry.close()  # MonitorApp.begin_shutdown: a long poll must not hold the exit
+    async with asyncio.timeout(1):
+        assert await claim == []
+    async with asyncio.timeout(1):
+        assert await registry.claim("jobs", wait_s=60) == []
