@@ -1,6 +1,7 @@
 """``monitor bridge celery``: Celery's task events into ``monitor serve``, the app's commands back.
 
-Three jobs run side by side in one asyncio loop:
+Three jobs run side by side in one asyncio loop (plus, once at start, the workers' lists of the
+tasks they run and hold, which stand in for the events missed before the bridge started):
 
 * **events**: Celery's event receiver (kombu, blocking) runs in a thread on the broker the workers
   use, and hands each task event to the loop through a bounded queue (a full queue holds the
@@ -27,7 +28,16 @@ from typing import Any, Final
 
 from celery import Celery
 
-from monitor.bridge.celery_events import EXECUTOR_NAME, CeleryMapper, Create, Refusal, Report, Resend, Revoke
+from monitor.bridge.celery_events import (
+    EXECUTOR_NAME,
+    CeleryMapper,
+    Create,
+    Refusal,
+    Report,
+    Resend,
+    Revoke,
+    inspected_events,
+)
 from monitor.bridge.publisher import MonitorPublisher
 from monitor.client.aio import cancel_and_wait
 from monitor.core.executor import ExecutorCommand, ExecutorVerdict
@@ -39,6 +49,8 @@ _log = logging.getLogger(__name__)
 
 #: Events waiting between the receiver thread and the loop, at most.
 _QUEUE_SIZE: Final = 10_000
+#: Seconds the start-up inspection waits for the workers' answers.
+_INSPECT_S: Final = 2.0
 #: Seconds between two receiver connection attempts after the broker went away.
 _RECONNECT_S: Final = 2.0
 
@@ -96,6 +108,7 @@ class CeleryBridge:
         self._tasks = [
             asyncio.create_task(self._publish(queue), name="bridge-publish"),
             asyncio.create_task(self._commands(), name="bridge-commands"),
+            asyncio.create_task(self._adopt(queue), name="bridge-adopt"),
         ]
         if self._has_backend:
             self._tasks.append(asyncio.create_task(self._poll(), name="bridge-progress"))
@@ -149,6 +162,22 @@ class CeleryBridge:
                 self._stop.wait(_RECONNECT_S)
 
     # ------------------------------------------------------------------ events (loop)
+
+    async def _adopt(self, queue: asyncio.Queue[Mapping[str, object]]) -> None:
+        """Tasks that were running or waiting before the bridge started, from the workers' lists."""
+        try:
+            inspect = self._app.control.inspect(timeout=_INSPECT_S)
+            active = await asyncio.to_thread(inspect.active, safe=True)
+            reserved = await asyncio.to_thread(inspect.reserved, safe=True)
+        except Exception as exc:  # noqa: BLE001 - no answer from the workers: only live events then
+            _log.warning("could not list the workers' tasks: %s", exc)
+            return
+        for found, started in ((reserved, False), (active, True)):
+            for worker, infos in (found or {}).items():
+                for info in infos or []:
+                    if isinstance(info, Mapping):
+                        for event in inspected_events(str(worker), info, started=started):
+                            await queue.put(event)
 
     async def _publish(self, queue: asyncio.Queue[Mapping[str, object]]) -> None:
         while True:

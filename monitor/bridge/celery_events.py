@@ -46,6 +46,7 @@ __all__ = [
     "Report",
     "Resend",
     "Revoke",
+    "inspected_events",
     "monitor_id_of",
 ]
 
@@ -71,6 +72,26 @@ def monitor_id_of(celery_id: str) -> tuple[str, int]:
     if match is None:
         return celery_id, 1
     return match.group(1), int(match.group(2))
+
+
+def inspected_events(worker: str, info: Mapping[str, object], *, started: bool) -> list[dict[str, object]]:
+    """The events a task found by ``inspect().active()`` / ``.reserved()`` would have sent.
+
+    A bridge that starts while tasks run missed their ``task-received`` and ``task-started``
+    (Celery keeps no events for late receivers); the workers' own lists stand in for them.
+    """
+    uuid = info.get("id")
+    if not isinstance(uuid, str):
+        return []
+    received: dict[str, object] = {"type": "task-received", "uuid": uuid, "hostname": worker}
+    for key in ("name", "args", "kwargs"):
+        value = info.get(key)
+        if value is not None:
+            received[key] = value if isinstance(value, str) else repr(value)
+    events = [received]
+    if started:
+        events.append({"type": "task-started", "uuid": uuid, "hostname": worker})
+    return events
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +153,7 @@ class _Known:
     queue: str | None = None
     retries: int = 0
     running: bool = False
+    finished: bool = False
     progress: tuple[float | None, str | None] | None = None
 
 
@@ -316,8 +338,10 @@ class CeleryMapper:
         host = event.get("hostname")
         worker = _text(host, 128) if isinstance(host, str) and host else None
         if kind in _FINAL:
-            known.running = False
+            known.running, known.finished = False, True
         if kind == "task-started":
+            if known.finished:  # a late copy (the start-up inspection raced the real events)
+                return None
             known.running = True
             known.progress = None
             attempt = known.base + known.retries

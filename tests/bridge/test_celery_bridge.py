@@ -92,17 +92,20 @@ class Stack:
     server: str
     tasks: ModuleType
     logs: Path
+    bridges: list[subprocess.Popen[bytes]]
+    start_bridge: Callable[[], None]
+
+    def stop_bridge(self) -> None:
+        """Stop the running bridge (SIGTERM); it must exit cleanly."""
+        bridge = self.bridges[-1]
+        bridge.terminate()
+        assert bridge.wait(15) == 0
 
     def gate(self, key: str) -> None:
         """Open a gate a task waits on."""
         import redis
 
         redis.Redis.from_url(self.broker).set(key, "1")
-
-    def log_text(self) -> str:
-        return "\n".join(
-            f"--- {p.name}\n{p.read_text(errors='replace')[-4000:]}" for p in self.logs.glob("*.log")
-        )
 
 
 @pytest.fixture(scope="module")
@@ -154,25 +157,43 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         _wait(lambda: tasks.app.control.ping(timeout=0.5), 60, "the celery worker", worker)
 
         env["MONITOR_TOKEN"] = TOKEN  # the bridge's default --token-env
-        bridge_proc = start(
-            "bridge",
-            [sys.executable, "-m", "monitor", "bridge", "celery", "--broker", broker, "--server", server],
-        )
         headers = {"Authorization": f"Bearer {TOKEN}"}
-        # Celery's events go only to receivers connected at the time (nothing is kept for a late
-        # one), so the bridge is up once a probe task sent after it connected is published.
-        probes: list[str] = []
+        bridges: list[subprocess.Popen[bytes]] = []
 
-        def probe_published() -> bool:
-            if any(httpx.get(f"{server}/api/tasks/{p}", headers=headers).status_code == 200 for p in probes):
-                return True
-            probes.append(tasks.add.delay(0, len(probes)).id)
-            time.sleep(0.5)  # give this probe its round trip before sending the next
-            return False
+        def start_bridge() -> None:
+            cmd = [
+                sys.executable,
+                "-m",
+                "monitor",
+                "bridge",
+                "celery",
+                "--broker",
+                broker,
+                "--server",
+                server,
+            ]
+            bridge = start(f"bridge-{len(bridges)}", cmd)
+            bridges.append(bridge)
+            # Celery's events go only to receivers connected at the time (nothing is kept for a
+            # late one), so the bridge is up once a probe task sent after it connected is published.
+            probes: list[str] = []
 
-        _wait(probe_published, 60, "the bridge to publish a probe task", bridge_proc)
-        yield Stack(broker=broker, server=server, tasks=tasks, logs=logs)
-        assert bridge_proc.poll() is None, "the bridge died"
+            def probe_published() -> bool:
+                if any(
+                    httpx.get(f"{server}/api/tasks/{p}", headers=headers).status_code == 200 for p in probes
+                ):
+                    return True
+                probes.append(tasks.add.delay(0, len(probes)).id)
+                time.sleep(0.5)  # give this probe its round trip before sending the next
+                return False
+
+            _wait(probe_published, 60, "the bridge to publish a probe task", bridge)
+
+        start_bridge()
+        yield Stack(
+            broker=broker, server=server, tasks=tasks, logs=logs, bridges=bridges, start_bridge=start_bridge
+        )
+        assert bridges[-1].poll() is None, "the bridge died"
         assert redis_proc.poll() is None
     finally:
         for proc in reversed(procs):
@@ -329,3 +350,25 @@ async def test_what_celery_cannot_do_is_refused_with_the_reason(stack: Stack) ->
         await _task_where(
             http, running.id, lambda t: t["state"] == "completed", "sleepy completed after the gate"
         )
+
+
+@pytest.mark.asyncio
+async def test_a_bridge_started_late_adopts_the_task_already_running(stack: Stack) -> None:
+    stack.stop_bridge()
+    key = "late-" + secrets.token_hex(4)
+    sent = stack.tasks.sleepy.delay(key)  # starts while no bridge listens: its events are gone
+
+    def running_in_a_worker() -> bool:
+        active = stack.tasks.app.control.inspect(timeout=1.0).active() or {}
+        return any(info["id"] == sent.id for infos in active.values() for info in infos)
+
+    await asyncio.to_thread(_wait, running_in_a_worker, 30, "sleepy running in the worker")
+    async with _client(stack) as http:
+        assert (await http.get(f"/api/tasks/{sent.id}")).status_code == 404
+        await asyncio.to_thread(stack.start_bridge)  # lists the workers' tasks as it starts
+        task = await _task_where(http, sent.id, lambda t: t["state"] == "running", "the adopted task running")
+        assert task["name"] == PREFIX + "sleepy"
+        assert task["worker"].startswith("bridge-test@")
+        assert task["metadata"]["args"] == repr((key,))
+        stack.gate(key)
+        await _task_where(http, sent.id, lambda t: t["state"] == "completed", "the adopted task completed")

@@ -14,6 +14,7 @@ from monitor.bridge.celery_events import (
     Report,
     Resend,
     Revoke,
+    inspected_events,
     monitor_id_of,
 )
 from monitor.core.protocol import CommandAction, WorkerReportKind
@@ -177,3 +178,25 @@ def test_memory_is_bounded_and_running_tasks_are_kept_longest() -> None:
     assert m.running() == ["run"]
     assert isinstance(m.plan(CommandAction.RETRY, "t9"), Resend)
     assert isinstance(m.plan(CommandAction.RETRY, "t0"), Refusal)  # forgotten
+
+
+def test_tasks_listed_by_inspect_stand_in_for_the_missed_events() -> None:
+    m = CeleryMapper()
+    info = {"id": ID, "name": "proj.add", "args": [2, 3], "kwargs": {}, "hostname": HOST}
+    events = inspected_events(HOST, info, started=True)
+    assert [e["type"] for e in events] == ["task-received", "task-started"]
+    steps = [s for e in events for s in m.on_event(e)]
+    assert isinstance(steps[0], Create)
+    assert steps[0].submit.metadata["args"] == "[2, 3]"  # unsafe inspect gives values: their repr
+    assert [r.report.kind for r in reports(steps)] == [WorkerReportKind.STARTED]
+    assert isinstance(m.plan(CommandAction.RETRY, ID), Resend)
+    assert inspected_events(HOST, {"name": "no id"}, started=False) == []
+
+
+def test_a_late_start_after_the_end_is_ignored() -> None:
+    m = CeleryMapper()
+    received(m)
+    m.on_event(ev("task-succeeded", result="1"))
+    # The start-up inspection listed the task just before it finished; its copy comes late.
+    assert reports(m.on_event(ev("task-started"))) == []
+    assert m.running() == []
