@@ -36,7 +36,8 @@ a fact, not a request: a worker that says it started a task is believed even bey
 
 Progress never goes backwards within one attempt: a lower value (reports that overtook each
 other, a worker restarting a stage) is kept at the higher one, while stage and eta still update.
-A retry starts again from 0. ``started_at`` is the start of the current attempt, ``finished_at``
+A retry starts again from 0, as does a report with a higher ``attempt`` (a job system that
+retried on its own, such as Celery). ``started_at`` is the start of the current attempt, ``finished_at``
 is set on terminal states, ``updated_at`` on every change.
 """
 
