@@ -22,6 +22,7 @@ from starlette.middleware.cors import CORSMiddleware
 from monitor.core.protocol import EPOCH_HEADER, CommandAck, EventType, Message, MessageType
 from monitor.server.auth import TokenChecker, token_checker
 from monitor.server.config import ServerConfig, default_db_path
+from monitor.server.executors import register_executor_handlers
 from monitor.server.hub import Hub, HubSettings
 from monitor.server.idempotency import IdempotencyCache
 from monitor.server.identity import ClientRegistry
@@ -137,6 +138,7 @@ class MonitorApp:
     def begin_shutdown(self) -> None:
         """The server is exiting: every stream gets ``shutdown`` and ends (called by the runner)."""
         self.hub.begin_shutdown()
+        self.state.executors.close()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI entry point."""
@@ -212,6 +214,7 @@ def create_app(
     )
     register_task_handlers(scheduler, tasks)
     state = ServerState(config, hub, tasks, scheduler, CANCEL_WAIT_S, registry, sole_principal=broadcast_acks)
+    register_executor_handlers(scheduler, tasks, state.executors)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -166,6 +166,10 @@ class CommandScheduler:
         """Run ``handler`` for commands with ``action`` (replaces an earlier one)."""
         self._handlers[action] = handler
 
+    def handler(self, action: CommandAction) -> Handler | None:
+        """The handler registered for ``action``, if any (a wrapper may delegate to it)."""
+        return self._handlers.get(action)
+
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:

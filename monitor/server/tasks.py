@@ -36,7 +36,8 @@ a fact, not a request: a worker that says it started a task is believed even bey
 
 Progress never goes backwards within one attempt: a lower value (reports that overtook each
 other, a worker restarting a stage) is kept at the higher one, while stage and eta still update.
-A retry starts again from 0. ``started_at`` is the start of the current attempt, ``finished_at``
+A retry starts again from 0, as does a report with a higher ``attempt`` (a job system that
+retried on its own, such as Celery). ``started_at`` is the start of the current attempt, ``finished_at``
 is set on terminal states, ``updated_at`` on every change.
 """
 
@@ -447,7 +448,10 @@ def _reported_fields(old: Task, report: WorkerReport) -> dict[str, object]:
         changes["stage"] = report.stage
     if report.eta is not None:
         changes["eta"] = report.eta
-    if report.progress is not None:
+    if report.attempt is not None and report.attempt > old.attempt:
+        # The job system retried on its own: a new attempt starts from its own progress.
+        changes.update(attempt=report.attempt, progress=report.progress or 0.0, error=None)
+    elif report.progress is not None:
         # Never backwards within an attempt: out-of-order reports must not make the bar jump back.
         changes["progress"] = max(old.progress, report.progress)
     return changes
