@@ -188,6 +188,8 @@ def create_app(
         default_timeout_ms=config.command_timeout_ms,
         max_retries=config.command_max_retries,
         enable_priority=config.command_enable_priority,
+        store=event_log.command_storage() if isinstance(event_log, SqliteLog) else None,
+        commit=event_log.flush,
     )
     register_task_handlers(scheduler, tasks)
     state = ServerState(config=config, hub=hub, tasks=tasks, scheduler=scheduler, cancel_wait_s=CANCEL_WAIT_S)
@@ -197,6 +199,7 @@ def create_app(
         demo = None
         await hub.start()
         await scheduler.start()
+        await scheduler.recover()  # commands a crash interrupted get their final ack now
         try:
             if config.demo:
                 from monitor.server.demo import DemoWorkload

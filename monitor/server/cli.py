@@ -11,7 +11,11 @@ import argparse
 import logging
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from monitor.server.app import MonitorApp
 
 __all__ = ["build_parser", "main"]
 
@@ -31,8 +35,13 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: Sequence[str]) -> int:
-    """Run ``monitor serve``; return the exit code (0 after a graceful stop, 2 on bad settings)."""
+def main(argv: Sequence[str], *, prepare: Callable[[MonitorApp], None] | None = None) -> int:
+    """Run ``monitor serve``; return the exit code (0 after a graceful stop, 2 on bad settings).
+
+    Args:
+        argv: Command-line arguments after ``serve``.
+        prepare: Called with the app before it serves (tests register extra command handlers).
+    """
     args = build_parser().parse_args(list(argv))
     from pydantic import ValidationError
 
@@ -61,6 +70,8 @@ def main(argv: Sequence[str]) -> int:
     from monitor.server.app import create_app  # after validation: bad settings fail fast
 
     app = create_app(config)
+    if prepare is not None:
+        prepare(app)
     family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
     # IPPROTO_TCP so asyncio sets TCP_NODELAY on accepted sockets (see runner.ServerThread).
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)

@@ -21,7 +21,7 @@ from pathlib import Path
 from monitor.core.protocol import Task
 from monitor.server.log import GONE, CommitListener, Gone, LogRecord, LogWriteError, _WindowMixin, new_epoch
 
-__all__ = ["SqliteLog", "SqliteTaskStorage"]
+__all__ = ["SqliteCommandStorage", "SqliteLog", "SqliteTaskStorage"]
 
 _log = logging.getLogger(__name__)
 
@@ -31,6 +31,7 @@ CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY, type TEXT NOT NULL, data TEXT NOT NULL, target TEXT, time REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS tasks (id TEXT PRIMARY KEY, created_at REAL NOT NULL, json TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS commands (id TEXT PRIMARY KEY, final INTEGER NOT NULL, json TEXT NOT NULL);
 """
 
 # Run count/age retention after this many appends (a DELETE per append would dominate the cost).
@@ -258,6 +259,10 @@ class SqliteLog(_WindowMixin):
         """A :class:`SqliteTaskStorage` over this file, sharing this log's transactions."""
         return SqliteTaskStorage(self)
 
+    def command_storage(self) -> SqliteCommandStorage:
+        """A :class:`SqliteCommandStorage` over this file, sharing this log's transactions."""
+        return SqliteCommandStorage(self)
+
 
 class SqliteTaskStorage:
     """Persistent task rows for ``TaskService(store=...)``: ``load()``, ``save(task)``, ``delete(id)``.
@@ -297,3 +302,42 @@ class SqliteTaskStorage:
     def count(self) -> int:
         """Number of stored tasks."""
         return int(self._log._db.execute("SELECT COUNT(*) FROM tasks").fetchone()[0])
+
+
+class SqliteCommandStorage:
+    """Persistent commands for ``CommandScheduler(store=...)`` (``CommandStorage``).
+
+    Writes join the log's burst, so a command's row and its ack event commit together. Finished
+    rows beyond the newest ``keep_final`` are deleted now and then (``INSERT OR REPLACE`` gives a
+    replaced row a new rowid, so rowid order is the order of the last change).
+    """
+
+    def __init__(self, log: SqliteLog, *, keep_final: int = 10_000) -> None:
+        """Store commands in ``log``'s database; keep at most about ``keep_final`` finished ones."""
+        self._log = log
+        self._keep_final = keep_final
+        self._since_prune = 0
+
+    def save(self, command_id: str, final: bool, data: str) -> None:
+        """Insert or replace one command."""
+        self._log._write("INSERT OR REPLACE INTO commands VALUES (?, ?, ?)", (command_id, int(final), data))
+        if final:
+            self._since_prune += 1
+            if self._since_prune >= _TRIM_EVERY:
+                self._since_prune = 0
+                self._log._write(
+                    "DELETE FROM commands WHERE final = 1 AND rowid <= (SELECT rowid FROM commands"
+                    " WHERE final = 1 ORDER BY rowid DESC LIMIT 1 OFFSET ?)",
+                    (self._keep_final,),
+                )
+        self._log._end()
+
+    def load(self, final_limit: int) -> list[str]:
+        """Unfinished commands and the ``final_limit`` newest finished ones, oldest change first."""
+        rows = self._log._db.execute(
+            "SELECT rowid, json FROM commands WHERE final = 0 UNION ALL"
+            " SELECT * FROM (SELECT rowid, json FROM commands WHERE final = 1 ORDER BY rowid DESC LIMIT ?)"
+            " ORDER BY 1",
+            (max(final_limit, 0),),
+        ).fetchall()
+        return [str(text) for _, text in rows]
