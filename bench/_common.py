@@ -116,10 +116,12 @@ def summary(values: Sequence[float], fmt: str = "{:.1f}") -> str:
     )
 
 
-def ratio_line(name: str, ours: float, base: float, *, higher_is_better: bool) -> str:
-    """``RATIO name: X.XXx better/worse than sse-starlette`` (ratio > 1 means ours is better)."""
+def ratio_line(
+    name: str, ours: float, base: float, *, higher_is_better: bool, baseline: str = "sse-starlette"
+) -> str:
+    """``RATIO name: X.XXx better/worse than the <baseline> baseline`` (> 1 means ours is better)."""
     r = ours / base if higher_is_better else base / ours
-    return f"RATIO {name}: {r:.2f}x ({'better' if r >= 1 else 'worse'} than the sse-starlette baseline)"
+    return f"RATIO {name}: {r:.2f}x ({'better' if r >= 1 else 'worse'} than the {baseline} baseline)"
 
 
 def rss_kb(pid: int) -> int:

@@ -168,6 +168,7 @@ def create_app(
     )
     store = event_log.task_storage() if isinstance(event_log, SqliteLog) else None
     tasks = TaskService(hub, clock=clock, store=store)
+    tasks.index_log(event_log)  # GET /api/tasks/{id} reads a task's events by key, never scans
     if isinstance(event_log, SqliteLog):
         event_log.add_rollback_listener(tasks.reload)
 

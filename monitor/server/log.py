@@ -167,6 +167,11 @@ class EventLog(Protocol):
         """
         ...
 
+    def read_seqs(self, seqs: Sequence[int]) -> list[LogRecord]:
+        """The retained, durable events with these sequence numbers, oldest first (an index lookup,
+        never a scan; sequence numbers that are gone are skipped)."""
+        ...
+
     def trim(self) -> int:
         """Apply retention (count and age) now; return how many events were dropped."""
         ...
@@ -298,6 +303,15 @@ class MemoryLog(_WindowMixin):
         for i in range(max(start, 0), min(len(self._events), max(start, 0) + max(limit, 0))):
             out.append(self._events[i])
         return out
+
+    def read_seqs(self, seqs: Sequence[int]) -> list[LogRecord]:
+        """Events by sequence number; see :meth:`EventLog.read_seqs`."""
+        if not self._events:
+            return []
+        first = self._events[0].seq
+        size = len(self._events)
+        # seqs are contiguous in the deque: each lookup is arithmetic.
+        return [self._events[s - first] for s in sorted(set(seqs)) if 0 <= s - first < size]
 
     def trim(self) -> int:
         """Drop events older than ``max_age_s``."""

@@ -15,7 +15,7 @@ import contextlib
 import logging
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
 from monitor.core.protocol import Task
@@ -33,6 +33,9 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE TABLE IF NOT EXISTS tasks (id TEXT PRIMARY KEY, created_at REAL NOT NULL, json TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS commands (id TEXT PRIMARY KEY, final INTEGER NOT NULL, json TEXT NOT NULL);
 """
+
+# Sequence numbers per ``IN (...)`` query (SQLite allows 32,766 parameters; keep statements small).
+_IN_CHUNK = 500
 
 # Run count/age retention after this many appends (a DELETE per append would dominate the cost).
 _TRIM_EVERY = 256
@@ -231,6 +234,41 @@ class SqliteLog(_WindowMixin):
             LogRecord(seq=s, id=f"{self._epoch}-{s}", type=t, data=d, target=g, time=tm)
             for s, t, d, g, tm in rows
         ]
+
+    def read_seqs(self, seqs: Sequence[int]) -> list[LogRecord]:
+        """Events by sequence number (primary-key lookups); see ``EventLog.read_seqs``."""
+        wanted = sorted({s for s in seqs if 0 < s <= self._durable_seq})
+        out: list[LogRecord] = []
+        for start in range(0, len(wanted), _IN_CHUNK):
+            chunk = wanted[start : start + _IN_CHUNK]
+            marks = ",".join("?" * len(chunk))  # placeholders only: the values are bound
+            rows = self._db.execute(
+                f"SELECT seq, type, data, target, time FROM events WHERE seq IN ({marks}) ORDER BY seq",
+                chunk,
+            ).fetchall()
+            out.extend(
+                LogRecord(seq=s, id=f"{self._epoch}-{s}", type=t, data=d, target=g, time=tm)
+                for s, t, d, g, tm in rows
+            )
+        return out
+
+    def task_event_owners(self, types: Collection[str]) -> list[tuple[int, str]]:
+        """``(seq, task id)`` of every retained broadcast event of ``types``, oldest first.
+
+        The start-up index of the task service (``TaskService.index_log``), in SQLite's JSON
+        functions: about 10x faster than parsing 100,000 events in Python. The task id is where
+        ``monitor.server.tasks.event_task_id`` looks for it.
+        """
+        names = sorted(types)
+        marks = ",".join("?" * len(names))  # placeholders only: the values are bound
+        rows = self._db.execute(
+            "SELECT seq, CASE WHEN json_type(data, '$.task') = 'object' THEN json_extract(data, '$.task.id')"
+            " ELSE coalesce(json_extract(data, '$.jobId'), json_extract(data, '$.id')) END"
+            f" FROM events WHERE target IS NULL AND type IN ({marks}) AND seq <= ? AND json_valid(data)"
+            " ORDER BY seq",
+            (*names, self._durable_seq),
+        ).fetchall()
+        return [(int(seq), owner) for seq, owner in rows if isinstance(owner, str)]
 
     def trim(self) -> int:
         """Apply count and age retention; returns the number of events deleted."""
