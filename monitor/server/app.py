@@ -63,7 +63,10 @@ def open_log(config: ServerConfig) -> EventLog:
     if config.db == ":memory:":
         return MemoryLog(max_events=config.log_max_events, max_age_s=config.log_max_age_s)
     return SqliteLog(
-        config.db or default_db_path(), max_events=config.log_max_events, max_age_s=config.log_max_age_s
+        config.db or default_db_path(),
+        max_events=config.log_max_events,
+        max_age_s=config.log_max_age_s,
+        quarantine_bad_wal=config.quarantine_bad_wal,
     )
 
 

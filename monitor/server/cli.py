@@ -31,12 +31,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", default=None, metavar="FILE", help="TOML settings file")
     p.add_argument("--demo", action="store_true", default=None, help="run the built-in demo workload")
     p.add_argument("--token", action="append", default=None, help="accept this bearer token (repeatable)")
+    p.add_argument(
+        "--quarantine-bad-wal",
+        action="store_true",
+        default=None,
+        help="move a damaged WAL file aside (logged) instead of refusing to start; its commits are lost",
+    )
     p.add_argument("--log-level", default=None, choices=["critical", "error", "warning", "info", "debug"])
     return p
 
 
 def main(argv: Sequence[str], *, prepare: Callable[[MonitorApp], None] | None = None) -> int:
-    """Run ``monitor serve``; return the exit code (0 after a graceful stop, 2 on bad settings).
+    """Run ``monitor serve``; return the exit code.
+
+    0 after a graceful stop, 1 when the port cannot be bound, 2 on bad settings, 3 when the
+    database cannot be opened (corrupted, read-only, a directory, a damaged WAL).
 
     Args:
         argv: Command-line arguments after ``serve``.
@@ -58,6 +67,7 @@ def main(argv: Sequence[str], *, prepare: Callable[[MonitorApp], None] | None = 
                 "demo": args.demo,
                 "tokens": args.token,
                 "log_level": args.log_level,
+                "quarantine_bad_wal": args.quarantine_bad_wal,
             },
         )
     except (ValidationError, OSError, ValueError) as exc:
@@ -68,8 +78,13 @@ def main(argv: Sequence[str], *, prepare: Callable[[MonitorApp], None] | None = 
     )
     logging.getLogger("uvicorn.access").addFilter(TokenScrubFilter())
     from monitor.server.app import create_app  # after validation: bad settings fail fast
+    from monitor.server.log import LogOpenError
 
-    app = create_app(config)
+    try:
+        app = create_app(config)
+    except LogOpenError as exc:
+        sys.stderr.write(f"monitor serve: {exc}\n")
+        return 3
     if prepare is not None:
         prepare(app)
     family = socket.AF_INET6 if ":" in config.host else socket.AF_INET

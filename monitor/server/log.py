@@ -26,6 +26,7 @@ __all__ = [
     "CommitListener",
     "EventLog",
     "Gone",
+    "LogOpenError",
     "LogRecord",
     "LogWriteError",
     "MemoryLog",
@@ -106,6 +107,12 @@ class LogWriteError(Exception):
         code = getattr(cause, "sqlite_errorcode", None)
         self.disk_full = code == 13 or "full" in self.reason.lower()  # 13 = SQLITE_FULL
         super().__init__(f"event log write failed: {self.reason}")
+
+
+class LogOpenError(Exception):
+    """The log's storage cannot be used at start-up: corrupted, unreadable, read-only, a directory,
+    or a WAL file that cannot be read. ``str()`` is one line saying which file, what and what to do;
+    ``monitor serve`` prints it and exits with status 3."""
 
 
 def new_epoch() -> str:
