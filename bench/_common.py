@@ -218,7 +218,13 @@ async def _serve(kind: str) -> None:
     raise_nofile()
     if os.environ.get("BENCH_GC_DISABLE"):
         gc.disable()  # diagnostic only: shows what the cyclic GC costs during fan-out
-    app, ops = _monitor_app() if kind == "monitor" else _starlette_app()
+    if kind == "monitor-queued":
+        # The same-run baseline of the direct write (docs/performance-server.md, "Single server"):
+        # every delivery wakes the stream's coroutine, as before it.
+        import monitor.server.stream
+
+        monitor.server.stream._direct_writer = lambda cycle, transport: None
+    app, ops = _monitor_app() if kind.startswith("monitor") else _starlette_app()
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -233,7 +239,7 @@ async def _serve(kind: str) -> None:
         timeout_graceful_shutdown=1,
         http=os.environ.get("BENCH_UVICORN_HTTP", "h11"),
     )
-    if kind == "monitor":
+    if kind.startswith("monitor"):
         from monitor.server.runner import MonitorServer  # drains streams with `shutdown` on exit
 
         server: uvicorn.Server = MonitorServer(config)

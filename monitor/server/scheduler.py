@@ -460,6 +460,10 @@ class CommandScheduler:
             self._counts["retries"] += 1
             record.status = CommandStatus.ACCEPTED
             record.error = _describe(exc)
+            try:
+                self._persist(record)  # waiting for its retry: queued again after a restart
+            except LogWriteError as refused:
+                _log.warning("command %s: retry not stored: %s", record.command_id, refused.reason)
             delay = min(5.0, self._retry_backoff_s * 2 ** (record.attempt - 1))
             _log.info(
                 "command %s attempt %d failed (%s); retry in %.2f s",
