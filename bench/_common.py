@@ -164,7 +164,20 @@ def _monitor_app() -> tuple[Any, Any]:
     def head() -> str | None:
         return hub.log.last_id
 
-    return app, {"publish": publish, "streams": streams, "head": head}
+    stash: dict[str, Any] = {}
+
+    def direct(on: bool) -> int:
+        # Same-run A/B of the hub's direct write (docs/performance-server.md, "Single server"):
+        # off = every delivery is queued and wakes the stream's coroutine, as before it.
+        for conn in hub.connections():
+            if on:
+                conn.direct = stash.pop(conn.connection_id, conn.direct)
+            elif conn.direct is not None:
+                stash[conn.connection_id] = conn.direct
+                conn.direct = None
+        return len(stash)
+
+    return app, {"publish": publish, "streams": streams, "head": head, "direct": direct}
 
 
 def _starlette_app() -> tuple[Any, Any]:
@@ -218,13 +231,7 @@ async def _serve(kind: str) -> None:
     raise_nofile()
     if os.environ.get("BENCH_GC_DISABLE"):
         gc.disable()  # diagnostic only: shows what the cyclic GC costs during fan-out
-    if kind == "monitor-queued":
-        # The same-run baseline of the direct write (docs/performance-server.md, "Single server"):
-        # every delivery wakes the stream's coroutine, as before it.
-        import monitor.server.stream
-
-        monitor.server.stream._direct_writer = lambda cycle, transport: None
-    app, ops = _monitor_app() if kind.startswith("monitor") else _starlette_app()
+    app, ops = _monitor_app() if kind == "monitor" else _starlette_app()
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -239,7 +246,7 @@ async def _serve(kind: str) -> None:
         timeout_graceful_shutdown=1,
         http=os.environ.get("BENCH_UVICORN_HTTP", "h11"),
     )
-    if kind.startswith("monitor"):
+    if kind == "monitor":
         from monitor.server.runner import MonitorServer  # drains streams with `shutdown` on exit
 
         server: uvicorn.Server = MonitorServer(config)
@@ -310,6 +317,8 @@ async def _command(cmd: dict[str, Any], ops: dict[str, Callable[..., Any]]) -> d
             # Pacing, not synchronisation: wake every millisecond to publish what is due.
             await asyncio.sleep(0.001)
         return {"published": sent, "elapsed": loop.time() - start}
+    if op == "direct" and "direct" in ops:  # the monitor server's direct write on or off
+        return {"stashed": ops["direct"](cmd["on"])}
     if op == "quit":
         return {"ok": True}
     return {"error": f"unknown op {op!r}"}

@@ -14,9 +14,10 @@ stream has received it. Reported per round:
   cores the client processes compete with the server, so wall time understates the server's capacity.
 
 The kinds run one after the other (one server up at a time), each with its streams opened once
-and ``--rounds`` single-event rounds: ``monitor`` (ours), ``monitor-queued`` (ours with every
-delivery going through the stream's coroutine, as before the direct write: the same-run before)
-and ``starlette`` (the sse-starlette recipe).
+and ``--rounds`` single-event rounds: ``monitor`` (ours) and ``starlette`` (the sse-starlette
+recipe). Each of ours runs twice on the same streams, alternating which goes first: with the
+hub's direct write and without it (``monitor-queued``: every delivery wakes the stream's
+coroutine, as before the direct write), the same-run before/after.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import ServerProc, Shard, machine_info, open_shards, raise_nofile, ratio_line, summary
+
+#: Ours with the hub's direct write off: every delivery wakes the stream's coroutine (as before).
+QUEUED = "monitor-queued"
 
 
 def one_round(server: ServerProc, shards: list[Shard], k: int, streams: int) -> tuple[float, float]:
@@ -54,40 +58,45 @@ def main() -> int:
     p.add_argument("--streams", type=int, default=10_000)
     p.add_argument("--rounds", type=int, default=9)
     p.add_argument("--shards", type=int, default=4)
-    p.add_argument(
-        "--kinds",
-        default="monitor,monitor-queued,starlette",
-        help="servers to run, in order (monitor-queued: ours without the direct write, the same-run before)",
-    )
+    p.add_argument("--kinds", default="monitor,starlette", help="servers to run, in order")
     args = p.parse_args()
     kinds = [k for k in args.kinds.split(",") if k]
     raise_nofile()
     print(machine_info())
     print(f"fan-out: 1 event x {args.streams} streams, {args.rounds} rounds, {args.shards} client processes")
     t0 = time.monotonic()
-    wall: dict[str, list[float]] = {kind: [] for kind in kinds}
-    core: dict[str, list[float]] = {kind: [] for kind in kinds}
+    rows = [*kinds, QUEUED] if "monitor" in kinds else kinds
+    wall: dict[str, list[float]] = {row: [] for row in rows}
+    core: dict[str, list[float]] = {row: [] for row in rows}
     # One server at a time: the idle baseline's 10,000 streams cost ~0.17 core in pings alone
     # (measured), which would skew the other server's rounds on a 2-core machine.
     for kind in kinds:
         with ServerProc(kind) as server:
             shards = open_shards(server.port, args.streams, args.shards)
             try:
+                k = 0
                 for r in range(args.rounds):
-                    w, c = one_round(server, shards, r + 1, args.streams)
-                    wall[kind].append(w)
-                    core[kind].append(c)
-                    print(
-                        f"  round {r + 1} {kind:14s}: {w:8.0f} deliveries/s wall, {c:8.0f} per server core",
-                        flush=True,
-                    )
+                    # Ours runs each round twice, with and without the direct write, alternating
+                    # which goes first: the same streams under the same load (the same-run before).
+                    variants = [kind]
+                    if kind == "monitor":
+                        variants = [kind, QUEUED] if r % 2 == 0 else [QUEUED, kind]
+                    for row in variants:
+                        if kind == "monitor":
+                            server.call("direct", on=row == kind)
+                        k += 1
+                        w, c = one_round(server, shards, k, args.streams)
+                        wall[row].append(w)
+                        core[row].append(c)
+                        rates = f"{w:8.0f} deliveries/s wall, {c:8.0f} per server core"
+                        print(f"  round {r + 1} {row:14s}: {rates}", flush=True)
             finally:
                 for s in shards:
                     s.close()
     for kind in wall:
         print(f"{kind:14s} wall/s {summary(wall[kind], '{:.0f}')}; per core {summary(core[kind], '{:.0f}')}")
     ours = statistics.median(core["monitor"]) if "monitor" in core else 0.0
-    for base in ("starlette", "monitor-queued"):
+    for base in ("starlette", QUEUED):
         if "monitor" not in core or base not in core:
             continue
         label = "sse-starlette" if base == "starlette" else "queued (before the direct write)"

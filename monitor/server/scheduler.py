@@ -35,14 +35,15 @@ from __future__ import annotations
 import asyncio
 import collections
 import itertools
+import json
 import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Final, Protocol
 
-from pydantic import BaseModel, ConfigDict, JsonValue, ValidationError
+from pydantic import JsonValue, ValidationError
 
 from monitor.core.protocol import (
     CommandAck,
@@ -137,33 +138,33 @@ class CommandRecord:
     _done: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
 
-class _StoredCommand(BaseModel):
-    """A :class:`CommandRecord` as its storage row holds it (the fields that outlive a process)."""
+#: The fields of a :class:`CommandRecord` that its storage row keeps (not the asyncio internals).
+_PERSISTED: Final = frozenset(f.name for f in fields(CommandRecord) if not f.name.startswith("_"))
 
-    model_config = ConfigDict(extra="ignore")
 
-    command_id: str
-    action: CommandAction
-    task_id: str | None
-    params: dict[str, JsonValue]
-    client_id: str | None
-    priority: MessagePriority
-    timeout_ms: int
-    require_ack: bool
-    status: CommandStatus
-    attempt: int
-    created_at: float
-    started_at: float | None
-    finished_at: float | None
-    result: JsonValue = None
-    error: str | None = None
+def _dump(record: CommandRecord) -> str:
+    """A record as its storage row's JSON (a result that is not JSON is kept as its ``str``)."""
+    row = {name: getattr(record, name) for name in _PERSISTED}
+    return json.dumps(row, separators=(",", ":"), default=str)
 
-    @classmethod
-    def of(cls, record: CommandRecord) -> _StoredCommand:
-        return cls(**{name: getattr(record, name) for name in cls.model_fields})
 
-    def record(self) -> CommandRecord:
-        return CommandRecord(**self.model_dump())
+def _load(text: str) -> CommandRecord:
+    """A record from its storage row's JSON.
+
+    Raises:
+        ValueError: The row is not a command this version can read.
+    """
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    try:
+        record = CommandRecord(**{k: v for k, v in data.items() if k in _PERSISTED})
+        record.action = CommandAction(record.action)
+        record.priority = MessagePriority(record.priority)
+        record.status = CommandStatus(record.status)
+    except TypeError as exc:  # a missing field
+        raise ValueError(str(exc)) from exc
+    return record
 
 
 #: A command handler: gets the record, returns a JSON result or raises.
@@ -322,9 +323,9 @@ class CommandScheduler:
         taken = 0
         for text in self._store.load(self._history):
             try:
-                record = _StoredCommand.model_validate_json(text).record()
-            except ValidationError as exc:
-                _log.warning("stored command skipped, it no longer validates: %s", exc)
+                record = _load(text)
+            except ValueError as exc:
+                _log.warning("stored command skipped, it cannot be read: %s", exc)
                 continue
             if record.command_id in self._records:
                 continue
@@ -519,9 +520,7 @@ class CommandScheduler:
     def _persist(self, record: CommandRecord) -> None:
         """Store the record in the current burst (raises LogWriteError when storage fails)."""
         if self._store is not None:
-            self._store.save(
-                record.command_id, record.status.is_final, _StoredCommand.of(record).model_dump_json()
-            )
+            self._store.save(record.command_id, record.status.is_final, _dump(record))
 
     async def _send(self, record: CommandRecord, status: CommandStatus, *, strict: bool = False) -> None:
         """Send one ack; ``strict``: a storage failure is raised (the caller answers it), else logged."""
