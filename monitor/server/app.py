@@ -65,7 +65,10 @@ def open_log(config: ServerConfig) -> EventLog:
     if config.db == ":memory:":
         return MemoryLog(max_events=config.log_max_events, max_age_s=config.log_max_age_s)
     return SqliteLog(
-        config.db or default_db_path(), max_events=config.log_max_events, max_age_s=config.log_max_age_s
+        config.db or default_db_path(),
+        max_events=config.log_max_events,
+        max_age_s=config.log_max_age_s,
+        quarantine_bad_wal=config.quarantine_bad_wal,
     )
 
 
@@ -179,6 +182,7 @@ def create_app(
     )
     store = event_log.task_storage() if isinstance(event_log, SqliteLog) else None
     tasks = TaskService(hub, clock=clock, store=store)
+    tasks.index_log(event_log)  # GET /api/tasks/{id} reads a task's events by key, never scans
     if isinstance(event_log, SqliteLog):
         event_log.add_rollback_listener(tasks.reload)
 
@@ -211,6 +215,8 @@ def create_app(
         default_timeout_ms=config.command_timeout_ms,
         max_retries=config.command_max_retries,
         enable_priority=config.command_enable_priority,
+        store=event_log.command_storage() if isinstance(event_log, SqliteLog) else None,
+        commit=event_log.flush,
     )
     register_task_handlers(scheduler, tasks)
     state = ServerState(config, hub, tasks, scheduler, CANCEL_WAIT_S, registry, sole_principal=broadcast_acks)
@@ -221,6 +227,7 @@ def create_app(
         demo = None
         await hub.start()
         await scheduler.start()
+        await scheduler.recover()  # commands a crash interrupted get their final ack now
         try:
             if config.demo:
                 from monitor.server.demo import DemoWorkload
