@@ -490,6 +490,10 @@ ZH: dict[str, str] = {
     "Unknown filter '{name}:' (use {known} or put the text in quotes)": "未知的筛选条件“{name}:”（可用 {known}，或把文字放在引号中）",
     "'{name}:' needs a value": "“{name}:”需要一个值",
     "Unknown state '{name}' (use one of {known})": "未知的状态“{name}”（可用 {known}）",
+    # H32 audit12 (issue 12): the way back from "Don't ask again" (Settings > Appearance)
+    "Ask first": "先询问",
+    "Before cancelling tasks": "取消任务之前",
+    "Before acting on several tasks (and Pause all / Resume all)": "对多个任务操作之前（以及全部暂停/全部继续）",
 }
 
 

@@ -1244,6 +1244,18 @@ Watch server tasks live.</source>
             <translation>此桌面没有可用的系统托盘</translation>
         </message>
         <message>
+            <source>Ask first</source>
+            <translation>先询问</translation>
+        </message>
+        <message>
+            <source>Before cancelling tasks</source>
+            <translation>取消任务之前</translation>
+        </message>
+        <message>
+            <source>Before acting on several tasks (and Pause all / Resume all)</source>
+            <translation>对多个任务操作之前（以及全部暂停/全部继续）</translation>
+        </message>
+        <message>
             <source> ms</source>
             <translation> 毫秒</translation>
         </message>
