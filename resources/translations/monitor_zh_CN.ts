@@ -1851,6 +1851,10 @@ Watch server tasks live.</source>
             <source>Show window</source>
             <translation>显示窗口</translation>
         </message>
+        <message>
+            <source>%1 · as of %2</source>
+            <translation>%1 · 截至 %2</translation>
+        </message>
     </context>
     <context>
         <name>_TrayText</name>
