@@ -316,12 +316,8 @@ class SettingsDialog(QDialog):
         self.confirm_cancel = self._check(
             self.tr("Before cancelling tasks"), c.cancel, "confirmCancel", group
         )
-        self.confirm_bulk = self._check(
-            self.tr("Before acting on several tasks (and Pause all / Resume all)"),
-            c.bulk,
-            "confirmBulk",
-            group,
-        )
+        bulk = self.tr("Before acting on several tasks (and Pause all / Resume all)")
+        self.confirm_bulk = self._check(bulk, c.bulk, "confirmBulk", group)
         inner.addWidget(self.confirm_cancel)
         inner.addWidget(self.confirm_bulk)
         return group
