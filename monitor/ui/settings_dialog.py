@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from monitor.core.settings import (
     AppSettings,
+    ConfirmSettings,
     NotificationSettings,
     ReconnectSettings,
     Theme,
@@ -305,7 +306,21 @@ class SettingsDialog(QDialog):
             if not tray:
                 box.setToolTip(self.tr("No system tray is available on this desktop"))
             form.addRow("", box)
+        form.addRow(self._confirm_group(s.confirm, page))
         return page
+
+    def _confirm_group(self, c: ConfirmSettings, page: QWidget) -> QGroupBox:
+        # "Don't ask again" in the question turns one off; this is the way back (issue 12).
+        group = QGroupBox(self.tr("Ask first"), page)
+        inner = QVBoxLayout(group)
+        self.confirm_cancel = self._check(
+            self.tr("Before cancelling tasks"), c.cancel, "confirmCancel", group
+        )
+        bulk = self.tr("Before acting on several tasks (and Pause all / Resume all)")
+        self.confirm_bulk = self._check(bulk, c.bulk, "confirmBulk", group)
+        inner.addWidget(self.confirm_cancel)
+        inner.addWidget(self.confirm_bulk)
+        return group
 
     def _reconnect_tab(self, r: ReconnectSettings) -> QWidget:
         page = QWidget()
@@ -443,6 +458,9 @@ class SettingsDialog(QDialog):
             close_to_tray=self.close_to_tray.isChecked(),
             minimise_to_tray=self.minimise_to_tray.isChecked(),
             start_minimised=self.start_minimised.isChecked(),
+            confirm=self._original.confirm.model_copy(
+                update={"cancel": self.confirm_cancel.isChecked(), "bulk": self.confirm_bulk.isChecked()}
+            ).model_dump(),
         )
         return AppSettings.model_validate(data).with_profile(
             profile.model_copy(update={"reconnect": reconnect})

@@ -513,6 +513,10 @@ ZH: dict[str, str] = {
     "Export the listed tasks": "导出列出的任务",
     "Could not export to %1: %2": "无法导出到 %1：%2",
     "Exported %n task(s) to %1": "已导出 %n 个任务到 %1",
+    # H32 audit12 (issue 12): the way back from "Don't ask again" (Settings > Appearance)
+    "Ask first": "先询问",
+    "Before cancelling tasks": "取消任务之前",
+    "Before acting on several tasks (and Pause all / Resume all)": "对多个任务操作之前（以及全部暂停/全部继续）",
 }
 
 

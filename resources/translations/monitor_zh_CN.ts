@@ -1341,6 +1341,18 @@ Watch server tasks live.</source>
             <translation>此桌面没有可用的系统托盘</translation>
         </message>
         <message>
+            <source>Ask first</source>
+            <translation>先询问</translation>
+        </message>
+        <message>
+            <source>Before cancelling tasks</source>
+            <translation>取消任务之前</translation>
+        </message>
+        <message>
+            <source>Before acting on several tasks (and Pause all / Resume all)</source>
+            <translation>对多个任务操作之前（以及全部暂停/全部继续）</translation>
+        </message>
+        <message>
             <source> ms</source>
             <translation> 毫秒</translation>
         </message>
@@ -1947,6 +1959,10 @@ Watch server tasks live.</source>
         <message>
             <source>Show window</source>
             <translation>显示窗口</translation>
+        </message>
+        <message>
+            <source>%1 · as of %2</source>
+            <translation>%1 · 截至 %2</translation>
         </message>
     </context>
     <context>
