@@ -1,0 +1,44 @@
+"""The desktop app's start-up imports no server code and not httpx's command-line tool.
+
+Start-up cost is mostly import time (``python -X importtime``; docs/performance.md, "Bundle and
+start-up"). Two things are easy to bring back by accident: an import of ``monitor.server``
+(FastAPI, Starlette, uvicorn, click) on the GUI path, and httpx's CLI (click, rich, pygments),
+which httpx imports whenever it can unless ``monitor.client`` has marked it absent first.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Everything the GUI imports before its first frame: the app, every wiring module, the self-test.
+_PROBE = """
+import json, pkgutil, importlib, sys
+import qasync
+import monitor.app, monitor.misc.selftest, monitor.wiring
+for info in pkgutil.iter_modules(monitor.wiring.__path__, "monitor.wiring."):
+    importlib.import_module(info.name)
+print(json.dumps(sorted(name for name, module in sys.modules.items() if module is not None)))
+"""
+
+_SERVER_SIDE = ("fastapi", "starlette", "uvicorn", "monitor.server", "sse_starlette")
+_HTTPX_CLI = ("httpx._main", "click", "rich", "pygments")
+
+
+def _imported() -> set[str]:
+    proc = subprocess.run(
+        [sys.executable, "-c", _PROBE], capture_output=True, text=True, timeout=120, check=False, cwd=ROOT
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return set(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def test_gui_start_imports_no_server_code_and_no_httpx_cli() -> None:
+    modules = _imported()
+    assert {"httpx", "PySide6.QtWidgets", "monitor.wiring.parts"} <= modules  # the probe did import the app
+    loaded = sorted(m for m in modules if m.startswith(_SERVER_SIDE + _HTTPX_CLI))
+    assert loaded == [], f"the GUI's start-up imports {loaded}"
