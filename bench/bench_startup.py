@@ -134,6 +134,9 @@ def main() -> None:
 
 
 def _run(a: argparse.Namespace, url: str) -> None:
+    # An installed venv has byte code for every module (pip compiles on install); a checkout run
+    # with PYTHONDONTWRITEBYTECODE=1 (as on these machines) would compile monitor/ on every start.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(_ROOT / "monitor")], check=True)
     app = [sys.executable, "-m", "monitor", "--self-test"]
     programs = {"venv": app}
     if Path(a.frozen).is_file() and os.access(a.frozen, os.X_OK):
