@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -40,12 +41,26 @@ if TYPE_CHECKING:
     from monitor.wiring.parts import Parts
     from monitor.wiring.persistence import SettingsKeeper
 
-__all__ = ["APP_ID", "DEMO_INSTANCE", "DesktopApp", "build_parser", "create_qapp", "main"]
+__all__ = [
+    "APP_ID",
+    "DEMO_INSTANCE",
+    "STARTUP_GC_PAUSE_S",
+    "DesktopApp",
+    "build_parser",
+    "create_qapp",
+    "main",
+]
 
 log = logging.getLogger("monitor.app")
 
 #: The single-instance key of ``--demo`` runs (never the demo server's random port).
 DEMO_INSTANCE = "monitor:demo"
+
+#: :func:`main` turns the cyclic GC off until this long after the window is built and the stream
+#: started: start-up creates only long-lived objects (modules, classes, widgets, the first
+#: snapshot), and the ~160 collections it used to trigger were about a seventh of the start-up
+#: time (docs/performance.md, "Bundle and start-up"). Then the heap is frozen and the GC resumes.
+STARTUP_GC_PAUSE_S = 0.5
 
 
 #: The end of ``monitor --help``: the subcommands, in the one help a user reads first.
@@ -143,6 +158,7 @@ class DesktopApp:
         self._window_shown_at = self._started_at
         self._background: set[asyncio.Future[None]] = set()
         self._translations: list[str] = []  # the .qm files loaded (the self-test reports them)
+        self._settle: asyncio.TimerHandle | None = None
 
     @property
     def settings(self) -> AppSettings:
@@ -264,7 +280,7 @@ class DesktopApp:
         from monitor.ui.settings_dialog import apply_theme
         from monitor.wiring.capabilities import wire_capabilities
         from monitor.wiring.commands import start_commands, wire_commands
-        from monitor.wiring.connection import freeze_heap, wire_connection
+        from monitor.wiring.connection import wire_connection
         from monitor.wiring.messages import wire_messages
         from monitor.wiring.notifications import wire_notifications
         from monitor.wiring.parts import build_parts
@@ -338,8 +354,17 @@ class DesktopApp:
         self._window_shown_at = time.perf_counter()
         await parts.service.start()
         await start_commands(parts, state_path=state_path)
-        freeze_heap()
+        # after the first frame had its chance: the collection freeze_heap() runs takes the loop
+        self._settle = asyncio.get_running_loop().call_later(STARTUP_GC_PAUSE_S, self._settle_heap)
         return True
+
+    def _settle_heap(self) -> None:
+        """End of start-up: freeze the long-lived heap and let the cyclic GC run again."""
+        from monitor.wiring.connection import freeze_heap
+
+        self._settle = None
+        freeze_heap()
+        gc.enable()
 
     def _spawn(self, coro: Awaitable[None]) -> None:
         task = asyncio.ensure_future(coro)
@@ -347,6 +372,8 @@ class DesktopApp:
         task.add_done_callback(self._background.discard)
 
     async def _shutdown(self) -> None:
+        if self._settle is not None:
+            self._settle.cancel()
         parts = self.parts
         if parts is not None:
             if self.keeper is not None:
@@ -419,16 +446,20 @@ def main(argv: Sequence[str]) -> int:
         print(problem, file=sys.stderr)
         return 2
 
-    import qasync
-
-    qapp = create_qapp()
-    loop = qasync.QEventLoop(qapp)
-    asyncio.set_event_loop(loop)
-    desktop = DesktopApp(qapp, args)
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # until DesktopApp._settle_heap (STARTUP_GC_PAUSE_S after the window is built)
     try:
+        import qasync
+
+        qapp = create_qapp()
+        loop = qasync.QEventLoop(qapp)
+        asyncio.set_event_loop(loop)
+        desktop = DesktopApp(qapp, args)
         with loop:
             return int(loop.run_until_complete(desktop.run()))
     except KeyboardInterrupt:
         return 130
     finally:
         asyncio.set_event_loop(None)
+        if gc_was_enabled:
+            gc.enable()

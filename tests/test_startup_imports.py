@@ -1,4 +1,4 @@
-"""The desktop app's start-up imports no server code and not httpx's command-line tool.
+"""The desktop app's start-up: no server code or httpx CLI imported, the cyclic GC paused.
 
 Start-up cost is mostly import time (``python -X importtime``; docs/performance.md, "Bundle and
 start-up"). Two things are easy to bring back by accident: an import of ``monitor.server``
@@ -9,6 +9,7 @@ which httpx imports whenever it can unless ``monitor.client`` has marked it abse
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -42,3 +43,39 @@ def test_gui_start_imports_no_server_code_and_no_httpx_cli() -> None:
     assert {"httpx", "PySide6.QtWidgets", "monitor.wiring.parts"} <= modules  # the probe did import the app
     loaded = sorted(m for m in modules if m.startswith(_SERVER_SIDE + _HTTPX_CLI))
     assert loaded == [], f"the GUI's start-up imports {loaded}"
+
+
+_GC_PROBE = """
+import gc
+import monitor.app as app
+
+states = []
+settle = app.DesktopApp._settle_heap
+
+
+def watched(self):
+    states.append(gc.isenabled())
+    settle(self)
+    states.append((gc.isenabled(), gc.get_freeze_count() > 0))
+
+
+app.DesktopApp._settle_heap = watched
+app.STARTUP_GC_PAUSE_S = 0.0  # settle right after the build, before the self-test ends
+code = app.main(["--self-test"])
+print(code, states, gc.isenabled())
+"""
+
+
+def test_cyclic_gc_is_off_during_start_up_and_back_on_with_the_heap_frozen() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DBUS_SESSION_BUS_ADDRESS"}
+    proc = subprocess.run(
+        [sys.executable, "-c", _GC_PROBE],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=ROOT,
+        env={**env, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.strip().splitlines()[-1] == "0 [False, (True, True)] True", proc.stdout
