@@ -68,8 +68,8 @@ def _pyz_entries(exe: Path) -> dict[str, int]:
     return {name: length for name, (_kind, _offset, length) in pyz.toc.items()}
 
 
-def measure(raw: Path) -> tuple[int, list[tuple[str, int, int]]]:
-    """(raw total, [(rule, bytes saved, files)]) for the raw bundle folder ``raw``."""
+def measure(raw: Path) -> tuple[int, list[tuple[str, int, int]], set[str]]:
+    """(raw total, [(rule, bytes saved, files)], the files the rules drop) for the raw bundle ``raw``."""
     files = _files(raw)
     saved: Counter[str] = Counter()
     count: Counter[str] = Counter()
@@ -87,7 +87,8 @@ def measure(raw: Path) -> tuple[int, list[tuple[str, int, int]]]:
             count[rule] += 1
             dropped[dest] = str(path)
     kept = {d: str(p) for d, p in files.items() if d not in dropped}
-    for dest in rules.orphans(kept, dropped):
+    orphaned = rules.orphans(kept, dropped)
+    for dest in orphaned:
         saved["orphans (libraries only dropped files need)"] += files[dest].stat().st_size
         count["orphans (libraries only dropped files need)"] += 1
         kept.pop(dest)
@@ -101,7 +102,8 @@ def measure(raw: Path) -> tuple[int, list[tuple[str, int, int]]]:
                 saved[name] += files[dest].stat().st_size - trimmed.stat().st_size
                 count[name] += 1
                 order.append(name)
-    return _total(raw), [(name, saved[name], count[name]) for name in order if count[name]]
+    rows = [(name, saved[name], count[name]) for name in order if count[name]]
+    return _total(raw), rows, set(dropped) | orphaned
 
 
 def main() -> None:
@@ -110,14 +112,25 @@ def main() -> None:
     p.add_argument("raw", type=Path, help="bundle folder built with MONITOR_BUNDLE_RAW=1")
     p.add_argument("real", type=Path, nargs="?", help="bundle folder built normally, to compare")
     a = p.parse_args()
-    total, rows = measure(a.raw)
+    total, rows, attributed = measure(a.raw)
     print("| Exclusion | Files | MB saved |\n|---|---:|---:|")
     for name, size, n in rows:
         print(f"| {name} | {n} | {size / 1e6:.1f} |")
     left = total - sum(size for _, size, _ in rows)
     print(f"\nraw bundle {total / 1e6:.1f} MB; predicted with every rule {left / 1e6:.1f} MB")
     if a.real:
-        print(f"real bundle {_total(a.real) / 1e6:.1f} MB ({a.real})")
+        real = _total(a.real)
+        print(f"real bundle {real / 1e6:.1f} MB ({a.real})")
+        # what the analysis no longer collects once the excluded modules are gone
+        gone = set(_files(a.raw)) - set(_files(a.real))
+        unexplained = sorted(
+            gone - attributed,
+            key=lambda d: -(a.raw / "_internal" / d).stat().st_size,
+        )
+        print(
+            f"the rest ({(left - real) / 1e6:.1f} MB): files only excluded modules pulled in and the "
+            f"smaller PYZ, e.g. {', '.join(os.path.basename(d) for d in unexplained[:6])}"
+        )
 
 
 if __name__ == "__main__":
