@@ -30,10 +30,17 @@ _SERVER_SIDE = ("fastapi", "starlette", "uvicorn", "monitor.server", "sse_starle
 _HTTPX_CLI = ("httpx._main", "click", "rich", "pygments")
 
 
-def _imported() -> set[str]:
-    proc = subprocess.run(
-        [sys.executable, "-c", _PROBE], capture_output=True, text=True, timeout=120, check=False, cwd=ROOT
+def _python(code: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh interpreter at the repository root (offscreen Qt, no session bus)."""
+    env = {k: v for k, v in os.environ.items() if k != "DBUS_SESSION_BUS_ADDRESS"}
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env, timeout=120
     )
+
+
+def _imported() -> set[str]:
+    proc = _python(_PROBE)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return set(json.loads(proc.stdout.strip().splitlines()[-1]))
 
@@ -67,15 +74,6 @@ print(code, states, gc.isenabled())
 
 
 def test_cyclic_gc_is_off_during_start_up_and_back_on_with_the_heap_frozen() -> None:
-    env = {k: v for k, v in os.environ.items() if k != "DBUS_SESSION_BUS_ADDRESS"}
-    proc = subprocess.run(
-        [sys.executable, "-c", _GC_PROBE],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=ROOT,
-        env={**env, "QT_QPA_PLATFORM": "offscreen"},
-    )
+    proc = _python(_GC_PROBE)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.strip().splitlines()[-1] == "0 [False, (True, True)] True", proc.stdout
