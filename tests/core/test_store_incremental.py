@@ -126,6 +126,7 @@ def test_fast_path_for_deltas_equals_the_general_path(seed: int) -> None:
     assert fast.ids() == general.ids()
     for tid in fast.ids():
         a, b = fast.get(tid), general.get(tid)
-        assert a is not None and b is not None
+        assert a is not None
+        assert b is not None
         assert _state_of(a, 800.0) == _state_of(b, 800.0), tid
     assert fast_path_taken > 100  # the history did exercise the fast path
