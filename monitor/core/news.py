@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import compress
 from typing import Any, Final, Protocol
 
 from pydantic import Json, JsonValue, TypeAdapter, ValidationError
@@ -74,6 +75,8 @@ _PROGRESS_BATCH: Final = TypeAdapter(list[Json[TaskProgressData]]).validate_pyth
 # anything that merely mentions "task", takes the general path.
 _TASK_KEY: Final = '"task"'
 _PROGRESS: Final = EventType.TASK_PROGRESS.value
+
+_NO_METADATA: Final[dict[str, JsonValue]] = {}
 
 _COMMAND_EVENTS: Final = {
     "task_submitted": TaskState.QUEUED,
@@ -400,21 +403,23 @@ def decode_news_batch(
         The patches of all valid events in order, and ``(index, error)`` for each event skipped.
         Never raises.
     """
-    quick = [i for i, e in enumerate(events) if e.type == _PROGRESS and _TASK_KEY not in e.data]
-    validated: dict[int, TaskProgressData] = {}
-    if len(quick) > 1:
+    quick = [e.type == _PROGRESS and _TASK_KEY not in e.data for e in events]
+    batch: list[TaskProgressData] = []
+    if sum(quick) > 1:
         try:
-            validated = dict(zip(quick, _PROGRESS_BATCH([events[i].data for i in quick]), strict=True))
+            batch = _PROGRESS_BATCH([e.data for e in compress(events, quick)])
         except Exception:  # noqa: BLE001 - never raise on network input
             # Usually a ValidationError: one bad event. Then each goes on its own below, so that
             # its error is exact and the good ones are kept.
-            validated = {}
+            batch = []
+    if batch and len(batch) == len(events):  # the usual busy read: progress deltas only
+        return [_progress_patch(data, received_at) for data in batch], []
+    validated = iter(batch)
     patches: list[TaskPatch] = []
     errors: list[tuple[int, NewsError]] = []
     for i, event in enumerate(events):
-        data = validated.get(i)
-        if data is not None:
-            patches.append(_progress_patch(data, received_at))
+        if batch and quick[i]:
+            patches.append(_progress_patch(next(validated), received_at))
             continue
         try:
             news = decode_news(event.type, event.data, received_at=received_at)
@@ -428,8 +433,8 @@ def decode_news_batch(
 
 
 def _progress_patch(data: TaskProgressData, received_at: float) -> TaskPatch:
-    # Positional up to updated_at (0.38 us against 0.57 us with keywords): the hottest line of
-    # the ingest path. test_news checks the mapping field by field.
+    # Positional (0.38 us against 0.57 us with keywords): the hottest line of the ingest path.
+    # test_news checks the mapping field by field.
     return TaskPatch(
         data["id"],
         received_at,
@@ -446,5 +451,11 @@ def _progress_patch(data: TaskProgressData, received_at: float) -> TaskPatch:
         None,  # started_at
         None,  # finished_at
         data.get("at"),
-        delta=True,
+        None,  # attempt
+        None,  # worker
+        None,  # error
+        None,  # result
+        False,  # result_set
+        _NO_METADATA,  # shared: nothing mutates a patch, and the store keeps only non-empty ones
+        True,  # delta
     )
