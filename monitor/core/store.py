@@ -14,6 +14,7 @@ Stale-data rules (why a patch may be ignored):
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
@@ -37,6 +38,7 @@ __all__ = [
     "SORT_ORDERS",
     "Added",
     "Change",
+    "Evicted",
     "LogEntry",
     "Removed",
     "SortKey",
@@ -190,6 +192,16 @@ class Removed:
     ids: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Evicted(Removed):
+    """Finished tasks dropped, oldest first, to keep the store within its limit.
+
+    A :class:`Removed` (every consumer drops the rows alike); its own type lets the UI say why.
+    """
+
+    limit: int = 0
+
+
 Change = Added | Updated | Removed
 
 _FIELDS: Final = (
@@ -260,6 +272,11 @@ def _append_log(rec: TaskRecord, entry: LogEntry) -> None:
         rec.log_entries = (*log[1:], entry) if len(log) >= EVENT_LOG_LIMIT else (*log, entry)
     else:
         rec.log_entries = entry
+
+
+def _eviction_order(rec: TaskRecord) -> tuple[float, int]:
+    # Finished tasks only: finished_at is set (the store sets it on arrival when not said).
+    return (rec.finished_at if rec.finished_at is not None else rec.created_at, rec.seq)
 
 
 def _none_last(value: Any) -> tuple[bool, Any]:
@@ -388,6 +405,7 @@ class TaskStore:
         # (source, changed fields) -> (sorted fields, log text): every task's log shares them
         # (a text and a tuple per logged change cost 232 B per task at 100k tasks).
         self._log_texts: dict[tuple[str, frozenset[str]], tuple[tuple[str, ...], str]] = {}
+        self._limit: int | None = None
 
     # ------------------------------------------------------------------ read side
 
@@ -445,8 +463,52 @@ class TaskStore:
         changes.extend(self.apply(patch_from_task(t, received_at=received_at) for t in tasks))
         return changes
 
+    @property
+    def limit(self) -> int | None:
+        """The most tasks kept (None: no limit); see :meth:`set_limit`."""
+        return self._limit
+
+    def set_limit(self, limit: int | None) -> list[Change]:
+        """Keep at most ``limit`` tasks (None: no limit); return the tasks evicted at once.
+
+        Past the limit the oldest *finished* tasks go (by finish time, then arrival), never an
+        active one: with more active tasks than the limit, the store holds them all. Each
+        eviction goes down to 1 % below the limit, so that a steady stream of new tasks pays
+        one scan per hundredth of the limit, not one per task.
+
+        Raises:
+            ValueError: For a limit below 1.
+        """
+        if limit is not None and limit < 1:
+            raise ValueError(f"task limit must be at least 1, not {limit}")
+        self._limit = limit
+        return self._evict()
+
+    def _evict(self) -> list[Change]:
+        limit = self._limit
+        if limit is None or len(self._tasks) <= limit:
+            return []
+        excess = len(self._tasks) - (limit - limit // 100)
+        finished = [r for r in self._tasks.values() if r.state in TERMINAL_STATES]
+        if not finished:
+            return []
+        oldest = heapq.nsmallest(excess, finished, key=_eviction_order)
+        ids = tuple(r.id for r in oldest)
+        self._drop(ids)
+        return [Evicted(ids, limit)]
+
     def apply(self, patches: Iterable[TaskPatch]) -> list[Change]:
-        """Apply patches in order; return what changed (consecutive adds merged)."""
+        """Apply patches in order; return what changed (consecutive adds merged).
+
+        New tasks past the limit (:meth:`set_limit`) evict old finished ones: an
+        :class:`Evicted` change at the end.
+        """
+        changes = self._apply(patches)
+        if self._limit is not None and len(self._tasks) > self._limit:
+            changes.extend(self._evict())
+        return changes
+
+    def _apply(self, patches: Iterable[TaskPatch]) -> list[Change]:
         changes: list[Change] = []
         added: list[str] = []  # consecutive adds, merged (a list: tuple concat would be quadratic)
         old_lifetime = self._old_lifetime
@@ -486,10 +548,11 @@ class TaskStore:
         """Reconcile with a full snapshot: add, update, and remove tasks the server no longer has."""
         present = {t.id for t in tasks}
         gone = tuple(tid for tid in self._tasks if tid not in present)
-        changes = self.apply(patch_from_task(t, received_at=received_at) for t in tasks)
+        changes = self._apply(patch_from_task(t, received_at=received_at) for t in tasks)
         if gone:
             self._drop(gone)
             changes.append(Removed(gone))
+        changes.extend(self._evict())
         return changes
 
     def remove(self, ids: Iterable[str]) -> list[Change]:

@@ -223,6 +223,10 @@ class SSEService(QObject):
         """Remove tasks from the list locally (the server is not told)."""
         self._publish(self.store.remove(ids))
 
+    def set_task_limit(self, limit: int) -> None:
+        """Keep at most ``limit`` tasks (the oldest finished go first, now if already over)."""
+        self._publish(self.store.set_limit(limit))
+
     async def wait_changed(self) -> None:
         """Wait until the next event or status change (the self-test and tests use it)."""
         self._changed.clear()

@@ -32,6 +32,8 @@ from PySide6.QtWidgets import (
 )
 
 from monitor.core.settings import (
+    MAX_TASK_LIMIT,
+    MIN_TASK_LIMIT,
     AppSettings,
     NotificationSettings,
     ReconnectSettings,
@@ -306,6 +308,16 @@ class SettingsDialog(QDialog):
             if not tray:
                 box.setToolTip(self.tr("No system tray is available on this desktop"))
             form.addRow("", box)
+        self.task_limit = QSpinBox(page)
+        self.task_limit.setRange(MIN_TASK_LIMIT, MAX_TASK_LIMIT)
+        self.task_limit.setSingleStep(1000)
+        self.task_limit.setGroupSeparatorShown(True)
+        self.task_limit.setValue(s.task_limit)
+        named(self.task_limit, "taskLimit", self.tr("Tasks kept in the list"))
+        self.task_limit.setToolTip(
+            self.tr("Past this number the oldest finished tasks leave the list; active tasks always stay.")
+        )
+        form.addRow(self.tr("Tasks &kept in the list:"), self.task_limit)
         return page
 
     def _reconnect_tab(self, r: ReconnectSettings) -> QWidget:
@@ -444,6 +456,7 @@ class SettingsDialog(QDialog):
             close_to_tray=self.close_to_tray.isChecked(),
             minimise_to_tray=self.minimise_to_tray.isChecked(),
             start_minimised=self.start_minimised.isChecked(),
+            task_limit=self.task_limit.value(),
         )
         return AppSettings.model_validate(data).with_profile(
             profile.model_copy(update={"reconnect": reconnect})

@@ -71,6 +71,7 @@ def build_parts(
         instance: The acquired single-instance lock, if any.
     """
     store = TaskStore()
+    store.set_limit(settings.task_limit)  # empty: nothing to evict yet
     tray = TrayController(available=tray_available)
     window = MainWindow(settings, tray_available=tray.available)
     window.set_server_url(settings.server_url)

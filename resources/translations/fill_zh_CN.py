@@ -490,6 +490,15 @@ ZH: dict[str, str] = {
     "Unknown filter '{name}:' (use {known} or put the text in quotes)": "未知的筛选条件“{name}:”（可用 {known}，或把文字放在引号中）",
     "'{name}:' needs a value": "“{name}:”需要一个值",
     "Unknown state '{name}' (use one of {known})": "未知的状态“{name}”（可用 {known}）",
+    # H30 speed-core (issue 13 item 6): the task limit, its setting and the eviction notice
+    "Tasks kept in the list": "列表中保留的任务数",
+    "Past this number the oldest finished tasks leave the list; active tasks always stay.": (
+        "超过此数量时，最早结束的任务将移出列表；进行中的任务始终保留。"
+    ),
+    "Tasks &kept in the list:": "列表中保留的任务数(&K)：",
+    "Over the limit of {limit} tasks: %n oldest finished removed (Settings > Appearance)": (
+        "超过 {limit} 个任务的上限：已移除最早结束的 %n 个任务（设置 > 外观）"
+    ),
 }
 
 

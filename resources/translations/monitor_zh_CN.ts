@@ -427,6 +427,11 @@
             <source>Settings not saved: {0}</source>
             <translation>设置未保存：{0}</translation>
         </message>
+        <message>
+            <source>Over the limit of {limit} tasks: %n oldest finished removed (Settings &gt; Appearance)</source>
+            <extracomment>Snapshots at least this large move the heap out of the GC's reach afterwards.</extracomment>
+            <translation>超过 {limit} 个任务的上限：已移除最早结束的 %n 个任务（设置 &gt; 外观）</translation>
+        </message>
     </context>
     <context>
         <name>Duration</name>
@@ -1242,6 +1247,18 @@ Watch server tasks live.</source>
         <message>
             <source>No system tray is available on this desktop</source>
             <translation>此桌面没有可用的系统托盘</translation>
+        </message>
+        <message>
+            <source>Tasks kept in the list</source>
+            <translation>列表中保留的任务数</translation>
+        </message>
+        <message>
+            <source>Past this number the oldest finished tasks leave the list; active tasks always stay.</source>
+            <translation>超过此数量时，最早结束的任务将移出列表；进行中的任务始终保留。</translation>
+        </message>
+        <message>
+            <source>Tasks &amp;kept in the list:</source>
+            <translation>列表中保留的任务数(&amp;K)：</translation>
         </message>
         <message>
             <source> ms</source>
