@@ -21,6 +21,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import compress
+from operator import attrgetter
 from typing import Any, Final, Protocol
 
 from pydantic import Json, JsonValue, TypeAdapter, ValidationError
@@ -71,6 +72,10 @@ _PROGRESS_DATA: Final = TypeAdapter(TaskProgressData).validate_json
 # Each item is parsed on its own (Json[...]), so event boundaries stay exact; one call for a whole
 # read costs 0.55 us per event against 0.85 us for one call per event.
 _PROGRESS_BATCH: Final = TypeAdapter(list[Json[TaskProgressData]]).validate_python
+# The same for whole-task events whose texts are all provably small (json_text_context): one call
+# per read instead of one per event.
+_SNAPSHOT_BATCH: Final = TypeAdapter(list[Json[TaskSnapshotEvent]]).validate_python
+_SIZE_PROVEN: Final = json_text_context("{}")
 # A progress event that carries a whole task is a full update (normalize's rule): such data, and
 # anything that merely mentions "task", takes the general path.
 _TASK_KEY: Final = '"task"'
@@ -138,31 +143,68 @@ class NewsError:
     reason: str
 
 
+# Task fields in TaskPatch's order, from name to result (full=True, removed=False before them;
+# result_set=True and metadata after them). test_news checks the mapping field by field.
+_TASK_FIELDS: Final = attrgetter(
+    "name",
+    "kind",
+    "state",
+    "progress",
+    "stage",
+    "eta",
+    "created_at",
+    "started_at",
+    "finished_at",
+    "updated_at",
+    "attempt",
+    "worker",
+    "error",
+    "result",
+)
+
+
 def patch_from_task(task: Task, *, received_at: float, source: str = "snapshot") -> TaskPatch:
     """A full patch carrying every field of ``task``."""
     # Positional, in field order: a third faster than 22 keywords on a path that runs for every
     # task of a snapshot. The metadata dict is shared, not copied: the model is frozen and the store
     # keeps it as it is (never mutated), one dict per task, not two.
+    # The task's fields read in one C call (a third of the time of 14 attribute reads).
+    (
+        name,
+        kind,
+        state,
+        progress,
+        stage,
+        eta,
+        created,
+        started,
+        finished,
+        updated,
+        attempt,
+        worker,
+        error,
+        result,
+    ) = _TASK_FIELDS(task)
     return TaskPatch(
         task.id,
         received_at,
         source,
         True,  # full
         False,  # removed
-        task.name,
-        task.kind,
-        task.state,
-        task.progress,
-        task.stage,
-        task.eta,
-        task.created_at,
-        task.started_at,
-        task.finished_at,
-        task.updated_at,
-        task.attempt,
-        task.worker,
-        task.error,
-        task.result,
+        name,
+        kind,
+        state,
+        progress,
+        stage,
+        eta,
+        created,
+        started,
+        finished,
+        updated,
+        attempt,
+        worker,
+        error,
+        result,
         True,  # result_set
         task.metadata,
     )
@@ -415,11 +457,23 @@ def decode_news_batch(
     if batch and len(batch) == len(events):  # the usual busy read: progress deltas only
         return [_progress_patch(data, received_at) for data in batch], []
     validated = iter(batch)
+    # Whole tasks likewise, those whose text is provably within the size limits (json_text_context).
+    whole = [e.type in _FULL_TASK_EVENTS and json_text_context(e.data) is not None for e in events]
+    snaps: list[TaskSnapshotEvent] = []
+    if sum(whole) > 1:
+        try:
+            snaps = _SNAPSHOT_BATCH([e.data for e in compress(events, whole)], context=_SIZE_PROVEN)
+        except Exception:  # noqa: BLE001 - never raise on network input; one by one below
+            snaps = []
+    snapped = iter(snaps)
     patches: list[TaskPatch] = []
     errors: list[tuple[int, NewsError]] = []
     for i, event in enumerate(events):
         if batch and quick[i]:
             patches.append(_progress_patch(next(validated), received_at))
+            continue
+        if snaps and whole[i]:
+            patches.append(patch_from_task(next(snapped).task, received_at=received_at, source=event.type))
             continue
         try:
             news = decode_news(event.type, event.data, received_at=received_at)
