@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import SIGNAL, QObject, Signal
 
 from monitor.client.config import ClientConfig
 from monitor.client.engine import IncomingEvent, StreamEngine, TokenProvider
@@ -322,10 +322,15 @@ class SSEService(QObject):
         if not changes:
             return
         self.tasks_changed.emit(changes)
+        # One signal per id is 100,000 emissions for a big snapshot: none when nobody listens.
+        added_heard = self.receivers(SIGNAL("task_added(QString)")) > 0
         for change in changes:
             if isinstance(change, Added):
+                if not (added_heard or live):
+                    continue
                 for task_id in change.ids:
-                    self.task_added.emit(task_id)
+                    if added_heard:
+                        self.task_added.emit(task_id)
                     record = self.store.get(task_id)
                     if live and record is not None and record.state in _TERMINAL_SIGNALS:
                         self._terminal(task_id, record.state)

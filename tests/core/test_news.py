@@ -235,7 +235,9 @@ def test_decode_news_batch_of_valid_mixed_news_equals_one_by_one() -> None:
         events.append(_ev("task_progress", json.dumps({"jobId": f"t{i}", "progress": i, "stage": "s"})))
         if i % 3 == 0:
             events.append(_ev("task_updated", json.dumps({"task": task | {"id": f"t{i}", "progress": i}})))
-    events.append(_ev("task_created", json.dumps({"task": task | {"id": "big", "metadata": {"blob": "x" * 20_000}}})))
+    events.append(
+        _ev("task_created", json.dumps({"task": task | {"id": "big", "metadata": {"blob": "x" * 20_000}}}))
+    )
     events.append(_ev("task_created", json.dumps({"task": task | {"id": "t99"}})))
     patches, errors = decode_news_batch(events, received_at=3.0)
     want: list[TaskPatch] = []

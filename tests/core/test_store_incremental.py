@@ -15,7 +15,7 @@ import random
 import pytest
 
 from monitor.core.news import TaskPatch
-from monitor.core.protocol import TaskState
+from monitor.core.protocol import TaskError, TaskState
 from monitor.core.query import parse_query
 from monitor.core.store import SORT_KEYS, StateGroup, TaskRecord, TaskStore
 
@@ -56,6 +56,13 @@ def _random_patch(rng: random.Random, tid: str, now: float) -> TaskPatch:
             eta=rng.choice([None, float(rng.randint(0, 50))]),
             worker=rng.choice([None, "gpu-1", "GPU-2"]),
             attempt=rng.choice([1, 1, 2, 3]),
+            kind=rng.choice([None, "task", "transcribe"]),  # None: not a whole task (general path)
+            finished_at=rng.choice([None, float(rng.randint(0, 30))]),
+            updated_at=rng.choice([None, now, now - 5]),
+            error=rng.choice([None, TaskError(message="boom")]),
+            result=rng.choice([None, [1]]),
+            result_set=rng.random() < 0.5,
+            metadata=rng.choice([{}, {"a": 1}]),
         )
     if kind < 0.8:
         return TaskPatch(
@@ -104,21 +111,23 @@ def _state_of(rec: TaskRecord, now: float) -> tuple[object, ...]:
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_fast_path_for_deltas_equals_the_general_path(seed: int) -> None:
+def test_specialised_paths_equal_the_general_path(seed: int) -> None:
     rng = random.Random(seed)
     fast, general = TaskStore(), TaskStore()
+    general._fast = False  # the general path for everything
     ids = [f"t{i}" for i in range(40)]
-    fast_path_taken = 0
+    fast_path_taken = whole_adds = 0
     for step in range(800):
         if rng.random() < 0.05:
             gone = rng.sample(ids, 2)
             assert fast.remove(gone) == general.remove(gone)
             continue
         patches = [_random_patch(rng, rng.choice(ids), float(step)) for _ in range(rng.randint(1, 5))]
-        plain = [dataclasses.replace(p, delta=False) for p in patches]
+        plain = [dataclasses.replace(p) for p in patches]
         fast_path_taken += sum(
             p.delta and (r := fast.get(p.id)) is not None and r.state is TaskState.RUNNING for p in patches
         )
+        whole_adds += sum(p.full and p.id not in fast for p in patches)
         assert fast.apply(patches) == general.apply(plain), step
         assert fast.counts() == general.counts(), step
         for states in (frozenset({TaskState.RUNNING}), frozenset(TaskState)):
@@ -129,4 +138,5 @@ def test_fast_path_for_deltas_equals_the_general_path(seed: int) -> None:
         assert a is not None
         assert b is not None
         assert _state_of(a, 800.0) == _state_of(b, 800.0), tid
-    assert fast_path_taken > 100  # the history did exercise the fast path
+    assert fast_path_taken > 100  # the history did exercise the fast paths
+    assert whole_adds > 10
