@@ -83,7 +83,7 @@ def _child(port: int, tasks: int, task_limit: int) -> None:
             super().__init__()
             self.model = model
 
-        def eventFilter(self, _obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+        def eventFilter(self, _obj: QObject, event: QEvent) -> bool:
             if (
                 event.type() == QEvent.Type.Paint
                 and "painted" not in marks
@@ -182,9 +182,8 @@ def _run(a: argparse.Namespace) -> None:
     for kind, label in (("big", f"{a.tasks:,} tasks"), ("small", "10 tasks (baseline)")):
         for key in (*_STEPS, "start->request"):
             v = [r[key] for r in results[kind]]
-            print(
-                f"{label:<20} {key:<18}: median {med(kind, key):7.0f} ms  (min {min(v):.0f}, max {max(v):.0f})"
-            )
+            spread = f"(min {min(v):.0f}, max {max(v):.0f})"
+            print(f"{label:<20} {key:<18}: median {med(kind, key):7.0f} ms  {spread}")
     print(f"json.loads of the same text (floor) : median {statistics.median(loads):7.0f} ms")
     total = med("big", "painted")
     verdict = "met" if total <= 500 else "MISSED"
