@@ -322,8 +322,11 @@ class SSEService(QObject):
         if not changes:
             return
         self.tasks_changed.emit(changes)
-        # One signal per id is 100,000 emissions for a big snapshot: none when nobody listens.
+        # One signal per id is 100,000 emissions for a big snapshot, and a thousand a second on a
+        # busy stream: none when nobody listens (the app's own wiring takes tasks_changed).
         added_heard = self.receivers(SIGNAL("task_added(QString)")) > 0
+        updated_heard = self.receivers(SIGNAL("task_updated(QString)")) > 0
+        progress_heard = self.receivers(SIGNAL("task_progressed(QString,double)")) > 0
         for change in changes:
             if isinstance(change, Added):
                 if not (added_heard or live):
@@ -335,8 +338,9 @@ class SSEService(QObject):
                     if live and record is not None and record.state in _TERMINAL_SIGNALS:
                         self._terminal(task_id, record.state)
             elif isinstance(change, Updated):
-                self.task_updated.emit(change.id)
-                if "progress" in change.fields:
+                if updated_heard:
+                    self.task_updated.emit(change.id)
+                if progress_heard and "progress" in change.fields:
                     record = self.store.get(change.id)
                     if record is not None:
                         self.task_progressed.emit(change.id, float(record.progress))
