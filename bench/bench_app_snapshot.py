@@ -44,13 +44,9 @@ _STEPS = ("fetched+validated", "applied", "painted")
 
 def _child(port: int, tasks: int, task_limit: int) -> None:
     """One fresh app: connect, wait for the populated first frame, print the timings as JSON."""
-    os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    os.environ.pop("DBUS_SESSION_BUS_ADDRESS", None)
-    import qasync
+    import bench_app  # the app's set-up (same directory)
     from PySide6.QtCore import QEvent, QObject, QTimer
-    from PySide6.QtWidgets import QApplication
 
-    from monitor.app import DesktopApp, build_parser
     from monitor.client.engine import StreamEngine
     from monitor.core.settings import AppSettings, save_model
     from monitor.services.sse_service import SSEService
@@ -100,15 +96,7 @@ def _child(port: int, tasks: int, task_limit: int) -> None:
     config = tempfile.TemporaryDirectory(prefix="bench-app-snapshot-")
     settings = AppSettings(task_limit=max(task_limit, tasks))  # the whole snapshot stays
     save_model(settings, Path(config.name) / "settings.json")
-    qapp = QApplication.instance() or QApplication(["bench_app_snapshot"])
-    assert isinstance(qapp, QApplication)
-    qapp.setQuitOnLastWindowClosed(False)
-    args = build_parser().parse_args(
-        ["--server", f"http://127.0.0.1:{port}", "--config-dir", config.name, "--new-instance"]
-    )
-    loop = qasync.QEventLoop(qapp)
-    asyncio.set_event_loop(loop)
-    desktop = DesktopApp(qapp, args)
+    loop, desktop = bench_app.make_desktop(port, config.name)
 
     async def measure() -> None:
         marks["start"] = time.perf_counter()

@@ -44,6 +44,7 @@ from monitor.core.protocol import (
 
 __all__ = [
     "MESSAGE_EVENT_TYPES",
+    "PATCH_FIELDS",
     "NewsError",
     "RawEvent",
     "TaskPatch",
@@ -143,9 +144,9 @@ class NewsError:
     reason: str
 
 
-# Task fields in TaskPatch's order, from name to result (full=True, removed=False before them;
-# result_set=True and metadata after them). test_news checks the mapping field by field.
-_TASK_FIELDS: Final = attrgetter(
+#: The task fields a patch carries, in TaskPatch's order (``full`` and ``removed`` before them;
+#: ``result``, ``result_set``, ``metadata`` and ``delta`` after them).
+PATCH_FIELDS: Final = (
     "name",
     "kind",
     "state",
@@ -159,8 +160,10 @@ _TASK_FIELDS: Final = attrgetter(
     "attempt",
     "worker",
     "error",
-    "result",
 )
+# A task's values for them and its result, in one C call (a third of the time of 14 reads).
+# test_news checks the mapping field by field.
+_TASK_VALUES: Final = attrgetter(*PATCH_FIELDS, "result")
 
 
 def patch_from_task(task: Task, *, received_at: float, source: str = "snapshot") -> TaskPatch:
@@ -168,46 +171,9 @@ def patch_from_task(task: Task, *, received_at: float, source: str = "snapshot")
     # Positional, in field order: a third faster than 22 keywords on a path that runs for every
     # task of a snapshot. The metadata dict is shared, not copied: the model is frozen and the store
     # keeps it as it is (never mutated), one dict per task, not two.
-    # The task's fields read in one C call (a third of the time of 14 attribute reads).
-    (
-        name,
-        kind,
-        state,
-        progress,
-        stage,
-        eta,
-        created,
-        started,
-        finished,
-        updated,
-        attempt,
-        worker,
-        error,
-        result,
-    ) = _TASK_FIELDS(task)
-    return TaskPatch(
-        task.id,
-        received_at,
-        source,
-        True,  # full
-        False,  # removed
-        name,
-        kind,
-        state,
-        progress,
-        stage,
-        eta,
-        created,
-        started,
-        finished,
-        updated,
-        attempt,
-        worker,
-        error,
-        result,
-        True,  # result_set
-        task.metadata,
-    )
+    # full=True, removed=False, the task's values, result_set=True, its metadata.
+    args = (task.id, received_at, source, True, False, *_TASK_VALUES(task), True, task.metadata)
+    return TaskPatch(*args)
 
 
 def _short_errors(exc: ValidationError) -> str:

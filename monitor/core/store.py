@@ -26,7 +26,7 @@ from typing import Any, Final, NamedTuple
 from pydantic import JsonValue
 
 from monitor.core.eta import EtaKind, EtaReading, EtaTracker
-from monitor.core.news import TaskPatch, patch_from_task
+from monitor.core.news import PATCH_FIELDS, TaskPatch, patch_from_task
 from monitor.core.protocol import TERMINAL_STATES, Task, TaskError, TaskState
 from monitor.core.query import STATE_GROUPS, Query
 
@@ -204,21 +204,7 @@ class Evicted(Removed):
 
 Change = Added | Updated | Removed
 
-_FIELDS: Final = (
-    "name",
-    "kind",
-    "state",
-    "progress",
-    "stage",
-    "eta",
-    "created_at",
-    "started_at",
-    "finished_at",
-    "updated_at",
-    "attempt",
-    "worker",
-    "error",
-)
+_FIELDS: Final = PATCH_FIELDS
 
 
 _FIELD_VALUES: Final = attrgetter(*_FIELDS)  # a patch's or a record's values, in one C call
@@ -270,6 +256,23 @@ def _imply(rec: TaskRecord, p: TaskPatch, changed: set[str]) -> None:
         if rec.finished_at is None:
             _put(rec, changed, "finished_at", p.received_at)
         _put(rec, changed, "eta", None)
+
+
+def _feed_tracker(rec: TaskRecord, p: TaskPatch) -> None:
+    finished = rec.state in TERMINAL_STATES
+    tracker = rec.tracker
+    if tracker is None and not finished:
+        # Created at the first news of an unfinished task: a finished tracker only records that
+        # it is finished, which a record without one reads as.
+        tracker = rec.tracker = EtaTracker()
+    if tracker is not None:
+        tracker.observe(
+            p.received_at,
+            p.progress,
+            worker_eta=p.eta,
+            paused=rec.state is TaskState.PAUSED,
+            finished=finished,
+        )
 
 
 def _append_log(rec: TaskRecord, entry: LogEntry) -> None:
@@ -734,15 +737,7 @@ class TaskStore:
         if state is not TaskState.RUNNING or rec.started_at is None:
             _imply(rec, p, changed)
         self._log_changes(rec, p, changed, True)
-        if rec.state not in TERMINAL_STATES:
-            rec.tracker = EtaTracker()
-            rec.tracker.observe(
-                p.received_at,
-                p.progress,
-                worker_eta=p.eta,
-                paused=rec.state is TaskState.PAUSED,
-                finished=False,
-            )
+        _feed_tracker(rec, p)
         return rec
 
     def _merge(self, rec: TaskRecord, p: TaskPatch, *, new: bool = False) -> set[str]:
@@ -786,20 +781,7 @@ class TaskStore:
         if new or not changed <= _HOT_FIELDS:
             self._log_changes(rec, p, changed, new)
         if new or not changed.isdisjoint(_ETA_INPUTS):
-            finished = rec.state in TERMINAL_STATES
-            tracker = rec.tracker
-            if tracker is None and not finished:
-                # Created at the first news of an unfinished task: a finished tracker only
-                # records that it is finished, which a record without one reads as.
-                tracker = rec.tracker = EtaTracker()
-            if tracker is not None:
-                tracker.observe(
-                    p.received_at,
-                    p.progress,
-                    worker_eta=p.eta,
-                    paused=rec.state is TaskState.PAUSED,
-                    finished=finished,
-                )
+            _feed_tracker(rec, p)
         return changed
 
     def _is_stale(self, rec: TaskRecord, p: TaskPatch) -> bool:
