@@ -502,10 +502,10 @@ class TaskStore:
         limit = self._limit
         if limit is None or len(self._tasks) <= limit:
             return []
+        if not any(self._counts[s] for s in TERMINAL_STATES):
+            return []  # over the limit with active tasks only: no scan per network read
         excess = len(self._tasks) - (limit - limit // 100)
         finished = [r for r in self._tasks.values() if r.state in TERMINAL_STATES]
-        if not finished:
-            return []
         oldest = heapq.nsmallest(excess, finished, key=_eviction_order)
         ids = tuple(r.id for r in oldest)
         self._drop(ids)
