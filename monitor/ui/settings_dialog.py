@@ -32,6 +32,8 @@ from PySide6.QtWidgets import (
 )
 
 from monitor.core.settings import (
+    MAX_TASK_LIMIT,
+    MIN_TASK_LIMIT,
     AppSettings,
     ConfirmSettings,
     NotificationSettings,
@@ -307,6 +309,16 @@ class SettingsDialog(QDialog):
                 box.setToolTip(self.tr("No system tray is available on this desktop"))
             form.addRow("", box)
         form.addRow(self._confirm_group(s.confirm, page))
+        self.task_limit = QSpinBox(page)
+        self.task_limit.setRange(MIN_TASK_LIMIT, MAX_TASK_LIMIT)
+        self.task_limit.setSingleStep(1000)
+        self.task_limit.setGroupSeparatorShown(True)
+        self.task_limit.setValue(s.task_limit)
+        named(self.task_limit, "taskLimit", self.tr("Tasks kept in the list"))
+        self.task_limit.setToolTip(
+            self.tr("Past this number the oldest finished tasks leave the list; active tasks always stay.")
+        )
+        form.addRow(self.tr("Tasks &kept in the list:"), self.task_limit)
         return page
 
     def _confirm_group(self, c: ConfirmSettings, page: QWidget) -> QGroupBox:
@@ -461,6 +473,7 @@ class SettingsDialog(QDialog):
             confirm=self._original.confirm.model_copy(
                 update={"cancel": self.confirm_cancel.isChecked(), "bulk": self.confirm_bulk.isChecked()}
             ).model_dump(),
+            task_limit=self.task_limit.value(),
         )
         return AppSettings.model_validate(data).with_profile(
             profile.model_copy(update={"reconnect": reconnect})

@@ -76,6 +76,7 @@ def build_parts(
         desktop_id: The desktop file's id (taskbar progress names the app by it).
     """
     store = TaskStore()
+    store.set_limit(settings.task_limit)  # empty: nothing to evict yet
     tray = TrayController(available=tray_available)
     window = MainWindow(settings, tray_available=tray.available)
     window.set_server_url(settings.server_url)

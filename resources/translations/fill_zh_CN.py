@@ -517,6 +517,15 @@ ZH: dict[str, str] = {
     "Ask first": "先询问",
     "Before cancelling tasks": "取消任务之前",
     "Before acting on several tasks (and Pause all / Resume all)": "对多个任务操作之前（以及全部暂停/全部继续）",
+    # H30 speed-core (issue 13 item 6): the task limit, its setting and the eviction notice
+    "Tasks kept in the list": "列表中保留的任务数",
+    "Past this number the oldest finished tasks leave the list; active tasks always stay.": (
+        "超过此数量时，最早结束的任务将移出列表；进行中的任务始终保留。"
+    ),
+    "Tasks &kept in the list:": "列表中保留的任务数(&K)：",
+    "Over the limit of {limit} tasks: %n oldest finished removed (Settings > Appearance)": (
+        "超过 {limit} 个任务的上限：已移除最早结束的 %n 个任务（设置 > 外观）"
+    ),
 }
 
 
