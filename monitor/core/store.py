@@ -417,6 +417,16 @@ class TaskStore:
         # (a text and a tuple per logged change cost 232 B per task at 100k tasks).
         self._log_texts: dict[tuple[str, frozenset[str]], tuple[tuple[str, ...], str]] = {}
         self._limit: int | None = None
+        # Ids the user removed from the list ("Remove from list", "Clear finished"): news about
+        # them is ignored until the task is active again (retried), so a reconnect's snapshot
+        # does not bring them back.
+        self._dismissed: set[str] = set()
+        # Finished tasks kept locally (the local history): a snapshot that no longer lists them
+        # (the server trimmed them) does not remove them; a new lifetime's same id replaces them.
+        self._kept: set[str] = set()
+        # Kept records read back at start-up: which server lifetime they are from is not known,
+        # so the first news about one replaces it whole (a fresh server's task-1 is not ours).
+        self._provisional: set[str] = set()
         # The specialised paths (progress deltas, whole new tasks); off only in the test that
         # checks they give what the general path gives.
         self._fast = True
@@ -470,10 +480,12 @@ class TaskStore:
     def replace_all(self, tasks: Sequence[Task], *, received_at: float) -> list[Change]:
         """Rebuild the store from a new lifetime's snapshot: every old record goes, then the new.
 
-        Unlike :meth:`apply_snapshot`, nothing is merged with what the old server said.
+        Unlike :meth:`apply_snapshot`, nothing is merged with what the old server said. Records
+        kept locally (:meth:`keep`) stay, as the old lifetime's: a new task with the same id
+        replaces one whole.
         """
-        changes = self.remove(self.ids())
-        self._old_lifetime = set()
+        changes = self.remove([i for i in self._tasks if i not in self._kept])
+        self._old_lifetime = set(self._kept)
         changes.extend(self.apply(patch_from_task(t, received_at=received_at) for t in tasks))
         return changes
 
@@ -527,7 +539,12 @@ class TaskStore:
         added: list[str] = []  # consecutive adds, merged (a list: tuple concat would be quadratic)
         old_lifetime = self._old_lifetime
         tasks = self._tasks
+        dismissed = self._dismissed
         for patch in patches:
+            if dismissed and patch.id in dismissed:
+                if patch.state is None or patch.state in TERMINAL_STATES:
+                    continue  # removed by the user, and still over
+                dismissed.discard(patch.id)  # active again (retried): it is news again
             # The hot path: a progress delta for a running task (9 events in 10 on a busy stream).
             if (
                 patch.delta
@@ -543,8 +560,11 @@ class TaskStore:
                             added = []
                         changes.append(update)
                     continue
-            if old_lifetime and patch.id in old_lifetime:
+            if (old_lifetime and patch.id in old_lifetime) or (
+                self._provisional and patch.id in self._provisional
+            ):
                 old_lifetime.discard(patch.id)
+                self._provisional.discard(patch.id)
                 if added:
                     changes.append(Added(tuple(added)))
                     added = []
@@ -566,13 +586,54 @@ class TaskStore:
     def apply_snapshot(self, tasks: Sequence[Task], *, received_at: float) -> list[Change]:
         """Reconcile with a full snapshot: add, update, and remove tasks the server no longer has."""
         present = {t.id for t in tasks}
-        gone = tuple(tid for tid in self._tasks if tid not in present)
+        kept = self._kept
+        gone = tuple(tid for tid in self._tasks if tid not in present and tid not in kept)
         changes = self._apply(patch_from_task(t, received_at=received_at) for t in tasks)
         if gone:
             self._drop(gone)
             changes.append(Removed(gone))
         changes.extend(self._evict())
         return changes
+
+    # ------------------------------------------------------------------ local keeping
+
+    def keep(self, ids: Iterable[str]) -> None:
+        """Keep these tasks when a snapshot no longer lists them (the local history has them)."""
+        self._kept.update(i for i in ids if i in self._tasks)
+
+    def load_kept(self, tasks: Sequence[Task], *, received_at: float) -> list[Change]:
+        """Add finished tasks read back from the local history, kept (:meth:`keep`).
+
+        Ids already listed or removed by the user are skipped. Until the server speaks of one,
+        it is provisional: the first news about its id replaces it whole, since a server started
+        afresh may have given the id to another task.
+        """
+        fresh = [t for t in tasks if t.id not in self._tasks and t.id not in self._dismissed]
+        changes = self._apply(patch_from_task(t, received_at=received_at, source="history") for t in fresh)
+        ids = [t.id for t in fresh if t.id in self._tasks]
+        self._kept.update(ids)
+        self._provisional.update(ids)
+        changes.extend(self._evict())
+        return changes
+
+    def is_kept(self, task_id: str) -> bool:
+        """Whether the record is kept locally (see :meth:`keep`)."""
+        return task_id in self._kept
+
+    def dismiss(self, ids: Iterable[str]) -> list[Change]:
+        """Remove tasks from the list and ignore news about them until they are active again."""
+        wanted = list(dict.fromkeys(ids))
+        self._dismissed.update(wanted)
+        return self.remove(wanted)
+
+    def set_dismissed(self, ids: Iterable[str]) -> None:
+        """The ids removed earlier (read back at start-up): their news is ignored (see :meth:`dismiss`)."""
+        self._dismissed = set(ids)
+
+    @property
+    def dismissed(self) -> frozenset[str]:
+        """The ids whose news is ignored."""
+        return frozenset(self._dismissed)
 
     def remove(self, ids: Iterable[str]) -> list[Change]:
         """Remove tasks from the list locally (the server is not told)."""
@@ -585,6 +646,8 @@ class TaskStore:
     def _drop(self, ids: Iterable[str]) -> None:
         for tid in ids:
             self._old_lifetime.discard(tid)
+            self._kept.discard(tid)
+            self._provisional.discard(tid)
             rec = self._tasks.pop(tid)
             self._counts[rec.state] -= 1
             self._untrack_progress(rec.state, rec.progress)
