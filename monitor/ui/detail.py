@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from monitor.core.protocol import TERMINAL_STATES, TaskState
 from monitor.core.store import LogEntry, TaskRecord
+from monitor.core.text import display_text
 from monitor.ui.plaintext import plain_tooltip
 from monitor.ui.task_model import clock_text, state_text
 
@@ -262,6 +263,8 @@ class TaskDetail(QWidget):
         self.timeline = self._text(self.tr("Timeline"))
         self.log = self._text(self.tr("Events"))
         self.result = self._text(self.tr("Result"))
+        # A name or stage too long for its line above, in full: wrapped and scrollable.
+        self.full_text = self._text(self.tr("Full text"))
         page_layout.addWidget(self.tabs, 1)
         self.task_page = task_page
         self.pages.addWidget(task_page)
@@ -337,7 +340,8 @@ class TaskDetail(QWidget):
             "finished_at": _when(rec.finished_at),
         }
         for key, text in texts.items():
-            self.values[key].set_full_text(text)
+            # Server strings: controls and bidi overrides shown as escapes, never obeyed.
+            self.values[key].set_full_text(display_text(text))
         err = ""
         if rec.error is not None:
             err = rec.error.message + ("\n\n" + rec.error.detail if rec.error.detail else "")
@@ -348,6 +352,8 @@ class TaskDetail(QWidget):
         )
         self._set(self.log, "\n".join(self.event_text(entry) for entry in rec.log))
         self._set(self.result, result_text(rec.result))
+        labels = self._labels
+        self._set(self.full_text, f"{labels['name']}\n{rec.name}\n\n{labels['stage']}\n{rec.stage}")
 
     def stage_text(self, rec: TaskRecord) -> str:
         """The stage while the task is live; "—" once it completed (its last stage is history)."""
@@ -390,5 +396,6 @@ class TaskDetail(QWidget):
 
     @staticmethod
     def _set(edit: QPlainTextEdit, text: str) -> None:
+        text = display_text(text)  # the server's strings: controls shown as escapes
         if edit.toPlainText() != text:  # keep the scroll position when nothing changed
             edit.setPlainText(text)

@@ -490,6 +490,8 @@ ZH: dict[str, str] = {
     "Unknown filter '{name}:' (use {known} or put the text in quotes)": "未知的筛选条件“{name}:”（可用 {known}，或把文字放在引号中）",
     "'{name}:' needs a value": "“{name}:”需要一个值",
     "Unknown state '{name}' (use one of {known})": "未知的状态“{name}”（可用 {known}）",
+    # H25 text (issue 13 item 7): the detail tab with a long name and stage in full
+    "Full text": "全文",
 }
 
 

@@ -938,7 +938,7 @@ Watch server tasks live.</source>
         <name>Query</name>
         <message>
             <source>Missing closing quote for the quote at {at}</source>
-            <extracomment>The Name column never shrinks below this when it stretches to fill the table. The parser's messages (``monitor.core.query``), listed for lupdate; translated at display.</extracomment>
+            <extracomment>The Name column never shrinks below this when it stretches to fill the table. The widest a column gets from its content (double-click on a divider) or from a saved layout: a 4,000-character stage must not make a column, and then the window, 30,000 px wide. The narrowest a saved width is taken as (a column saved at 0 px would look missing). The parser's messages (``monitor.core.query``), listed for lupdate; translated at display.</extracomment>
             <translation>第 {at} 个字符处的引号没有闭合</translation>
         </message>
         <message>
@@ -1506,6 +1506,10 @@ Watch server tasks live.</source>
         <message>
             <source>Events</source>
             <translation>事件</translation>
+        </message>
+        <message>
+            <source>Full text</source>
+            <translation>全文</translation>
         </message>
         <message>
             <source>{stage} (when it stopped)</source>

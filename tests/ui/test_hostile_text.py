@@ -1,0 +1,148 @@
+"""Issue 13 item 7 through the real widgets (offscreen): bidi overrides and controls are shown,
+never obeyed; a 512-character name or a 4,000-character stage neither widens a column nor the
+window; a stage with a newline stays on one line in its cell; the full text is in the (plain)
+tooltip and in the detail pane, wrapped and scrollable."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QPlainTextEdit
+from pytestqt.qtbot import QtBot
+
+from monitor.core.news import TaskPatch
+from monitor.core.protocol import TaskError, TaskState
+from monitor.core.settings import UiState
+from monitor.core.store import TaskStore
+from monitor.core.text import CELL_LIMIT
+from monitor.ui.plaintext import tooltip_text
+from monitor.ui.task_model import TaskColumn, progress_label
+from monitor.ui.task_view import COLUMN_MAX_WIDTH, TaskView
+
+RLO_NAME = "invoice\u202egpj.exe"
+LONG_NAME = "n" * 511 + "!"
+LONG_STAGE = "stage " * 666 + "end!"  # 4,000 characters
+NEWLINE_STAGE = "downloading\nthen decoding"
+BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+
+
+def _hostile_view(qtbot: QtBot) -> TaskView:
+    store = TaskStore()
+    store.apply(
+        [
+            TaskPatch(
+                id="rlo",
+                received_at=1.0,
+                name=RLO_NAME,
+                state=TaskState.RUNNING,
+                progress=5.0,
+                stage="\u202eevil",
+                worker="w\x1b]0;title\x07",
+                created_at=1.0,
+            ),
+            TaskPatch(
+                id="long",
+                received_at=1.0,
+                name=LONG_NAME,
+                state=TaskState.RUNNING,
+                progress=50.0,
+                stage=LONG_STAGE,
+                created_at=2.0,
+            ),
+            TaskPatch(
+                id="nl",
+                received_at=1.0,
+                name="two\nlines",
+                state=TaskState.FAILED,
+                progress=7.0,
+                stage=NEWLINE_STAGE,
+                created_at=3.0,
+                error=TaskError(message="first\u202e line\nsecond line", detail="tb"),
+            ),
+        ]
+    )
+    view = TaskView(store, clock=lambda: 5.0)
+    qtbot.addWidget(view)
+    for col in TaskColumn:
+        view.table.setColumnHidden(col, False)  # every column, opt-in ones included
+    return view
+
+
+def _cell(view: TaskView, task_id: str, col: TaskColumn, role: int = Qt.ItemDataRole.DisplayRole) -> str:
+    view.model.flush()
+    row = view.model.row_of(task_id)
+    assert row is not None
+    return str(view.model.data(view.model.index(row, col), role))
+
+
+def test_cells_show_controls_and_stay_on_one_short_line(qtbot: QtBot) -> None:
+    view = _hostile_view(qtbot)
+    assert _cell(view, "rlo", TaskColumn.NAME) == "invoice\\u202egpj.exe"  # reads as .exe
+    assert _cell(view, "rlo", TaskColumn.WORKER) == "w\\x1b]0;title\\x07"
+    # The stage is isolated (FSI ... PDI, ours) after the server's override was escaped.
+    assert _cell(view, "rlo", TaskColumn.PROGRESS) == "5% · \\u202eevil"
+    assert _cell(view, "nl", TaskColumn.PROGRESS) == "7% · downloading \u23ce then decoding"
+    # A right-to-left stage is isolated (FSI ... PDI, ours): it cannot reorder "42% · ".
+    assert progress_label(42.0, "\u05e9\u05dc\u05d5\u05dd") == "42% · \u2068\u05e9\u05dc\u05d5\u05dd\u2069"
+    assert _cell(view, "nl", TaskColumn.ERROR) == "first\\u202e line"
+    for task_id in ("rlo", "long", "nl"):
+        for col in TaskColumn:
+            text = _cell(view, task_id, col)
+            assert not {"\n", "\r"} & set(text), (task_id, col)
+            assert len(text) <= CELL_LIMIT + 10, (task_id, col)
+            assert not BIDI & set(text), (task_id, col, text)
+    assert _cell(view, "long", TaskColumn.NAME).endswith("\u2026")
+
+
+def test_tooltips_are_plain_and_whole(qtbot: QtBot) -> None:
+    view = _hostile_view(qtbot)
+    tip = _cell(view, "long", TaskColumn.NAME, Qt.ItemDataRole.ToolTipRole)
+    assert tip.startswith("<qt>")  # explicitly rich, its content escaped: shows literally
+    assert tooltip_text(tip) == f"{LONG_NAME}\nlong"
+    stage_tip = _cell(view, "long", TaskColumn.PROGRESS, Qt.ItemDataRole.ToolTipRole)
+    assert tooltip_text(stage_tip) == LONG_STAGE
+    rlo_tip = tooltip_text(_cell(view, "rlo", TaskColumn.NAME, Qt.ItemDataRole.ToolTipRole))
+    assert rlo_tip == "invoice\\u202egpj.exe\nrlo"
+
+
+def test_long_text_widens_neither_columns_nor_window(qtbot: QtBot) -> None:
+    view = _hostile_view(qtbot)
+    view.resize(1000, 500)
+    view.show()
+    qtbot.waitExposed(view)
+    view.select_task("long")
+    # What "resize to contents" (a double-click on a divider) asks: capped.
+    view.table.resizeColumnsToContents()
+    header = view.table.horizontalHeader()
+    for col in TaskColumn:
+        assert header.sectionSize(col) <= COLUMN_MAX_WIDTH, col
+    assert view.minimumSizeHint().width() < 2000
+    assert view.sizeHint().width() < 2000
+    assert view.detail.minimumSizeHint().width() < 600
+    view.table.viewport().grab()  # paints the 4,000-character stage without a Qt warning
+    # Saved widths are clamped when loaded (a layout saved while a column was 9,999 px).
+    view.restore_state(UiState(column_widths={"progress": 9_999, "status": 0, "eta": 70}))
+    assert header.sectionSize(TaskColumn.PROGRESS) == COLUMN_MAX_WIDTH
+    assert header.sectionSize(TaskColumn.STATUS) >= 20
+    assert header.sectionSize(TaskColumn.ETA) == 70
+
+
+def test_detail_pane_shows_escapes_and_the_full_text_wrapped(qtbot: QtBot) -> None:
+    view = _hostile_view(qtbot)
+    view.resize(1000, 500)
+    view.show()
+    qtbot.waitExposed(view)
+    view.select_task("rlo")
+    detail = view.detail
+    assert detail.values["name"].full_text() == "invoice\\u202egpj.exe"
+    assert not BIDI & set(detail.values["name"].text())
+    assert detail.values["worker"].full_text() == "w\\x1b]0;title\\x07"
+    view.select_task("long")
+    full: QPlainTextEdit = detail.full_text
+    assert LONG_NAME in full.toPlainText()
+    assert LONG_STAGE in full.toPlainText()
+    assert full.lineWrapMode() is not QPlainTextEdit.LineWrapMode.NoWrap
+    assert full.isReadOnly()
+    assert detail.values["stage"].sizeHint().width() < 100  # elided on its line, never wider
+    view.select_task("nl")
+    assert detail.error.toPlainText() == "first\\u202e line\nsecond line\n\ntb"
+    assert "downloading\nthen decoding" in full.toPlainText()
