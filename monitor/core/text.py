@@ -113,32 +113,21 @@ def json_safe(dumped: str) -> str:
 
 def display_line(text: str, limit: int | None = CELL_LIMIT) -> str:
     """``text`` for one line of a widget: controls and bidi controls as visible escapes, line
-    breaks as " ⏎ ", cut to ``limit`` characters with an ellipsis.
-
-    Args:
-        text: A string from the network.
-        limit: Longest text kept (characters, before escaping). None keeps everything.
-    """
-    text = _cut(text, limit)
-    if _UNSAFE.search(text) is None:
-        return text
-    if "\r\n" in text:
-        text = text.replace("\r\n", "\n")
-    return text.translate(_LINE_TABLE)
+    breaks as " ⏎ ", cut to ``limit`` characters (before escaping; None: no cut) with an ellipsis."""
+    return _display(text, limit, _LINE_TABLE)
 
 
 def display_text(text: str, limit: int | None = TEXT_LIMIT) -> str:
-    """``text`` for a multi-line text pane or tooltip: as :func:`display_line`, but line breaks
-    and tabs are kept.
+    """``text`` for a multi-line pane or tooltip: as :func:`display_line`, but line breaks and tabs
+    are kept."""
+    return _display(text, limit, _TEXT_TABLE)
 
-    Args:
-        text: A string from the network.
-        limit: Longest text kept (characters, before escaping). None keeps everything.
-    """
+
+def _display(text: str, limit: int | None, table: dict[int, str]) -> str:
     text = _cut(text, limit)
     if _UNSAFE.search(text) is None:
-        return text
-    return text.replace("\r\n", "\n").translate(_TEXT_TABLE)
+        return text  # nearly every string: one search, no copy
+    return text.replace("\r\n", "\n").translate(table)
 
 
 def isolate(text: str) -> str:

@@ -49,12 +49,16 @@ class Fault(enum.Enum):
 
 
 class _Link:
-    """One proxied connection: when its stall began (None: not stalled), and whether it carries
-    the event stream (its first request asks for ``/stream``)."""
+    """One proxied connection: the server's reader, the client's and the server's writers, when
+    its stall began (None: not stalled), and whether it carries the event stream (its first
+    request asks for ``/stream``)."""
 
-    __slots__ = ("stalled_at", "stream")
+    __slots__ = ("client", "server", "stalled_at", "stream", "up_writer")
 
-    def __init__(self) -> None:
+    def __init__(
+        self, server: asyncio.StreamReader, client: asyncio.StreamWriter, up_writer: asyncio.StreamWriter
+    ) -> None:
+        self.server, self.client, self.up_writer = server, client, up_writer
         self.stalled_at: float | None = None
         self.stream: bool | None = None
 
@@ -84,14 +88,9 @@ class FaultProxy:
         self._writers: set[asyncio.StreamWriter] = set()
         self._server: asyncio.Server | None = None
 
-    @property
-    def faults(self) -> int:
-        """Faults injected so far (all kinds)."""
-        return sum(self.injected.values())
-
     async def __aenter__(self) -> FaultProxy:
-        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
+        server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
+        self._server, self.port = server, server.sockets[0].getsockname()[1]
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -103,6 +102,11 @@ class FaultProxy:
             writer.transport.abort()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self._server.wait_closed()
+
+    @property
+    def faults(self) -> int:
+        """Faults injected so far (all kinds)."""
+        return sum(self.injected.values())
 
     def _spawn(self, coro: object) -> asyncio.Task[None]:
         task: asyncio.Task[None] = asyncio.ensure_future(coro)  # type: ignore[arg-type]
@@ -120,9 +124,9 @@ class FaultProxy:
             self._writers.discard(writer)
             return
         self._writers.add(up_writer)
-        link = _Link()
+        link = _Link(up_reader, writer, up_writer)
         self._spawn(self._upstream(reader, up_writer, link))
-        self._spawn(self._downstream(up_reader, writer, up_writer, link))
+        self._spawn(self._downstream(link))
 
     async def _upstream(
         self, client: asyncio.StreamReader, server: asyncio.StreamWriter, link: _Link
@@ -140,34 +144,23 @@ class FaultProxy:
             detections.append(time.monotonic() - link.stalled_at)
         _close(server)
 
-    async def _downstream(
-        self,
-        server: asyncio.StreamReader,
-        client: asyncio.StreamWriter,
-        up_writer: asyncio.StreamWriter,
-        link: _Link,
-    ) -> None:
+    async def _downstream(self, link: _Link) -> None:
         """Server -> client, with one fault after another until one ends the connection."""
         try:
-            await self._forward_with_faults(server, client, up_writer, link)
+            await self._forward_with_faults(link)
         except (ConnectionError, OSError):
-            _close(client)
-            _close(up_writer)
+            _close(link.client)
+            _close(link.up_writer)
         finally:
-            self._writers.discard(client)
-            self._writers.discard(up_writer)
+            self._writers.discard(link.client)
+            self._writers.discard(link.up_writer)
 
     def _draw(self) -> tuple[Fault, int]:
         fault = self.rng.choices(list(_WEIGHTS), weights=list(_WEIGHTS.values()))[0]
         return fault, self.rng.randint(*FAULT_AFTER_BYTES)
 
-    async def _forward_with_faults(
-        self,
-        server: asyncio.StreamReader,
-        client: asyncio.StreamWriter,
-        up_writer: asyncio.StreamWriter,
-        link: _Link,
-    ) -> None:
+    async def _forward_with_faults(self, link: _Link) -> None:
+        server, client, up_writer = link.server, link.client, link.up_writer
         fault, budget = self._draw()
         pending = b""
         while True:

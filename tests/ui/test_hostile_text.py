@@ -25,45 +25,35 @@ NEWLINE_STAGE = "downloading\nthen decoding"
 BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
 
 
+def _task(task_id: str, name: str, stage: str, progress: float, **more: object) -> TaskPatch:
+    fields: dict[str, object] = {"received_at": 1.0, "state": TaskState.RUNNING, "created_at": progress}
+    return TaskPatch(id=task_id, name=name, stage=stage, progress=progress, **{**fields, **more})  # type: ignore[arg-type]
+
+
 def _hostile_view(qtbot: QtBot) -> TaskView:
     store = TaskStore()
+    failure = TaskError(message="first\u202e line\nsecond line", detail="tb")
     store.apply(
         [
-            TaskPatch(
-                id="rlo",
-                received_at=1.0,
-                name=RLO_NAME,
-                state=TaskState.RUNNING,
-                progress=5.0,
-                stage="\u202eevil",
-                worker="w\x1b]0;title\x07",
-                created_at=1.0,
-            ),
-            TaskPatch(
-                id="long",
-                received_at=1.0,
-                name=LONG_NAME,
-                state=TaskState.RUNNING,
-                progress=50.0,
-                stage=LONG_STAGE,
-                created_at=2.0,
-            ),
-            TaskPatch(
-                id="nl",
-                received_at=1.0,
-                name="two\nlines",
-                state=TaskState.FAILED,
-                progress=7.0,
-                stage=NEWLINE_STAGE,
-                created_at=3.0,
-                error=TaskError(message="first\u202e line\nsecond line", detail="tb"),
-            ),
+            _task("rlo", RLO_NAME, "\u202eevil", 5.0, worker="w\x1b]0;title\x07"),
+            _task("long", LONG_NAME, LONG_STAGE, 50.0),
+            _task("nl", "two\nlines", NEWLINE_STAGE, 7.0, state=TaskState.FAILED, error=failure),
         ]
     )
     view = TaskView(store, clock=lambda: 5.0)
     qtbot.addWidget(view)
     for col in TaskColumn:
         view.table.setColumnHidden(col, False)  # every column, opt-in ones included
+    return view
+
+
+def _shown(qtbot: QtBot, task_id: str) -> TaskView:
+    """The view on screen (offscreen), 1000 x 500, with ``task_id`` selected."""
+    view = _hostile_view(qtbot)
+    view.resize(1000, 500)
+    view.show()
+    qtbot.waitExposed(view)
+    view.select_task(task_id)
     return view
 
 
@@ -105,11 +95,7 @@ def test_tooltips_are_plain_and_whole(qtbot: QtBot) -> None:
 
 
 def test_long_text_widens_neither_columns_nor_window(qtbot: QtBot) -> None:
-    view = _hostile_view(qtbot)
-    view.resize(1000, 500)
-    view.show()
-    qtbot.waitExposed(view)
-    view.select_task("long")
+    view = _shown(qtbot, "long")
     # What "resize to contents" (a double-click on a divider) asks: capped.
     view.table.resizeColumnsToContents()
     header = view.table.horizontalHeader()
@@ -127,11 +113,7 @@ def test_long_text_widens_neither_columns_nor_window(qtbot: QtBot) -> None:
 
 
 def test_detail_pane_shows_escapes_and_the_full_text_wrapped(qtbot: QtBot) -> None:
-    view = _hostile_view(qtbot)
-    view.resize(1000, 500)
-    view.show()
-    qtbot.waitExposed(view)
-    view.select_task("rlo")
+    view = _shown(qtbot, "rlo")
     detail = view.detail
     assert detail.values["name"].full_text() == "invoice\\u202egpj.exe"
     assert not BIDI & set(detail.values["name"].text())
