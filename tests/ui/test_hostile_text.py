@@ -5,7 +5,7 @@ tooltip and in the detail pane, wrapped and scrollable."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtWidgets import QPlainTextEdit
 from pytestqt.qtbot import QtBot
 
@@ -53,8 +53,17 @@ def _shown(qtbot: QtBot, task_id: str) -> TaskView:
     view.resize(1000, 500)
     view.show()
     qtbot.waitExposed(view)
-    view.select_task(task_id)
+    _select(view, task_id)
     return view
+
+
+def _select(view: TaskView, task_id: str) -> None:
+    """Select only ``task_id`` (selectRow would extend the selection while a previous test's
+    Ctrl is still in QGuiApplication.keyboardModifiers)."""
+    row = view.model.row_of(task_id)
+    assert row is not None
+    flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+    view.table.selectionModel().select(view.model.index(row, 0), flags)
 
 
 def _cell(view: TaskView, task_id: str, col: TaskColumn, role: int = Qt.ItemDataRole.DisplayRole) -> str:
@@ -118,13 +127,13 @@ def test_detail_pane_shows_escapes_and_the_full_text_wrapped(qtbot: QtBot) -> No
     assert detail.values["name"].full_text() == "invoice\\u202egpj.exe"
     assert not BIDI & set(detail.values["name"].text())
     assert detail.values["worker"].full_text() == "w\\x1b]0;title\\x07"
-    view.select_task("long")
+    _select(view, "long")
     full: QPlainTextEdit = detail.full_text
     assert LONG_NAME in full.toPlainText()
     assert LONG_STAGE in full.toPlainText()
     assert full.lineWrapMode() is not QPlainTextEdit.LineWrapMode.NoWrap
     assert full.isReadOnly()
     assert detail.values["stage"].sizeHint().width() < 100  # elided on its line, never wider
-    view.select_task("nl")
+    _select(view, "nl")
     assert detail.error.toPlainText() == "first\\u202e line\nsecond line\n\ntb"
     assert "downloading\nthen decoding" in full.toPlainText()
