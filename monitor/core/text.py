@@ -124,9 +124,12 @@ def display_text(text: str, limit: int | None = TEXT_LIMIT) -> str:
 
 
 def _display(text: str, limit: int | None, table: dict[int, str]) -> str:
-    text = _cut(text, limit)
-    if _UNSAFE.search(text) is None:
-        return text  # nearly every string: one search, no copy
+    if limit is not None and len(text) > limit:
+        text = _cut(text, limit)
+    # Nearly every string: printable (no control, format or separator character) in one C pass;
+    # the rest (a no-break space, an emoji's ZWJ) are searched for what we change.
+    if text.isprintable() or _UNSAFE.search(text) is None:
+        return text
     return text.replace("\r\n", "\n").translate(table)
 
 
