@@ -5,13 +5,16 @@ tooltip and in the detail pane, wrapped and scrollable."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtWidgets import QPlainTextEdit
 from pytestqt.qtbot import QtBot
 
 from monitor.core.news import TaskPatch
 from monitor.core.protocol import TaskError, TaskState
-from monitor.core.settings import UiState
+from monitor.core.settings import UiState, load_ui_state
 from monitor.core.store import TaskStore
 from monitor.core.text import CELL_LIMIT
 from monitor.ui.plaintext import tooltip_text
@@ -137,3 +140,17 @@ def test_detail_pane_shows_escapes_and_the_full_text_wrapped(qtbot: QtBot) -> No
     _select(view, "nl")
     assert detail.error.toPlainText() == "first\\u202e line\nsecond line\n\ntb"
     assert "downloading\nthen decoding" in full.toPlainText()
+
+
+def test_a_huge_saved_width_is_clamped_not_the_layout_forgotten(qtbot: QtBot, tmp_path: Path) -> None:
+    saved = tmp_path / "ui-state.json"
+    widths = {"progress": 30_702, "eta": 70, "name": -5}
+    saved.write_text(json.dumps({"column_widths": widths, "columns": ["name", "progress", "eta"]}))
+    loaded = load_ui_state(saved)
+    assert loaded.warning is None
+    assert loaded.value.column_widths == {"progress": 10_000, "eta": 70, "name": 0}
+    view = _hostile_view(qtbot)
+    view.restore_state(loaded.value)
+    header = view.table.horizontalHeader()
+    assert header.sectionSize(TaskColumn.PROGRESS) == COLUMN_MAX_WIDTH
+    assert header.sectionSize(TaskColumn.ETA) == 70
