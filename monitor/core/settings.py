@@ -347,7 +347,7 @@ class UiState(_Model):
     @classmethod
     def _clamp_widths(cls, value: Any) -> Any:
         # A width saved while a long name or stage had widened its column (30,702 px, issue 13
-        # item 7) is clamped, not a reason to forget every column's width.
+        # item 7) is clamped, rather than dropped with a warning about an invalid value.
         if not isinstance(value, dict):
             return value
         return {
