@@ -354,6 +354,17 @@ class UiState(_Model):
     splitter: list[Annotated[int, Field(ge=0)]] = Field(default_factory=list)
     detail_pane_visible: bool = True
 
+    @field_validator("column_widths", mode="before")
+    @classmethod
+    def _clamp_widths(cls, value: Any) -> Any:
+        # A width saved while a long name or stage had widened its column (30,702 px, issue 13
+        # item 7) is clamped, rather than dropped with a warning about an invalid value.
+        if not isinstance(value, dict):
+            return value
+        return {
+            key: min(max(width, 0), 10000) if type(width) is int else width for key, width in value.items()
+        }
+
     @field_validator("geometry", "window_state")
     @classmethod
     def _check_b64(cls, value: str | None) -> str | None:

@@ -38,6 +38,7 @@ from monitor.core.lifecycle import PendingAction
 from monitor.core.news import TaskPatch
 from monitor.core.protocol import TaskState
 from monitor.core.store import Change, Removed, TaskColumn, TaskRecord, TaskStore, Updated
+from monitor.core.text import display_line, display_text, isolate
 from monitor.ui.i18n import duration_text
 from monitor.ui.icons import state_icon
 from monitor.ui.plaintext import plain_tooltip
@@ -53,6 +54,7 @@ __all__ = [
     "clock_text",
     "eta_text",
     "pending_text",
+    "progress_label",
     "state_text",
 ]
 
@@ -563,19 +565,22 @@ class TaskTableModel(QAbstractTableModel):
         return self._clock() if self._stale_since is None else self._stale_since
 
     def _tooltip(self, rec: TaskRecord, col: TaskColumn) -> str:
+        # Server text in full (controls shown as escapes; a cell shows one line of it, cut).
         if col is TaskColumn.ERROR and rec.error is not None:
-            return rec.error.message
+            return display_text(rec.error.message)
+        if col is TaskColumn.PROGRESS and rec.stage:
+            return display_text(rec.stage)
         if self._stale_since is not None:
             as_of = datetime.fromtimestamp(self._stale_since).strftime("%H:%M")
             return translate("TaskTableModel", "Offline: as of {time}").format(time=as_of)
         if self._store.is_old_lifetime(rec.id):
             return translate("TaskTableModel", "From before the server restarted")
-        return f"{rec.name}\n{rec.id}"
+        return display_text(f"{rec.name}\n{rec.id}")
 
     def accessible_summary(self, rec: TaskRecord) -> str:
         """ "name, running, 42 percent, 3m 00s left" for screen readers."""
         parts = [
-            rec.name,
+            display_line(rec.name),
             self.status_text(rec).lower(),
             translate("TaskTableModel", "{n} percent").format(n=f"{rec.progress:.0f}"),
         ]
@@ -588,8 +593,17 @@ class TaskTableModel(QAbstractTableModel):
 # ---------------------------------------------------------------------- the columns' Qt half
 
 
+def progress_label(progress: float, stage: str | None) -> str:
+    """ "42% · transcribing" (plain text): the Progress cell and the label on its bar.
+
+    The stage is the server's: controls shown, one line, cut, and isolated if right-to-left (a
+    Hebrew stage must not reorder the percentage before it).
+    """
+    return f"{progress:.0f}%" + (f" · {isolate(display_line(stage))}" if stage else "")
+
+
 def _progress_cell(_model: TaskTableModel, rec: TaskRecord) -> str:
-    return f"{rec.progress:.0f}%" + (f" · {rec.stage}" if rec.stage else "")
+    return progress_label(rec.progress, rec.stage)
 
 
 def _eta_cell(model: TaskTableModel, rec: TaskRecord) -> str:
@@ -604,7 +618,7 @@ def _elapsed_cell(model: TaskTableModel, rec: TaskRecord) -> str:
 
 
 def _error_cell(_model: TaskTableModel, rec: TaskRecord) -> str:
-    return rec.error.message.splitlines()[0] if rec.error and rec.error.message else ""
+    return display_line(rec.error.message.splitlines()[0]) if rec.error and rec.error.message else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -642,7 +656,7 @@ COLUMN_VIEWS: Final[dict[TaskColumn, ColumnView]] = {
     TaskColumn.NAME: ColumnView(
         QT_TRANSLATE_NOOP("TaskTableModel", "Name"),
         QT_TRANSLATE_NOOP("TaskTableModel", "Task name (audio file for transcriptions)"),
-        lambda _m, rec: rec.name,
+        lambda _m, rec: display_line(rec.name),  # server strings: controls shown, one line, cut
         width=230,
     ),
     TaskColumn.STATUS: ColumnView(
@@ -689,13 +703,13 @@ COLUMN_VIEWS: Final[dict[TaskColumn, ColumnView]] = {
     TaskColumn.ID: ColumnView(
         QT_TRANSLATE_NOOP("TaskTableModel", "ID"),
         QT_TRANSLATE_NOOP("TaskTableModel", "Server task id"),
-        lambda _m, rec: rec.id,
+        lambda _m, rec: display_line(rec.id),
         opt_in=True,
     ),
     TaskColumn.WORKER: ColumnView(
         QT_TRANSLATE_NOOP("TaskTableModel", "Worker"),
         QT_TRANSLATE_NOOP("TaskTableModel", "Worker running the task"),
-        lambda _m, rec: rec.worker or "",
+        lambda _m, rec: display_line(rec.worker or ""),
         opt_in=True,
     ),
     TaskColumn.ATTEMPT: ColumnView(
@@ -714,7 +728,7 @@ COLUMN_VIEWS: Final[dict[TaskColumn, ColumnView]] = {
     TaskColumn.KIND: ColumnView(
         QT_TRANSLATE_NOOP("TaskTableModel", "Kind"),
         QT_TRANSLATE_NOOP("TaskTableModel", "Kind of job"),
-        lambda _m, rec: rec.kind,
+        lambda _m, rec: display_line(rec.kind),
         opt_in=True,
     ),
 }

@@ -526,6 +526,8 @@ ZH: dict[str, str] = {
     "Over the limit of {limit} tasks: %n oldest finished removed (Settings > Appearance)": (
         "超过 {limit} 个任务的上限：已移除最早结束的 %n 个任务（设置 > 外观）"
     ),
+    # H25 text (issue 13 item 7): the detail tab with a long name and stage in full
+    "Full text": "全文",
 }
 
 

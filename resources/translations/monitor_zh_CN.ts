@@ -1040,7 +1040,7 @@ Watch server tasks live.</source>
         <name>Query</name>
         <message>
             <source>Missing closing quote for the quote at {at}</source>
-            <extracomment>The Name column never shrinks below this when it stretches to fill the table. The parser's messages (``monitor.core.query``), listed for lupdate; translated at display.</extracomment>
+            <extracomment>The Name column never shrinks below this when it stretches to fill the table. The widest a column gets from its content (double-click on a divider) or from a saved layout: a 4,000-character stage must not make a column, and then the window, 30,000 px wide. The narrowest a saved width is taken as (a column saved at 0 px would look missing). The parser's messages (``monitor.core.query``), listed for lupdate; translated at display.</extracomment>
             <translation>第 {at} 个字符处的引号没有闭合</translation>
         </message>
         <message>
@@ -1554,7 +1554,7 @@ Watch server tasks live.</source>
         <name>TaskDetail</name>
         <message>
             <source>No task selected</source>
-            <extracomment>A result value longer than this is elided (the pane is not a viewer; Copy-able text stays short).</extracomment>
+            <extracomment>A name or stage longer than this also shows whole in the Full text tab (the fields cut it). A result value longer than this is elided (the pane is not a viewer; Copy-able text stays short).</extracomment>
             <translation>未选择任务</translation>
         </message>
         <message>
@@ -1632,6 +1632,10 @@ Watch server tasks live.</source>
         <message>
             <source>Events</source>
             <translation>事件</translation>
+        </message>
+        <message>
+            <source>Full text</source>
+            <translation>全文</translation>
         </message>
         <message>
             <source>{stage} (when it stopped)</source>
