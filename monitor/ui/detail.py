@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from monitor.core.protocol import TERMINAL_STATES, TaskState
 from monitor.core.store import LogEntry, TaskRecord
-from monitor.core.text import display_text
+from monitor.core.text import display_line, display_text
 from monitor.ui.plaintext import plain_tooltip
 from monitor.ui.task_model import clock_text, state_text
 
@@ -363,8 +363,11 @@ class TaskDetail(QWidget):
         self._set(self.result, result)
         labels = self._labels
         # The whole name and stage, where the fields above had to cut or escape them.
-        long_text = len(rec.name) > _FULL_TEXT_OVER or len(rec.stage or "") > _FULL_TEXT_OVER
-        full = f"{labels['name']}\n{rec.name}\n\n{labels['stage']}\n{rec.stage}" if long_text else ""
+        shortened = any(
+            len(text) > _FULL_TEXT_OVER or display_line(text, None) != text
+            for text in (rec.name, rec.stage or "")
+        )
+        full = f"{labels['name']}\n{rec.name}\n\n{labels['stage']}\n{rec.stage}" if shortened else ""
         self._set(self.full_text, full)
         self._show_tabs_with_text(err, result, full)
 
