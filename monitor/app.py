@@ -283,6 +283,7 @@ class DesktopApp:
         from monitor.wiring.commands import start_commands, wire_commands
         from monitor.wiring.connection import wire_connection
         from monitor.wiring.export import wire_export
+        from monitor.wiring.history import leave_history, open_history, wire_history
         from monitor.wiring.messages import wire_messages
         from monitor.wiring.notifications import wire_notifications
         from monitor.wiring.parts import build_parts
@@ -334,8 +335,13 @@ class DesktopApp:
         self.parts = parts
         state_path = None if self.self_test else folder / "outbox.json"
 
+        history_on = self._demo is None and not self.self_test
+
         async def reconnect(new: AppSettings, token: str | None) -> None:
+            moved = await leave_history(parts, new)
             await parts.service.reconfigure(new, token=token)
+            if moved and history_on:
+                parts.history = await open_history(parts, folder, new)
             await start_commands(parts, state_path=state_path)
 
         wire_connection(parts)
@@ -346,6 +352,7 @@ class DesktopApp:
         wire_tray(parts, quit_app=self.quit)
         wire_activity(parts)
         wire_export(parts)
+        wire_history(parts)
         wire_settings(parts, settings_keeper, self.qapp, reconnect=reconnect, spawn=self._spawn)
 
         keeper.restore_window(parts)
@@ -357,6 +364,10 @@ class DesktopApp:
         if not (self.args.minimized or settings.start_minimised) or not parts.tray.available:
             parts.window.show()
         self._window_shown_at = time.perf_counter()
+        # The history before the stream: its tasks are listed first, then the server's news.
+        # None with --demo (a new server on a new port each time) and in the self-test.
+        if history_on:
+            parts.history = await open_history(parts, folder, settings)
         await parts.service.start()
         await start_commands(parts, state_path=state_path)
         await parts.launcher.start()
@@ -409,6 +420,7 @@ async def _close_services(parts: Parts) -> None:
         ("service", parts.service),
         ("notifier", parts.notifier),
         ("launcher", parts.launcher),
+        ("history", parts.history),
     ):
         if part is None:
             continue

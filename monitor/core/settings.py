@@ -234,6 +234,8 @@ class AppSettings(_Model):
     messages_limit: Annotated[int, Field(ge=10, le=100_000)] = 1000
     #: Tasks kept in the list: past it the oldest finished ones go (active ones never do).
     task_limit: Annotated[int, Field(ge=MIN_TASK_LIMIT, le=MAX_TASK_LIMIT)] = DEFAULT_TASK_LIMIT
+    #: Days finished tasks are kept in the local history (0: no local history).
+    history_days: Annotated[int, Field(ge=0, le=3650)] = 30
     #: Locale for translations ("" = the system's).
     language: Annotated[str, Field(max_length=16)] = ""
 

@@ -220,8 +220,9 @@ class SSEService(QObject):
         self._publish(self.store.apply([patch_from_task(task, received_at=self._clock(), source="query")]))
 
     def forget(self, ids: list[str]) -> None:
-        """Remove tasks from the list locally (the server is not told)."""
-        self._publish(self.store.remove(ids))
+        """Remove tasks from the list locally (the server is not told); they stay removed when a
+        reconnect's snapshot lists them again, until they are active again."""
+        self._publish(self.store.dismiss(ids))
 
     def set_task_limit(self, limit: int) -> None:
         """Keep at most ``limit`` tasks (the oldest finished go first, now if already over)."""

@@ -319,6 +319,19 @@ class SettingsDialog(QDialog):
             self.tr("Past this number the oldest finished tasks leave the list; active tasks always stay.")
         )
         form.addRow(self.tr("Tasks &kept in the list:"), self.task_limit)
+        self.history_days = QSpinBox(page)
+        self.history_days.setRange(0, 3650)
+        self.history_days.setSuffix(self.tr(" days"))
+        self.history_days.setSpecialValueText(self.tr("Off"))
+        self.history_days.setValue(s.history_days)
+        named(self.history_days, "historyDays", self.tr("Keep finished tasks on this computer"))
+        self.history_days.setToolTip(
+            self.tr(
+                "Finished tasks are kept on this computer, across restarts and after the server "
+                "forgets them. Off keeps nothing. Takes effect at the next start."
+            )
+        )
+        form.addRow(self.tr("Keep finished tasks &for:"), self.history_days)
         return page
 
     def _confirm_group(self, c: ConfirmSettings, page: QWidget) -> QGroupBox:
@@ -474,6 +487,7 @@ class SettingsDialog(QDialog):
                 update={"cancel": self.confirm_cancel.isChecked(), "bulk": self.confirm_bulk.isChecked()}
             ).model_dump(),
             task_limit=self.task_limit.value(),
+            history_days=self.history_days.value(),
         )
         return AppSettings.model_validate(data).with_profile(
             profile.model_copy(update={"reconnect": reconnect})

@@ -513,6 +513,17 @@ ZH: dict[str, str] = {
     "Export the listed tasks": "导出列出的任务",
     "Could not export to %1: %2": "无法导出到 %1：%2",
     "Exported %n task(s) to %1": "已导出 %n 个任务到 %1",
+    # lead (issue 15): local history
+    " days": " 天",
+    "Off": "关闭",
+    "Keep finished tasks on this computer": "在这台电脑上保留已结束的任务",
+    "Finished tasks are kept on this computer, across restarts and after the server forgets them. Off keeps nothing. Takes effect at the next start.": "已结束的任务保留在这台电脑上，重启后以及服务器忘记它们之后仍然保留。“关闭”则不保留。下次启动时生效。",
+    "Keep finished tasks &for:": "已结束任务保留(&F)：",
+    "C&lear finished tasks…": "清除已结束的任务(&L)…",
+    "No finished tasks to clear.": "没有可清除的已结束任务。",
+    "Remove %n finished task(s) from the list and from this computer's history?": "要从列表和这台电脑的历史中移除 %n 个已结束的任务吗？",
+    "Clear finished tasks": "清除已结束的任务",
+    "Clear": "清除",
     # H32 audit12 (issue 12): the way back from "Don't ask again" (Settings > Appearance)
     "Ask first": "先询问",
     "Before cancelling tasks": "取消任务之前",

@@ -1358,6 +1358,26 @@ Watch server tasks live.</source>
             <translation>列表中保留的任务数(&amp;K)：</translation>
         </message>
         <message>
+            <source> days</source>
+            <translation> 天</translation>
+        </message>
+        <message>
+            <source>Off</source>
+            <translation>关闭</translation>
+        </message>
+        <message>
+            <source>Keep finished tasks on this computer</source>
+            <translation>在这台电脑上保留已结束的任务</translation>
+        </message>
+        <message>
+            <source>Finished tasks are kept on this computer, across restarts and after the server forgets them. Off keeps nothing. Takes effect at the next start.</source>
+            <translation>已结束的任务保留在这台电脑上，重启后以及服务器忘记它们之后仍然保留。“关闭”则不保留。下次启动时生效。</translation>
+        </message>
+        <message>
+            <source>Keep finished tasks &amp;for:</source>
+            <translation>已结束任务保留(&amp;F)：</translation>
+        </message>
+        <message>
             <source>Ask first</source>
             <translation>先询问</translation>
         </message>
