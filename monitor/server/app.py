@@ -22,6 +22,7 @@ from starlette.middleware.cors import CORSMiddleware
 from monitor.core.protocol import EPOCH_HEADER, CommandAck, EventType, Message, MessageType
 from monitor.server.auth import TokenChecker, token_checker
 from monitor.server.config import ServerConfig, default_db_path
+from monitor.server.executors import register_executor_handlers
 from monitor.server.hub import Hub, HubSettings
 from monitor.server.idempotency import IdempotencyCache
 from monitor.server.identity import ClientRegistry
@@ -64,7 +65,10 @@ def open_log(config: ServerConfig) -> EventLog:
     if config.db == ":memory:":
         return MemoryLog(max_events=config.log_max_events, max_age_s=config.log_max_age_s)
     return SqliteLog(
-        config.db or default_db_path(), max_events=config.log_max_events, max_age_s=config.log_max_age_s
+        config.db or default_db_path(),
+        max_events=config.log_max_events,
+        max_age_s=config.log_max_age_s,
+        quarantine_bad_wal=config.quarantine_bad_wal,
     )
 
 
@@ -137,6 +141,7 @@ class MonitorApp:
     def begin_shutdown(self) -> None:
         """The server is exiting: every stream gets ``shutdown`` and ends (called by the runner)."""
         self.hub.begin_shutdown()
+        self.state.executors.close()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI entry point."""
@@ -177,6 +182,7 @@ def create_app(
     )
     store = event_log.task_storage() if isinstance(event_log, SqliteLog) else None
     tasks = TaskService(hub, clock=clock, store=store)
+    tasks.index_log(event_log)  # GET /api/tasks/{id} reads a task's events by key, never scans
     if isinstance(event_log, SqliteLog):
         event_log.add_rollback_listener(tasks.reload)
 
@@ -209,15 +215,19 @@ def create_app(
         default_timeout_ms=config.command_timeout_ms,
         max_retries=config.command_max_retries,
         enable_priority=config.command_enable_priority,
+        store=event_log.command_storage() if isinstance(event_log, SqliteLog) else None,
+        commit=event_log.flush,
     )
     register_task_handlers(scheduler, tasks)
     state = ServerState(config, hub, tasks, scheduler, CANCEL_WAIT_S, registry, sole_principal=broadcast_acks)
+    register_executor_handlers(scheduler, tasks, state.executors)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         demo = None
         await hub.start()
         await scheduler.start()
+        await scheduler.recover()  # commands a crash interrupted get their final ack now
         try:
             if config.demo:
                 from monitor.server.demo import DemoWorkload

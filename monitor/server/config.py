@@ -79,6 +79,10 @@ class ServerConfig(BaseModel):
     tcp_user_timeout_ms: int = Field(default=45_000, ge=0)
     log_max_events: int = Field(default=100_000, ge=1)
     log_max_age_s: float | None = Field(default=7 * 24 * 3600.0, gt=0)
+    quarantine_bad_wal: bool = Field(
+        default=False,
+        description="Move a database's unreadable WAL file aside (logged) instead of refusing to start",
+    )
     drain_timeout_s: float = Field(default=5.0, gt=0)
     idempotency_ttl_s: float = Field(default=300.0, gt=0)
     idempotency_max_entries: int = Field(default=10_000, ge=1)

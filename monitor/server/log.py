@@ -26,6 +26,7 @@ __all__ = [
     "CommitListener",
     "EventLog",
     "Gone",
+    "LogOpenError",
     "LogRecord",
     "LogWriteError",
     "MemoryLog",
@@ -108,6 +109,12 @@ class LogWriteError(Exception):
         super().__init__(f"event log write failed: {self.reason}")
 
 
+class LogOpenError(Exception):
+    """The log's storage cannot be used at start-up: corrupted, unreadable, read-only, a directory,
+    or a WAL file that cannot be read. ``str()`` is one line saying which file, what and what to do;
+    ``monitor serve`` prints it and exits with status 3."""
+
+
 def new_epoch() -> str:
     """A fresh random epoch: 8 hex digits, no ``-`` so ids split unambiguously."""
     return secrets.token_hex(4)
@@ -165,6 +172,11 @@ class EventLog(Protocol):
         :data:`GONE` when the cursor is malformed, from another epoch, newer than :attr:`last_id`,
         or older than the retained window.
         """
+        ...
+
+    def read_seqs(self, seqs: Sequence[int]) -> list[LogRecord]:
+        """The retained, durable events with these sequence numbers, oldest first (an index lookup,
+        never a scan; sequence numbers that are gone are skipped)."""
         ...
 
     def trim(self) -> int:
@@ -298,6 +310,15 @@ class MemoryLog(_WindowMixin):
         for i in range(max(start, 0), min(len(self._events), max(start, 0) + max(limit, 0))):
             out.append(self._events[i])
         return out
+
+    def read_seqs(self, seqs: Sequence[int]) -> list[LogRecord]:
+        """Events by sequence number; see :meth:`EventLog.read_seqs`."""
+        if not self._events:
+            return []
+        first = self._events[0].seq
+        size = len(self._events)
+        # seqs are contiguous in the deque: each lookup is arithmetic.
+        return [self._events[s - first] for s in sorted(set(seqs)) if 0 <= s - first < size]
 
     def trim(self) -> int:
         """Drop events older than ``max_age_s``."""

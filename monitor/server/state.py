@@ -16,6 +16,7 @@ from fastapi import Depends, Request
 from monitor.core.protocol import MessageSent
 from monitor.server.auth import Principal
 from monitor.server.config import ServerConfig
+from monitor.server.executors import ExecutorRegistry
 from monitor.server.hub import Hub
 from monitor.server.identity import ClientRegistry
 from monitor.server.log import EventLog
@@ -44,6 +45,7 @@ class ServerState:
         delivered: Answers already given per message id (oldest first, bounded), so that a message
             sent twice with the same id is delivered once.
         command_owners: The principal that sent each recent command (oldest first, bounded).
+        executors: Commands handed to external executors (monitor.server.executors).
     """
 
     config: ServerConfig
@@ -55,6 +57,7 @@ class ServerState:
     sole_principal: bool = True
     delivered: OrderedDict[str, MessageSent] = field(default_factory=OrderedDict)
     command_owners: OrderedDict[str, str] = field(default_factory=OrderedDict)
+    executors: ExecutorRegistry = field(default_factory=ExecutorRegistry)
 
     @property
     def log(self) -> EventLog:

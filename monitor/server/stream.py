@@ -119,6 +119,36 @@ def request_cursor(scope: Scope) -> str | None:
     return value.strip() if value and value.strip() else None
 
 
+def _direct_writer(cycle: Any, transport: asyncio.Transport) -> Callable[[bytes], bool] | None:
+    """A synchronous body writer for uvicorn's h11 cycle (``Connection.direct``), or None.
+
+    It does what the cycle's ``send`` does for a body chunk (h11 frames it, the transport writes
+    it) and declines, returning False, whenever that ``send`` would wait or refuse: writing paused
+    by flow control (a slow reader: the frame is queued and the queue bound applies as before),
+    the peer gone, or the response complete.
+    """
+    try:
+        import h11
+    except ImportError:  # pragma: no cover - uvicorn's h11 protocol needs it
+        return None
+    conn = getattr(cycle, "conn", None)
+    flow = getattr(cycle, "flow", None)
+    if not isinstance(conn, h11.Connection) or flow is None:
+        return None
+    data = h11.Data
+
+    def write(frame: bytes) -> bool:
+        if flow.write_paused or cycle.disconnected or cycle.response_complete or transport.is_closing():
+            return False
+        try:
+            transport.write(conn.send(data(data=frame)))
+        except Exception:  # noqa: BLE001 - h11 refused: the coroutine's own send will say why
+            return False
+        return True
+
+    return write
+
+
 class StreamEndpoint:
     """ASGI app for one SSE stream per request."""
 
@@ -232,7 +262,9 @@ class StreamEndpoint:
                 return bool(cycle.disconnected) or transport.is_closing()
 
             conn.gone = gone
+            direct = _direct_writer(cycle, transport)
         else:
+            direct = None
             lost = asyncio.Event()
             watcher = asyncio.get_running_loop().create_task(self._watch(receive, conn, lost))
 
@@ -268,10 +300,12 @@ class StreamEndpoint:
                 await send(
                     {"type": "http.response.body", "body": self._frames(conn, page), "more_body": True}
                 )
+            conn.direct = direct
             await self._live(conn, send, gone)
         except OSError:
             return  # client went away mid-write (servers other than uvicorn raise here)
         finally:
+            conn.direct = None
             if watcher is not None:
                 watcher.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

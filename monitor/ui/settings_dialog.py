@@ -32,8 +32,11 @@ from PySide6.QtWidgets import (
 )
 
 from monitor.core.settings import (
+    MAX_TASK_LIMIT,
+    MIN_TASK_LIMIT,
     TEMPORARY_PROFILE,
     AppSettings,
+    ConfirmSettings,
     NotificationSettings,
     ReconnectSettings,
     Theme,
@@ -311,7 +314,44 @@ class SettingsDialog(QDialog):
             if not tray:
                 box.setToolTip(self.tr("No system tray is available on this desktop"))
             form.addRow("", box)
+        form.addRow(self._confirm_group(s.confirm, page))
+        self.task_limit = QSpinBox(page)
+        self.task_limit.setRange(MIN_TASK_LIMIT, MAX_TASK_LIMIT)
+        self.task_limit.setSingleStep(1000)
+        self.task_limit.setGroupSeparatorShown(True)
+        self.task_limit.setValue(s.task_limit)
+        named(self.task_limit, "taskLimit", self.tr("Tasks kept in the list"))
+        self.task_limit.setToolTip(
+            self.tr("Past this number the oldest finished tasks leave the list; active tasks always stay.")
+        )
+        form.addRow(self.tr("Tasks &kept in the list:"), self.task_limit)
+        self.history_days = QSpinBox(page)
+        self.history_days.setRange(0, 3650)
+        self.history_days.setSuffix(self.tr(" days"))
+        self.history_days.setSpecialValueText(self.tr("Off"))
+        self.history_days.setValue(s.history_days)
+        named(self.history_days, "historyDays", self.tr("Keep finished tasks on this computer"))
+        self.history_days.setToolTip(
+            self.tr(
+                "Finished tasks are kept on this computer, across restarts and after the server "
+                "forgets them. Off keeps nothing. Takes effect at the next start."
+            )
+        )
+        form.addRow(self.tr("Keep finished tasks &for:"), self.history_days)
         return page
+
+    def _confirm_group(self, c: ConfirmSettings, page: QWidget) -> QGroupBox:
+        # "Don't ask again" in the question turns one off; this is the way back (issue 12).
+        group = QGroupBox(self.tr("Ask first"), page)
+        inner = QVBoxLayout(group)
+        self.confirm_cancel = self._check(
+            self.tr("Before cancelling tasks"), c.cancel, "confirmCancel", group
+        )
+        bulk = self.tr("Before acting on several tasks (and Pause all / Resume all)")
+        self.confirm_bulk = self._check(bulk, c.bulk, "confirmBulk", group)
+        inner.addWidget(self.confirm_cancel)
+        inner.addWidget(self.confirm_bulk)
+        return group
 
     def _reconnect_tab(self, r: ReconnectSettings) -> QWidget:
         page = QWidget()
@@ -453,6 +493,11 @@ class SettingsDialog(QDialog):
             close_to_tray=self.close_to_tray.isChecked(),
             minimise_to_tray=self.minimise_to_tray.isChecked(),
             start_minimised=self.start_minimised.isChecked(),
+            confirm=self._original.confirm.model_copy(
+                update={"cancel": self.confirm_cancel.isChecked(), "bulk": self.confirm_bulk.isChecked()}
+            ).model_dump(),
+            task_limit=self.task_limit.value(),
+            history_days=self.history_days.value(),
         )
         watched = profile.active or self.server_list.any_active()  # the shown one is always watched
         return AppSettings.model_validate(data).with_profile(

@@ -22,6 +22,7 @@ from monitor.core.notify_history import NoticeAction
 from monitor.core.protocol import CommandAction, TaskState
 from monitor.core.settings import ConfirmSettings
 from monitor.core.store import TaskStore
+from monitor.core.text import display_line
 from monitor.ui.confirm import ActionConfirmer, ConfirmKind, UndoOffer, describe
 from monitor.wiring.parts import Parts
 from monitor.wiring.persistence import SettingsKeeper
@@ -139,7 +140,10 @@ def wire_commands(parts: Parts, keeper: SettingsKeeper | None = None) -> None:
     actions.query_requested.connect(lambda ids: acting.send(CommandAction.QUERY, ids))
     servers, view, window = parts.servers, parts.view, parts.window
     servers.pending_changed.connect(view.set_pending)
-    servers.command_failed.connect(lambda _ids, text: window.statusBar().showMessage(text, 15_000))
+    # The reason may be the server's words: controls shown, one line.
+    servers.command_failed.connect(
+        lambda _ids, text: window.statusBar().showMessage(display_line(text), 15_000)
+    )
     # "To: You" for direct messages: the client id the first server knows us by.
     servers.servers_changed.connect(
         lambda: parts.messages.set_client_id(parts.servers.links[0].service.profile.client_id)

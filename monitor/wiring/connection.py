@@ -5,11 +5,14 @@ from __future__ import annotations
 import gc
 import logging
 
+from PySide6.QtCore import QCoreApplication
+
 from monitor.core.connection import ConnectionState, ConnectionStatus
+from monitor.core.store import Change, Evicted
 from monitor.ui.indicator import ServerState
 from monitor.wiring.parts import Parts
 
-__all__ = ["freeze_heap", "wire_connection"]
+__all__ = ["eviction_text", "freeze_heap", "wire_connection"]
 
 log = logging.getLogger("monitor.app")
 
@@ -26,6 +29,17 @@ def freeze_heap() -> None:
     """
     gc.collect()
     gc.freeze()
+
+
+def eviction_text(evicted: Evicted) -> str:
+    """What the status bar says when finished tasks were evicted (plain text, translated)."""
+    count = len(evicted.ids)  # a variable: pyside6-lupdate skips a call with a call as its argument
+    return QCoreApplication.translate(
+        "DesktopApp",
+        "Over the limit of {limit} tasks: %n oldest finished removed (Settings > Appearance)",
+        "",
+        count,
+    ).format(limit=f"{evicted.limit:,}")
 
 
 def wire_connection(parts: Parts) -> None:
@@ -47,10 +61,19 @@ def wire_connection(parts: Parts) -> None:
     servers.server_status_changed.connect(show_servers)
     servers.servers_changed.connect(show_servers)
     servers.tasks_changed.connect(view.model.note_changes)
+
+    def on_changes(changes: list[Change]) -> None:
+        # The store puts an eviction last in a list of changes: no scan of a big list.
+        if changes and isinstance(last := changes[-1], Evicted):
+            log.info("evicted %d finished tasks (limit %d)", len(last.ids), last.limit)
+            window.statusBar().showMessage(eviction_text(last), 30_000)
+
+    servers.tasks_changed.connect(on_changes)
     servers.event_received.connect(lambda _type: window.indicator.note_event())
     servers.error_occurred.connect(lambda text: log.info("stream: %s", text))
     servers.snapshot_applied.connect(lambda n: freeze_heap() if n >= _FREEZE_AFTER_TASKS else None)
     window.indicator.stale_changed.connect(view.set_stale)
+    window.indicator.stale_changed.connect(tray.set_stale)
     # A new lifetime without a snapshot greys the old rows (no change record says so).
     servers.resync_finished.connect(lambda _resync: view.model.repaint_all())
     window.retry_now_requested.connect(servers.reconnect)

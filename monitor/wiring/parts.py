@@ -10,6 +10,7 @@ from monitor.core.settings import AppSettings
 from monitor.core.store import TaskStore
 from monitor.services.capabilities import CapabilityService
 from monitor.services.command_service import CommandService
+from monitor.services.history import HistoryService
 from monitor.services.launcher import LauncherEntry
 from monitor.services.notifier import Notifier, translate_policy
 from monitor.services.servers import ServerSet, TokenOf
@@ -38,6 +39,7 @@ class Parts:
         messages: The server-messages view (seed 004's text/json/system/error/broadcast/direct).
         launcher: Progress, count and urgency on the taskbar/dock icon.
         instance: The single-instance lock (None with ``--new-instance`` or the self-test).
+        history: The local history of finished tasks (None when it is off).
 
     The properties :attr:`service`, :attr:`commands` and :attr:`capabilities` are the *first*
     server's (the only one, usually): the self-test and single-server tests read them. Code that
@@ -53,6 +55,7 @@ class Parts:
     messages: MessagesPanel
     launcher: LauncherEntry
     instance: SingleInstance | None = None
+    history: HistoryService | None = None
 
     @property
     def service(self) -> SSEService:
@@ -94,6 +97,7 @@ def build_parts(
         desktop_id: The desktop file's id (taskbar progress names the app by it).
     """
     store = TaskStore()
+    store.set_limit(settings.task_limit)  # empty: nothing to evict yet
     tray = TrayController(available=tray_available)
     window = MainWindow(settings, tray_available=tray.available)
     window.set_server_url(settings.server_url)

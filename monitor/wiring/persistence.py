@@ -115,6 +115,7 @@ def wire_settings(
     keeper: SettingsKeeper,
     qapp: QApplication,
     *,
+    reconnect: Callable[[AppSettings, TokenOf], Awaitable[None]],
     spawn: Callable[[Awaitable[None]], None],
 ) -> None:
     """The settings dialog, its effects, and do-not-disturb persistence.
@@ -123,6 +124,7 @@ def wire_settings(
         parts: The app's parts.
         keeper: Where settings live.
         qapp: For the theme.
+        reconnect: Applies new connection settings (the servers, and what depends on them).
         spawn: Runs a coroutine owned by the app (cancelled at shutdown).
     """
     window = parts.window
@@ -145,12 +147,14 @@ def wire_settings(
         parts.notifier.set_dnd(settings.do_not_disturb)
         parts.tray.set_dnd(settings.do_not_disturb)
         parts.messages.set_capacity(settings.messages_limit)
+        if settings.task_limit != old.task_limit:
+            parts.service.set_task_limit(settings.task_limit)  # a lower limit evicts at once
         if settings.theme != old.theme:
             apply_theme(qapp, settings.theme)
         # The servers keep what did not change (ServerSet.reconfigure compares each server's
         # profile and token) and reconnect the rest.
         window.set_server_url(settings.server_url)
-        spawn(parts.servers.reconfigure(settings, token_reader(settings, session)))
+        spawn(reconnect(settings, token_reader(settings, session)))
 
     def open_dialog() -> None:
         settings = keeper.settings

@@ -349,3 +349,20 @@ def test_scrub_query_decodes_names() -> None:
     assert scrub_query("/x?access%5Ftoken=s&y=1") == "/x?access%5Ftoken=***&y=1"
     assert scrub_query("/x?a=1&access_%74oken=s") == "/x?a=1&access_%74oken=***"
     assert scrub_query("/x?x=token=s") == "/x?x=token=s"  # a value that looks like a pair is a value
+
+
+# ---------------------------------------------------------------------------- executors
+
+
+def test_an_executor_name_belongs_to_the_principal_that_used_it_first(
+    two: tuple[MonitorApp, ServerThread],
+) -> None:
+    _app, server = two
+    with http(server.url, ALICE) as alice, http(server.url, BOB) as bob:
+        assert alice.get("/api/executors/celery/commands", params={"wait": 0}).status_code == 200
+        stolen = bob.get("/api/executors/celery/commands", params={"wait": 0})
+        assert stolen.status_code == 403
+        assert "celery" in ErrorBody.model_validate(stolen.json()).error
+        answered = bob.post("/api/executors/celery/commands/c-1", json={"ok": True})
+        assert answered.status_code == 403  # Bob cannot answer Alice's commands either
+        assert bob.get("/api/executors/bobs/commands", params={"wait": 0}).status_code == 200

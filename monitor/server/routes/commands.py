@@ -141,6 +141,7 @@ async def command_cancel(command_id: str, state: StateDep, principal: PrincipalD
     # A handler that swallows its cancellation keeps running; the request must not hang on
     # it. The cancel goes on in the background and its final ack still reaches the sender.
     done, _ = await asyncio.wait({cancelling}, timeout=state.cancel_wait_s)
+    state.log.flush()  # a 2xx answer means the outcome (and its ack) is durable
     if not done:
         return _view_response(record, 202)
     # A run that finished while we waited for it keeps its real outcome: report what happened.

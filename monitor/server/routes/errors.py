@@ -34,7 +34,7 @@ _log = logging.getLogger(__name__)
 _MEANINGS = {
     400: "Malformed request: client id, JSON body, Content-Length or Idempotency-Key",
     401: "Missing or invalid bearer token",
-    403: "The client id belongs to another principal",
+    403: "The client id (or executor name) belongs to another principal",
     404: "Unknown (or another principal's) resource, or target client not connected",
     408: "Request body not received in time",
     409: "Conflict with the resource's state",
