@@ -189,8 +189,6 @@ def test_decode_news_agrees_with_normalize_on_generated_data(event: str, data: d
 
 def test_patch_from_task_maps_every_field_by_name() -> None:
     # patch_from_task passes fields by position: a reordered TaskPatch must fail here.
-    from dataclasses import fields
-
     from monitor.core.news import patch_from_task
     from monitor.core.protocol import Task
 
@@ -200,11 +198,13 @@ def test_patch_from_task_maps_every_field_by_name() -> None:
            "attempt": 2, "worker": "w", "error": {"message": "m"}, "result": [1], "metadata": {"a": 1}}
     )  # fmt: skip
     patch = patch_from_task(task, received_at=9.0, source="src")
-    for f in fields(patch):
-        if f.name in Task.model_fields:
-            assert getattr(patch, f.name) == getattr(task, f.name), f.name
+    for name in patch._fields:
+        if name in Task.model_fields:
+            assert getattr(patch, name) == getattr(task, name), name
     assert (patch.received_at, patch.source, patch.full, patch.removed) == (9.0, "src", True, False)
     assert patch.result_set is True
+    assert len(patch) == len(TaskPatch._fields)  # built from a tuple: none left out
+    assert (patch.delta, patch.metadata) == (False, {"a": 1})
 
 
 def _ev(event_type: str, data: str) -> SSEEvent:
