@@ -22,9 +22,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import compress
 from operator import itemgetter
-from typing import Any, Final, NamedTuple, Protocol
+from typing import Annotated, Any, Final, NamedTuple, NotRequired, Protocol, cast
 
-from pydantic import Json, JsonValue, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, Json, JsonValue, TypeAdapter, ValidationError
+from typing_extensions import TypedDict  # pydantic needs this one on Python < 3.12
 
 from monitor.core.protocol import (
     TASK_EVENT_TYPES,
@@ -73,10 +74,41 @@ _PROGRESS_DATA: Final = TypeAdapter(TaskProgressData).validate_json
 # Each item is parsed on its own (Json[...]), so event boundaries stay exact; one call for a whole
 # read costs 0.55 us per event against 0.85 us for one call per event.
 _PROGRESS_BATCH: Final = TypeAdapter(list[Json[TaskProgressData]]).validate_python
-# The same for whole-task events whose texts are all provably small (json_text_context): one call
-# per read instead of one per event.
-_SNAPSHOT_BATCH: Final = TypeAdapter(list[Json[TaskSnapshotEvent]]).validate_python
 _SIZE_PROVEN: Final = json_text_context("{}")
+
+
+def _plain_twin(model: type[BaseModel], name: str, swap: dict[Any, Any]) -> Any:
+    """A TypedDict with ``model``'s fields, types, constraints and aliases (``swap`` replaces a
+    field's type, e.g. a nested model by its twin); absent fields stay absent (no defaults).
+
+    Field validators are not carried over: the twins are used only where the size validators
+    are provably no-ops (texts within json_text_context), and test_news checks that these models
+    have no other validators.
+    """
+    fields: dict[str, Any] = {}
+    for field_name, info in model.model_fields.items():
+        annotation = swap.get(info.annotation) or info.rebuild_annotation()
+        if info.validation_alias is not None:
+            annotation = Annotated[annotation, Field(validation_alias=info.validation_alias)]
+        fields[field_name] = annotation if info.is_required() else NotRequired[annotation]
+    twin = cast(Any, TypedDict)(name, fields)
+    twin.__pydantic_config__ = ConfigDict(extra="ignore")
+    return twin
+
+
+#: Task as a plain dict (built from the model, so the two cannot drift), and the data of a
+#: whole-task event likewise: pydantic validates into dicts in 3.5 us where the models take
+#: 5.2 us (no instances, no fields-set bookkeeping), measured on the ingest stream.
+_TaskData: Final = _plain_twin(Task, "_TaskData", {})
+_TaskEventData: Final = _plain_twin(TaskSnapshotEvent, "_TaskEventData", {Task: _TaskData})
+#: Whole-task events whose texts are all provably small (json_text_context): one call per read.
+_SNAPSHOT_BATCH: Final = TypeAdapter(list[Json[_TaskEventData]]).validate_python
+#: What an absent field of a task reads as (the model's defaults; metadata: one shared empty dict).
+_TASK_DEFAULTS: Final[dict[str, Any]] = {
+    name: info.get_default(call_default_factory=True)
+    for name, info in Task.model_fields.items()
+    if not info.is_required()
+}
 # A progress event that carries a whole task is a full update (normalize's rule): such data, and
 # anything that merely mentions "task", takes the general path.
 _TASK_KEY: Final = '"task"'
@@ -172,10 +204,14 @@ _TASK_VALUES: Final = itemgetter(*PATCH_FIELDS, "result")
 
 def patch_from_task(task: Task, *, received_at: float, source: str = "snapshot") -> TaskPatch:
     """A full patch carrying every field of ``task``."""
-    # Positional, in field order: a third faster than 22 keywords on a path that runs for every
-    # task of a snapshot. The metadata dict is shared, not copied: the model is frozen and the store
-    # keeps it as it is (never mutated), one dict per task, not two.
-    fields = task.__dict__
+    return _full_patch(task.__dict__, received_at, source)
+
+
+def _full_patch(fields: dict[str, Any], received_at: float, source: str) -> TaskPatch:
+    # ``fields``: every field of a validated task by name (a model's __dict__, or its plain twin
+    # with the defaults filled in). Positional, in field order: a third faster than 22 keywords on a
+    # path that runs for every task of a snapshot. The metadata dict is shared, not copied: nothing
+    # mutates it and the store keeps it as it is, one dict per task, not two.
     # full=True, removed=False, the task's values, result_set=True, its metadata, delta=False.
     args = (
         fields["id"],
@@ -440,7 +476,7 @@ def decode_news_batch(
     validated = iter(batch)
     # Whole tasks likewise, those whose text is provably within the size limits (json_text_context).
     whole = [e.type in _FULL_TASK_EVENTS and json_text_context(e.data) is not None for e in events]
-    snaps: list[TaskSnapshotEvent] = []
+    snaps: list[dict[str, Any]] = []
     if sum(whole) > 1:
         try:
             snaps = _SNAPSHOT_BATCH([e.data for e in compress(events, whole)], context=_SIZE_PROVEN)
@@ -454,7 +490,7 @@ def decode_news_batch(
             patches.append(_progress_patch(next(validated), received_at))
             continue
         if snaps and whole[i]:
-            patches.append(patch_from_task(next(snapped).task, received_at=received_at, source=event.type))
+            patches.append(_full_patch(_TASK_DEFAULTS | next(snapped)["task"], received_at, event.type))
             continue
         try:
             news = decode_news(event.type, event.data, received_at=received_at)
