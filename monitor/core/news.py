@@ -102,7 +102,7 @@ def _plain_twin(model: type[BaseModel], name: str, swap: dict[Any, Any]) -> Any:
 _TaskData: Final = _plain_twin(Task, "_TaskData", {})
 _TaskEventData: Final = _plain_twin(TaskSnapshotEvent, "_TaskEventData", {Task: _TaskData})
 #: Whole-task events whose texts are all provably small (json_text_context): one call per read.
-_SNAPSHOT_BATCH: Final = TypeAdapter(list[Json[_TaskEventData]]).validate_python
+_SNAPSHOT_BATCH: Final = TypeAdapter(list[Json[_TaskEventData]]).validate_python  # type: ignore[valid-type]
 #: What an absent field of a task reads as (the model's defaults; metadata: one shared empty dict).
 _TASK_DEFAULTS: Final[dict[str, Any]] = {
     name: info.get_default(call_default_factory=True)
