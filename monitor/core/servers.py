@@ -17,7 +17,6 @@ from keys to names to keep in step.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Sequence
 from typing import Final
 
@@ -81,7 +80,7 @@ def scoped_patches(patches: list[TaskPatch], prefix: str) -> list[TaskPatch]:
     """``patches`` with their ids in ``prefix``'s namespace (the same list when it is "")."""
     if not prefix:
         return patches
-    return [dataclasses.replace(p, id=prefix + p.id) for p in patches]
+    return [p._replace(id=prefix + p.id) for p in patches]
 
 
 def scoped_tasks(tasks: Sequence[Task], prefix: str) -> Sequence[Task]:
