@@ -126,12 +126,14 @@ class AppProcess:
 
     Args:
         desktop: The private desktop whose environment the app runs in.
-        server_url: Passed as ``--server``.
+        server_url: Passed as ``--server`` (None: the servers of the settings file).
         config_dir: The app's settings folder; its stderr goes to ``app.stderr`` there.
         args: More of the app's own options (e.g. ``["--locale", "zh_CN"]``).
     """
 
-    def __init__(self, desktop: Desktop, server_url: str, config_dir: Path, args: Sequence[str] = ()) -> None:
+    def __init__(
+        self, desktop: Desktop, server_url: str | None, config_dir: Path, args: Sequence[str] = ()
+    ) -> None:
         env = {**desktop.env, "PYTHONPATH": str(ROOT), "MONITOR_CONFIG_DIR": str(config_dir)}
         env.pop("QT_QPA_PLATFORMTHEME", None)
         self.stderr_path = config_dir / "app.stderr"
@@ -142,8 +144,7 @@ class AppProcess:
                 "-m",
                 "tests.e2e.app_driver",
                 "--",
-                "--server",
-                server_url,
+                *(["--server", server_url] if server_url is not None else []),
                 "--new-instance",
                 *args,
             ],

@@ -1,6 +1,6 @@
 """Make the README screenshots (issues 4, 5 and 12) in a private desktop, from one command::
 
-    .venv/bin/python -m tests.e2e.screenshots docs/img            # all thirteen
+    .venv/bin/python -m tests.e2e.screenshots docs/img            # all fourteen
     .venv/bin/python -m tests.e2e.screenshots docs/img --skip-installed
     .venv/bin/python -m tests.e2e.screenshots docs/img --only-installed --no-build   # reuse /tmp/dist
 
@@ -21,6 +21,7 @@ failed), then writes:
   (system, error, text, and a direct one to the app's client id),
 * ``small-640x420.png``: the window at 640x420,
 * ``main-zh_CN.png``: a second app, started with ``--locale zh_CN``, on the same server,
+* ``servers.png``: a third app watching two demo servers at once (Server column, Servers group),
 * ``offline.png``: the first app after the server stopped (greyed rows, "as of" texts, indicator),
 * ``installed-from-desktop-entry.png`` (issue 5, needs root + apt): builds the .deb with
   ``packaging/build.sh``, installs it, runs the ``Exec=`` line of
@@ -136,16 +137,21 @@ def _wait_for_mix(app: AppProcess, settle_s: float, server: ServerProcess | None
     _log(f"mix: { {k: len(v) for k, v in states.items()} }")
 
 
-def _start_app(desk: Desktop, server_url: str, config: Path, args: list[str] | None = None) -> AppProcess:
+def _start_app(
+    desk: Desktop,
+    server_url: str | None,
+    config: Path,
+    args: list[str] | None = None,
+    settings: dict[str, Any] | None = None,
+) -> AppProcess:
     """The app under the driver, Live, at 1280x760 with the pointer off the window.
 
     Light theme to start; one notice per failure and even while the window has focus, so the
     failure staged later shows as a popup of its own.
     """
     config.mkdir(parents=True, exist_ok=True)
-    (config / "settings.json").write_text(
-        json.dumps({"theme": "light", "notifications": {"group_window_s": 0, "quiet_when_focused": False}})
-    )
+    base = {"theme": "light", "notifications": {"group_window_s": 0, "quiet_when_focused": False}}
+    (config / "settings.json").write_text(json.dumps({**base, **(settings or {})}))
     app = AppProcess(desk, server_url, config, args or [])
     try:
         app.wait_for(lambda m: m["ev"] == "ready", 30, "the window")
@@ -279,6 +285,30 @@ def app_shots(out: Path, *, speed: float, settle_s: float) -> None:
                 _shot(zh, "shot", out / "main-zh_CN.png")
             finally:
                 zh.close()
+
+            # Two servers at once (issue 15): a second demo server, both watched by a third app.
+            second = ServerProcess(
+                free_port(), ":memory:", demo=True, env={"MONITOR_SERVER_DEMO_SPEED": str(speed)}
+            )
+            second.start()
+            servers = None
+            try:
+                profiles = [
+                    {"name": name, "stream_url": f"{url}/api/tasks/stream", "active": True}
+                    for name, url in (("gpu-box", server.url), ("build-farm", second.url))
+                ]
+                servers = _start_app(
+                    desk,
+                    None,
+                    Path(tmp) / "servers",
+                    settings={"profiles": profiles, "active_profile": "gpu-box"},
+                )
+                _wait_for_mix(servers, min(settle_s, 8.0))
+                _shot(servers, "shot", out / "servers.png")
+            finally:
+                if servers is not None:
+                    servers.close()
+                second.stop()
 
             # Offline: the server goes away; the rows grey out and freeze "as of" the last data.
             _select(app, _running(app))
