@@ -39,6 +39,13 @@ def wire_activity(
 
     chart = ProgressChart(shown, clock)
     view.detail.add_tab(chart, QCoreApplication.translate("TaskDetail", "Progress"))
+    tabs = view.detail.tabs
+
+    def refresh_chart() -> None:
+        # Like the Error and Result tabs: shown only with something to draw (two samples), so
+        # the tabs fit the pane's default width.
+        tabs.setTabVisible(tabs.indexOf(chart), len(shown()[0]) >= 2)
+        chart.request_update()
 
     def finished(failed: bool) -> None:
         throughput.note(clock(), failed=failed)
@@ -55,7 +62,7 @@ def wire_activity(
                     and trails.note(change.id, now, record.progress)
                     and change.id == selected
                 ):
-                    chart.request_update()
+                    refresh_chart()
             elif isinstance(change, Removed):
                 for task_id in change.ids:
                     trails.forget(task_id)
@@ -63,5 +70,6 @@ def wire_activity(
     service.task_completed.connect(lambda _id: finished(False))
     service.task_failed.connect(lambda _id, _msg: finished(True))
     service.tasks_changed.connect(on_changes)
-    view.table.selectionModel().selectionChanged.connect(lambda *_a: chart.request_update())
+    view.table.selectionModel().selectionChanged.connect(lambda *_a: refresh_chart())
+    refresh_chart()
     return bar, chart
