@@ -21,9 +21,9 @@ from starlette.middleware.cors import CORSMiddleware
 
 from monitor.core.protocol import EPOCH_HEADER, CommandAck, EventType, Message, MessageType
 from monitor.server.auth import TokenChecker
-from monitor.server.config import ServerConfig, default_db_path
+from monitor.server.config import ServerConfig
+from monitor.server.engine import LogEngine, open_engine
 from monitor.server.hub import Hub, HubSettings
-from monitor.server.log import EventLog, MemoryLog
 from monitor.server.metrics import Metrics
 from monitor.server.middleware import (
     ASGIApp,
@@ -35,7 +35,6 @@ from monitor.server.middleware import (
 )
 from monitor.server.routes import build_api
 from monitor.server.scheduler import CommandScheduler, register_task_handlers
-from monitor.server.sqlite_log import SqliteLog
 from monitor.server.state import ServerState
 from monitor.server.stream import Receive, Scope, Send, StreamEndpoint
 from monitor.server.tasks import TaskService
@@ -58,13 +57,9 @@ CANCEL_WAIT_S = 5.0
 OPEN_PATHS = frozenset({"/healthz"})
 
 
-def open_log(config: ServerConfig) -> EventLog:
-    """The log the config asks for: ``:memory:`` -> MemoryLog, else SqliteLog (default path)."""
-    if config.db == ":memory:":
-        return MemoryLog(max_events=config.log_max_events, max_age_s=config.log_max_age_s)
-    return SqliteLog(
-        config.db or default_db_path(), max_events=config.log_max_events, max_age_s=config.log_max_age_s
-    )
+def open_log(config: ServerConfig) -> LogEngine:
+    """The engine the config asks for (:func:`monitor.server.engine.open_engine`)."""
+    return open_engine(config)
 
 
 # ---------------------------------------------------------------------------- ASGI front
@@ -143,13 +138,17 @@ class MonitorApp:
 
 
 def create_app(
-    config: ServerConfig | None = None, *, log: EventLog | None = None, clock: Callable[[], float] = time.time
+    config: ServerConfig | None = None,
+    *,
+    log: LogEngine | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> MonitorApp:
     """Build the server.
 
     Args:
         config: Settings (defaults if None).
-        log: Event log to use; by default :func:`open_log` (SQLite unless ``db=":memory:"``).
+        log: Log engine to use; by default :func:`open_log` (SQLite unless ``db=":memory:"`` or
+            a ``store``).
             A log passed in is flushed but not closed on shutdown (the caller owns it).
         clock: Unix-seconds clock for tasks and heartbeats.
 
@@ -166,10 +165,10 @@ def create_app(
         metrics=metrics,
         clock=clock,
     )
-    store = event_log.task_storage() if isinstance(event_log, SqliteLog) else None
-    tasks = TaskService(hub, clock=clock, store=store)
-    if isinstance(event_log, SqliteLog):
-        event_log.add_rollback_listener(tasks.reload)
+    tasks = TaskService(hub, clock=clock, store=event_log.task_storage())
+    event_log.add_rollback_listener(tasks.reload)
+    event_log.on_foreign_rows(tasks.adopt)
+    event_log.on_epoch_change(hub.end_streams)
 
     async def ack_sink(client_id: str | None, ack: CommandAck) -> None:
         message = Message(
@@ -195,6 +194,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         demo = None
+        await event_log.start()
         await hub.start()
         await scheduler.start()
         try:
@@ -211,6 +211,7 @@ def create_app(
             hub.begin_shutdown()
             await hub.wait_idle(config.drain_timeout_s)
             await hub.aclose()
+            await event_log.stop()
             if own_log:
                 event_log.close()
             else:

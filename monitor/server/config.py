@@ -38,6 +38,16 @@ class ServerConfig(BaseModel):
     db: str | None = Field(
         default=None, description="SQLite file; ':memory:' = in-memory log; None = default path"
     )
+    store: str | None = Field(
+        default=None,
+        description="Shared store for several replicas: redis://host:port/db (None = the SQLite file)",
+    )
+    store_prefix: str = Field(
+        default="{monitor}",
+        min_length=1,
+        max_length=64,
+        description="Prefix of every Redis key (the braces keep them in one Redis Cluster slot)",
+    )
     tokens: list[str] = Field(default_factory=list, description="Bearer tokens; empty = auth off")
     allow_query_token: bool = False
     cors_origins: list[str] = Field(default_factory=list)
@@ -72,6 +82,15 @@ class ServerConfig(BaseModel):
     demo_speed: float = Field(default=1.0, gt=0)
     demo_concurrency: int = Field(default=3, ge=1)
     log_level: str = "info"
+
+    @field_validator("store")
+    @classmethod
+    def _redis_url(cls, store: str | None) -> str | None:
+        if store is not None and not store.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(
+                f"{store!r} is not a Redis URL: use redis://host:port/db (or rediss://, unix://)"
+            )
+        return store
 
     @field_validator("cors_origins")
     @classmethod

@@ -30,7 +30,6 @@ from monitor.core.protocol import (
     ShutdownNotice,
     encode_comment,
     encode_frame,
-    stamp_event_id,
 )
 from monitor.server.config import ServerConfig
 from monitor.server.log import EventLog, LogRecord
@@ -139,9 +138,7 @@ class Hub:
         self, event_type: str, data: str, *, target: str | None = None, stamp_id: bool = False
     ) -> LogRecord:
         """Synchronous :meth:`publish` (never awaits); returns the logged record."""
-        if stamp_id:
-            data = stamp_event_id(data, self.log.next_id)
-        rec = self.log.append(event_type, data, target)
+        rec = self.log.append(event_type, data, target, stamp_id=stamp_id)
         self.metrics.events_published_total += 1
         return rec
 
@@ -314,8 +311,16 @@ class Hub:
         if self.closing:
             return
         self.closing = True
+        self.end_streams()
+
+    def end_streams(self) -> None:
+        """Send ``shutdown`` to every open stream and end it; new streams are still accepted.
+
+        The log engine calls this when its epoch changed under the server (a shared Redis lost
+        its data): the clients come back with their old cursors and get a ``reset``.
+        """
         for conn in list(self._conns.values()):
-            if conn.dropped:
+            if conn.dropped or conn.closing:
                 continue
             self._push(conn, 0, self.shutdown_frame())
             conn.closing = True

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from monitor.core.protocol import Task
+from monitor.core.protocol import Task, stamp_event_id
 from monitor.server.log import GONE, CommitListener, Gone, LogRecord, LogWriteError, _WindowMixin, new_epoch
 
 __all__ = ["SqliteLog", "SqliteTaskStorage"]
@@ -202,8 +202,12 @@ class SqliteLog(_WindowMixin):
         row = self._db.execute("SELECT MIN(seq) FROM events").fetchone()
         return int(row[0]) if row[0] is not None else self._last_seq + 1
 
-    def append(self, event_type: str, data: str, target: str | None = None) -> LogRecord:
+    def append(
+        self, event_type: str, data: str, target: str | None = None, *, stamp_id: bool = False
+    ) -> LogRecord:
         """Store one event (committed with the rest of this loop iteration's burst)."""
+        if stamp_id:
+            data = stamp_event_id(data, self.next_id)
         seq = self._last_seq + 1
         now = self._clock()
         self._write("INSERT INTO events VALUES (?, ?, ?, ?, ?)", (seq, event_type, data, target, now))

@@ -237,6 +237,16 @@ class TaskService:
         loaded = sorted(self._store.load(), key=lambda t: t.created_at)
         self._tasks = {t.id: t for t in loaded}
 
+    def adopt(self, saved: Sequence[Task], removed: Sequence[str]) -> None:
+        """Take over changes another replica made (stored and published there, in log order).
+
+        Only the cache follows: nothing is stored, published or validated again here.
+        """
+        for task in saved:
+            self._tasks[task.id] = task
+        for task_id in removed:
+            self._tasks.pop(task_id, None)
+
     def add_listener(self, listener: TaskListener) -> Callable[[], None]:
         """Call ``listener(new, old)`` after every change; returns a function that unsubscribes."""
         return _subscribe(self._listeners, listener)

@@ -1,0 +1,93 @@
+"""The log engine interface: what the rest of the server needs from its storage, and how to open one.
+
+:class:`LogEngine` is the :class:`~monitor.server.log.EventLog` (ids, append, replay, retention,
+commit listener) plus the few things the app wires around it: the task rows that commit with the
+events, a rollback hook, a hook for changes another replica made, and a start/stop for engines
+that follow a shared log. Three classes implement it:
+
+* :class:`~monitor.server.log.MemoryLog` (``--db :memory:``): one process, nothing kept;
+* :class:`~monitor.server.sqlite_log.SqliteLog` (the default): one process, a SQLite file;
+* :class:`~monitor.server.redis_log.RedisLog` (``--store redis://...``): several replicas share
+  one Redis; each keeps a mirror of the retained window fed by one ``XREAD`` loop.
+
+``tests/server/test_log.py`` and ``tests/server/test_engines.py`` run the same behaviour tests
+against each of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from monitor.core.protocol import Task
+from monitor.server.log import EventLog
+
+if TYPE_CHECKING:
+    from monitor.server.config import ServerConfig
+    from monitor.server.tasks import TaskStorage
+
+__all__ = ["ForeignRowsListener", "LogEngine", "open_engine"]
+
+#: Called with the task rows another replica stored (saved tasks, removed ids), in log order.
+ForeignRowsListener = Callable[[Sequence[Task], Sequence[str]], None]
+
+
+@runtime_checkable
+class LogEngine(EventLog, Protocol):
+    """An :class:`~monitor.server.log.EventLog` the app can run on (see the module docstring)."""
+
+    def task_storage(self) -> TaskStorage:
+        """Task rows stored with this engine (a change commits with the event announcing it)."""
+        ...
+
+    def add_rollback_listener(self, listener: Callable[[], None]) -> None:
+        """Call ``listener()`` after a write was lost (memory caches reload from storage)."""
+        ...
+
+    def on_foreign_rows(self, listener: ForeignRowsListener) -> None:
+        """Call ``listener`` with task rows another replica wrote (never for single-process engines)."""
+        ...
+
+    def on_epoch_change(self, listener: Callable[[], None]) -> None:
+        """Call ``listener()`` when the epoch changed under a running server (shared storage lost).
+
+        Live streams then hold cursors of the old epoch: the app ends them, and they resume with a
+        ``reset``.
+        """
+        ...
+
+    async def start(self) -> None:
+        """Start following the shared log (no-op for single-process engines)."""
+        ...
+
+    async def stop(self) -> None:
+        """Stop what :meth:`start` started (the log stays readable until :meth:`close`)."""
+        ...
+
+
+def open_engine(config: ServerConfig) -> LogEngine:
+    """The engine the config asks for.
+
+    ``store`` ``redis://...`` (or ``rediss://``, ``unix://``) -> :class:`RedisLog`; else ``db``
+    ``:memory:`` -> :class:`MemoryLog`; else a :class:`SqliteLog` at ``db`` or the default path.
+    """
+    from monitor.server.config import default_db_path
+
+    if config.store is not None:
+        from monitor.server.redis_log import RedisLog
+
+        return RedisLog(
+            config.store,
+            prefix=config.store_prefix,
+            max_events=config.log_max_events,
+            max_age_s=config.log_max_age_s,
+        )
+    if config.db == ":memory:":
+        from monitor.server.log import MemoryLog
+
+        return MemoryLog(max_events=config.log_max_events, max_age_s=config.log_max_age_s)
+    from monitor.server.sqlite_log import SqliteLog
+
+    return SqliteLog(
+        config.db or default_db_path(), max_events=config.log_max_events, max_age_s=config.log_max_age_s
+    )
