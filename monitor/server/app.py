@@ -15,6 +15,7 @@ import contextlib
 import secrets
 import time
 from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
@@ -36,6 +37,9 @@ from monitor.server.middleware import (
 from monitor.server.routes import build_api
 from monitor.server.scheduler import CommandScheduler, register_task_handlers
 from monitor.server.state import ServerState
+
+if TYPE_CHECKING:
+    from monitor.server.shared_commands import SharedCommands
 from monitor.server.stream import Receive, Scope, Send, StreamEndpoint
 from monitor.server.tasks import TaskService
 
@@ -60,6 +64,23 @@ OPEN_PATHS = frozenset({"/healthz"})
 def open_log(config: ServerConfig) -> LogEngine:
     """The engine the config asks for (:func:`monitor.server.engine.open_engine`)."""
     return open_engine(config)
+
+
+def _shared_commands(
+    log: LogEngine, config: ServerConfig, scheduler: CommandScheduler
+) -> SharedCommands | None:
+    """The shared command queue when the log is shared (replicas on Redis), else None."""
+    if config.store is None or getattr(log, "url", None) != config.store:
+        return None
+    from monitor.server.shared_commands import SharedCommands
+
+    return SharedCommands(
+        config.store,
+        prefix=config.store_prefix,
+        scheduler=scheduler,
+        slots=config.command_max_concurrent,
+        lease_ms=config.command_lease_ms,
+    )
 
 
 # ---------------------------------------------------------------------------- ASGI front
@@ -189,7 +210,15 @@ def create_app(
         enable_priority=config.command_enable_priority,
     )
     register_task_handlers(scheduler, tasks)
-    state = ServerState(config=config, hub=hub, tasks=tasks, scheduler=scheduler, cancel_wait_s=CANCEL_WAIT_S)
+    shared = _shared_commands(event_log, config, scheduler)
+    state = ServerState(
+        config=config,
+        hub=hub,
+        tasks=tasks,
+        scheduler=scheduler,
+        cancel_wait_s=CANCEL_WAIT_S,
+        intake=shared or scheduler,
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -197,6 +226,8 @@ def create_app(
         await event_log.start()
         await hub.start()
         await scheduler.start()
+        if shared is not None:
+            await shared.start()
         try:
             if config.demo:
                 from monitor.server.demo import DemoWorkload
@@ -207,7 +238,11 @@ def create_app(
         finally:
             if demo is not None:
                 await demo.aclose()
+            if shared is not None:
+                await shared.stop_reading()
             await scheduler.aclose()
+            if shared is not None:
+                await shared.aclose()
             hub.begin_shutdown()
             await hub.wait_idle(config.drain_timeout_s)
             await hub.aclose()

@@ -78,6 +78,11 @@ class ServerConfig(BaseModel):
     command_timeout_ms: int = Field(default=60_000, ge=1)
     command_max_retries: int = Field(default=3, ge=0)
     command_enable_priority: bool = True
+    command_lease_ms: int = Field(
+        default=10_000,
+        ge=100,
+        description="Replicas on Redis: a command whose replica stops renewing it is taken over after this",
+    )
     demo: bool = False
     demo_speed: float = Field(default=1.0, gt=0)
     demo_concurrency: int = Field(default=3, ge=1)

@@ -451,8 +451,8 @@ class RedisLog(MemoryLog):
                         self._connect()
                     self._trim_redis_by_age()
                 backoff = 0.1
-            except redis.RedisError as exc:
-                _log.warning("Redis log: follower lost Redis (%s); retrying in %.1f s", exc, backoff)
+            except Exception as exc:  # noqa: BLE001 - the loop must outlive any one bad reply
+                _log.warning("Redis log: follower failed (%s); retrying in %.1f s", exc, backoff)
                 # A retry timer, not synchronisation: Redis is away.
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)

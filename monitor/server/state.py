@@ -9,21 +9,31 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
 
-from monitor.core.protocol import MessageSent
+from monitor.core.protocol import CommandRequest, MessageSent
 from monitor.server.config import ServerConfig
 from monitor.server.hub import Hub
 from monitor.server.log import EventLog
 from monitor.server.scheduler import CommandScheduler
 from monitor.server.tasks import TaskService
 
-__all__ = ["MAX_REMEMBERED_MESSAGES", "ServerState", "StateDep", "server_state"]
+__all__ = ["MAX_REMEMBERED_MESSAGES", "CommandIntake", "ServerState", "StateDep", "server_state"]
 
 #: How many message ids ``POST /api/messages`` remembers for its once-only delivery.
 MAX_REMEMBERED_MESSAGES = 10_000
+
+
+class CommandIntake(Protocol):
+    """Where ``POST /api/commands`` hands a command: the local
+    :class:`~monitor.server.scheduler.CommandScheduler`, or (replicas on Redis)
+    :class:`~monitor.server.shared_commands.SharedCommands`."""
+
+    async def submit(self, request: CommandRequest, *, client_id: str | None) -> str:
+        """Accept ``request`` for running; return its command id."""
+        ...
 
 
 @dataclass(slots=True)
@@ -37,6 +47,8 @@ class ServerState:
         scheduler: The command scheduler.
         cancel_wait_s: How long ``DELETE /api/commands/{id}`` waits for a running handler to stop
             before it answers ``202`` (cancellation requested, still running).
+        intake: Where ``POST /api/commands`` submits: the scheduler itself, or (replicas on
+            Redis) the shared queue any replica's scheduler claims from.
         delivered: Answers already given per message id (oldest first, bounded), so that a message
             sent twice with the same id is delivered once.
     """
@@ -46,6 +58,7 @@ class ServerState:
     tasks: TaskService
     scheduler: CommandScheduler
     cancel_wait_s: float
+    intake: CommandIntake
     delivered: OrderedDict[str, MessageSent] = field(default_factory=OrderedDict)
 
     @property

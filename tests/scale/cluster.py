@@ -102,7 +102,9 @@ class HAProxy:
 
 
 @contextlib.contextmanager
-def replicas(directory: Path, store: str, prefix: str, n: int) -> Iterator[list[Proc]]:
+def replicas(
+    directory: Path, store: str, prefix: str, n: int, *, env: dict[str, str] | None = None
+) -> Iterator[list[Proc]]:
     """``n`` replicas of ``monitor serve --store store`` sharing the key prefix ``prefix``."""
     started: list[Proc] = []
     try:
@@ -115,6 +117,7 @@ def replicas(directory: Path, store: str, prefix: str, n: int) -> Iterator[list[
                     env={
                         "MONITOR_SERVER_STORE_PREFIX": prefix,
                         "MONITOR_SERVER_HEARTBEAT_INTERVAL_MS": "60000",
+                        **(env or {}),
                     },
                 )
             )

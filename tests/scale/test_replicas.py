@@ -7,7 +7,9 @@ speaking HTTP to the load balancer. Each test checks exact sequences: every even
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -127,3 +129,100 @@ async def test_kill_9_of_the_clients_replica_loses_and_doubles_nothing(
             assert len(set(ids)) == total
         finally:
             lb.close()
+
+
+async def _acks(sse: RawSSE, command_id: str, *, stop_at_task: str | None = None) -> list[dict[str, Any]]:
+    """Acks of ``command_id`` read off ``sse``: until its final one, or (``stop_at_task``) until
+    that task's ``task_created`` event, so that a late duplicate would be seen too."""
+    out: list[dict[str, Any]] = []
+    while True:
+        ev = await sse.next_event(timeout=15)
+        assert ev is not None, "stream ended"
+        if ev.type == EventType.ACK and ev.json()["payload"]["command_id"] == command_id:
+            out.append(ev.json()["payload"])
+            if stop_at_task is None and out[-1]["status"] != "accepted":
+                return out
+        if stop_at_task is not None and ev.type == EventType.TASK_CREATED:
+            if ev.json()["task"]["name"] == stop_at_task:
+                return out
+
+
+@pytest.mark.asyncio
+async def test_a_command_posted_to_every_replica_runs_once_and_its_acks_reach_the_client(
+    redis_url: str, tmp_path: Path
+) -> None:
+    import redis
+
+    prefix = fresh_prefix()
+    with replicas(tmp_path, redis_url, prefix, 3) as procs:
+        lb = HAProxy(tmp_path, [p.url for p in procs])
+        try:
+            task_id = procs[0].client.post("/api/tasks", json={"name": "job"}).json()["id"]
+            async with (
+                RawSSE(lb.url, headers={"X-Client-Id": "carol"}) as sse,
+                httpx.AsyncClient(base_url=lb.url, timeout=10, trust_env=False) as client,
+            ):
+                body = {"action": "pause", "task_id": task_id, "command_id": "c-1"}
+                for _ in range(3):  # round robin: once to each replica
+                    r = await client.post("/api/commands", json=body, headers={"X-Client-Id": "carol"})
+                    assert r.status_code == 202
+                    assert r.json()["commandId"] == "c-1"
+                final = await _acks(sse, "c-1")
+                assert [a["status"] for a in final] == ["accepted", "succeeded"]
+                await client.post("/api/tasks", json={"name": "sentinel"})
+                assert await _acks(sse, "c-1", stop_at_task="sentinel") == []  # no second run
+            r = redis.Redis.from_url(redis_url)
+            assert r.xlen(f"{prefix}:commands") == 1
+            assert r.xpending(f"{prefix}:commands", "runners")["pending"] == 0
+            r.close()
+            for p in procs:
+                await until(
+                    lambda p=p: p.client.get(f"/api/tasks/{task_id}").json()["task"]["state"] == "paused",
+                    what="every replica to see the task paused",
+                )
+        finally:
+            lb.close()
+
+
+@pytest.mark.asyncio
+async def test_a_command_claimed_by_a_dead_replica_is_taken_over_after_the_lease(
+    redis_url: str, tmp_path: Path
+) -> None:
+    """A consumer that claimed a command and died (it never renews or acks) loses it to a live
+    replica once the lease (1 s here) has run out; the client gets the final ack."""
+    import redis
+
+    from monitor.core.protocol import CommandRequest
+    from monitor.server.scheduler import CommandScheduler
+    from monitor.server.shared_commands import SharedCommands
+
+    prefix = fresh_prefix()
+    r = redis.Redis.from_url(redis_url, decode_responses=True)
+    r.xgroup_create(f"{prefix}:commands", "runners", id="0", mkstream=True)
+
+    async def no_acks(*_: object) -> None:
+        return None
+
+    queue = SharedCommands(redis_url, prefix=prefix, scheduler=CommandScheduler(no_acks), slots=1)
+    request = CommandRequest.model_validate({"action": "query", "task_id": "gone", "command_id": "c-dead"})
+    await queue.submit(request, client_id="dave")
+    await queue.aclose()
+    ghost = r.xreadgroup("runners", "ghost", {f"{prefix}:commands": ">"}, count=1)
+    assert len(ghost[0][1]) == 1  # the dead replica holds it
+    env = {"MONITOR_SERVER_COMMAND_LEASE_MS": "1000"}
+    with replicas(tmp_path, redis_url, prefix, 2, env=env) as procs:
+        lb = HAProxy(tmp_path, [p.url for p in procs])
+        try:
+            started = time.monotonic()
+            async with RawSSE(lb.url, headers={"X-Client-Id": "dave", "Last-Event-ID": "earliest"}) as sse:
+                final = await _acks(sse, "c-dead")
+            assert time.monotonic() - started < 10
+            assert [a["status"] for a in final] == ["accepted", "rejected"]
+            assert "gone" in final[-1]["error"]  # it really ran: the task is unknown
+            await until(
+                lambda: r.xpending(f"{prefix}:commands", "runners")["pending"] == 0,
+                what="the taken-over command to be acknowledged",
+            )
+        finally:
+            lb.close()
+            r.close()

@@ -86,7 +86,7 @@ async def command(request: Request, state: StateDep) -> JSONResponse:
         raw = payload
     req = CommandRequest.model_validate(raw)
     client_id = req.client_id or request_client_id(request.scope) or source
-    command_id = await state.scheduler.submit(req, client_id=client_id)
+    command_id = await state.intake.submit(req, client_id=client_id)
     return JSONResponse(CommandAccepted(command_id=command_id).model_dump(mode="json"), status_code=202)
 
 
