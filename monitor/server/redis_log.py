@@ -51,7 +51,7 @@ from typing import Any, cast
 import redis
 import redis.asyncio as aioredis
 
-from monitor.core.protocol import Task
+from monitor.core.protocol import Task, stamp_event_id
 from monitor.server.engine import ForeignRowsListener
 from monitor.server.log import LogRecord, LogWriteError, MemoryLog, new_epoch
 
@@ -322,12 +322,13 @@ class RedisLog(MemoryLog):
         rows = ""
         if saved or removed:
             rows = '{"s":[' + ",".join(saved.values()) + '],"d":' + json.dumps(sorted(removed)) + "}"
+        now = self._clock()
         args: list[str | int] = [
             new_epoch(),
             event_type,
             body,
             target or "",
-            repr(self._clock()),
+            repr(now),
             self.origin,
             self._max_events,
             "1" if stamp_id else "0",
@@ -343,9 +344,17 @@ class RedisLog(MemoryLog):
             keys.append(self._idem_prefix + idempotency_key)
         try:
             epoch, seq, new = self._publish(keys=keys, args=args)
+            seq = int(seq)
             if str(epoch) != self._epoch:
                 self._connect()
-            self._catch_up(int(seq))
+            if new and seq == self._last_seq + 1:
+                # Nobody wrote in between: the entry is what we sent (no read back needed).
+                fields = {"e": self._epoch, "t": event_type, "d": data, "g": target or "", "ts": repr(now)}
+                if stamp_id:
+                    fields["d"] = stamp_event_id(data, f"{self._epoch}-{seq}")
+                self._ingest([(f"0-{seq}", fields)])
+            else:
+                self._catch_up(seq)
         except redis.RedisError as exc:
             error = LogWriteError(exc)
             _log.error("Redis log: write failed: %s", error.reason)
@@ -353,8 +362,7 @@ class RedisLog(MemoryLog):
                 with contextlib.suppress(Exception):
                     listener()
             raise error from exc
-        rec = self._find(int(seq))
-        return rec, bool(new)
+        return self._find(seq), bool(new)
 
     def _find(self, seq: int) -> LogRecord:
         if self._events and self._events[0].seq <= seq:
