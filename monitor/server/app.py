@@ -218,6 +218,7 @@ def create_app(
         scheduler=scheduler,
         cancel_wait_s=CANCEL_WAIT_S,
         intake=shared or scheduler,
+        elsewhere=shared.view if shared is not None else None,
     )
 
     @contextlib.asynccontextmanager

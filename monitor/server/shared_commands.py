@@ -7,6 +7,8 @@ stream through the consumer group ``runners`` (``XREADGROUP ... >``), so each en
 replica, which hands it to its local :class:`~monitor.server.scheduler.CommandScheduler` (acks,
 timeouts, retries, cancellation as before) and ``XACK``\\s it once the final ack is out. The acks
 are events in the shared log, so they reach the client whichever replica holds its stream.
+``GET /api/commands/{id}`` on a replica that does not hold the command answers from
+``P:cmdview:<id>`` (``accepted``, then the final state; kept 24 h).
 
 **Lease.** A replica renews the entries it runs every third of the lease (``XCLAIM ... JUSTID``
 resets their idle time). Every replica looks for entries idle longer than the lease
@@ -26,12 +28,13 @@ import contextlib
 import json
 import logging
 import secrets
+import time
 from typing import Any, cast
 
 import redis
 import redis.asyncio as aioredis
 
-from monitor.core.protocol import CommandRequest
+from monitor.core.protocol import CommandRequest, CommandStatus, CommandView
 from monitor.server.log import LogWriteError
 from monitor.server.scheduler import CommandScheduler
 
@@ -45,10 +48,12 @@ _DEDUPE_MS = 24 * 3600 * 1000
 #: Entries kept in the commands stream (acknowledged ones are only history).
 _MAX_COMMANDS = 10_000
 
-# KEYS: stream, dedupe key. ARGV: command JSON, dedupe ttl ms, maxlen. 1 if added, 0 if known.
+# KEYS: stream, dedupe key, view key. ARGV: command JSON, dedupe ttl ms, maxlen, view JSON.
+# 1 if added, 0 if the command id is known.
 _SUBMIT = """
 if not redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[2]) then return 0 end
 redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], '*', 'c', ARGV[1])
+redis.call('SET', KEYS[3], ARGV[4], 'PX', ARGV[2])
 return 1
 """
 
@@ -79,6 +84,7 @@ class SharedCommands:
         self._url = url
         self._stream = f"{prefix}:commands"
         self._dedupe = f"{prefix}:cmd:"
+        self._views = f"{prefix}:cmdview:"
         self._scheduler = scheduler
         self._slots = asyncio.Semaphore(slots)
         self._lease_ms = lease_ms
@@ -109,13 +115,33 @@ class SharedCommands:
         body = request.model_dump(mode="json")
         body["command_id"] = command_id
         text = json.dumps({"request": body, "client_id": client_id})
+        view = CommandView(
+            command_id=command_id,
+            action=request.action,
+            task_id=request.task_id,
+            client_id=client_id,
+            status=CommandStatus.ACCEPTED,
+            attempt=0,
+            created_at=int(time.time() * 1000),
+        )
+        keys = (self._stream, self._dedupe + command_id, self._views + command_id)
         try:
             await self._client().eval(
-                _SUBMIT, 2, self._stream, self._dedupe + command_id, text, _DEDUPE_MS, _MAX_COMMANDS
+                _SUBMIT, 3, *keys, text, _DEDUPE_MS, _MAX_COMMANDS, view.model_dump_json()
             )
         except redis.RedisError as exc:
             raise LogWriteError(exc) from exc
         return command_id
+
+    async def view(self, command_id: str) -> CommandView | None:
+        """Where a command posted to any replica is: ``accepted`` until its replica finished it,
+        then its final state (kept 24 h). None if unknown or Redis is unreachable."""
+        try:
+            text = await self._client().get(self._views + command_id)
+        except redis.RedisError as exc:
+            _log.warning("shared commands: view of %s unavailable: %s", command_id, exc)
+            return None
+        return CommandView.model_validate_json(text) if text else None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -198,7 +224,13 @@ class SharedCommands:
             request = CommandRequest.model_validate(body["request"])
             client_id = body.get("client_id")
             command_id = await self._scheduler.submit(request, client_id=client_id)
-            await self._scheduler.wait_final(command_id)
+            record = await self._scheduler.wait_final(command_id)
+            if record is not None:
+                from monitor.server.routes.commands import command_view
+
+                view = command_view(record).model_dump_json()
+                with contextlib.suppress(redis.RedisError):
+                    await self._client().set(self._views + command_id, view, px=_DEDUPE_MS)
         except (ValueError, KeyError, TypeError) as exc:
             _log.error("shared commands: entry %s is not a command, dropped: %s", entry_id, exc)
         finally:

@@ -8,12 +8,13 @@ is looked up by string key.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
 
-from monitor.core.protocol import CommandRequest, MessageSent
+from monitor.core.protocol import CommandRequest, CommandView, MessageSent
 from monitor.server.config import ServerConfig
 from monitor.server.hub import Hub
 from monitor.server.log import EventLog
@@ -49,6 +50,8 @@ class ServerState:
             before it answers ``202`` (cancellation requested, still running).
         intake: Where ``POST /api/commands`` submits: the scheduler itself, or (replicas on
             Redis) the shared queue any replica's scheduler claims from.
+        elsewhere: Replicas on Redis: where a command this replica does not hold is (None: no
+            other replica).
         delivered: Answers already given per message id (oldest first, bounded), so that a message
             sent twice with the same id is delivered once.
     """
@@ -59,6 +62,7 @@ class ServerState:
     scheduler: CommandScheduler
     cancel_wait_s: float
     intake: CommandIntake
+    elsewhere: Callable[[str], Awaitable[CommandView | None]] | None = None
     delivered: OrderedDict[str, MessageSent] = field(default_factory=OrderedDict)
 
     @property

@@ -180,6 +180,12 @@ async def test_a_command_posted_to_every_replica_runs_once_and_its_acks_reach_th
                     lambda p=p: p.client.get(f"/api/tasks/{task_id}").json()["task"]["state"] == "paused",
                     what="every replica to see the task paused",
                 )
+                # Whichever replica ran it, every replica answers where the command is.
+                await until(
+                    lambda p=p: p.client.get("/api/commands/c-1").json().get("status") == "succeeded",
+                    what="every replica to report the command succeeded",
+                )
+            assert procs[1].client.get("/api/commands/c-unknown").status_code == 404
         finally:
             lb.close()
 

@@ -93,6 +93,11 @@ async def command(request: Request, state: StateDep) -> JSONResponse:
 @router.get("/api/commands/{command_id}")
 async def command_status(command_id: str, state: StateDep) -> CommandView:
     """Where a command is (seed 004 ``getTaskStatus``): status, attempt, result or error."""
+    record = state.scheduler.get(command_id)
+    if record is None and state.elsewhere is not None:
+        view = await state.elsewhere(command_id)  # posted to or run by another replica
+        if view is not None:
+            return view
     return command_view(_known(state, command_id))
 
 
