@@ -59,18 +59,13 @@ __all__ = ["RedisLog", "RedisTaskStorage"]
 
 _log = logging.getLogger(__name__)
 
-# KEYS: meta, stream, tasks[, idem]. ARGV: fresh epoch, type, data (or the part after "{" when
+# KEYS: meta, stream, tasks[, idem]. ARGV: (unused), type, data (or the part after "{" when
 # stamped), target, time, origin, maxlen, stamp (1/0), rows JSON ('' for none), idem ttl ms,
 # n_saved, id1, json1, ..., n_removed, id1, ...
 _PUBLISH = """
 local meta, stream, tasks = KEYS[1], KEYS[2], KEYS[3]
 local epoch = redis.call('HGET', meta, 'epoch')
-if not epoch then
-  epoch = ARGV[1]
-  redis.call('DEL', stream)
-  redis.call('HSET', meta, 'epoch', epoch)
-  redis.call('HSETNX', meta, 'seq', 0)
-end
+if not epoch then return redis.error_reply('NOEPOCH the log is gone: open it again') end
 if KEYS[4] then
   local prev = redis.call('GET', KEYS[4])
   if prev then return {epoch, tonumber(prev), 0} end
@@ -119,7 +114,7 @@ return {epoch, tonumber(redis.call('HGET', meta, 'seq'))}
 _BATCH = 512
 #: How long one ``XREAD`` blocks before the loop checks the epoch and age retention.
 _BLOCK_MS = 2_000
-#: How long a failed idempotency key stays stored.
+#: How long :meth:`RedisLog.append_once` remembers a key.
 _IDEM_TTL_MS = 300_000
 
 
@@ -212,7 +207,6 @@ class RedisLog(MemoryLog):
         entries.reverse()
         records = [self._record(i, f) for i, f in entries if f.get("e") == epoch]
         if records:
-            self._last_seq = records[0].seq - 1
             self._events.extend(records)
             self._last_seq = records[-1].seq
         self._last_seq = max(self._last_seq, seq)
@@ -324,7 +318,7 @@ class RedisLog(MemoryLog):
             rows = '{"s":[' + ",".join(saved.values()) + '],"d":' + json.dumps(sorted(removed)) + "}"
         now = self._clock()
         args: list[str | int] = [
-            new_epoch(),
+            "",
             event_type,
             body,
             target or "",
@@ -343,7 +337,13 @@ class RedisLog(MemoryLog):
         if idempotency_key is not None:
             keys.append(self._idem_prefix + idempotency_key)
         try:
-            epoch, seq, new = self._publish(keys=keys, args=args)
+            try:
+                epoch, seq, new = self._publish(keys=keys, args=args)
+            except redis.ResponseError as exc:
+                if not str(exc).startswith("NOEPOCH"):
+                    raise
+                self._connect()  # Redis lost everything under us: a new epoch, then once more
+                epoch, seq, new = self._publish(keys=keys, args=args)
             seq = int(seq)
             if str(epoch) != self._epoch:
                 self._connect()

@@ -153,3 +153,28 @@ async def test_the_follower_notices_a_lost_redis_and_rotates(tmp_path: Path) -> 
         await log.stop()
         log.close()
         server.kill()
+
+
+def test_an_append_after_redis_lost_everything_opens_a_new_epoch(tmp_path: Path) -> None:
+    import redis
+
+    from monitor.server.redis_log import RedisLog
+
+    server = RedisServer(tmp_path / "r")
+    server.start()
+    try:
+        log = RedisLog(server.url)
+        changed: list[str] = []
+        log.on_epoch_change(lambda: changed.append(log.epoch))
+        old = log.append("t", "{}")
+        redis.Redis.from_url(server.url).flushall()
+        rec = log.append("t", '{"after":1}', stamp_id=True)
+        assert changed == [log.epoch]
+        assert log.epoch != parse_cursor(old.id)[0]  # type: ignore[index]
+        assert rec.id == f"{log.epoch}-1"
+        assert json.loads(rec.data)["id"] == rec.id
+        assert log.read_after(None) == [rec]
+        assert log.read_after(old.id) is GONE
+        log.close()
+    finally:
+        server.kill()
