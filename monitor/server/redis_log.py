@@ -50,12 +50,15 @@ from typing import Any, cast
 
 import redis
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry as AsyncRetry
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from monitor.core.protocol import Task, stamp_event_id
 from monitor.server.engine import ForeignRowsListener
 from monitor.server.log import LogRecord, LogWriteError, MemoryLog, new_epoch
 
-__all__ = ["RedisLog", "RedisTaskStorage"]
+__all__ = ["RedisLog", "RedisTaskStorage", "cancel_requested"]
 
 _log = logging.getLogger(__name__)
 
@@ -127,6 +130,17 @@ def _entries(reply: object) -> _Entries:
     return cast(_Entries, reply or [])
 
 
+def cancel_requested() -> bool:
+    """True if the running task is being cancelled.
+
+    redis-py's asyncio client can answer a cancellation that lands mid-command with a
+    ``ConnectionError`` (it drops the connection), so a loop that retries on errors must ask
+    before it retries, or a cancelled loop runs on and ``stop()`` waits for it forever.
+    """
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
 def _seq_of(entry_id: str) -> int:
     return int(entry_id.partition("-")[2])
 
@@ -161,9 +175,13 @@ class RedisLog(MemoryLog):
             "socket_timeout": socket_timeout_s,
             "socket_connect_timeout": socket_timeout_s,
         }
-        self._sync = redis.Redis.from_url(url, **options)
+        # No retries inside redis-py (its default retries 3 times): a publish whose reply was
+        # lost must not run its script a second time, and the loops retry on their own terms.
+        self._sync = redis.Redis.from_url(url, retry=Retry(NoBackoff(), 0), **options)
         # The XREAD loop blocks up to block_ms: its reads may take that long.
-        self._aio_options = dict(options, socket_timeout=socket_timeout_s + block_ms / 1000)
+        self._aio_options = dict(
+            options, socket_timeout=socket_timeout_s + block_ms / 1000, retry=AsyncRetry(NoBackoff(), 0)
+        )
         self._aio: aioredis.Redis | None = None
         self._publish = self._sync.register_script(_PUBLISH)
         self._open = self._sync.register_script(_OPEN)
@@ -173,6 +191,7 @@ class RedisLog(MemoryLog):
         self._foreign: ForeignRowsListener | None = None
         self._epoch_listeners: list[Callable[[], None]] = []
         self._follower: asyncio.Task[None] | None = None
+        self._stopping = False
         #: Entries the XREAD loop handed to the mirror (the rest came with this replica's appends).
         self.followed = 0
         try:
@@ -249,7 +268,9 @@ class RedisLog(MemoryLog):
             self._last_seq = seq
             fresh.append(rec)
             rows = fields.get("r")
-            if rows and fields.get("o") != self.origin and self._foreign is not None:
+            if rows and self._foreign is not None:
+                # Another replica's change, or this one's whose reply was lost (a timeout after
+                # Redis ran the script); an append that returned mirrored its entry without them.
                 self._adopt(rows)
         if fresh and self._on_commit is not None:
             self._on_commit(fresh)
@@ -356,11 +377,10 @@ class RedisLog(MemoryLog):
             else:
                 self._catch_up(seq)
         except redis.RedisError as exc:
+            # Nothing of this write exists in Redis (one script); the task service puts its
+            # memory back itself when publish raises.
             error = LogWriteError(exc)
             _log.error("Redis log: write failed: %s", error.reason)
-            for listener in list(self._rollback_listeners):
-                with contextlib.suppress(Exception):
-                    listener()
             raise error from exc
         return self._find(seq), bool(new)
 
@@ -408,7 +428,7 @@ class RedisLog(MemoryLog):
         return RedisTaskStorage(self)
 
     def add_rollback_listener(self, listener: Callable[[], None]) -> None:
-        """Call ``listener()`` after a write failed or the epoch rotated (the task cache reloads)."""
+        """Call ``listener()`` after the epoch rotated (the task cache reloads from Redis)."""
         self._rollback_listeners.append(listener)
 
     def on_foreign_rows(self, listener: ForeignRowsListener) -> None:
@@ -427,6 +447,7 @@ class RedisLog(MemoryLog):
         """
         if self._follower is not None:
             raise RuntimeError("RedisLog already started")
+        self._stopping = False
         self._aio = aioredis.Redis.from_url(self.url, **self._aio_options)
         self._follower = asyncio.get_running_loop().create_task(self._follow(), name="monitor-redis-follow")
 
@@ -434,9 +455,16 @@ class RedisLog(MemoryLog):
         """Stop the loop and close its connection."""
         follower, self._follower = self._follower, None
         if follower is not None:
-            follower.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await follower
+            self._stopping = True
+            # Closing the connection under the pending XREAD ends it at once; cancelling it
+            # mid-command instead was seen to leave redis-py waiting on a dead connection forever.
+            if self._aio is not None:
+                await self._aio.connection_pool.disconnect()
+            done, _ = await asyncio.wait({follower}, timeout=self._block_ms / 1000 + 1)
+            if not done:
+                follower.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await follower
         if self._aio is not None:
             await self._aio.aclose()
             self._aio = None
@@ -444,7 +472,7 @@ class RedisLog(MemoryLog):
     async def _follow(self) -> None:
         assert self._aio is not None
         backoff = 0.1
-        while True:
+        while not self._stopping:
             try:
                 reply = await self._aio.xread(
                     {self._keys[1]: f"0-{self._last_seq}"}, count=_BATCH, block=self._block_ms
@@ -459,7 +487,11 @@ class RedisLog(MemoryLog):
                         self._connect()
                     self._trim_redis_by_age()
                 backoff = 0.1
-            except Exception as exc:  # noqa: BLE001 - the loop must outlive any one bad reply
+            except Exception as exc:
+                if self._stopping:
+                    return
+                if cancel_requested():
+                    raise asyncio.CancelledError from exc  # redis-py turned our cancel into this
                 _log.warning("Redis log: follower failed (%s); retrying in %.1f s", exc, backoff)
                 # A retry timer, not synchronisation: Redis is away.
                 await asyncio.sleep(backoff)

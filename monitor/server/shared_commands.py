@@ -33,9 +33,12 @@ from typing import Any, cast
 
 import redis
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry as AsyncRetry
+from redis.backoff import NoBackoff
 
 from monitor.core.protocol import CommandRequest, CommandStatus, CommandView
 from monitor.server.log import LogWriteError
+from monitor.server.redis_log import cancel_requested
 from monitor.server.scheduler import CommandScheduler
 
 __all__ = ["SharedCommands"]
@@ -94,6 +97,7 @@ class SharedCommands:
         self._reader: asyncio.Task[None] | None = None
         self._renewer: asyncio.Task[None] | None = None
         self._runs: dict[str, asyncio.Task[None]] = {}
+        self._stopping = False
         #: Entries this replica took over from a replica that stopped renewing them.
         self.taken_over = 0
 
@@ -101,7 +105,10 @@ class SharedCommands:
         if self._aio is None:
             # Blocking reads take up to a lease: the socket timeout must be longer.
             self._aio = aioredis.Redis.from_url(
-                self._url, decode_responses=True, socket_timeout=self._lease_ms / 1000 + 5
+                self._url,
+                decode_responses=True,
+                socket_timeout=self._lease_ms / 1000 + 5,
+                retry=AsyncRetry(NoBackoff(), 0),  # a submit must not run its script twice
             )
         return self._aio
 
@@ -153,20 +160,34 @@ class SharedCommands:
         """
         if self._reader is not None:
             raise RuntimeError("SharedCommands already started")
-        client = self._client()
-        with contextlib.suppress(redis.ResponseError):  # BUSYGROUP: another replica made it
-            await client.xgroup_create(self._stream, _GROUP, id="0", mkstream=True)
+        await self._join(self._client())
         loop = asyncio.get_running_loop()
         self._reader = loop.create_task(self._read(), name="monitor-commands-read")
         self._renewer = loop.create_task(self._renew(), name="monitor-commands-renew")
 
+    async def _join(self, client: aioredis.Redis) -> None:
+        """Create the stream and the consumer group unless another replica did."""
+        with contextlib.suppress(redis.ResponseError):  # BUSYGROUP: another replica made it
+            await client.xgroup_create(self._stream, _GROUP, id="0", mkstream=True)
+
     async def stop_reading(self) -> None:
         """Claim nothing more (a graceful stop; the scheduler then cancels what runs)."""
-        for task in (self._reader, self._renewer):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        loops = [t for t in (self._reader, self._renewer) if t is not None]
+        self._reader = self._renewer = None
+        if not loops:
+            return
+        self._stopping = True
+        # Close the connections under the pending XREADGROUP (see RedisLog.stop), then cancel
+        # what is left (the renewer sleeps between renewals).
+        if self._aio is not None:
+            await self._aio.connection_pool.disconnect()
+        await asyncio.wait(loops, timeout=1.0)
+        for task in loops:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self._aio is not None:
+            await self._aio.connection_pool.disconnect()  # fresh ones for the final XACKs
 
     async def aclose(self) -> None:
         """Stop reading, wait for the runs to finish (the scheduler's aclose ends them), close."""
@@ -183,7 +204,7 @@ class SharedCommands:
     async def _read(self) -> None:
         client = self._client()
         backoff = 0.1
-        while True:
+        while not self._stopping:
             await self._slots.acquire()
             try:
                 entries = await self._take_over(client)
@@ -193,13 +214,21 @@ class SharedCommands:
                     )
                     entries = _list(reply)[0][1] if reply else []
                 backoff = 0.1
-            except Exception as exc:  # noqa: BLE001 - the loop must outlive any one bad reply
+            except Exception as exc:
                 self._slots.release()
+                if self._stopping:
+                    return
+                if cancel_requested():
+                    raise asyncio.CancelledError from exc
                 _log.warning("shared commands: read failed (%s); retrying in %.1f s", exc, backoff)
+                if "NOGROUP" in str(exc):  # Redis lost its data: the group goes with the stream
+                    with contextlib.suppress(redis.RedisError):
+                        await self._join(client)
                 await asyncio.sleep(backoff)  # a retry timer while Redis is away
                 backoff = min(backoff * 2, 5.0)
                 continue
-            if not entries:
+            if not entries or self._stopping:
+                # Claimed while stopping: left pending, taken over after the lease.
                 self._slots.release()
                 continue
             entry_id, fields = entries[0]
@@ -249,4 +278,6 @@ class SharedCommands:
             try:
                 await client.xclaim(self._stream, _GROUP, self.consumer, 0, _list(ids), justid=True)
             except redis.RedisError as exc:
+                if cancel_requested():
+                    raise asyncio.CancelledError from exc
                 _log.warning("shared commands: lease renewal failed: %s", exc)

@@ -64,7 +64,7 @@ from monitor.core.protocol import (
     WorkerReport,
     WorkerReportKind,
 )
-from monitor.server.log import Publisher
+from monitor.server.log import LogWriteError, Publisher
 
 __all__ = [
     "DuplicateTask",
@@ -325,9 +325,8 @@ class TaskService:
             old = self._require(task_id)
             self._store.delete(task_id)
             del self._tasks[task_id]
-            await self._publisher.publish(
-                EventType.TASK_REMOVED.value, TaskRemoved(id=task_id).model_dump_json(), stamp_id=True
-            )
+            data = TaskRemoved(id=task_id).model_dump_json()
+            await self._publish_or_restore(EventType.TASK_REMOVED, data, task_id, old)
         _call_each(self._removal_listeners, "task removal listener", old)
 
     # ------------------------------------------------------------------ internals
@@ -421,7 +420,19 @@ class TaskService:
             ).model_dump_json()
         else:
             data = TaskSnapshotEvent.of(new, kind)
-        await self._publisher.publish(kind.value, data, stamp_id=True)
+        await self._publish_or_restore(kind, data, new.id, old)
+
+    async def _publish_or_restore(self, kind: EventType, data: str, task_id: str, old: Task | None) -> None:
+        """Publish; if the log refuses, memory goes back to ``old`` (the storage did not keep the
+        change either: a shared log writes the row with the event, in one script)."""
+        try:
+            await self._publisher.publish(kind.value, data, stamp_id=True)
+        except LogWriteError:
+            if old is None:
+                self._tasks.pop(task_id, None)
+            else:
+                self._tasks[task_id] = old
+            raise
 
     def _notify(self, new: Task, old: Task | None) -> None:
         _call_each(self._listeners, "task listener", new, old)

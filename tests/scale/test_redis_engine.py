@@ -178,3 +178,54 @@ def test_an_append_after_redis_lost_everything_opens_a_new_epoch(tmp_path: Path)
         log.close()
     finally:
         server.kill()
+
+
+@pytest.mark.asyncio
+async def test_writes_answer_503_while_redis_is_away_and_streams_reset_after(tmp_path: Path) -> None:
+    """Redis stops: a task report is refused with 503 and the task is not kept anywhere; replays
+    still come from the mirror. Redis comes back empty: streams end, clients come back to a reset."""
+    from monitor.server.app import create_app
+    from monitor.server.config import ServerConfig
+    from monitor.server.runner import ServerThread
+    from tests.server.sse_helpers import RawSSE
+    from tests.server.test_app import QUIET, http
+
+    server = RedisServer(tmp_path / "r")
+    server.start()
+    config = ServerConfig(store=server.url, store_prefix=fresh_prefix(), **QUIET)  # type: ignore[arg-type]
+    app = create_app(config)
+    try:
+        with ServerThread(app) as thread, http(thread.url) as client:
+            first = client.post("/api/tasks", json={"name": "kept", "id": "kept"})
+            assert first.status_code == 201
+            cursor = client.get("/api/tasks").json()["cursor"]
+            async with RawSSE(thread.url, headers={"X-Client-Id": "eve"}) as sse:
+                server.kill()
+                refused = client.post("/api/tasks", json={"name": "lost", "id": "lost"})
+                assert refused.status_code == 503
+                assert [t["id"] for t in client.get("/api/tasks").json()["tasks"]] == ["kept"]
+                replay = client.get("/api/tasks/poll", params={"after": "earliest"}).json()
+                assert [e["id"] for e in replay["events"]] == [cursor]  # from the mirror
+                server.start()  # same port, empty: the follower sees a new Redis
+                while (ev := await sse.next_event(timeout=15)) is not None:
+                    if ev.type == "shutdown":
+                        break
+                assert ev is not None  # the stream was told to go (and reconnect)
+            async with RawSSE(thread.url, headers={"X-Client-Id": "eve", "Last-Event-ID": cursor}) as sse:
+                ev = await sse.next_event(timeout=5)
+                while ev is not None and ev.type == "message":  # the opening ``retry:`` block
+                    ev = await sse.next_event(timeout=5)
+                assert ev is not None
+                assert ev.type == "reset"
+            again = client.post("/api/tasks", json={"name": "again"})
+            assert again.status_code == 201
+            # The command queue came back too (its consumer group is made again).
+            body = {"action": "query", "task_id": again.json()["id"], "command_id": "after"}
+            assert client.post("/api/commands", json=body).status_code == 202
+            await until(
+                lambda: client.get("/api/commands/after").json().get("status") == "succeeded",
+                timeout=15,
+                what="a command after Redis came back to run",
+            )
+    finally:
+        server.kill()
