@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from monitor.core.protocol import Task
-from monitor.server.log import EventLog
+from monitor.server.log import EventLog, LogRecord
 
 if TYPE_CHECKING:
     from monitor.server.config import ServerConfig
@@ -28,8 +28,9 @@ if TYPE_CHECKING:
 
 __all__ = ["ForeignRowsListener", "LogEngine", "open_engine"]
 
-#: Called with the task rows another replica stored (saved tasks, removed ids), in log order.
-ForeignRowsListener = Callable[[Sequence[Task], Sequence[str]], None]
+#: Called with an event another replica logged and the task rows it stored with it (saved tasks,
+#: removed ids), in log order.
+ForeignRowsListener = Callable[[LogRecord, Sequence[Task], Sequence[str]], None]
 
 
 @runtime_checkable
@@ -45,7 +46,8 @@ class LogEngine(EventLog, Protocol):
         ...
 
     def on_foreign_rows(self, listener: ForeignRowsListener) -> None:
-        """Call ``listener`` with task rows another replica wrote (never for single-process engines)."""
+        """Call ``listener(event, saved, removed)`` for task rows another replica wrote with
+        ``event`` (never for single-process engines)."""
         ...
 
     def on_epoch_change(self, listener: Callable[[], None]) -> None:

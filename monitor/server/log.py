@@ -198,7 +198,7 @@ class EventLog(Protocol):
 class _SingleProcess:
     """The :class:`~monitor.server.engine.LogEngine` hooks that a one-process log never fires."""
 
-    def on_foreign_rows(self, listener: Callable[[Sequence[Task], Sequence[str]], None]) -> None:
+    def on_foreign_rows(self, listener: Callable[[LogRecord, Sequence[Task], Sequence[str]], None]) -> None:
         """No other replica writes here."""
 
     def on_epoch_change(self, listener: Callable[[], None]) -> None:

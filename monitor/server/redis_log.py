@@ -271,12 +271,12 @@ class RedisLog(MemoryLog):
             if rows and self._foreign is not None:
                 # Another replica's change, or this one's whose reply was lost (a timeout after
                 # Redis ran the script); an append that returned mirrored its entry without them.
-                self._adopt(rows)
+                self._adopt(rec, rows)
         if fresh and self._on_commit is not None:
             self._on_commit(fresh)
         return fresh
 
-    def _adopt(self, rows: str) -> None:
+    def _adopt(self, rec: LogRecord, rows: str) -> None:
         assert self._foreign is not None
         try:
             body = json.loads(rows)
@@ -285,7 +285,7 @@ class RedisLog(MemoryLog):
         except ValueError as exc:
             _log.warning("Redis log: task rows from another replica skipped: %s", exc)
             return
-        self._foreign(saved, removed)
+        self._foreign(rec, saved, removed)
 
     def _catch_up(self, upto: int) -> None:
         """Mirror every entry up to ``upto`` (synchronously: an append returns after it)."""
@@ -432,7 +432,7 @@ class RedisLog(MemoryLog):
         self._rollback_listeners.append(listener)
 
     def on_foreign_rows(self, listener: ForeignRowsListener) -> None:
-        """Call ``listener(saved, removed)`` for task rows another replica wrote."""
+        """Call ``listener(event, saved, removed)`` for task rows another replica wrote."""
         self._foreign = listener
 
     def on_epoch_change(self, listener: Callable[[], None]) -> None:

@@ -64,7 +64,7 @@ from monitor.core.protocol import (
     WorkerReport,
     WorkerReportKind,
 )
-from monitor.server.log import LogWriteError, Publisher
+from monitor.server.log import LogRecord, LogWriteError, Publisher
 
 __all__ = [
     "DuplicateTask",
@@ -237,8 +237,9 @@ class TaskService:
         loaded = sorted(self._store.load(), key=lambda t: t.created_at)
         self._tasks = {t.id: t for t in loaded}
 
-    def adopt(self, saved: Sequence[Task], removed: Sequence[str]) -> None:
-        """Take over changes another replica made (stored and published there, in log order).
+    def adopt(self, event: LogRecord, saved: Sequence[Task], removed: Sequence[str]) -> None:
+        """Take over changes another replica made with ``event`` (stored and published there, in
+        log order).
 
         Only the cache follows: nothing is stored, published or validated again here.
         """

@@ -45,7 +45,7 @@ async def test_a_replica_follows_the_other_in_order_with_task_rows(redis_url: st
     seen: list[LogRecord] = []
     adopted: list[tuple[list[str], list[str]]] = []
     b.on_commit(seen.extend)
-    b.on_foreign_rows(lambda saved, removed: adopted.append(([t.id for t in saved], list(removed))))
+    b.on_foreign_rows(lambda _, saved, removed: adopted.append(([t.id for t in saved], list(removed))))
     await b.start()
     try:
         assert a.epoch == b.epoch
