@@ -116,10 +116,12 @@ def summary(values: Sequence[float], fmt: str = "{:.1f}") -> str:
     )
 
 
-def ratio_line(name: str, ours: float, base: float, *, higher_is_better: bool) -> str:
-    """``RATIO name: X.XXx better/worse than sse-starlette`` (ratio > 1 means ours is better)."""
+def ratio_line(
+    name: str, ours: float, base: float, *, higher_is_better: bool, baseline: str = "sse-starlette"
+) -> str:
+    """``RATIO name: X.XXx better/worse than the <baseline> baseline`` (> 1 means ours is better)."""
     r = ours / base if higher_is_better else base / ours
-    return f"RATIO {name}: {r:.2f}x ({'better' if r >= 1 else 'worse'} than the sse-starlette baseline)"
+    return f"RATIO {name}: {r:.2f}x ({'better' if r >= 1 else 'worse'} than the {baseline} baseline)"
 
 
 def rss_kb(pid: int) -> int:
@@ -162,7 +164,20 @@ def _monitor_app() -> tuple[Any, Any]:
     def head() -> str | None:
         return hub.log.last_id
 
-    return app, {"publish": publish, "streams": streams, "head": head}
+    stash: dict[str, Any] = {}
+
+    def direct(on: bool) -> int:
+        # Same-run A/B of the hub's direct write (docs/performance-server.md, "Single server"):
+        # off = every delivery is queued and wakes the stream's coroutine, as before it.
+        for conn in hub.connections():
+            if on:
+                conn.direct = stash.pop(conn.connection_id, conn.direct)
+            elif conn.direct is not None:
+                stash[conn.connection_id] = conn.direct
+                conn.direct = None
+        return len(stash)
+
+    return app, {"publish": publish, "streams": streams, "head": head, "direct": direct}
 
 
 def _starlette_app() -> tuple[Any, Any]:
@@ -302,6 +317,8 @@ async def _command(cmd: dict[str, Any], ops: dict[str, Callable[..., Any]]) -> d
             # Pacing, not synchronisation: wake every millisecond to publish what is due.
             await asyncio.sleep(0.001)
         return {"published": sent, "elapsed": loop.time() - start}
+    if op == "direct" and "direct" in ops:  # the monitor server's direct write on or off
+        return {"stashed": ops["direct"](cmd["on"])}
     if op == "quit":
         return {"ok": True}
     return {"error": f"unknown op {op!r}"}

@@ -256,9 +256,11 @@ class DesktopApp:
         from monitor.ui.i18n import install_translator
         from monitor.ui.icons import resources_dir
         from monitor.ui.settings_dialog import apply_theme
+        from monitor.wiring.activity import wire_activity
         from monitor.wiring.capabilities import wire_capabilities
         from monitor.wiring.commands import start_commands, wire_commands
         from monitor.wiring.connection import freeze_heap, wire_connection
+        from monitor.wiring.export import wire_export
         from monitor.wiring.messages import wire_messages
         from monitor.wiring.notifications import wire_notifications
         from monitor.wiring.parts import build_parts
@@ -302,6 +304,7 @@ class DesktopApp:
             use_dbus=bool(os.environ.get("DBUS_SESSION_BUS_ADDRESS")) or not on_linux,
             icon_path=resources_dir() / "icons" / "monitor-128.png",
             instance=instance,
+            desktop_id=APP_ID,
         )
         self.parts = parts
         state_path = None if self.self_test else folder / "outbox.json"
@@ -316,6 +319,8 @@ class DesktopApp:
         wire_notifications(parts)
         wire_messages(parts)
         wire_tray(parts, quit_app=self.quit)
+        wire_activity(parts)
+        wire_export(parts)
         wire_settings(parts, settings_keeper, self.qapp, reconnect=reconnect, spawn=self._spawn)
 
         keeper.restore_window(parts)
@@ -329,6 +334,7 @@ class DesktopApp:
         self._window_shown_at = time.perf_counter()
         await parts.service.start()
         await start_commands(parts, state_path=state_path)
+        await parts.launcher.start()
         freeze_heap()
         return True
 
@@ -366,6 +372,7 @@ async def _close_services(parts: Parts) -> None:
         ("commands", parts.commands),
         ("service", parts.service),
         ("notifier", parts.notifier),
+        ("launcher", parts.launcher),
     ):
         if part is None:
             continue

@@ -1,4 +1,4 @@
-"""Command-line entry point: ``monitor`` (the GUI), ``monitor serve``, ``monitor watch``.
+"""Command-line entry point: ``monitor`` (the GUI), ``monitor serve``, ``monitor watch``, ``monitor bridge``.
 
 Each subcommand lives in its own layer and owns its own argument parser; this module only
 dispatches, and imports lazily so that ``monitor serve`` never loads Qt and ``monitor watch``
@@ -26,6 +26,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from monitor.server.cli import main as serve_main
 
         return serve_main(args[1:])
+    if args[:1] == ["bridge"]:
+        from monitor.bridge.cli import main as bridge_main
+
+        return bridge_main(args[1:])
     if args[:1] == ["watch"]:
         from monitor.client.watch import main as watch_main
 

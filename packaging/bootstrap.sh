@@ -34,7 +34,8 @@ TEST_PKGS=(
   dunst trayer haskell-status-notifier-item-utils haskell-gtk-sni-tray-utils
   imagemagick xdotool desktop-file-utils binutils curl
   at-spi2-core  # the accessibility bus (at-spi-bus-launcher) tests/e2e/test_accessibility.py reads
-  redis-server haproxy  # tests/scale: the Redis engine, and replicas behind a real load balancer
+  redis-server  # the Celery broker tests/bridge starts (monitor bridge celery), and tests/scale's Redis
+  haproxy  # tests/scale: replicas of monitor serve --store behind a real load balancer
 )
 # node + npm run the seeds' JavaScript (seed 004's Express server, the seed-000 client) and
 # better-sse in tests/interop; the tests `npm ci` their pinned packages themselves. Debian 12's
@@ -88,14 +89,14 @@ pick_python() {
 
 setup_venv() {
   # The stamp records what the venv was built from (pyproject.toml, Python) and with which extras.
-  # A venv built for the tests ("[dev]") holds everything the app needs too, so `run` after `test`
-  # reuses it; only a pyproject.toml change, another Python, or missing extras rebuild it.
+  # A venv built for the tests ("[dev,celery]") holds everything the app needs too, so `run` after
+  # `test` reuses it; only a pyproject.toml change, another Python, or missing extras rebuild it.
   local extras=$1 py stamp base have
   py=$(pick_python)
   base="$(sha256sum pyproject.toml | cut -c1-16)-$("$py" -c 'import sys; print(sys.version.split()[0])')"
   stamp="$VENV/.monitor-stamp"
   have=$(cat "$stamp" 2>/dev/null || true)
-  if [ -x "$VENV/bin/python" ] && { [ "$have" = "$base $extras" ] || [ "$have" = "$base [dev]" ]; }; then
+  if [ -x "$VENV/bin/python" ] && { [ "$have" = "$base $extras" ] || [ "$have" = "$base [dev,celery]" ]; }; then
     return 0
   fi
   log "creating virtualenv $VENV with $py"
@@ -114,11 +115,11 @@ case "$MODE" in
     ;;
   env)
     apt_install "${RUN_PKGS[@]}" "${TEST_PKGS[@]}"
-    setup_venv "[dev]"
+    setup_venv "[dev,celery]"
     ;;
   test)
     apt_install "${RUN_PKGS[@]}" "${TEST_PKGS[@]}"
-    setup_venv "[dev]"
+    setup_venv "[dev,celery]"
     export PATH="$VENV/bin:$PATH"
     log "ruff (lint, complexity, format)"
     ruff check monitor tests bench packaging

@@ -7,19 +7,22 @@ the server's answer (3b).
 from __future__ import annotations
 
 import asyncio
+import csv
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QGuiApplication
-from PySide6.QtWidgets import QMenu, QMessageBox, QPushButton
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QPushButton
 
 from monitor.app import DesktopApp
 from monitor.core.lifecycle import PendingAction
 from monitor.core.news import TaskPatch
 from monitor.core.protocol import TaskState
+from monitor.ui.notify_history import NotificationHistoryDialog
 from monitor.ui.settings_dialog import SettingsDialog
 from monitor.ui.task_model import TaskColumn
 from monitor.wiring.parts import Parts
@@ -213,6 +216,37 @@ async def toggles_dnd(desktop: DesktopApp, parts: Parts, action: QAction) -> Non
     assert not parts.notifier.policy.dnd
 
 
+async def opens_history(_d: DesktopApp, parts: Parts, action: QAction) -> None:
+    action.trigger()
+    dialog = parts.window.findChild(NotificationHistoryDialog)
+    assert dialog is not None
+    assert dialog.isVisible()
+    assert len(dialog.rows()) == len(parts.notifier.history)
+    dialog.close()
+
+
+async def exports(desktop: DesktopApp, parts: Parts, action: QAction) -> None:
+    await until(lambda: parts.view.model.rowCount() > 0, 10, "listed tasks")
+    action.trigger()
+    dialog = parts.window.findChild(QFileDialog, "exportDialog")
+    assert dialog is not None
+    assert desktop.keeper is not None
+    path = desktop.keeper.folder / "exported"
+    shown = parts.view.model.rows()  # no event is processed until the file is written
+    dialog.selectFile(str(path))
+    dialog.accept()  # the CSV filter is selected: ".csv" is added
+    rows = list(csv.reader(path.with_suffix(".csv").read_text().splitlines()))
+    header = parts.view.table.horizontalHeader()
+    assert rows[0] == [
+        str(parts.view.model.headerData(c, Qt.Orientation.Horizontal))
+        for c in sorted(TaskColumn, key=header.visualIndex)
+        if not header.isSectionHidden(c)
+    ]
+    assert len(rows) - 1 == len(shown)
+    names = [parts.store.get(i).name for i in shown]  # type: ignore[union-attr]
+    assert [r[rows[0].index("Name")] for r in rows[1:]] == names
+
+
 async def quits(desktop: DesktopApp, _parts: Parts, action: QAction) -> None:
     assert not desktop.stopping
     action.trigger()
@@ -238,6 +272,8 @@ def effects() -> dict[str, Effect | None]:
         **columns,
         "menu:detailPane": toggles_detail,
         "menu:messages": toggles_messages,
+        "menu:exportView": exports,
+        "menu:notificationHistory": opens_history,
         "menu:shortcuts": opens_message("Ctrl+R"),
         "menu:about": opens_message("Monitor"),
         **{f"toolbar:action_{n}": task_actions[n] for n in on_toolbar},

@@ -94,6 +94,10 @@ def test_offline_freezes_eta_and_elapsed_and_says_as_of(run: Any, tmp_path: Path
             assert "offline: as of" in view.showing.text()
             assert view.detail.stale_note.isVisibleTo(view)
             assert "as of" in view.detail.stale_note.text()
+            # Everywhere: the status-bar counts and the tray's tooltip too.
+            assert "· as of" in parts.window.counts_label.text()
+            assert parts.tray.tooltip().startswith("Monitor - Offline - ")
+            assert "· as of" in parts.tray.tooltip()
 
     try:
         run(scenario())

@@ -255,15 +255,7 @@ class StreamEngine:
         self._own_client = client is None
         self._client = client
         self._clock = clock
-        timing = config.reconnect
-        self.policy = policy or ReconnectPolicy(
-            reconnect_interval=timing.reconnect_interval_ms,
-            reconnect_decay=timing.reconnect_decay,
-            max_interval=timing.max_reconnect_interval_ms,
-            max_attempts=timing.max_reconnect_attempts,
-            jitter=timing.jitter,
-            stable_after=timing.stable_after_ms,
-        )
+        self.policy = policy or config.reconnect.backoff()
         self._fetch_snapshot = fetch_snapshot
         self.dispatcher = Dispatcher()
         self._listeners = _Listeners()

@@ -22,6 +22,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
+from monitor.core.backoff import ReconnectPolicy
+
 __all__ = [
     "Capabilities",
     "ConnectionProfile",
@@ -110,6 +112,17 @@ class ReconnectConfig(BaseModel):
     def read_timeout_s(self) -> float:
         """Silence after which a stream is dead: heartbeat interval + heartbeat timeout."""
         return (self.heartbeat_interval_ms + self.heartbeat_timeout_ms) / 1000.0
+
+    def backoff(self) -> ReconnectPolicy:
+        """A fresh reconnect policy with this timing (the one place the fields map to it)."""
+        return ReconnectPolicy(
+            reconnect_interval=self.reconnect_interval_ms,
+            reconnect_decay=self.reconnect_decay,
+            max_interval=self.max_reconnect_interval_ms,
+            max_attempts=self.max_reconnect_attempts,
+            jitter=self.jitter,
+            stable_after=self.stable_after_ms,
+        )
 
 
 def new_client_id() -> str:

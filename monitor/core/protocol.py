@@ -605,6 +605,9 @@ class WorkerReport(_Request):
     worker: _Short | None = None
     result: JsonValue = None
     error: TaskError | None = None
+    #: The attempt the worker is on, for job systems that retry on their own (Celery's
+    #: ``self.retry()``); a higher one than the task's starts a new attempt, a lower one is ignored.
+    attempt: Annotated[int, Field(ge=1, le=1_000_000, strict=True)] | None = None
 
     @field_validator("result")
     @classmethod

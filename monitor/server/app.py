@@ -21,16 +21,18 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
 from monitor.core.protocol import EPOCH_HEADER, CommandAck, EventType, Message, MessageType
-from monitor.server.auth import TokenChecker
+from monitor.server.auth import TokenChecker, token_checker
 from monitor.server.config import ServerConfig
 from monitor.server.engine import LogEngine, open_engine
+from monitor.server.executors import register_executor_handlers
 from monitor.server.hub import Hub, HubSettings
+from monitor.server.idempotency import IdempotencyCache
+from monitor.server.identity import ClientRegistry, SqlTable
 from monitor.server.metrics import Metrics
 from monitor.server.middleware import (
     ASGIApp,
     AuthMiddleware,
     BodyLimitMiddleware,
-    IdempotencyCache,
     IdempotencyMiddleware,
     StreamRoutes,
 )
@@ -102,8 +104,10 @@ class MonitorApp:
         idempotency: Stored ``Idempotency-Key`` answers.
     """
 
-    def __init__(self, state: ServerState, api: FastAPI) -> None:
-        """Assemble; use :func:`create_app`."""
+    def __init__(
+        self, state: ServerState, api: FastAPI, checker: TokenChecker, table: SqlTable | None = None
+    ) -> None:
+        """Assemble; use :func:`create_app` (``table``: where idempotency answers are kept)."""
         self.state = state
         self.config = state.config
         self.log = state.log
@@ -113,18 +117,25 @@ class MonitorApp:
         self.api = api
         config = state.config
         metrics = state.hub.metrics
-        self.checker = TokenChecker(config.tokens, allow_query_token=config.allow_query_token)
+        self.checker = checker
         self.stream = StreamEndpoint(
-            state.hub, replay_page=config.replay_page, tcp_user_timeout_ms=config.tcp_user_timeout_ms
+            state.hub,
+            replay_page=config.replay_page,
+            tcp_user_timeout_ms=config.tcp_user_timeout_ms,
+            registry=state.registry,
         )
+        log = state.log
         self.idempotency = IdempotencyCache(
-            ttl=config.idempotency_ttl_s, max_entries=config.idempotency_max_entries
+            ttl=config.idempotency_ttl_s,
+            max_entries=config.idempotency_max_entries,
+            table=table,
+            flush=log.flush,
         )
         chain: ASGIApp = IdempotencyMiddleware(self._call_api, self.idempotency, metrics)
         chain = BodyLimitMiddleware(
             chain, max_bytes=config.max_body_bytes, timeout_s=config.body_timeout_s, metrics=metrics
         )
-        chain = StreamRoutes(chain, self.stream, paths=STREAM_PATHS)
+        chain = StreamRoutes(chain, self.stream, paths=STREAM_PATHS, registry=state.registry)
         chain = AuthMiddleware(chain, self.checker, metrics, open_paths=OPEN_PATHS)
         if config.cors_origins:
             chain = CORSMiddleware(
@@ -145,6 +156,7 @@ class MonitorApp:
     def begin_shutdown(self) -> None:
         """The server is exiting: every stream gets ``shutdown`` and ends (called by the runner)."""
         self.hub.begin_shutdown()
+        self.state.executors.close()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI entry point."""
@@ -177,6 +189,7 @@ def create_app(
         The ASGI app; its lifespan starts/stops the heartbeat timer, scheduler and demo.
     """
     config = config or ServerConfig()
+    checker = token_checker(config)  # before opening anything: a bad tokens file fails first
     own_log = log is None
     event_log = log if log is not None else open_log(config)
     metrics = Metrics()
@@ -187,11 +200,24 @@ def create_app(
         clock=clock,
     )
     tasks = TaskService(hub, clock=clock, store=event_log.task_storage())
+    tasks.index_log(event_log)  # GET /api/tasks/{id} reads a task's events by key, never scans
     event_log.add_rollback_listener(tasks.reload)
     event_log.on_foreign_rows(tasks.adopt)
     event_log.on_epoch_change(hub.end_streams)
 
+    registry = ClientRegistry(
+        enabled=checker.enabled,
+        table=event_log.sql_table(),
+        flush=event_log.flush,
+    )
+    # An ack goes to the client id that sent the command (which its principal owns). A command
+    # sent without one has nobody to address: its acks are broadcast only where every stream is
+    # the same principal's, else its outcome is read with GET /api/commands/{id}.
+    broadcast_acks = len(checker.principals) == 1
+
     async def ack_sink(client_id: str | None, ack: CommandAck) -> None:
+        if client_id is None and not broadcast_acks:
+            return
         message = Message(
             id="ack_" + secrets.token_hex(8),
             type=MessageType.ACK,
@@ -208,6 +234,8 @@ def create_app(
         default_timeout_ms=config.command_timeout_ms,
         max_retries=config.command_max_retries,
         enable_priority=config.command_enable_priority,
+        store=event_log.command_storage(),
+        commit=event_log.flush,
     )
     register_task_handlers(scheduler, tasks)
     shared = _shared_commands(event_log, config, scheduler)
@@ -217,9 +245,12 @@ def create_app(
         tasks=tasks,
         scheduler=scheduler,
         cancel_wait_s=CANCEL_WAIT_S,
+        registry=registry,
         intake=shared or scheduler,
+        sole_principal=broadcast_acks,
         elsewhere=shared.view if shared is not None else None,
     )
+    register_executor_handlers(scheduler, tasks, state.executors)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -227,6 +258,7 @@ def create_app(
         await event_log.start()
         await hub.start()
         await scheduler.start()
+        await scheduler.recover()  # commands a crash interrupted get their final ack now
         if shared is not None:
             await shared.start()
         try:
@@ -253,4 +285,4 @@ def create_app(
             else:
                 event_log.flush()
 
-    return MonitorApp(state, build_api(state, lifespan))
+    return MonitorApp(state, build_api(state, lifespan), checker, table=event_log.sql_table())

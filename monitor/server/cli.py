@@ -11,7 +11,11 @@ import argparse
 import logging
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from monitor.server.app import MonitorApp
 
 __all__ = ["build_parser", "main"]
 
@@ -32,16 +36,42 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--config", default=None, metavar="FILE", help="TOML settings file")
     p.add_argument("--demo", action="store_true", default=None, help="run the built-in demo workload")
-    p.add_argument("--token", action="append", default=None, help="accept this bearer token (repeatable)")
+    p.add_argument(
+        "--token",
+        action="append",
+        default=None,
+        help="accept this bearer token (repeatable; each its own principal)",
+    )
+    p.add_argument(
+        "--tokens-file",
+        default=None,
+        metavar="FILE",
+        help="principals, one 'NAME TOKEN [admin]' line each (see docs/server.md)",
+    )
+    p.add_argument(
+        "--quarantine-bad-wal",
+        action="store_true",
+        default=None,
+        help="move a damaged WAL file aside (logged) instead of refusing to start; its commits are lost",
+    )
     p.add_argument("--log-level", default=None, choices=["critical", "error", "warning", "info", "debug"])
     return p
 
 
-def main(argv: Sequence[str]) -> int:
-    """Run ``monitor serve``; return the exit code (0 after a graceful stop, 2 on bad settings)."""
+def main(argv: Sequence[str], *, prepare: Callable[[MonitorApp], None] | None = None) -> int:
+    """Run ``monitor serve``; return the exit code.
+
+    0 after a graceful stop, 1 when the port cannot be bound, 2 on bad settings, 3 when the
+    database cannot be opened (corrupted, read-only, a directory, a damaged WAL).
+
+    Args:
+        argv: Command-line arguments after ``serve``.
+        prepare: Called with the app before it serves (tests register extra command handlers).
+    """
     args = build_parser().parse_args(list(argv))
     from pydantic import ValidationError
 
+    from monitor.server.auth import token_checker
     from monitor.server.config import load_config
     from monitor.server.runner import MonitorServer, TokenScrubFilter, uvicorn_config
 
@@ -55,9 +85,12 @@ def main(argv: Sequence[str]) -> int:
                 "store": args.store,
                 "demo": args.demo,
                 "tokens": args.token,
+                "tokens_file": args.tokens_file,
                 "log_level": args.log_level,
+                "quarantine_bad_wal": args.quarantine_bad_wal,
             },
         )
+        token_checker(config)  # a bad tokens file is a settings error, said before anything starts
     except (ValidationError, OSError, ValueError) as exc:
         sys.stderr.write(f"monitor serve: invalid settings: {exc}\n")
         return 2
@@ -66,8 +99,15 @@ def main(argv: Sequence[str]) -> int:
     )
     logging.getLogger("uvicorn.access").addFilter(TokenScrubFilter())
     from monitor.server.app import create_app  # after validation: bad settings fail fast
+    from monitor.server.log import LogOpenError
 
-    app = create_app(config)
+    try:
+        app = create_app(config)
+    except LogOpenError as exc:
+        sys.stderr.write(f"monitor serve: {exc}\n")
+        return 3
+    if prepare is not None:
+        prepare(app)
     family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
     # IPPROTO_TCP so asyncio sets TCP_NODELAY on accepted sockets (see runner.ServerThread).
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)

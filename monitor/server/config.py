@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-__all__ = ["ENV_PREFIX", "ServerConfig", "default_db_path", "load_config"]
+__all__ = ["ENV_PREFIX", "PrincipalEntry", "ServerConfig", "default_db_path", "load_config"]
 
 ENV_PREFIX = "MONITOR_SERVER_"
 
@@ -26,6 +26,16 @@ def default_db_path() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_data_dir("monitor", appauthor=False)) / "server.sqlite3"
+
+
+class PrincipalEntry(BaseModel):
+    """One ``[[server.principals]]`` entry: a token and who holds it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[A-Za-z0-9._@-]{1,64}$", description="Principal name")
+    token: str = Field(min_length=1, description="Its bearer token")
+    admin: bool = Field(default=False, description="May see every principal's connections")
 
 
 class ServerConfig(BaseModel):
@@ -48,7 +58,15 @@ class ServerConfig(BaseModel):
         max_length=64,
         description="Prefix of every Redis key (the braces keep them in one Redis Cluster slot)",
     )
-    tokens: list[str] = Field(default_factory=list, description="Bearer tokens; empty = auth off")
+    tokens: list[str] = Field(
+        default_factory=list, description="Bearer tokens, each its own principal token-<n>; empty = auth off"
+    )
+    principals: list[PrincipalEntry] = Field(
+        default_factory=list, description="Named principals: name, token, admin flag"
+    )
+    tokens_file: str | None = Field(
+        default=None, description="File of 'NAME TOKEN [admin]' lines (more principals)"
+    )
     allow_query_token: bool = False
     cors_origins: list[str] = Field(default_factory=list)
     heartbeat_interval_ms: int = Field(default=30_000, ge=100)
@@ -71,6 +89,10 @@ class ServerConfig(BaseModel):
     tcp_user_timeout_ms: int = Field(default=45_000, ge=0)
     log_max_events: int = Field(default=100_000, ge=1)
     log_max_age_s: float | None = Field(default=7 * 24 * 3600.0, gt=0)
+    quarantine_bad_wal: bool = Field(
+        default=False,
+        description="Move a database's unreadable WAL file aside (logged) instead of refusing to start",
+    )
     drain_timeout_s: float = Field(default=5.0, gt=0)
     idempotency_ttl_s: float = Field(default=300.0, gt=0)
     idempotency_max_entries: int = Field(default=10_000, ge=1)

@@ -24,6 +24,8 @@ from monitor.server.log import EventLog, LogRecord
 
 if TYPE_CHECKING:
     from monitor.server.config import ServerConfig
+    from monitor.server.identity import SqlTable
+    from monitor.server.scheduler import CommandStorage
     from monitor.server.tasks import TaskStorage
 
 __all__ = ["ForeignRowsListener", "LogEngine", "open_engine"]
@@ -39,6 +41,16 @@ class LogEngine(EventLog, Protocol):
 
     def task_storage(self) -> TaskStorage:
         """Task rows stored with this engine (a change commits with the event announcing it)."""
+        ...
+
+    def command_storage(self) -> CommandStorage | None:
+        """Where one process keeps its commands across restarts (None: memory, or a shared
+        engine whose commands are durable in their own queue)."""
+        ...
+
+    def sql_table(self) -> SqlTable | None:
+        """This engine's SQL database for other modules' tables (client ids, idempotency answers);
+        None: they keep them in memory."""
         ...
 
     def add_rollback_listener(self, listener: Callable[[], None]) -> None:
@@ -76,7 +88,7 @@ def open_engine(config: ServerConfig) -> LogEngine:
     from monitor.server.config import default_db_path
 
     if config.store is not None:
-        from monitor.server.redis_log import RedisLog
+        from monitor.server.redis_log import RedisLog  # the [redis] extra
 
         return RedisLog(
             config.store,

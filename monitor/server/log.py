@@ -31,6 +31,7 @@ __all__ = [
     "CommitListener",
     "EventLog",
     "Gone",
+    "LogOpenError",
     "LogRecord",
     "LogWriteError",
     "MemoryLog",
@@ -113,6 +114,12 @@ class LogWriteError(Exception):
         super().__init__(f"event log write failed: {self.reason}")
 
 
+class LogOpenError(Exception):
+    """The log's storage cannot be used at start-up: corrupted, unreadable, read-only, a directory,
+    or a WAL file that cannot be read. ``str()`` is one line saying which file, what and what to do;
+    ``monitor serve`` prints it and exits with status 3."""
+
+
 def new_epoch() -> str:
     """A fresh random epoch: 8 hex digits, no ``-`` so ids split unambiguously."""
     return secrets.token_hex(4)
@@ -176,6 +183,11 @@ class EventLog(Protocol):
         :data:`GONE` when the cursor is malformed, from another epoch, newer than :attr:`last_id`,
         or older than the retained window.
         """
+        ...
+
+    def read_seqs(self, seqs: Sequence[int]) -> list[LogRecord]:
+        """The retained, durable events with these sequence numbers, oldest first (an index lookup,
+        never a scan; sequence numbers that are gone are skipped)."""
         ...
 
     def trim(self) -> int:
@@ -330,6 +342,15 @@ class MemoryLog(_WindowMixin):
             out.append(self._events[i])
         return out
 
+    def read_seqs(self, seqs: Sequence[int]) -> list[LogRecord]:
+        """Events by sequence number; see :meth:`EventLog.read_seqs`."""
+        if not self._events:
+            return []
+        first = self._events[0].seq
+        size = len(self._events)
+        # seqs are contiguous in the deque: each lookup is arithmetic.
+        return [self._events[s - first] for s in sorted(set(seqs)) if 0 <= s - first < size]
+
     def trim(self) -> int:
         """Drop events older than ``max_age_s``."""
         if self._max_age_s is None:
@@ -352,6 +373,14 @@ class MemoryLog(_WindowMixin):
 
     def add_rollback_listener(self, listener: Callable[[], None]) -> None:
         """Memory never rolls back."""
+
+    def command_storage(self) -> None:
+        """Commands stay in the scheduler's memory."""
+        return None
+
+    def sql_table(self) -> None:
+        """No SQL database: other modules keep their tables in memory."""
+        return None
 
     def close(self) -> None:
         """Nothing to release."""

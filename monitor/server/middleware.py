@@ -6,26 +6,30 @@ overhead), and :class:`~monitor.server.app.MonitorApp` chains them::
     [CORS] -> AuthMiddleware -> StreamRoutes -> BodyLimitMiddleware -> IdempotencyMiddleware -> FastAPI
                                      `-> StreamEndpoint (SSE, bypassing everything below)
 
-* :class:`AuthMiddleware`: bearer-token check (401) and scrubbing of query tokens from the scope
-  that uvicorn's access log reads.
-* :class:`StreamRoutes`: SSE paths go straight to the stream endpoint (the hot path).
+* :class:`AuthMiddleware`: bearer-token check (401), the request's principal put in the scope, and
+  scrubbing of query tokens from the scope that uvicorn's access log reads.
+* :class:`StreamRoutes`: a malformed client id gets 400, another principal's 403; SSE paths go
+  straight to the stream endpoint (the hot path).
 * :class:`BodyLimitMiddleware`: request bodies bounded in size (413) and in time (408).
-* :class:`IdempotencyMiddleware`: ``Idempotency-Key`` replay of ``POST`` answers (:class:`IdempotencyCache`).
+* :class:`IdempotencyMiddleware`: ``Idempotency-Key`` replay of ``POST`` answers
+  (:class:`~monitor.server.idempotency.IdempotencyCache`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import re
-import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Collection
-from dataclasses import dataclass, field
 from typing import Any
 
-from monitor.server.auth import TokenChecker, scrub_query
+from monitor.server.auth import Principal, TokenChecker, scrub_query
+from monitor.server.idempotency import IdempotencyCache, request_hash
+from monitor.server.identity import PRINCIPAL_SCOPE_KEY, ClientRegistry, foreign_client_id, request_principal
+from monitor.server.log import LogWriteError
 from monitor.server.metrics import Metrics
+from monitor.server.routes.errors import STORAGE_RETRY_AFTER_S, storage_failure
 from monitor.server.stream import (
     INVALID_CLIENT_ID,
     Receive,
@@ -42,7 +46,6 @@ __all__ = [
     "ASGIApp",
     "AuthMiddleware",
     "BodyLimitMiddleware",
-    "IdempotencyCache",
     "IdempotencyMiddleware",
     "StreamRoutes",
     "json_too_deep",
@@ -75,94 +78,6 @@ def json_too_deep(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
     return max(itertools.accumulate(_DEPTH_STEP[b] for b in brackets), default=0) > limit
 
 
-@dataclass
-class _Stored:
-    expires: float
-    done: asyncio.Future[tuple[int, list[tuple[bytes, bytes]], bytes]] = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future()
-    )
-
-
-class IdempotencyCache:
-    """``Idempotency-Key`` results per (client, method, path, key), kept ``ttl`` seconds, bounded.
-
-    A duplicate that arrives while the first request is still running waits for its result, so
-    racing retries execute once. 5xx results are not stored (the client may retry those).
-    """
-
-    def __init__(
-        self, *, ttl: float = 300.0, max_entries: int = 10_000, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        """Create an empty cache."""
-        self.ttl = ttl
-        self.max_entries = max_entries
-        self._clock = clock
-        self._entries: OrderedDict[tuple[str, ...], _Stored] = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    async def run(self, key: tuple[str, ...], app: Callable[[Send], Awaitable[None]], send: Send) -> bool:
-        """Run ``app`` once per key, or replay its stored answer. Returns True when replayed."""
-        now = self._clock()
-        while self._entries:
-            oldest_key, oldest = next(iter(self._entries.items()))
-            if oldest.expires > now and len(self._entries) < self.max_entries:
-                break
-            self._entries.pop(oldest_key)
-        entry = self._entries.get(key)
-        if entry is not None:
-            try:
-                status, headers, body = await asyncio.shield(entry.done)
-            except _NotStored:
-                entry = None
-            else:
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": status,
-                        "headers": [*headers, (b"idempotent-replayed", b"true")],
-                    }
-                )
-                await send({"type": "http.response.body", "body": body, "more_body": False})
-                return True
-        entry = _Stored(expires=now + self.ttl)
-        self._entries[key] = entry
-        captured: dict[str, Any] = {"status": 500, "headers": [], "body": bytearray()}
-
-        async def capture(message: dict[str, Any] | Any) -> None:
-            if message["type"] == "http.response.start":
-                captured["status"] = message["status"]
-                captured["headers"] = [
-                    (bytes(k), bytes(v)) for k, v in message.get("headers", ()) if bytes(k).lower() != b"date"
-                ]
-            elif message["type"] == "http.response.body":
-                captured["body"] += message.get("body", b"")
-            await send(message)
-
-        try:
-            await app(capture)
-        except BaseException:
-            self._forget(key, entry)
-            raise
-        if captured["status"] >= 500:
-            self._forget(key, entry)
-        else:
-            entry.done.set_result((captured["status"], captured["headers"], bytes(captured["body"])))
-        return False
-
-    def _forget(self, key: tuple[str, ...], entry: _Stored) -> None:
-        if self._entries.get(key) is entry:
-            del self._entries[key]
-        if not entry.done.done():
-            entry.done.set_exception(_NotStored())
-            entry.done.exception()  # mark retrieved: no "exception never retrieved" warning
-
-
-class _NotStored(Exception):
-    """The first request with this key failed; a waiting duplicate runs on its own."""
-
-
 class AuthMiddleware:
     """Bearer-token check for every path but ``open_paths``; query tokens scrubbed from the scope."""
 
@@ -178,39 +93,64 @@ class AuthMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI entry point."""
         query = scope.get("query_string", b"")
-        if query and b"token" in query.lower():
+        if query and (b"%" in query or b"token" in query.lower()):
             # uvicorn's access log formats this same scope dict when the response starts (a 401
-            # too): scrub it now; the checker below gets the original bytes.
+            # too): scrub it now; the checker below gets the original bytes. A '%' may hide a
+            # token's name (access%5Ftoken), which the checker and every query parser decode.
             scope["query_string"] = scrub_query(query.decode("latin-1")).encode("latin-1")
-        if scope.get("path", "") not in self.open_paths and self.checker.enabled:
-            if not self.checker.check(scope.get("headers", ()), query):
-                self.metrics.auth_failures_total += 1
-                await send_error(
-                    send,
-                    401,
-                    "missing or invalid bearer token",
-                    headers=[(b"www-authenticate", b'Bearer realm="monitor"')],
-                )
-                return
+        principal = self.checker.authenticate(scope.get("headers", ()), query)
+        if principal is not None:
+            scope[PRINCIPAL_SCOPE_KEY] = principal
+        elif scope.get("path", "") not in self.open_paths:
+            self.metrics.auth_failures_total += 1
+            await send_error(
+                send,
+                401,
+                "missing or invalid bearer token",
+                headers=[(b"www-authenticate", b'Bearer realm="monitor"')],
+            )
+            return
         await self.app(scope, receive, send)
 
 
 class StreamRoutes:
-    """Send the SSE ``paths`` to ``stream``, everything else to ``app`` (400 for a bad client id)."""
+    """Send the SSE ``paths`` to ``stream``, everything else to ``app``.
 
-    def __init__(self, app: ASGIApp, stream: ASGIApp, *, paths: Collection[str]) -> None:
-        """Route ``paths`` to ``stream``."""
+    Every route checks the client id first: 400 if malformed, 403 if another principal owns it
+    (the first use registers it for the request's principal).
+    """
+
+    def __init__(
+        self, app: ASGIApp, stream: ASGIApp, *, paths: Collection[str], registry: ClientRegistry
+    ) -> None:
+        """Route ``paths`` to ``stream``; ``registry`` says who owns a client id."""
         self.app = app
         self.stream = stream
         self.paths = paths
+        self.registry = registry
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI entry point."""
+        if scope.get("type") == "http":
+            # The same rules on every route: the id scopes idempotency keys, acks and messages.
+            if not client_id_is_valid(scope):
+                await send_error(send, 400, INVALID_CLIENT_ID)
+                return
+            client_id = request_client_id(scope)
+            principal = scope.get(PRINCIPAL_SCOPE_KEY)  # absent: an open path without a token
+            if client_id is not None and isinstance(principal, Principal):
+                try:
+                    mine = self.registry.claim(client_id, principal)
+                except LogWriteError as exc:
+                    status, body = storage_failure(exc)
+                    retry = [(b"retry-after", str(STORAGE_RETRY_AFTER_S).encode())]
+                    await send_error(send, status, body.error, detail=body.detail, headers=retry)
+                    return
+                if not mine:
+                    await send_error(send, 403, foreign_client_id(client_id))
+                    return
         if scope.get("path", "") in self.paths:
             await self.stream(scope, receive, send)
-        elif scope.get("type") == "http" and not client_id_is_valid(scope):
-            # The same rules as the stream's: the id scopes idempotency keys, acks and messages.
-            await send_error(send, 400, INVALID_CLIENT_ID)
         else:
             await self.app(scope, receive, send)
 
@@ -296,7 +236,11 @@ def _replay_body(body: bytes, receive: Receive) -> Receive:
 
 
 class IdempotencyMiddleware:
-    """A ``POST`` with an ``Idempotency-Key`` runs once per (client, path, key); repeats replay it."""
+    """A ``POST`` with an ``Idempotency-Key`` runs once per (principal, client, path, key).
+
+    Sits behind :class:`BodyLimitMiddleware`, so the body arrives whole in the first message; its
+    hash is stored with the answer (same key, other body: 422).
+    """
 
     def __init__(self, app: ASGIApp, cache: IdempotencyCache, metrics: Metrics) -> None:
         """Keep ``app``'s answers in ``cache``; replays count in ``metrics``."""
@@ -313,10 +257,20 @@ class IdempotencyMiddleware:
         if len(key) > 255:
             await send_error(send, 400, "Idempotency-Key longer than 255 characters")
             return
-        ident = (request_client_id(scope) or "", "POST", scope.get("path", ""), key)
+        first = await receive()
+        body = bytes(first.get("body", b"")) if first.get("type") == "http.request" else b""
+        ident = json.dumps(
+            [
+                request_principal(scope).name,
+                request_client_id(scope) or "",
+                "POST",
+                scope.get("path", ""),
+                key,
+            ]
+        )
 
         async def run(capture: Send) -> None:
-            await self.app(scope, receive, capture)
+            await self.app(scope, _replay_body(body, receive), capture)
 
-        if await self.cache.run(ident, run, send):
+        if await self.cache.run(ident, request_hash(body), run, send):
             self.metrics.idempotent_replays_total += 1

@@ -19,6 +19,15 @@ counter is never incremented, and a 100 ms polling timer drives the queue. Here:
 
 The timeout (``timeout_ms`` of the request, else ``default_timeout_ms``) bounds each run of the
 handler, as in the seed; time spent queued or in retry backoff does not count.
+
+Durability (issue 13 item 12): with a :class:`CommandStorage` and a ``commit`` callable (the
+server's SQLite log), :meth:`CommandScheduler.submit` stores the command and its ``accepted`` ack
+and commits both before it returns, so ``POST /api/commands`` answers only once they are durable.
+Every status change is stored with its ack; a run's ``running`` mark is committed before its
+handler starts. After a restart :meth:`CommandScheduler.recover` takes the stored commands back:
+finished ones answer ``GET /api/commands/{id}`` again, pending ones are queued again (their
+``accepted`` ack is already in the log), and ones that were running are ended ``failed`` with the
+reason (:data:`RESTART_REASON`): a handler interrupted half-way is not run a second time.
 """
 
 from __future__ import annotations
@@ -26,11 +35,13 @@ from __future__ import annotations
 import asyncio
 import collections
 import itertools
+import json
 import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Final, Protocol
 
 from pydantic import JsonValue, ValidationError
 
@@ -45,10 +56,12 @@ from monitor.server.log import LogWriteError
 from monitor.server.tasks import InvalidTransition, TaskNotFound, TaskService
 
 __all__ = [
+    "RESTART_REASON",
     "AckSink",
     "CommandRecord",
     "CommandRejected",
     "CommandScheduler",
+    "CommandStorage",
     "Handler",
     "register_task_handlers",
 ]
@@ -59,6 +72,24 @@ _log = logging.getLogger(__name__)
 AckSink = Callable[[str | None, CommandAck], Awaitable[None]]
 
 _MAX_ERROR = 4000  # CommandAck.error allows 4096 characters
+
+#: The error of a command that was running when the server stopped without finishing it.
+RESTART_REASON: Final = "the server restarted while the command was running; it was not run again"
+
+
+class CommandStorage(Protocol):
+    """Where commands live across restarts (the server's SQLite file). Synchronous and quick.
+
+    Writes join the log's current transaction: a command's row and its ack commit together.
+    """
+
+    def save(self, command_id: str, final: bool, data: str) -> None:
+        """Insert or replace one command (``data`` is its JSON)."""
+        ...
+
+    def load(self, final_limit: int) -> list[str]:
+        """Every unfinished command and the ``final_limit`` most recently finished ones, oldest first."""
+        ...
 
 
 class CommandRejected(Exception):
@@ -107,6 +138,35 @@ class CommandRecord:
     _done: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
 
+#: The fields of a :class:`CommandRecord` that its storage row keeps (not the asyncio internals).
+_PERSISTED: Final = frozenset(f.name for f in fields(CommandRecord) if not f.name.startswith("_"))
+
+
+def _dump(record: CommandRecord) -> str:
+    """A record as its storage row's JSON (a result that is not JSON is kept as its ``str``)."""
+    row = {name: getattr(record, name) for name in _PERSISTED}
+    return json.dumps(row, separators=(",", ":"), default=str)
+
+
+def _load(text: str) -> CommandRecord:
+    """A record from its storage row's JSON.
+
+    Raises:
+        ValueError: The row is not a command this version can read.
+    """
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    try:
+        record = CommandRecord(**{k: v for k, v in data.items() if k in _PERSISTED})
+        record.action = CommandAction(record.action)
+        record.priority = MessagePriority(record.priority)
+        record.status = CommandStatus(record.status)
+    except TypeError as exc:  # a missing field
+        raise ValueError(str(exc)) from exc
+    return record
+
+
 #: A command handler: gets the record, returns a JSON result or raises.
 Handler = Callable[[CommandRecord], Awaitable[JsonValue]]
 
@@ -123,6 +183,9 @@ class CommandScheduler:
         enable_priority: Higher priority first; if False, strictly first come first served.
         retry_backoff_s: First retry delay; doubles each retry, capped at 5 s.
         history: How many finished commands ``get()`` remembers (oldest forgotten first).
+        store: Persistent storage of commands (None: memory only, lost on restart).
+        commit: Makes everything written so far durable (the log's ``flush``); raises
+            :class:`~monitor.server.log.LogWriteError` when it cannot.
     """
 
     def __init__(
@@ -135,6 +198,8 @@ class CommandScheduler:
         enable_priority: bool = True,
         retry_backoff_s: float = 0.05,
         history: int = 10_000,
+        store: CommandStorage | None = None,
+        commit: Callable[[], None] | None = None,
     ) -> None:
         """See the class docstring."""
         if max_concurrent < 1:
@@ -159,12 +224,18 @@ class CommandScheduler:
         self._started = False
         self._closed = False
         self._counts: collections.Counter[str] = collections.Counter()
+        self._store = store
+        self._commit = commit or _nothing
 
     # ------------------------------------------------------------------ configuration
 
     def register_handler(self, action: CommandAction, handler: Handler) -> None:
         """Run ``handler`` for commands with ``action`` (replaces an earlier one)."""
         self._handlers[action] = handler
+
+    def handler(self, action: CommandAction) -> Handler | None:
+        """The handler registered for ``action``, if any (a wrapper may delegate to it)."""
+        return self._handlers.get(action)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -220,17 +291,60 @@ class CommandScheduler:
             require_ack=request.require_ack,
         )
         self._records[command_id] = record
+        try:
+            if self._closed:
+                await self._finish(record, CommandStatus.REJECTED, error="server shutting down", strict=True)
+            elif request.action not in self._handlers:
+                reason = f"no handler for action {request.action.value!r}"
+                await self._finish(record, CommandStatus.REJECTED, error=reason, strict=True)
+            else:
+                self._persist(record)
+                await self._send(record, CommandStatus.ACCEPTED, strict=True)
+            # Accepted means durable: the command and its ack are committed before the answer.
+            self._commit()
+        except LogWriteError:
+            # Rolled back whole: the command does not exist, so a retry with its id runs it.
+            self._records.pop(command_id, None)
+            if record.status.is_final:
+                self._counts[record.status.value] -= 1
+            raise
         self._counts["submitted"] += 1
-        if self._closed:
-            await self._finish(record, CommandStatus.REJECTED, error="server shutting down")
-        elif request.action not in self._handlers:
-            await self._finish(
-                record, CommandStatus.REJECTED, error=f"no handler for action {request.action.value!r}"
-            )
-        else:
-            await self._send(record, CommandStatus.ACCEPTED)
+        if not record.status.is_final:
             self._enqueue(record)
         return command_id
+
+    async def recover(self) -> int:
+        """Take back the stored commands after a restart (call once, after :meth:`start`).
+
+        Finished commands answer :meth:`get` again; pending ones are queued again; ones that were
+        running end ``failed`` with :data:`RESTART_REASON` and their final ack.
+
+        Returns:
+            How many unfinished commands were taken back (queued again or failed).
+        """
+        if self._store is None:
+            return 0
+        taken = 0
+        for text in self._store.load(self._history):
+            try:
+                record = _load(text)
+            except ValueError as exc:
+                _log.warning("stored command skipped, it cannot be read: %s", exc)
+                continue
+            if record.command_id in self._records:
+                continue
+            self._records[record.command_id] = record
+            if record.status.is_final:
+                self._remember_finished(record.command_id)
+            elif record.status is CommandStatus.RUNNING:
+                taken += 1
+                await self._finish(record, CommandStatus.FAILED, error=RESTART_REASON)
+            else:
+                taken += 1
+                self._enqueue(record)
+        if taken:
+            _log.warning("%d unfinished command(s) taken back after a restart", taken)
+        return taken
 
     async def cancel(self, command_id: str, *, reason: str = "cancelled on request") -> bool:
         """Cancel a pending or running command; a running handler is cancelled and awaited.
@@ -310,6 +424,13 @@ class CommandScheduler:
         record.status = CommandStatus.RUNNING
         if record.started_at is None:
             record.started_at = time.time()
+        try:
+            # Durable before the handler runs: after a crash the command is known to have started
+            # (failed with RESTART_REASON), never run twice without anybody knowing.
+            self._persist(record)
+            self._commit()
+        except LogWriteError as refused:
+            _log.warning("command %s: running mark not stored: %s", record.command_id, refused.reason)
         expired = False
 
         async def run() -> JsonValue:
@@ -351,6 +472,10 @@ class CommandScheduler:
             self._counts["retries"] += 1
             record.status = CommandStatus.ACCEPTED
             record.error = _describe(exc)
+            try:
+                self._persist(record)  # waiting for its retry: queued again after a restart
+            except LogWriteError as refused:
+                _log.warning("command %s: retry not stored: %s", record.command_id, refused.reason)
             delay = min(5.0, self._retry_backoff_s * 2 ** (record.attempt - 1))
             _log.info(
                 "command %s attempt %d failed (%s); retry in %.2f s",
@@ -377,6 +502,7 @@ class CommandScheduler:
         *,
         result: JsonValue = None,
         error: str | None = None,
+        strict: bool = False,
     ) -> None:
         if record.status.is_final:
             return  # exactly one final ack, whatever raced
@@ -385,15 +511,30 @@ class CommandScheduler:
         record.error = error[:_MAX_ERROR] if error else None
         record.finished_at = time.time()
         self._counts[status.value] += 1
-        self._finished_order.append(record.command_id)
-        while len(self._finished_order) > self._history:
-            self._records.pop(self._finished_order.popleft(), None)
+        self._remember_finished(record.command_id)
         try:
-            await self._send(record, status)
+            try:
+                self._persist(record)
+            except LogWriteError as refused:
+                if strict:
+                    raise
+                _log.warning("command %s: final status not stored: %s", record.command_id, refused.reason)
+            await self._send(record, status, strict=strict)
         finally:
             record._done.set()
 
-    async def _send(self, record: CommandRecord, status: CommandStatus) -> None:
+    def _remember_finished(self, command_id: str) -> None:
+        self._finished_order.append(command_id)
+        while len(self._finished_order) > self._history:
+            self._records.pop(self._finished_order.popleft(), None)
+
+    def _persist(self, record: CommandRecord) -> None:
+        """Store the record in the current burst (raises LogWriteError when storage fails)."""
+        if self._store is not None:
+            self._store.save(record.command_id, record.status.is_final, _dump(record))
+
+    async def _send(self, record: CommandRecord, status: CommandStatus, *, strict: bool = False) -> None:
+        """Send one ack; ``strict``: a storage failure is raised (the caller answers it), else logged."""
         if not record.require_ack:
             return
         try:
@@ -421,9 +562,15 @@ class CommandScheduler:
         try:
             await self._ack_sink(record.client_id, ack)
         except LogWriteError as exc:  # the log said why (once); no traceback per ack
+            if strict:
+                raise
             _log.warning("ack %s for command %s not stored: %s", status.value, record.command_id, exc.reason)
         except Exception:  # noqa: BLE001 - a failing sink must not wedge the scheduler
             _log.exception("could not deliver ack %s for command %s", status.value, record.command_id)
+
+
+def _nothing() -> None:
+    """The ``commit`` of a scheduler without storage: memory is as durable as it gets."""
 
 
 def _describe(exc: BaseException) -> str:

@@ -30,7 +30,8 @@ from urllib.parse import parse_qsl
 
 from monitor.core.protocol import EPOCH_HEADER, MAX_ID_LENGTH, ErrorBody, EventType, ResetNotice, encode_frame
 from monitor.server.hub import Connection, Hub
-from monitor.server.log import EARLIEST, GONE, LogRecord
+from monitor.server.identity import ClientRegistry, request_principal
+from monitor.server.log import EARLIEST, GONE, LogRecord, LogWriteError
 
 __all__ = [
     "CURSOR_HEADER",
@@ -118,10 +119,47 @@ def request_cursor(scope: Scope) -> str | None:
     return value.strip() if value and value.strip() else None
 
 
+def _direct_writer(cycle: Any, transport: asyncio.Transport) -> Callable[[bytes], bool] | None:
+    """A synchronous body writer for uvicorn's h11 cycle (``Connection.direct``), or None.
+
+    It does what the cycle's ``send`` does for a body chunk (h11 frames it, the transport writes
+    it) and declines, returning False, whenever that ``send`` would wait or refuse: writing paused
+    by flow control (a slow reader: the frame is queued and the queue bound applies as before),
+    the peer gone, or the response complete.
+    """
+    try:
+        import h11
+    except ImportError:  # pragma: no cover - uvicorn's h11 protocol needs it
+        return None
+    conn = getattr(cycle, "conn", None)
+    flow = getattr(cycle, "flow", None)
+    if not isinstance(conn, h11.Connection) or flow is None:
+        return None
+    data = h11.Data
+
+    def write(frame: bytes) -> bool:
+        if flow.write_paused or cycle.disconnected or cycle.response_complete or transport.is_closing():
+            return False
+        try:
+            transport.write(conn.send(data(data=frame)))
+        except Exception:  # noqa: BLE001 - h11 refused: the coroutine's own send will say why
+            return False
+        return True
+
+    return write
+
+
 class StreamEndpoint:
     """ASGI app for one SSE stream per request."""
 
-    def __init__(self, hub: Hub, *, replay_page: int = 500, tcp_user_timeout_ms: int = 45_000) -> None:
+    def __init__(
+        self,
+        hub: Hub,
+        *,
+        replay_page: int = 500,
+        tcp_user_timeout_ms: int = 45_000,
+        registry: ClientRegistry | None = None,
+    ) -> None:
         """Serve streams from ``hub``.
 
         Args:
@@ -130,8 +168,11 @@ class StreamEndpoint:
             tcp_user_timeout_ms: ``TCP_USER_TIMEOUT`` for stream sockets (Linux; 0 = leave the
                 kernel default). Heartbeats alone never detect a peer that vanished without a FIN:
                 the kernel keeps retransmitting for ~15 minutes while writes still "succeed".
+            registry: Where the id made up for a stream without one is registered to the
+                request's principal (so that it lists among that principal's connections).
         """
         self.hub = hub
+        self.registry = registry
         self.replay_page = replay_page
         self.tcp_user_timeout_ms = tcp_user_timeout_ms
 
@@ -154,7 +195,12 @@ class StreamEndpoint:
             reason = "server shutting down" if hub.closing else "too many connections"
             await send_error(send, 503, reason, headers=[(b"retry-after", retry_after)])
             return
-        client_id = client_id or "anon-" + secrets.token_hex(6)
+        if client_id is None:
+            client_id = "anon-" + secrets.token_hex(6)
+            if self.registry is not None:
+                # A made-up id is unguessable: a stream whose id could not be stored still runs.
+                with contextlib.suppress(LogWriteError):
+                    self.registry.claim(client_id, request_principal(scope))
 
         # Subscribe, then read the log, with no await in between: nothing can slip through.
         conn = hub.attach(client_id)
@@ -216,7 +262,9 @@ class StreamEndpoint:
                 return bool(cycle.disconnected) or transport.is_closing()
 
             conn.gone = gone
+            direct = _direct_writer(cycle, transport)
         else:
+            direct = None
             lost = asyncio.Event()
             watcher = asyncio.get_running_loop().create_task(self._watch(receive, conn, lost))
 
@@ -252,10 +300,12 @@ class StreamEndpoint:
                 await send(
                     {"type": "http.response.body", "body": self._frames(conn, page), "more_body": True}
                 )
+            conn.direct = direct
             await self._live(conn, send, gone)
         except OSError:
             return  # client went away mid-write (servers other than uvicorn raise here)
         finally:
+            conn.direct = None
             if watcher is not None:
                 watcher.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

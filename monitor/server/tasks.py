@@ -36,21 +36,25 @@ a fact, not a request: a worker that says it started a task is believed even bey
 
 Progress never goes backwards within one attempt: a lower value (reports that overtook each
 other, a worker restarting a stage) is kept at the higher one, while stage and eta still update.
-A retry starts again from 0. ``started_at`` is the start of the current attempt, ``finished_at``
+A retry starts again from 0, as does a report with a higher ``attempt`` (a job system that
+retried on its own, such as Celery). ``started_at`` is the start of the current attempt, ``finished_at``
 is set on terminal states, ``updated_at`` on every change.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from typing import Final, Protocol, TypeVar
 
 from monitor.core.lifecycle import ACTION_STATES, ACTIVE_STATES, action_applies
 from monitor.core.protocol import (
+    TASK_EVENT_TYPES,
     TERMINAL_STATES,
     CommandAction,
     EventType,
@@ -64,9 +68,10 @@ from monitor.core.protocol import (
     WorkerReport,
     WorkerReportKind,
 )
-from monitor.server.log import LogRecord, LogWriteError, Publisher
+from monitor.server.log import EventLog, LogRecord, LogWriteError, Publisher, parse_cursor
 
 __all__ = [
+    "EVENTS_PER_TASK",
     "DuplicateTask",
     "InMemoryTaskStorage",
     "InvalidTransition",
@@ -75,6 +80,7 @@ __all__ = [
     "TaskNotFound",
     "TaskService",
     "TaskStorage",
+    "event_task_id",
 ]
 
 _log = logging.getLogger(__name__)
@@ -87,6 +93,8 @@ RemovalListener = Callable[[Task], None]
 _Listener = TypeVar("_Listener", TaskListener, RemovalListener)
 
 _LIVE = ACTIVE_STATES
+#: Newest events per task that ``GET /api/tasks/{id}`` lists (the task's event index keeps these).
+EVENTS_PER_TASK: Final = 200
 #: States that hold one of the :attr:`TaskService.max_running` slots.
 _SLOT_STATES: Final = frozenset({TaskState.RUNNING, TaskState.CANCELLING})
 #: A refused state command: the state it would have reached, what it does, and the states it
@@ -201,6 +209,10 @@ class TaskService:
         self._tasks: dict[str, Task] = {t.id: t for t in loaded}
         self._listeners: list[TaskListener] = []
         self._removal_listeners: list[RemovalListener] = []
+        # Task id -> sequence numbers of its newest events: GET /api/tasks/{id} reads those by
+        # key instead of scanning the log (issue 13 item 14). Seqs of a rolled-back burst may
+        # linger (and be reused): readers check that the record read back is this task's.
+        self._event_seqs: dict[str, deque[int]] = {}
         # One change at a time, from validation to publish: the event order on the wire is then
         # exactly the order of the changes, and two concurrent commands on one task cannot both
         # validate against the same old state.
@@ -228,6 +240,37 @@ class TaskService:
         """Whether one more task may start under :attr:`max_running`."""
         return self.max_running is None or self.running_count() < self.max_running
 
+    def event_seqs(self, task_id: str) -> list[int]:
+        """Log sequence numbers of the task's newest events (at most :data:`EVENTS_PER_TASK`)."""
+        return list(self._event_seqs.get(task_id, ()))
+
+    def index_log(self, log: EventLog, page: int = 1000) -> int:
+        """Build the event index from the retained log (once, at start-up); returns events indexed.
+
+        A log that can name each event's task itself (``task_event_owners``, SQLite's JSON
+        functions) is asked for that; any other log is read page by page and parsed here.
+        """
+        self._event_seqs.clear()
+        owners = getattr(log, "task_event_owners", None)
+        pairs = owners(TASK_EVENT_TYPES) if callable(owners) else _task_event_owners(log, page)
+        indexed = 0
+        for seq, task_id in pairs:
+            if task_id in self._tasks:
+                self._note_event(task_id, seq)
+                indexed += 1
+        return indexed
+
+    def _note_event(self, task_id: str, seq: int) -> None:
+        seqs = self._event_seqs.get(task_id)
+        if seqs is None:
+            seqs = self._event_seqs[task_id] = deque(maxlen=EVENTS_PER_TASK)
+        seqs.append(seq)
+
+    def _note_published(self, task_id: str, event_id: str) -> None:
+        parsed = parse_cursor(event_id)
+        if parsed is not None:
+            self._note_event(task_id, parsed[1])
+
     def reload(self) -> None:
         """Forget in-memory changes and take the tasks from storage again.
 
@@ -245,8 +288,10 @@ class TaskService:
         """
         for task in saved:
             self._tasks[task.id] = task
+            self._note_published(task.id, event.id)  # its event, for GET /api/tasks/{id}
         for task_id in removed:
             self._tasks.pop(task_id, None)
+            self._event_seqs.pop(task_id, None)
 
     def add_listener(self, listener: TaskListener) -> Callable[[], None]:
         """Call ``listener(new, old)`` after every change; returns a function that unsubscribes."""
@@ -326,6 +371,7 @@ class TaskService:
             old = self._require(task_id)
             self._store.delete(task_id)
             del self._tasks[task_id]
+            self._event_seqs.pop(task_id, None)
             data = TaskRemoved(id=task_id).model_dump_json()
             await self._publish_or_restore(EventType.TASK_REMOVED, data, task_id, old)
         _call_each(self._removal_listeners, "task removal listener", old)
@@ -421,13 +467,14 @@ class TaskService:
             ).model_dump_json()
         else:
             data = TaskSnapshotEvent.of(new, kind)
-        await self._publish_or_restore(kind, data, new.id, old)
+        self._note_published(new.id, await self._publish_or_restore(kind, data, new.id, old))
 
-    async def _publish_or_restore(self, kind: EventType, data: str, task_id: str, old: Task | None) -> None:
-        """Publish; if the log refuses, memory goes back to ``old`` (the storage did not keep the
-        change either: a shared log writes the row with the event, in one script)."""
+    async def _publish_or_restore(self, kind: EventType, data: str, task_id: str, old: Task | None) -> str:
+        """Publish and return the event id; if the log refuses, memory goes back to ``old`` (the
+        storage did not keep the change either: a shared log writes the row with the event, in
+        one script)."""
         try:
-            await self._publisher.publish(kind.value, data, stamp_id=True)
+            return await self._publisher.publish(kind.value, data, stamp_id=True)
         except LogWriteError:
             if old is None:
                 self._tasks.pop(task_id, None)
@@ -437,6 +484,38 @@ class TaskService:
 
     def _notify(self, new: Task, old: Task | None) -> None:
         _call_each(self._listeners, "task listener", new, old)
+
+
+def event_task_id(event_type: str, data: object) -> str | None:
+    """The task a logged task event is about (``data`` parsed from JSON), or None.
+
+    Task news names its task in ``jobId`` (``id`` is the event's own id), a full snapshot in
+    ``task.id``; older logged events (a SQLite log kept across an upgrade) had it in ``id``.
+    """
+    if event_type not in TASK_EVENT_TYPES or not isinstance(data, dict):
+        return None
+    inner = data.get("task")
+    ident = inner.get("id") if isinstance(inner, dict) else data.get("jobId", data.get("id"))
+    return ident if isinstance(ident, str) else None
+
+
+def _task_event_owners(log: EventLog, page: int) -> Iterator[tuple[int, str]]:
+    """``(seq, task id)`` of every retained broadcast task event, read and parsed page by page."""
+    cursor: str | None = None
+    while True:
+        records = log.read_after(cursor, page)
+        if not isinstance(records, list) or not records:
+            return
+        for rec in records:
+            if rec.target is not None or rec.type not in TASK_EVENT_TYPES:
+                continue
+            try:
+                task_id = event_task_id(rec.type, json.loads(rec.data))
+            except ValueError:
+                continue
+            if task_id is not None:
+                yield rec.seq, task_id
+        cursor = records[-1].id
 
 
 def _subscribe(listeners: list[_Listener], listener: _Listener) -> Callable[[], None]:
@@ -469,7 +548,10 @@ def _reported_fields(old: Task, report: WorkerReport) -> dict[str, object]:
         changes["stage"] = report.stage
     if report.eta is not None:
         changes["eta"] = report.eta
-    if report.progress is not None:
+    if report.attempt is not None and report.attempt > old.attempt:
+        # The job system retried on its own: a new attempt starts from its own progress.
+        changes.update(attempt=report.attempt, progress=report.progress or 0.0, error=None)
+    elif report.progress is not None:
         # Never backwards within an attempt: out-of-order reports must not make the bar jump back.
         changes["progress"] = max(old.progress, report.progress)
     return changes

@@ -30,15 +30,24 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, QTimer, Signal, SignalInstance
 
 from monitor.client.aio import cancel_and_wait
+from monitor.core.notify_history import NoticeAction, NotificationHistory, Outcome
 from monitor.core.notify_policy import Notice, NotificationPolicy, NotifyEvent
 
-__all__ = ["BalloonTray", "DeliveryPath", "Notifier", "escape_markup", "translate_policy"]
+__all__ = [
+    "BalloonTray",
+    "DeliveryPath",
+    "NoticeActionRequest",
+    "Notifier",
+    "escape_markup",
+    "translate_policy",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -102,13 +111,38 @@ class BalloonTray(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class NoticeActionRequest:
+    """A notification's button was pressed: do ``action`` for ``task_id``."""
+
+    action: NoticeAction
+    task_id: str
+
+
+#: Button labels (translated when the button is made).
+_ACTION_LABELS = {
+    NoticeAction.RETRY: QT_TRANSLATE_NOOP("Notifier", "Retry"),
+    NoticeAction.OPEN_RESULT: QT_TRANSLATE_NOOP("Notifier", "Open result"),
+}
+_ACTION_OUTCOMES = {NoticeAction.RETRY: Outcome.RETRIED, NoticeAction.OPEN_RESULT: Outcome.OPENED}
+
+#: Asked at delivery which buttons a notice gets (the app knows the server and the task).
+ActionsProvider = Callable[[Notice], tuple[NoticeAction, ...]]
+
+
 class Notifier(QObject):
     """Feeds the policy, runs its grouping timer and delivers what it releases.
 
+    Every delivered notice is recorded in :attr:`history`, with what the user did with it.
+
     Signals:
         task_activated(str): A notice was clicked (any path); first task id or "".
+        action_requested(object): A notification button was pressed
+            (:class:`NoticeActionRequest`).
         banner_requested(object): A :class:`Notice` for the in-window banner.
         delivered(str, object): Path name (:class:`DeliveryPath`) and the :class:`Notice`.
+        history_changed(object): A :class:`~monitor.core.notify_history.HistoryEntry` was added
+            or its outcome changed.
 
     Args:
         policy: The policy (its clock must be ``time.monotonic``-like seconds, as the timer is).
@@ -118,12 +152,16 @@ class Notifier(QObject):
         app_name: Name sent to the notification server.
         notifier_factory: Builds the desktop-notifier object; None makes
             ``DesktopNotifier(app_name=app_name)`` on first use.
+        clock: The policy's clock (monotonic seconds).
+        wall_clock: Unix seconds, for the history.
         parent: Qt parent.
     """
 
     task_activated = Signal(str)
+    action_requested = Signal(object)
     banner_requested = Signal(object)
     delivered = Signal(str, object)
+    history_changed = Signal(object)
 
     def __init__(
         self,
@@ -135,10 +173,14 @@ class Notifier(QObject):
         app_name: str = "Monitor",
         notifier_factory: Callable[[], Any] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.policy = policy
+        self.history = NotificationHistory()
+        self._wall_clock = wall_clock
+        self._actions: ActionsProvider | None = None
         self._tray = tray
         self._icon_path = icon_path
         self._dbus_ok = use_dbus
@@ -148,13 +190,14 @@ class Notifier(QObject):
         self._dn: Any = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._tray_task_id = ""
+        self._tray_entry = 0  # the history number of the balloon shown last
         self._closed = False
         self._in_use: Callable[[], bool] | None = None
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.deliver_due)
         if tray is not None:
-            tray.message_clicked.connect(lambda: self.task_activated.emit(self._tray_task_id))
+            tray.message_clicked.connect(lambda: self._clicked(self._tray_entry, self._tray_task_id))
 
     # ------------------------------------------------------------------ facts in (proxies)
 
@@ -190,6 +233,25 @@ class Notifier(QObject):
         toast came up over the app's own Settings dialog or a menu (issue 12).
         """
         self._in_use = probe
+
+    def set_actions_provider(self, provider: ActionsProvider | None) -> None:
+        """Ask ``provider(notice)`` at delivery which buttons a desktop notification gets.
+
+        Buttons need the notification server's ``actions`` capability (desktop-notifier checks
+        it); a tray balloon has none, and the banner shows the task, where every action is.
+        """
+        self._actions = provider
+
+    def note_banner_click(self, notice: Notice) -> None:
+        """The banner's "Show" was pressed for ``notice`` (recorded in the history)."""
+        for entry in reversed(self.history.entries):
+            if (
+                entry.path == DeliveryPath.BANNER
+                and entry.title == notice.title
+                and entry.body == notice.body
+            ):
+                self._mark(entry.number, Outcome.CLICKED)
+                return
 
     @property
     def dbus_enabled(self) -> bool:
@@ -244,13 +306,39 @@ class Notifier(QObject):
             # Qt has no "never expire"; a long timeout is the nearest for failures.
             msecs = 3_600_000 if notice.timeout_s is None else int(notice.timeout_s * 1000)
             tray.show_message(notice.title, notice.body, critical=notice.critical, msecs=msecs)
-            self.delivered.emit(DeliveryPath.TRAY, notice)
+            self._tray_entry = self._delivered(DeliveryPath.TRAY, notice)
             return
         self._banner(notice)
 
     def _banner(self, notice: Notice) -> None:
         self.banner_requested.emit(notice)
-        self.delivered.emit(DeliveryPath.BANNER, notice)
+        self._delivered(DeliveryPath.BANNER, notice)
+
+    def _delivered(self, path: str, notice: Notice) -> int:
+        """Record and announce a delivery; returns its history number."""
+        entry = self.history.add(
+            shown_at=self._wall_clock(),
+            title=notice.title,
+            body=notice.body,
+            path=path,
+            task_ids=notice.task_ids,
+        )
+        self.history_changed.emit(entry)
+        self.delivered.emit(path, notice)
+        return entry.number
+
+    def _mark(self, number: int, outcome: Outcome) -> None:
+        entry = self.history.mark(number, outcome, self._wall_clock())
+        if entry is not None and entry.outcome is outcome:
+            self.history_changed.emit(entry)
+
+    def _clicked(self, number: int, task_id: str) -> None:
+        self._mark(number, Outcome.CLICKED)
+        self.task_activated.emit(task_id)
+
+    def _pressed(self, number: int, action: NoticeAction, task_id: str) -> None:
+        self._mark(number, _ACTION_OUTCOMES[action])
+        self.action_requested.emit(NoticeActionRequest(action, task_id))
 
     def _backend(self) -> Any:
         if self._dn is None:
@@ -268,22 +356,37 @@ class Notifier(QObject):
         return self._dn
 
     async def _send_dbus(self, notice: Notice) -> None:
-        from desktop_notifier import Urgency
+        from desktop_notifier import Button, Urgency
 
         dispatched = False
+        number = [0]  # set once delivered; clicks come after that
 
         def on_dispatched() -> None:
             nonlocal dispatched
             dispatched = True
 
         task_id = notice.task_ids[0] if notice.task_ids else ""
+        actions = self._actions(notice) if self._actions is not None and task_id else ()
+
+        def pressed(action: NoticeAction) -> Callable[[], None]:
+            return lambda: self._pressed(number[0], action, task_id)
+
+        buttons = [
+            Button(
+                title=QCoreApplication.translate("Notifier", str(_ACTION_LABELS[action])),
+                on_pressed=pressed(action),
+                identifier=action.value,
+            )
+            for action in actions
+        ]
         try:
             await self._backend().send(
                 title=notice.title,
                 message=escape_markup(notice.body),
                 urgency=Urgency.Critical if notice.critical else Urgency.Normal,
+                buttons=buttons,
                 on_dispatched=on_dispatched,
-                on_clicked=lambda: self.task_activated.emit(task_id),
+                on_clicked=lambda: self._clicked(number[0], task_id),
                 # 0 = never expires (spec); failures stay until dismissed.
                 timeout=0 if notice.timeout_s is None else max(1, round(notice.timeout_s)),
             )
@@ -292,7 +395,7 @@ class Notifier(QObject):
         except Exception:  # noqa: BLE001 - a notification must never take the app down
             _log.warning("desktop notification failed", exc_info=True)
         if dispatched:
-            self.delivered.emit(DeliveryPath.DBUS, notice)
+            number[0] = self._delivered(DeliveryPath.DBUS, notice)
             return
         # desktop-notifier logs and swallows errors (no session bus, no server): fall back and
         # stop trying for this session, so each later notice does not wait on a dead bus.

@@ -283,6 +283,11 @@ class TaskDetail(QWidget):
         self.tabs.addTab(edit, title)
         return edit
 
+    def add_tab(self, widget: QWidget, title: str) -> None:
+        """Add a tab after the built-in ones (a feature's view of the task shown)."""
+        widget.setAccessibleName(widget.accessibleName() or title)
+        self.tabs.addTab(widget, title)
+
     @property
     def task_id(self) -> str | None:
         """The task shown, or None (nothing or several selected)."""
@@ -347,7 +352,23 @@ class TaskDetail(QWidget):
             "\n".join(f"{clock_text(at)}  {state_text(state)}" for at, state in timeline_points(rec)),
         )
         self._set(self.log, "\n".join(self.event_text(entry) for entry in rec.log))
-        self._set(self.result, result_text(rec.result))
+        result = result_text(rec.result)
+        self._set(self.result, result)
+        self._show_tabs_with_text(err, result)
+
+    def _show_tabs_with_text(self, error: str, result: str) -> None:
+        """Error and Result show only when they have something to say.
+
+        Four tabs do not fit the pane's default width (Result sat behind scroll arrows at 1280
+        px) and an empty first tab told nothing; a task rarely has both an error and a result.
+        An error that appears is what to read first, so its tab comes forward.
+        """
+        for edit, text in ((self.error, error), (self.result, result)):
+            index = self.tabs.indexOf(edit)
+            appeared = bool(text) and not self.tabs.isTabVisible(index)
+            self.tabs.setTabVisible(index, bool(text))
+            if appeared and edit is self.error:
+                self.tabs.setCurrentIndex(index)
 
     def stage_text(self, rec: TaskRecord) -> str:
         """The stage while the task is live; "—" once it completed (its last stage is history)."""

@@ -152,6 +152,7 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu(self.tr("&File"))
+        self.file_menu: QMenu = file_menu  # features add their items above Settings (export)
         self.action_settings = QAction(self.tr("&Settings…"), self)
         self.action_settings.setObjectName("settings")
         self.action_settings.setShortcut(QKeySequence("Ctrl+,"))

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent, QColor, QPalette
 from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from monitor.core.notify_policy import Notice, NotifyEvent
@@ -76,9 +76,11 @@ class NotificationBanner(QFrame):
 
     Signals:
         task_activated(str): "Show" was pressed; the shown notice's first task id ("" for none).
+        notice_activated(object): "Show" was pressed on this :class:`Notice` (for the history).
     """
 
     task_activated = Signal(str)
+    notice_activated = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -104,6 +106,7 @@ class NotificationBanner(QFrame):
         layout.addWidget(self._close)
         self._notices: list[Notice] = []  # newest last; the last one is shown
         self._colours: tuple[QColor, QColor] | None = None
+        self._announced: Notice | None = None  # the notice last spoken: each is spoken once
         self._expire = QTimer(self)
         self._expire.setSingleShot(True)
         self._expire.timeout.connect(self._drop_current)
@@ -132,7 +135,10 @@ class NotificationBanner(QFrame):
                 rest = tuple(t for t in notice.task_ids if t != task_id)
                 if not rest:
                     continue
-                notice = replace(notice, task_ids=rest)
+                smaller = replace(notice, task_ids=rest)
+                if notice is self._announced:
+                    self._announced = smaller  # the same notice with fewer tasks: not news
+                notice = smaller
             kept.append(notice)
         if changed:
             current = self._notices[-1] if self._notices else None
@@ -190,6 +196,24 @@ class NotificationBanner(QFrame):
                 self._expire.start(int(notice.timeout_s * 1000))
         self.show()
         self.raise_()  # an overlay: keep it above the table
+        if notice is not self._announced:
+            self._announce(notice)
+
+    def _announce(self, notice: Notice) -> None:
+        """Have a screen reader speak the notice once, as a live region would.
+
+        A banner appears away from the focus, so a screen reader would not read it: the
+        announcement event makes it speak now (Orca through AT-SPI's ``Announcement``). A failure
+        interrupts (assertive); anything else waits for the reader to finish (polite).
+        """
+        self._announced = notice
+        event = QAccessibleAnnouncementEvent(self, self._label.text())
+        event.setPoliteness(
+            QAccessible.AnnouncementPoliteness.Assertive
+            if notice.critical
+            else QAccessible.AnnouncementPoliteness.Polite
+        )
+        QAccessible.updateAccessibility(event)
 
     def _apply_colours(self) -> None:
         critical = bool(self._notices) and self._notices[-1].critical
@@ -223,5 +247,7 @@ class NotificationBanner(QFrame):
 
     def _on_show(self) -> None:
         notice = self._notices[-1] if self._notices else None
+        if notice is not None:
+            self.notice_activated.emit(notice)
         self.task_activated.emit(notice.task_ids[0] if notice is not None and notice.task_ids else "")
         self._drop_current()

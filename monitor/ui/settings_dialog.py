@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from monitor.core.settings import (
     AppSettings,
+    ConfirmSettings,
     NotificationSettings,
     ReconnectSettings,
     Theme,
@@ -186,29 +187,30 @@ class SettingsDialog(QDialog):
         self.token_env_warning.setAccessibleDescription(text)
         self.token_env_warning.setVisible(bool(text))
 
+    def _show_token_status(self, placeholder: str | None, *lines: str) -> None:
+        """One place that writes the token field's hint and status (and what a reader hears)."""
+        if placeholder is not None:
+            self.token_edit.setPlaceholderText(placeholder)
+        self.token_status.setText("\n".join(lines))
+        self.token_status.setAccessibleDescription(self.token_status.text())
+
     def _describe_session_token(self, store: TokenStore) -> None:
         """No keyring, but the token can be typed and kept in memory for this session."""
         kept = store.session_token() is not None
-        self.token_edit.setPlaceholderText(
-            self.tr("Kept for this session (type to replace)") if kept else self.tr("Not set")
-        )
-        self.token_status.setText(
-            (
-                self.tr("A token is kept in memory for this session only; it is not saved.")
-                if kept
-                else self.tr("No system keyring: a token typed here is kept in memory for this session only.")
-            )
-            + "\n"
-            + self.tr(
+        self._show_token_status(
+            self.tr("Kept for this session (type to replace)") if kept else self.tr("Not set"),
+            self.tr("A token is kept in memory for this session only; it is not saved.")
+            if kept
+            else self.tr("No system keyring: a token typed here is kept in memory for this session only."),
+            self.tr(
                 "To keep it across restarts, set it in an environment variable and name it below, "
                 "or install and unlock GNOME Keyring or KWallet."
-            )
+            ),
         )
-        self.token_status.setAccessibleDescription(self.token_status.text())
 
     def _describe_token(self) -> None:
         if self._store is None:
-            self.token_status.setText(self.tr("The token is stored in the system keyring."))
+            self._show_token_status(None, self.tr("The token is stored in the system keyring."))
             return
         if self._store.session is not None and not self._store.available():
             self._describe_session_token(self._store)
@@ -217,27 +219,25 @@ class SettingsDialog(QDialog):
             stored = self._store.get() is not None
         except NoKeyringError:
             self.token_edit.setEnabled(False)
-            self.token_edit.setPlaceholderText(self.tr("No keyring available"))
-            self.token_status.setText(
-                self.tr("No system keyring is available, so the token cannot be stored here.")
-                + "\n"
-                + self.tr(
+            self._show_token_status(
+                self.tr("No keyring available"),
+                self.tr("No system keyring is available, so the token cannot be stored here."),
+                self.tr(
                     "Set the token in an environment variable and name it below, "
                     "or install and unlock GNOME Keyring or KWallet."
-                )
+                ),
             )
-            self.token_status.setAccessibleDescription(self.token_status.text())
             return
         except SecretStoreError as exc:
-            self.token_status.setText(self.tr("The keyring could not be read: %1").replace("%1", str(exc)))
+            self._show_token_status(
+                None, self.tr("The keyring could not be read: %1").replace("%1", str(exc))
+            )
             return
-        self.token_edit.setPlaceholderText(
-            self.tr("Stored in keyring (type to replace)") if stored else self.tr("Not set")
-        )
-        self.token_status.setText(
+        self._show_token_status(
+            self.tr("Stored in keyring (type to replace)") if stored else self.tr("Not set"),
             self.tr("A token is stored in the system keyring.")
             if stored
-            else self.tr("The token will be stored in the system keyring.")
+            else self.tr("The token will be stored in the system keyring."),
         )
 
     def _check(self, text: str, checked: bool, name: str, parent: QWidget) -> QCheckBox:
@@ -306,7 +306,21 @@ class SettingsDialog(QDialog):
             if not tray:
                 box.setToolTip(self.tr("No system tray is available on this desktop"))
             form.addRow("", box)
+        form.addRow(self._confirm_group(s.confirm, page))
         return page
+
+    def _confirm_group(self, c: ConfirmSettings, page: QWidget) -> QGroupBox:
+        # "Don't ask again" in the question turns one off; this is the way back (issue 12).
+        group = QGroupBox(self.tr("Ask first"), page)
+        inner = QVBoxLayout(group)
+        self.confirm_cancel = self._check(
+            self.tr("Before cancelling tasks"), c.cancel, "confirmCancel", group
+        )
+        bulk = self.tr("Before acting on several tasks (and Pause all / Resume all)")
+        self.confirm_bulk = self._check(bulk, c.bulk, "confirmBulk", group)
+        inner.addWidget(self.confirm_cancel)
+        inner.addWidget(self.confirm_bulk)
+        return group
 
     def _reconnect_tab(self, r: ReconnectSettings) -> QWidget:
         page = QWidget()
@@ -444,6 +458,9 @@ class SettingsDialog(QDialog):
             close_to_tray=self.close_to_tray.isChecked(),
             minimise_to_tray=self.minimise_to_tray.isChecked(),
             start_minimised=self.start_minimised.isChecked(),
+            confirm=self._original.confirm.model_copy(
+                update={"cancel": self.confirm_cancel.isChecked(), "bulk": self.confirm_bulk.isChecked()}
+            ).model_dump(),
         )
         return AppSettings.model_validate(data).with_profile(
             profile.model_copy(update={"reconnect": reconnect})

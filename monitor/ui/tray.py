@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from monitor.core.protocol import Task, TaskState
 from monitor.ui.icons import IconState, state_icon
+from monitor.ui.indicator import format_clock
 
 __all__ = ["TaskCounts", "TrayController", "summary_text"]
 
@@ -141,6 +142,7 @@ class TrayController(QObject):
         self._available = QSystemTrayIcon.isSystemTrayAvailable() if available is None else available
         self._counts = TaskCounts()
         self._connected = True
+        self._stale_since: float | None = None  # the counts are "as of" this time while offline
         self._no_commands = ""  # why the server takes no commands ("" = it does, or unknown)
         self._state = IconState.IDLE
         self._window_visible = True
@@ -220,6 +222,11 @@ class TrayController(QObject):
         self._connected = connected
         self._render()
 
+    def set_stale(self, since: float | None) -> None:
+        """Since when the counts are frozen (the indicator's ``stale_changed``), None when live."""
+        self._stale_since = since
+        self._render()
+
     def set_window_visible(self, visible: bool) -> None:
         """Keep the Show/Hide item's text in step with the window."""
         self._window_visible = visible
@@ -233,7 +240,10 @@ class TrayController(QObject):
 
     def tooltip(self) -> str:
         """The tooltip text."""
-        return "Monitor - " + summary_text(self._counts, self._connected)
+        text = summary_text(self._counts, self._connected)
+        if self._stale_since is not None:  # frozen counts say when they were true (issue 12)
+            text = self.tr("%1 · as of %2").replace("%2", format_clock(self._stale_since)).replace("%1", text)
+        return "Monitor - " + text
 
     def _render(self) -> None:
         c = self._counts

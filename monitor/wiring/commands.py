@@ -20,6 +20,7 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication
 
 from monitor.core.lifecycle import undo_action
+from monitor.core.notify_history import NoticeAction
 from monitor.core.protocol import CommandAction, TaskState
 from monitor.core.settings import ConfirmSettings
 from monitor.core.store import TaskStore
@@ -141,6 +142,14 @@ def wire_commands(parts: Parts, keeper: SettingsKeeper | None = None) -> None:
     actions.query_requested.connect(lambda ids: acting.send(CommandAction.QUERY, ids))
     parts.tray.pause_all_requested.connect(acting.pause_all)
     parts.tray.resume_all_requested.connect(acting.resume_all)
+    # A notification's Retry button: the same path as the toolbar's Retry.
+    parts.notifier.action_requested.connect(
+        lambda request: (
+            acting.act(CommandAction.RETRY, [request.task_id])
+            if request.action is NoticeAction.RETRY
+            else None
+        )
+    )
 
 
 async def start_commands(parts: Parts, *, state_path: Path | None) -> None:

@@ -42,6 +42,7 @@ def wire_connection(parts: Parts) -> None:
     service.error_occurred.connect(lambda text: log.info("stream: %s", text))
     service.snapshot_applied.connect(lambda n: freeze_heap() if n >= _FREEZE_AFTER_TASKS else None)
     window.indicator.stale_changed.connect(view.set_stale)
+    window.indicator.stale_changed.connect(tray.set_stale)
     # A new lifetime without a snapshot greys the old rows (no change record says so).
     service.resync_finished.connect(lambda _resync: view.model.repaint_all())
     window.retry_now_requested.connect(service.reconnect)

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, QUrl
+from PySide6.QtGui import QAction, QDesktopServices
 
 from monitor.core.connection import ConnectionState, ConnectionStatus, FailureKind, Resync
-from monitor.core.notify_policy import ConnectionLoss, NotifyEvent
-from monitor.core.protocol import TaskState
+from monitor.core.lifecycle import action_applies
+from monitor.core.notify_history import NoticeAction, result_link
+from monitor.core.notify_policy import ConnectionLoss, Notice, NotifyEvent
+from monitor.core.protocol import CommandAction, TaskState
 from monitor.core.store import Change, Updated
 from monitor.ui.indicator import reason_text
 from monitor.ui.tray import TaskCounts
 from monitor.wiring.parts import Parts
 
-__all__ = ["is_attempt", "loss_cause", "skip_attempts", "wire_notifications"]
+__all__ = ["is_attempt", "loss_cause", "notice_actions", "skip_attempts", "wire_notifications"]
 
 
 def loss_cause(status: ConnectionStatus, *, ever_live: bool) -> ConnectionLoss:
@@ -43,6 +49,69 @@ def skip_attempts(slot: Callable[[ConnectionStatus], None]) -> Callable[[Connect
             slot(status)
 
     return filtered
+
+
+def notice_actions(parts: Parts, notice: Notice) -> tuple[NoticeAction, ...]:
+    """The buttons a desktop notification about one task gets.
+
+    Retry on a failure, when the task can still be retried and the server takes commands (or
+    nothing is known yet: discovery counts no answer as present); Open result when the finished
+    task's result names a link or a path (:func:`~monitor.core.notify_history.result_link`).
+    """
+    if len(notice.task_ids) != 1 or (record := parts.store.get(notice.task_ids[0])) is None:
+        return ()
+    actions: list[NoticeAction] = []
+    caps = parts.capabilities.capabilities
+    if (
+        notice.kind is NotifyEvent.FAILED
+        and action_applies(CommandAction.RETRY, record.state)
+        and (caps is None or caps.commands)
+    ):
+        actions.append(NoticeAction.RETRY)
+    if notice.kind is NotifyEvent.COMPLETED and result_link(record.result) is not None:
+        actions.append(NoticeAction.OPEN_RESULT)
+    return tuple(actions)
+
+
+def open_result(parts: Parts, task_id: str) -> None:
+    """Open the task's result link, or its file where it exists on this computer."""
+    record = parts.store.get(task_id)
+    link = None if record is None else result_link(record.result)
+    if link is None:
+        return
+    if "://" in link:
+        QDesktopServices.openUrl(QUrl(link))
+        return
+    if Path(link).exists():
+        QDesktopServices.openUrl(QUrl.fromLocalFile(link))
+        return
+    text = QCoreApplication.translate("Notifier", "The result %1 is not on this computer.").replace(
+        "%1", link
+    )
+    parts.window.statusBar().showMessage(text, 15_000)
+
+
+def wire_history(parts: Parts) -> None:
+    """View > Notification history: a dialog over the notifier's history, made when first opened."""
+    from monitor.ui.notify_history import NotificationHistoryDialog
+
+    window, notifier = parts.window, parts.notifier
+    action = QAction(QCoreApplication.translate("MainWindow", "Notification &history…"), window)
+    action.setObjectName("notificationHistory")
+    window.view_menu.addAction(action)
+    dialogs: list[NotificationHistoryDialog] = []
+
+    def show() -> None:
+        if not dialogs:
+            dialog = NotificationHistoryDialog(window)
+            dialog.set_entries(notifier.history.entries)
+            notifier.history_changed.connect(dialog.entry_changed)
+            dialog.task_activated.connect(notifier.task_activated)
+            dialogs.append(dialog)
+        dialogs[0].show()
+        dialogs[0].raise_()
+
+    action.triggered.connect(show)
 
 
 def wire_notifications(parts: Parts) -> None:
@@ -122,5 +191,13 @@ def wire_notifications(parts: Parts) -> None:
     # Asked at each delivery: the app's menus and dialogs count as the user being in the app.
     notifier.set_in_use_probe(window.in_use)
     notifier.banner_requested.connect(window.show_banner)
+    window.banner.notice_activated.connect(notifier.note_banner_click)
+    notifier.set_actions_provider(lambda notice: notice_actions(parts, notice))
+    notifier.action_requested.connect(
+        lambda request: (
+            open_result(parts, request.task_id) if request.action is NoticeAction.OPEN_RESULT else None
+        )  # Retry goes through the commands wiring (confirmation, pending state)
+    )
+    wire_history(parts)
     notifier.task_activated.connect(activate)
     window.task_activated.connect(activate)

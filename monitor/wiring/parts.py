@@ -10,6 +10,7 @@ from monitor.core.settings import AppSettings
 from monitor.core.store import TaskStore
 from monitor.services.capabilities import CapabilityService
 from monitor.services.command_service import CommandService
+from monitor.services.launcher import LauncherEntry
 from monitor.services.notifier import Notifier, translate_policy
 from monitor.services.sse_service import SSEService
 from monitor.ui.main_window import MainWindow
@@ -34,6 +35,7 @@ class Parts:
         notifier: Delivers the notification policy's notices.
         capabilities: What the server in use can do (snapshot, poll, commands).
         messages: The server-messages view (seed 004's text/json/system/error/broadcast/direct).
+        launcher: Progress, count and urgency on the taskbar/dock icon.
         instance: The single-instance lock (None with ``--new-instance`` or the self-test).
         commands: The command service (None until the stream's engine exists; rebuilt when the
             server changes).
@@ -47,6 +49,7 @@ class Parts:
     notifier: Notifier
     capabilities: CapabilityService
     messages: MessagesPanel
+    launcher: LauncherEntry
     instance: SingleInstance | None = None
     commands: CommandService | None = None
 
@@ -59,6 +62,7 @@ def build_parts(
     use_dbus: bool,
     icon_path: Path | None = None,
     instance: SingleInstance | None,
+    desktop_id: str = "io.monitor.Monitor",
 ) -> Parts:
     """Create every part (nothing is connected yet; the ``wire_*`` functions do that).
 
@@ -69,6 +73,7 @@ def build_parts(
         use_dbus: Whether notices may try D-Bus (desktop-notifier) first.
         icon_path: The PNG D-Bus notices show.
         instance: The acquired single-instance lock, if any.
+        desktop_id: The desktop file's id (taskbar progress names the app by it).
     """
     store = TaskStore()
     tray = TrayController(available=tray_available)
@@ -91,5 +96,6 @@ def build_parts(
         notifier=notifier,
         capabilities=CapabilityService(),
         messages=MessagesPanel(capacity=settings.messages_limit),
+        launcher=LauncherEntry(desktop_id, enabled=None if use_dbus else False),
         instance=instance,
     )

@@ -490,6 +490,33 @@ ZH: dict[str, str] = {
     "Unknown filter '{name}:' (use {known} or put the text in quotes)": "未知的筛选条件“{name}:”（可用 {known}，或把文字放在引号中）",
     "'{name}:' needs a value": "“{name}:”需要一个值",
     "Unknown state '{name}' (use one of {known})": "未知的状态“{name}”（可用 {known}）",
+    # lead (issue 15): notification buttons, the notification history
+    "Open result": "打开结果",
+    "The result %1 is not on this computer.": "结果 %1 不在这台电脑上。",
+    "Notification &history…": "通知历史(&H)…",
+    "Notification history": "通知历史",
+    "No notifications yet in this session.": "本次运行还没有通知。",
+    "Shown as": "显示方式",
+    "What happened": "结果",
+    "Desktop notification": "桌面通知",
+    "Tray message": "托盘消息",
+    "In the window": "窗口内",
+    "Not clicked": "未点击",
+    "Clicked": "已点击",
+    "Retried": "已重试",
+    "Result opened": "已打开结果",
+    "Finished tasks per minute": "每分钟结束的任务",
+    "Last {m} min: {c} completed, {f} failed; this minute: {n}": "最近 {m} 分钟：{c} 个完成，{f} 个失败；本分钟：{n}",
+    "Progress over time": "进度随时间变化",
+    "No progress reported yet": "尚未报告进度",
+    "&Export view…": "导出列表(&E)…",
+    "Export the listed tasks": "导出列出的任务",
+    "Could not export to %1: %2": "无法导出到 %1：%2",
+    "Exported %n task(s) to %1": "已导出 %n 个任务到 %1",
+    # H32 audit12 (issue 12): the way back from "Don't ask again" (Settings > Appearance)
+    "Ask first": "先询问",
+    "Before cancelling tasks": "取消任务之前",
+    "Before acting on several tasks (and Pause all / Resume all)": "对多个任务操作之前（以及全部暂停/全部继续）",
 }
 
 

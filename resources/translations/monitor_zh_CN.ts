@@ -449,6 +449,13 @@
         </message>
     </context>
     <context>
+        <name>Export</name>
+        <message>
+            <source>Exported %n task(s) to %1</source>
+            <translation>已导出 %n 个任务到 %1</translation>
+        </message>
+    </context>
+    <context>
         <name>MainWindow</name>
         <message>
             <source>No tasks yet</source>
@@ -523,6 +530,10 @@ Watch server tasks live.</source>
         <message>
             <source>&amp;Messages</source>
             <translation>消息(&amp;M)</translation>
+        </message>
+        <message>
+            <source>Notification &amp;history…</source>
+            <translation>通知历史(&amp;H)…</translation>
         </message>
     </context>
     <context>
@@ -674,6 +685,64 @@ Watch server tasks live.</source>
         </message>
     </context>
     <context>
+        <name>NotificationHistory</name>
+        <message>
+            <source>Desktop notification</source>
+            <translation>桌面通知</translation>
+        </message>
+        <message>
+            <source>Tray message</source>
+            <translation>托盘消息</translation>
+        </message>
+        <message>
+            <source>In the window</source>
+            <translation>窗口内</translation>
+        </message>
+        <message>
+            <source>Not clicked</source>
+            <translation>未点击</translation>
+        </message>
+        <message>
+            <source>Clicked</source>
+            <translation>已点击</translation>
+        </message>
+        <message>
+            <source>Retried</source>
+            <translation>已重试</translation>
+        </message>
+        <message>
+            <source>Result opened</source>
+            <translation>已打开结果</translation>
+        </message>
+    </context>
+    <context>
+        <name>NotificationHistoryDialog</name>
+        <message>
+            <source>Notification history</source>
+            <translation>通知历史</translation>
+        </message>
+        <message>
+            <source>No notifications yet in this session.</source>
+            <translation>本次运行还没有通知。</translation>
+        </message>
+        <message>
+            <source>Time</source>
+            <translation>时间</translation>
+        </message>
+        <message>
+            <source>Notification</source>
+            <translation>通知</translation>
+        </message>
+        <message>
+            <source>Shown as</source>
+            <translation>显示方式</translation>
+        </message>
+        <message>
+            <source>What happened</source>
+            <translation>结果</translation>
+        </message>
+    </context>
+    <context>
         <name>NotificationPolicy</name>
         <message>
             <source>Task completed</source>
@@ -774,6 +843,22 @@ Watch server tasks live.</source>
         <message>
             <source>{n} urgent messages</source>
             <translation>{n} 条紧急消息</translation>
+        </message>
+    </context>
+    <context>
+        <name>Notifier</name>
+        <message>
+            <source>Retry</source>
+            <extracomment>Button labels (translated when the button is made).</extracomment>
+            <translation>重试</translation>
+        </message>
+        <message>
+            <source>Open result</source>
+            <translation>打开结果</translation>
+        </message>
+        <message>
+            <source>The result %1 is not on this computer.</source>
+            <translation>结果 %1 不在这台电脑上。</translation>
         </message>
     </context>
     <context>
@@ -932,6 +1017,18 @@ Watch server tasks live.</source>
         <message>
             <source>&amp;Poll after this many failed connections:</source>
             <translation>连接失败多少次后降级到轮询(&amp;P)：</translation>
+        </message>
+    </context>
+    <context>
+        <name>ProgressChart</name>
+        <message>
+            <source>Progress over time</source>
+            <extracomment>What the progress chart draws: (time, 0-100) samples oldest first, and whether it still runs.</extracomment>
+            <translation>进度随时间变化</translation>
+        </message>
+        <message>
+            <source>No progress reported yet</source>
+            <translation>尚未报告进度</translation>
         </message>
     </context>
     <context>
@@ -1242,6 +1339,18 @@ Watch server tasks live.</source>
         <message>
             <source>No system tray is available on this desktop</source>
             <translation>此桌面没有可用的系统托盘</translation>
+        </message>
+        <message>
+            <source>Ask first</source>
+            <translation>先询问</translation>
+        </message>
+        <message>
+            <source>Before cancelling tasks</source>
+            <translation>取消任务之前</translation>
+        </message>
+        <message>
+            <source>Before acting on several tasks (and Pause all / Resume all)</source>
+            <translation>对多个任务操作之前（以及全部暂停/全部继续）</translation>
         </message>
         <message>
             <source> ms</source>
@@ -1802,6 +1911,18 @@ Watch server tasks live.</source>
         </message>
     </context>
     <context>
+        <name>ThroughputChart</name>
+        <message>
+            <source>Finished tasks per minute</source>
+            <extracomment>The fastest repaint rate: live data arrives much faster than a chart needs to move.</extracomment>
+            <translation>每分钟结束的任务</translation>
+        </message>
+        <message>
+            <source>Last {m} min: {c} completed, {f} failed; this minute: {n}</source>
+            <translation>最近 {m} 分钟：{c} 个完成，{f} 个失败；本分钟：{n}</translation>
+        </message>
+    </context>
+    <context>
         <name>TrayController</name>
         <message>
             <source>Monitor tray menu</source>
@@ -1838,6 +1959,10 @@ Watch server tasks live.</source>
         <message>
             <source>Show window</source>
             <translation>显示窗口</translation>
+        </message>
+        <message>
+            <source>%1 · as of %2</source>
+            <translation>%1 · 截至 %2</translation>
         </message>
     </context>
     <context>

@@ -18,7 +18,8 @@ stdin commands, one per line: ``dump``, ``shot PATH`` (window grab), ``screen PA
 screen), ``select ID``, ``detail on|off`` (View > Detail pane), ``messages on|off`` (View >
 Messages, the dock), ``resize W H`` (window size, for screenshots), ``theme light|dark``, ``settings
 PATH`` (open the settings dialog and grab it), ``cancel PATH`` (trigger Cancel on the selection,
-grab the question it asks, answer "Go back"), ``quit``. Each command answers with one JSON line.
+grab the question it asks, answer "Go back"), ``history`` (the notification history), ``quit``.
+Each command answers with one JSON line.
 This is test scaffolding, not product code.
 """
 
@@ -208,6 +209,22 @@ class Driver:
             asyncio.get_running_loop().call_later(0.5, grab)
         elif cmd == "cancel":
             self._cancel_question(arg)
+        elif cmd == "history":
+            entries = parts.notifier.history.entries
+            _emit(
+                {
+                    "ev": "history",
+                    "entries": [
+                        {
+                            "title": e.title,
+                            "path": e.path,
+                            "outcome": e.outcome.value,
+                            "tasks": list(e.task_ids),
+                        }
+                        for e in entries
+                    ],
+                }
+            )
         elif cmd == "quit":
             self.desktop.quit(0)
         else:

@@ -18,10 +18,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jeepney import DBusAddress, MessageType, Properties, new_method_call
+from jeepney import DBusAddress, MatchRule, MessageType, Properties, new_method_call
+from jeepney.bus_messages import message_bus
 from jeepney.io.blocking import DBusConnection, open_dbus_connection
 
-__all__ = ["BUS_LAUNCHER", "Atspi", "Gone", "Node", "a11y_bus_address", "start_bus_launcher"]
+__all__ = [
+    "BUS_LAUNCHER",
+    "LIVE_ASSERTIVE",
+    "LIVE_POLITE",
+    "Announcements",
+    "Atspi",
+    "Gone",
+    "Node",
+    "a11y_bus_address",
+    "start_bus_launcher",
+]
 
 #: at-spi2-core's launcher: starts the accessibility bus (a dbus-daemon of its own) and owns
 #: ``org.a11y.Bus`` on the session bus; the registry daemon is D-Bus-activated on the a11y bus.
@@ -32,6 +43,10 @@ _TEXT = "org.a11y.atspi.Text"
 _TABLE = "org.a11y.atspi.Table"
 _REGISTRY = ("org.a11y.atspi.Registry", "/org/a11y/atspi/accessible/root")
 _NULL_PATH = "/org/a11y/atspi/null"
+_EVENT_OBJECT = "org.a11y.atspi.Event.Object"
+#: ``AtspiLive`` values an announcement carries as its detail1.
+LIVE_POLITE = 1
+LIVE_ASSERTIVE = 2
 
 #: Bit positions in AT-SPI's state set (``AtspiStateType``) that the tests look at.
 STATE_SELECTED = 23
@@ -202,3 +217,51 @@ class Atspi:
             cells = [_ref(self._call(ref, _TABLE, "GetAccessibleAt", "ii", (r, c))[0]) for c in range(cols)]
             grid.append([self.name(cell) for cell in cells])
         return headers, grid
+
+
+class Announcements:
+    """What a screen reader is told to speak: AT-SPI ``object:announcement`` events.
+
+    Toolkits send events only for kinds a listener has registered with the registry (Qt's bridge
+    watches ``EventListenerRegistered``), so this registers the kind the way Orca does, then
+    collects the ``Announcement`` signals from its own connection to the accessibility bus.
+
+    Args:
+        address: The a11y bus address (:func:`a11y_bus_address`).
+        timeout: Seconds per D-Bus call.
+    """
+
+    def __init__(self, address: str, timeout: float = 5) -> None:
+        self.conn = open_dbus_connection(address)
+        self._timeout = timeout
+        rule = MatchRule(type="signal", interface=_EVENT_OBJECT, member="Announcement")
+        _unwrap(self.conn, message_bus.AddMatch(rule), timeout)
+        self._filter = self.conn.filter(rule, bufsize=256)
+        self._queue = self._filter.__enter__()
+        registry = DBusAddress("/org/a11y/atspi/registry", _REGISTRY[0], "org.a11y.atspi.Registry")
+        # at-spi2-core 2.46 takes (event, properties, app bus name); older ones only the event.
+        try:
+            _unwrap(
+                self.conn,
+                new_method_call(registry, "RegisterEvent", "sass", ("object:announcement", [], "")),
+                timeout,
+            )
+        except Gone:
+            _unwrap(
+                self.conn, new_method_call(registry, "RegisterEvent", "s", ("object:announcement",)), timeout
+            )
+
+    def next(self, timeout: float) -> tuple[str, int]:
+        """The next announcement's text and politeness (:data:`LIVE_POLITE` / ``LIVE_ASSERTIVE``).
+
+        Raises:
+            TimeoutError: Nothing was announced within ``timeout`` seconds.
+        """
+        msg = self.conn.recv_until_filtered(self._queue, timeout=timeout)
+        _kind, politeness, _detail2, text, *_rest = msg.body
+        return str(text[1]), int(politeness)
+
+    def close(self) -> None:
+        """Stop listening and close the connection."""
+        self._filter.__exit__(None, None, None)
+        self.conn.close()

@@ -98,15 +98,24 @@ class Desktop:
         tray: ``"sni"``, ``"xembed"`` or ``"none"``.
         workdir: Where logs and the bus socket go (a fresh temp dir by default, removed on stop).
         screen: Xvfb screen geometry.
+        dmenu: The command dunst runs for its context menu (``dunstctl context``): it reads the
+            actions on stdin, one per line, and prints the chosen one. None: dunst's default.
     """
 
-    def __init__(self, tray: str = "sni", workdir: Path | None = None, screen: str = "1280x800x24") -> None:
+    def __init__(
+        self,
+        tray: str = "sni",
+        workdir: Path | None = None,
+        screen: str = "1280x800x24",
+        dmenu: str | None = None,
+    ) -> None:
         if tray not in _TRAY_TOOLS:
             raise ValueError(f"tray must be one of {sorted(_TRAY_TOOLS)}")
         self.tray = tray
         self._own_dir = workdir is None
         self.dir = Path(workdir) if workdir is not None else Path(tempfile.mkdtemp(prefix="e2e."))
         self.screen = screen
+        self.dmenu = dmenu
         self.procs: list[tuple[str, subprocess.Popen[bytes]]] = []
         self.env: dict[str, str] = {}
 
@@ -184,7 +193,12 @@ class Desktop:
             "dbus-monitor",
             ["dbus-monitor", "--session", "interface='org.freedesktop.Notifications',member='Notify'"],
         )
-        self._spawn("dunst", ["dunst"])
+        dunst = ["dunst"]
+        if self.dmenu is not None:
+            config = self.dir / "dunstrc"
+            config.write_text(f'[global]\n    dmenu = "{self.dmenu}"\n')
+            dunst += ["-config", str(config)]
+        self._spawn("dunst", dunst)
         _wait_for(lambda: self.has_name("org.freedesktop.Notifications"), 10, "dunst on the bus")
         if self.tray == "sni":
             self._spawn("snw", ["status-notifier-watcher"])

@@ -19,7 +19,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.atspi import BUS_LAUNCHER, Atspi, Gone, Node, a11y_bus_address, start_bus_launcher
+from tests.e2e.atspi import (
+    BUS_LAUNCHER,
+    LIVE_ASSERTIVE,
+    Announcements,
+    Atspi,
+    Gone,
+    Node,
+    a11y_bus_address,
+    start_bus_launcher,
+)
 from tests.e2e.desktop import Desktop, missing_tools
 from tests.e2e.harness import AppProcess, ServerProcess, free_port, wait_until
 
@@ -174,7 +183,18 @@ def test_table_chip_banner_and_detail_are_read_over_atspi(
             check=True,
         ).stdout.split()[0]
         subprocess.run(["xdotool", "windowfocus", "--sync", win], env=desk.env, timeout=15, check=True)
-        failed_id = server.fail_task(FAILED_NAME, FAILED_MESSAGE)
+        spoken = Announcements(address)
+        try:
+            failed_id = server.fail_task(FAILED_NAME, FAILED_MESSAGE)
+            # The banner appears away from the focus: it is spoken at once, interrupting.
+            heard: list[tuple[str, int]] = []
+            while not any(FAILED_NAME in text for text, _ in heard):
+                heard.append(spoken.next(timeout=20))
+        finally:
+            spoken.close()
+        text, politeness = next(h for h in heard if FAILED_NAME in h[0])
+        assert FAILED_MESSAGE in text, heard
+        assert politeness == LIVE_ASSERTIVE, heard
 
         def banner_shows(node: Node) -> bool:
             label = _banner_label(node)

@@ -165,3 +165,21 @@ async def test_sqlite_append_cost_is_small(tmp_path: Path) -> None:
         assert per_event_us < 200, per_event_us
     finally:
         log.close()
+
+
+def test_read_seqs_is_a_lookup_by_key(make_log: LogFactory) -> None:
+    log = make_log(max_events=10)
+    for i in range(15):
+        log.append("e", f'{{"i":{i}}}')
+    log.flush()
+    log.trim()  # SQLite trims every 256 appends
+    got = log.read_seqs([14, 6, 7, 15, 3, 99, 0, -1, 7])
+    # 1-5 were trimmed by count and 99 never existed: skipped; duplicates once; oldest first.
+    assert [(r.seq, r.data) for r in got] == [
+        (6, '{"i":5}'),
+        (7, '{"i":6}'),
+        (14, '{"i":13}'),
+        (15, '{"i":14}'),
+    ]
+    assert got[0].id == f"{log.epoch}-6"
+    assert log.read_seqs([]) == []

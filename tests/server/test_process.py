@@ -29,13 +29,15 @@ DRAIN_S = 2.0
 class Proc:
     """A running ``monitor serve`` child."""
 
-    def __init__(self, db: Path, *extra: str, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, db: Path, *extra: str, env: dict[str, str] | None = None, module: str = "monitor"
+    ) -> None:
         full_env = {**os.environ, "MONITOR_SERVER_DRAIN_TIMEOUT_S": str(DRAIN_S), **(env or {})}
         self.popen = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
-                "monitor",
+                module,
                 "serve",
                 "--port",
                 "0",

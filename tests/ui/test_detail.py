@@ -172,6 +172,56 @@ def test_stage_shows_while_live_and_where_a_failure_stopped(qtbot: QtBot) -> Non
     assert detail.values["stage"].full_text() == "transcribing (when it stopped)"
 
 
+def test_only_tabs_with_something_to_say_show_and_they_fit_the_default_pane(qtbot: QtBot) -> None:
+    """Four tabs did not fit the pane at the default window (Result sat behind scroll arrows) and
+    a running task's first tab was an empty Error: Error and Result show only with content."""
+    from PySide6.QtWidgets import QApplication
+
+    from monitor.ui.task_view import TaskView
+
+    store = _finished_store()
+    store.apply(
+        [
+            TaskPatch(
+                id="r", received_at=SEEN, full=True, name="r.wav", state=TaskState.RUNNING, progress=5.0
+            ),
+            TaskPatch(
+                id="f",
+                received_at=SEEN,
+                full=True,
+                name="f.wav",
+                state=TaskState.FAILED,
+                error=TaskError(message="CUDA out of memory"),
+            ),
+        ]
+    )
+    view = TaskView(store)
+    qtbot.addWidget(view)
+    view.resize(1280, 700)
+    view.show()
+    tabs = view.detail.tabs
+    bar = tabs.tabBar()
+
+    def shown(task_id: str) -> list[str]:
+        # The pane itself, not the table's selection (which reads the keyboard modifiers a
+        # previous test may have left pressed, and would then extend to a summary of two).
+        view.detail.show_task(store.get(task_id))
+        QApplication.processEvents()
+        visible = [i for i in range(tabs.count()) if tabs.isTabVisible(i)]
+        # Every shown tab lies inside the bar: nothing behind scroll arrows.
+        assert all(bar.tabRect(i).right() < bar.width() for i in visible), [bar.tabRect(i) for i in visible]
+        return [tabs.tabText(i) for i in visible]
+
+    assert shown("r") == ["Timeline", "Events"]
+    assert shown("t1") == ["Timeline", "Events", "Result"]
+    tabs.setCurrentWidget(view.detail.log)
+    assert shown("f") == ["Error", "Timeline", "Events"]
+    assert tabs.currentWidget() is view.detail.error  # an error appears: it comes forward
+    assert "CUDA out of memory" in view.detail.error.toPlainText()
+    assert shown("r") == ["Timeline", "Events"]
+    assert tabs.currentWidget() is view.detail.timeline
+
+
 def test_result_text_shapes() -> None:
     assert result_text(None) == ""
     assert result_text("done, 3 files") == "done, 3 files"

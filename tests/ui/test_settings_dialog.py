@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication, QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
 from monitor.core.protocol import TaskState
-from monitor.core.settings import AppSettings, Theme
+from monitor.core.settings import AppSettings, ConfirmSettings, Theme
 from monitor.services.secrets import (
     KEYRING_SERVICE,
     NoKeyringError,
@@ -266,3 +266,18 @@ def test_a_named_but_unset_token_variable_is_warned_about(
     assert not d.token_env_warning.isVisibleTo(d)
     assert unset_token_env("MON_TOKEN_UNSET") == "MON_TOKEN_UNSET"
     assert unset_token_env(None) is None
+
+
+def test_dont_ask_again_can_be_undone_in_the_dialog(qtbot: QtBot) -> None:
+    """A question turned off with "Don't ask again" shows unticked and can be turned back on."""
+    s = AppSettings().model_copy(update={"confirm": ConfirmSettings(cancel=False, bulk=True)})
+    d = make(qtbot, s)
+    assert not d.confirm_cancel.isChecked()
+    assert d.confirm_bulk.isChecked()
+    assert d.build_settings().confirm == ConfirmSettings(cancel=False, bulk=True)  # kept as it was
+    d.confirm_cancel.setChecked(True)
+    d.confirm_bulk.setChecked(False)
+    with qtbot.waitSignal(d.settings_applied, timeout=1000) as blocker:
+        d.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+    assert blocker.args[0].confirm == ConfirmSettings(cancel=True, bulk=False)
+    assert d.confirm_cancel.accessibleName() == "Before cancelling tasks"

@@ -84,6 +84,19 @@ def test_icon_state_and_tooltip(
     assert not tray.icon.icon().isNull()
 
 
+def test_offline_tooltip_says_as_of_when_the_counts_froze(tray: TrayController) -> None:
+    from monitor.ui.indicator import format_clock
+
+    tray.set_counts(TaskCounts(running=2))
+    tray.set_connected(False)
+    tray.set_stale(1_700_000_000.0)
+    expected = f"Monitor - Offline - 2 running · as of {format_clock(1_700_000_000.0)}"
+    assert tray.tooltip() == expected
+    assert tray.icon.toolTip() == expected
+    tray.set_stale(None)  # never live (no data to date) or live again: no "as of"
+    assert tray.tooltip() == "Monitor - Offline - 2 running"
+
+
 def test_menu_actions_enabled_by_counts(tray: TrayController) -> None:
     tray.set_counts(TaskCounts())
     assert not tray.action_pause_all.isEnabled()

@@ -17,9 +17,43 @@ from starlette.routing import Match
 from monitor.core.protocol import ErrorBody
 from monitor.server.log import LogWriteError
 
-__all__ = ["HTTPError", "body_json", "install_error_handlers"]
+__all__ = [
+    "ANY_ROUTE",
+    "STORAGE_RETRY_AFTER_S",
+    "WRITES",
+    "HTTPError",
+    "body_json",
+    "documented",
+    "install_error_handlers",
+    "storage_failure",
+]
 
 _log = logging.getLogger(__name__)
+
+
+_MEANINGS = {
+    400: "Malformed request: client id, JSON body, Content-Length or Idempotency-Key",
+    401: "Missing or invalid bearer token",
+    403: "The client id (or executor name) belongs to another principal",
+    404: "Unknown (or another principal's) resource, or target client not connected",
+    408: "Request body not received in time",
+    409: "Conflict with the resource's state",
+    413: "Request body too large",
+    422: "Invalid request, body nested too deeply, or Idempotency-Key reused with another body",
+    503: "Storage failed, or the server is full or shutting down; retry after Retry-After",
+    507: "The server's disk is full; nothing was stored, retry after Retry-After",
+}
+
+#: What every route may answer before a route runs (the middleware's checks; 503/507 when a new
+#: client id cannot be registered).
+ANY_ROUTE = (400, 401, 403, 503, 507)
+#: What every write may answer besides (body limits, validation, storage).
+WRITES = (408, 413, 422, 503, 507)
+
+
+def documented(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for error ``codes``, each an :class:`ErrorBody`."""
+    return {code: {"model": ErrorBody, "description": _MEANINGS[code]} for code in codes}
 
 
 class HTTPError(Exception):
@@ -116,17 +150,19 @@ async def _on_starlette(request: Request, exc: Exception) -> JSONResponse:
 STORAGE_RETRY_AFTER_S = 5
 
 
-async def _on_log_write(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, LogWriteError)
+def storage_failure(exc: LogWriteError) -> tuple[int, ErrorBody]:
+    """The status and body that answer a write the storage refused."""
     # 507 for a full disk, 503 for other storage failures: both say "not stored, try later".
     status = 507 if exc.disk_full else 503
     what = "the server's disk is full" if exc.disk_full else "the server could not store the change"
+    return status, ErrorBody(error=f"{what}; nothing was stored, retry later", detail=exc.reason)
+
+
+async def _on_log_write(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, LogWriteError)
+    status, body = storage_failure(exc)
     return JSONResponse(
-        ErrorBody(error=f"{what}; nothing was stored, retry later", detail=exc.reason).model_dump(
-            mode="json"
-        ),
-        status_code=status,
-        headers={"Retry-After": str(STORAGE_RETRY_AFTER_S)},
+        body.model_dump(mode="json"), status_code=status, headers={"Retry-After": str(STORAGE_RETRY_AFTER_S)}
     )
 
 

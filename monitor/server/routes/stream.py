@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from monitor.server.routes.errors import HTTPError
+from monitor.server.routes.errors import ANY_ROUTE, HTTPError, documented
 
 __all__ = ["router"]
 
@@ -20,7 +20,10 @@ router = APIRouter(tags=["stream"])
 @router.get(
     "/api/tasks/stream",
     response_class=Response,
-    responses={200: {"content": {"text/event-stream": {}}, "description": "SSE stream"}},
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": "SSE stream"},
+        **documented(*ANY_ROUTE, 503),
+    },
 )
 async def stream_doc() -> Response:  # pragma: no cover - MonitorApp serves this path itself
     """The SSE stream (served by a pure-ASGI endpoint; documented here for OpenAPI)."""

@@ -10,7 +10,6 @@ from fastapi.responses import Response
 from monitor.core.protocol import (
     EPOCH_HEADER,
     MAX_ID_LENGTH,
-    TASK_EVENT_TYPES,
     EventRecord,
     PollResponse,
     Snapshot,
@@ -20,14 +19,14 @@ from monitor.core.protocol import (
     WorkerReport,
 )
 from monitor.server.log import GONE, LogRecord
-from monitor.server.routes.errors import HTTPError
+from monitor.server.routes.errors import ANY_ROUTE, WRITES, HTTPError, documented
 from monitor.server.state import StateDep
 from monitor.server.stream import request_client_id, request_cursor, request_header
-from monitor.server.tasks import InvalidTransition, TaskNotFound
+from monitor.server.tasks import InvalidTransition, TaskNotFound, event_task_id
 
 __all__ = ["event_record", "router"]
 
-router = APIRouter(tags=["tasks"])
+router = APIRouter(tags=["tasks"], responses=documented(*ANY_ROUTE))
 
 
 def event_record(rec: LogRecord) -> EventRecord:
@@ -80,35 +79,26 @@ async def poll(
     return PollResponse(events=visible, last_event_id=last)
 
 
-@router.get("/api/tasks/{task_id}")
+@router.get("/api/tasks/{task_id}", responses=documented(404, 422))
 async def task_detail(task_id: str, state: StateDep) -> TaskDetail:
-    """One task and its logged events (scan of the retained log, newest 200)."""
+    """One task and its newest logged events (at most 200).
+
+    The task service keeps each task's event sequence numbers (built from the log at start-up,
+    updated on publish), so this reads those events by key: no scan of the log.
+    """
     task = state.tasks.get(task_id)
     if task is None:
         raise HTTPError(404, f"unknown task {task_id!r}")
     found: list[EventRecord] = []
-    log = state.log
-    cursor: str | None = None
-    needle = json.dumps(task_id)
-    for _ in range(100):  # bounded: at most 100 pages of 1,000 events
-        page = log.read_after(cursor, 1000)
-        if page is GONE or not isinstance(page, list) or not page:
-            break
-        for rec in page:
-            if rec.type in TASK_EVENT_TYPES and rec.target is None and needle in rec.data:
-                ev = event_record(rec)
-                data = ev.data if isinstance(ev.data, dict) else {}
-                inner = data.get("task")
-                # Task news names its task in ``jobId`` (``id`` is the event's own id); older
-                # logged events (a SQLite log kept across an upgrade) had it in ``id``.
-                ident = inner.get("id") if isinstance(inner, dict) else data.get("jobId", data.get("id"))
-                if ident == task_id:
-                    found.append(ev)
-        cursor = page[-1].id
-    return TaskDetail(task=task, events=found[-200:])
+    for rec in state.log.read_seqs(state.tasks.event_seqs(task_id)):
+        if rec.target is None:
+            ev = event_record(rec)
+            if event_task_id(rec.type, ev.data) == task_id:  # a seq reused after a rollback is not
+                found.append(ev)
+    return TaskDetail(task=task, events=found)
 
 
-@router.post("/api/tasks", status_code=201)
+@router.post("/api/tasks", status_code=201, responses=documented(409, *WRITES))
 async def create_task(submit: TaskSubmit, state: StateDep) -> Task:
     """A job system announces a task."""
     try:
@@ -119,7 +109,7 @@ async def create_task(submit: TaskSubmit, state: StateDep) -> Task:
     return task
 
 
-@router.post("/api/tasks/{task_id}/events")
+@router.post("/api/tasks/{task_id}/events", responses=documented(404, 409, *WRITES))
 async def report(task_id: str, body: WorkerReport, state: StateDep) -> Task:
     """A worker reports progress or an outcome."""
     try:
@@ -132,7 +122,7 @@ async def report(task_id: str, body: WorkerReport, state: StateDep) -> Task:
     return task
 
 
-@router.delete("/api/tasks/{task_id}", status_code=204)
+@router.delete("/api/tasks/{task_id}", status_code=204, responses=documented(404, *WRITES))
 async def remove(task_id: str, state: StateDep) -> Response:
     """Forget a task (publishes ``task_removed``)."""
     if state.tasks.get(task_id) is None:
