@@ -26,7 +26,7 @@ from monitor.server.config import ServerConfig
 from monitor.server.engine import LogEngine, open_engine
 from monitor.server.executors import register_executor_handlers
 from monitor.server.hub import Hub, HubSettings
-from monitor.server.idempotency import IdempotencyCache
+from monitor.server.idempotency import IdempotencyCache, SharedAnswers
 from monitor.server.identity import ClientRegistry, SqlTable
 from monitor.server.metrics import Metrics
 from monitor.server.middleware import (
@@ -105,9 +105,15 @@ class MonitorApp:
     """
 
     def __init__(
-        self, state: ServerState, api: FastAPI, checker: TokenChecker, table: SqlTable | None = None
+        self,
+        state: ServerState,
+        api: FastAPI,
+        checker: TokenChecker,
+        table: SqlTable | None = None,
+        shared_answers: SharedAnswers | None = None,
     ) -> None:
-        """Assemble; use :func:`create_app` (``table``: where idempotency answers are kept)."""
+        """Assemble; use :func:`create_app` (``table`` / ``shared_answers``: where idempotency
+        answers are kept)."""
         self.state = state
         self.config = state.config
         self.log = state.log
@@ -130,6 +136,7 @@ class MonitorApp:
             max_entries=config.idempotency_max_entries,
             table=table,
             flush=log.flush,
+            shared=shared_answers,
         )
         chain: ASGIApp = IdempotencyMiddleware(self._call_api, self.idempotency, metrics)
         chain = BodyLimitMiddleware(
@@ -209,6 +216,7 @@ def create_app(
         enabled=checker.enabled,
         table=event_log.sql_table(),
         flush=event_log.flush,
+        shared=event_log.client_owners(),
     )
     # An ack goes to the client id that sent the command (which its principal owns). A command
     # sent without one has nobody to address: its acks are broadcast only where every stream is
@@ -285,4 +293,10 @@ def create_app(
             else:
                 event_log.flush()
 
-    return MonitorApp(state, build_api(state, lifespan), checker, table=event_log.sql_table())
+    return MonitorApp(
+        state,
+        build_api(state, lifespan),
+        checker,
+        table=event_log.sql_table(),
+        shared_answers=event_log.idempotency_answers(),
+    )

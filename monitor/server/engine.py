@@ -24,7 +24,8 @@ from monitor.server.log import EventLog, LogRecord
 
 if TYPE_CHECKING:
     from monitor.server.config import ServerConfig
-    from monitor.server.identity import SqlTable
+    from monitor.server.idempotency import SharedAnswers
+    from monitor.server.identity import SharedOwners, SqlTable
     from monitor.server.scheduler import CommandStorage
     from monitor.server.tasks import TaskStorage
 
@@ -51,6 +52,14 @@ class LogEngine(EventLog, Protocol):
     def sql_table(self) -> SqlTable | None:
         """This engine's SQL database for other modules' tables (client ids, idempotency answers);
         None: they keep them in memory."""
+        ...
+
+    def client_owners(self) -> SharedOwners | None:
+        """Client-id ownership every replica checks (None: one process, its own registry)."""
+        ...
+
+    def idempotency_answers(self) -> SharedAnswers | None:
+        """``Idempotency-Key`` answers every replica replays (None: one process)."""
         ...
 
     def add_rollback_listener(self, listener: Callable[[], None]) -> None:

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
 from monitor.core.protocol import Task, stamp_event_id
 
 if TYPE_CHECKING:
+    from monitor.server.idempotency import SharedAnswers
+    from monitor.server.identity import SharedOwners
     from monitor.server.tasks import TaskStorage
 
 __all__ = [
@@ -215,6 +217,14 @@ class _SingleProcess:
 
     def on_epoch_change(self, listener: Callable[[], None]) -> None:
         """The epoch of a one-process log never changes under a running server."""
+
+    def client_owners(self) -> SharedOwners | None:
+        """One process: client-id ownership needs no sharing."""
+        return None
+
+    def idempotency_answers(self) -> SharedAnswers | None:
+        """One process: stored answers need no sharing."""
+        return None
 
     async def start(self) -> None:
         """Nothing to follow."""

@@ -40,6 +40,7 @@ still come from the mirror.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import logging
@@ -56,9 +57,10 @@ from redis.retry import Retry
 
 from monitor.core.protocol import Task, stamp_event_id
 from monitor.server.engine import ForeignRowsListener
+from monitor.server.idempotency import StoredAnswer
 from monitor.server.log import LogRecord, LogWriteError, MemoryLog, new_epoch
 
-__all__ = ["RedisLog", "RedisTaskStorage", "cancel_requested"]
+__all__ = ["RedisAnswers", "RedisLog", "RedisOwners", "RedisTaskStorage", "cancel_requested"]
 
 _log = logging.getLogger(__name__)
 
@@ -427,6 +429,14 @@ class RedisLog(MemoryLog):
         """Task rows in ``P:tasks``, written with the next event."""
         return RedisTaskStorage(self)
 
+    def client_owners(self) -> RedisOwners:
+        """Client-id ownership in ``P:owners``, one answer for every replica."""
+        return RedisOwners(self._sync, self._keys[0].rpartition(":")[0] + ":owners")
+
+    def idempotency_answers(self) -> RedisAnswers:
+        """``Idempotency-Key`` answers in ``P:answer:<key>``, replayed by every replica."""
+        return RedisAnswers(self._sync, self._keys[0].rpartition(":")[0] + ":answer:")
+
     def add_rollback_listener(self, listener: Callable[[], None]) -> None:
         """Call ``listener()`` after the epoch rotated (the task cache reloads from Redis)."""
         self._rollback_listeners.append(listener)
@@ -526,3 +536,73 @@ class RedisTaskStorage:
         """Forget ``task_id`` with the next event (or at the next flush)."""
         self._log._saved.pop(task_id, None)
         self._log._removed.add(task_id)
+
+
+class RedisOwners:
+    """:class:`~monitor.server.identity.SharedOwners` in one Redis hash (``HSETNX``: first wins)."""
+
+    def __init__(self, client: redis.Redis, key: str) -> None:
+        """Keep ownership in the hash ``key``."""
+        self._client = client
+        self._key = key
+
+    def claim(self, client_id: str, principal: str) -> str:
+        """Register ``client_id`` for ``principal`` unless someone has; return its owner."""
+        try:
+            pipe = self._client.pipeline(transaction=True)
+            pipe.hsetnx(self._key, client_id, principal)
+            pipe.hget(self._key, client_id)
+            _, owner = pipe.execute()
+        except redis.RedisError as exc:
+            raise LogWriteError(exc) from exc
+        return str(owner)
+
+    def owner(self, client_id: str) -> str | None:
+        """The owner of ``client_id`` (None: nobody, or Redis unreachable)."""
+        try:
+            owner = self._client.hget(self._key, client_id)
+        except redis.RedisError:
+            return None
+        return None if owner is None else str(owner)
+
+
+class RedisAnswers:
+    """:class:`~monitor.server.idempotency.SharedAnswers`: one key per answer, expiring with it."""
+
+    def __init__(self, client: redis.Redis, prefix: str) -> None:
+        """Keep answers under ``prefix<key>``."""
+        self._client = client
+        self._prefix = prefix
+
+    def get(self, key: str) -> StoredAnswer | None:
+        """The answer stored under ``key`` (None: none, or Redis unreachable: the request runs)."""
+        try:
+            text = self._client.get(self._prefix + key)
+        except redis.RedisError:
+            return None
+        if not text:
+            return None
+        body = json.loads(str(text))
+        return StoredAnswer(
+            request_hash=body["h"],
+            status=int(body["s"]),
+            headers=tuple((k.encode("latin-1"), v.encode("latin-1")) for k, v in body["hd"]),
+            body=base64.b64decode(body["b"]),
+            expires=float(body["e"]),
+        )
+
+    def put(self, key: str, answer: StoredAnswer) -> None:
+        """Store ``answer`` until it expires."""
+        text = json.dumps(
+            {
+                "h": answer.request_hash,
+                "s": answer.status,
+                "hd": [[k.decode("latin-1"), v.decode("latin-1")] for k, v in answer.headers],
+                "b": base64.b64encode(answer.body).decode("ascii"),
+                "e": answer.expires,
+            }
+        )
+        try:
+            self._client.set(self._prefix + key, text, pxat=max(1, int(answer.expires * 1000)))
+        except redis.RedisError as exc:
+            raise LogWriteError(exc) from exc

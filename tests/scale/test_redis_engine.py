@@ -229,3 +229,36 @@ async def test_writes_answer_503_while_redis_is_away_and_streams_reset_after(tmp
             )
     finally:
         server.kill()
+
+
+@pytest.mark.asyncio
+async def test_idempotency_keys_and_client_ids_hold_across_replicas(redis_url: str) -> None:
+    """Two replicas on one Redis: a key answered on one is replayed by the other (422 with another
+    body), and a client id Alice claimed on one is refused to Bob on the other."""
+    from monitor.core.protocol import ErrorBody
+    from monitor.server.app import create_app
+    from monitor.server.config import ServerConfig
+    from monitor.server.idempotency import KEY_REUSED
+    from monitor.server.runner import ServerThread
+    from tests.server.test_app import QUIET
+    from tests.server.test_idempotency import ALICE, BOB, PRINCIPALS, http, names
+
+    config = ServerConfig(store=redis_url, store_prefix=fresh_prefix(), principals=PRINCIPALS, **QUIET)  # type: ignore[arg-type]
+    one, two = ServerThread(create_app(config)), ServerThread(create_app(config))
+    key = {"Idempotency-Key": "k-across", "X-Client-Id": "alice-laptop"}
+    with one, two, http(one.url, ALICE) as alice1, http(two.url, ALICE) as alice2, http(two.url, BOB) as bob2:
+        first = alice1.post("/api/tasks", json={"name": "a.wav"}, headers=key)
+        assert first.status_code == 201
+        again = alice2.post("/api/tasks", json={"name": "a.wav"}, headers=key)
+        assert again.headers["idempotent-replayed"] == "true"
+        assert (again.status_code, again.json()) == (201, first.json())
+        other = alice2.post("/api/tasks", json={"name": "b.wav"}, headers=key)
+        assert other.status_code == 422
+        assert ErrorBody.model_validate(other.json()).error == KEY_REUSED
+        await until(lambda: names(alice2) == ["a.wav"], what="replica two to know the one task")
+        taken = bob2.post("/api/tasks", json={"name": "bob.wav"}, headers={"X-Client-Id": "alice-laptop"})
+        assert taken.status_code == 403
+        assert (
+            bob2.post("/api/tasks", json={"name": "bob.wav"}, headers={"X-Client-Id": "bob-pc"}).status_code
+            == 201
+        )
