@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from monitor.server.scheduler import CommandStorage
     from monitor.server.tasks import TaskStorage
 
-__all__ = ["ForeignRowsListener", "LogEngine", "open_engine"]
+__all__ = ["ForeignRowsListener", "LogEngine", "OnceLog", "open_engine"]
 
 #: Called with an event another replica logged and the task rows it stored with it (saved tasks,
 #: removed ids), in log order.
@@ -85,6 +85,17 @@ class LogEngine(EventLog, Protocol):
 
     async def stop(self) -> None:
         """Stop what :meth:`start` started (the log stays readable until :meth:`close`)."""
+        ...
+
+
+@runtime_checkable
+class OnceLog(Protocol):
+    """A shared log that appends with an idempotency key, atomically (one Redis script)."""
+
+    def append_once(
+        self, event_type: str, data: str, target: str | None, *, key: str, stamp_id: bool = False
+    ) -> tuple[LogRecord, bool]:
+        """Append unless ``key`` was used lately (on any replica); the record and whether it is new."""
         ...
 
 

@@ -32,6 +32,7 @@ from monitor.core.protocol import (
     encode_frame,
 )
 from monitor.server.config import ServerConfig
+from monitor.server.engine import OnceLog
 from monitor.server.log import EventLog, LogRecord
 from monitor.server.metrics import Metrics
 
@@ -144,6 +145,20 @@ class Hub:
         rec = self.log.append(event_type, data, target, stamp_id=stamp_id)
         self.metrics.events_published_total += 1
         return rec
+
+    def publish_once(self, event_type: str, data: str, *, target: str | None, key: str) -> tuple[str, bool]:
+        """Publish unless ``key`` was published lately; returns the event id and whether it is new.
+
+        A shared log (:class:`~monitor.server.engine.OnceLog`) checks the key and appends in one
+        atomic step, on every replica; a one-process log has no other writer, and its caller
+        remembers the key itself.
+        """
+        if isinstance(self.log, OnceLog):
+            rec, new = self.log.append_once(event_type, data, target, key=key)
+            if new:
+                self.metrics.events_published_total += 1
+            return rec.id, new
+        return self.publish_nowait(event_type, data, target=target).id, True
 
     def _deliver(self, records: Sequence[LogRecord]) -> None:
         """Queue durable records to the live streams they are for (the log's commit listener).

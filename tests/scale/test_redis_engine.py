@@ -262,3 +262,10 @@ async def test_idempotency_keys_and_client_ids_hold_across_replicas(redis_url: s
             bob2.post("/api/tasks", json={"name": "bob.wav"}, headers={"X-Client-Id": "bob-pc"}).status_code
             == 201
         )
+        # A message id delivers once, whichever replica the repeat reaches.
+        message = {"id": "m-1", "type": "text", "payload": {"text": "hi"}}
+        sent = alice1.post("/api/messages", json=message).json()
+        resent = alice2.post("/api/messages", json=message).json()
+        assert resent["eventId"] == sent["eventId"]
+        logged = alice2.get("/api/tasks/poll", params={"after": "earliest", "limit": 1000}).json()["events"]
+        assert [e["id"] for e in logged if e["type"] == "text"] == [sent["eventId"]]
