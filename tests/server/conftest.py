@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,7 @@ from monitor.server.log import MemoryLog
 from monitor.server.sqlite_log import SqliteLog
 from tests.redis_server import fresh_prefix, redis_server, redis_url
 
-__all__ = ["ENGINES", "LogFactory", "make_log", "redis_server", "redis_url"]
+__all__ = ["ENGINES", "LogFactory", "engine_settings", "make_log", "redis_server", "redis_url"]
 
 #: Every log engine, in the order the tests run them.
 ENGINES = ["memory", "sqlite", "redis"]
@@ -47,3 +48,13 @@ def make_log(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LogFact
     yield factory
     for log in made:
         log.close()
+
+
+@pytest.fixture(params=ENGINES)
+def engine_settings(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, Any]:
+    """``ServerConfig`` fields that put a whole server on the parametrised engine."""
+    if request.param == "memory":
+        return {"db": ":memory:"}
+    if request.param == "sqlite":
+        return {"db": str(tmp_path / "server.sqlite3")}
+    return {"store": request.getfixturevalue("redis_url"), "store_prefix": fresh_prefix()}
