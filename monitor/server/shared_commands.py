@@ -172,20 +172,23 @@ class SharedCommands:
 
     async def stop_reading(self) -> None:
         """Claim nothing more (a graceful stop; the scheduler then cancels what runs)."""
-        loops = [t for t in (self._reader, self._renewer) if t is not None]
+        reader, renewer = self._reader, self._renewer
         self._reader = self._renewer = None
-        if not loops:
+        if reader is None:
             return
         self._stopping = True
-        # Close the connections under the pending XREADGROUP (see RedisLog.stop), then cancel
-        # what is left (the renewer sleeps between renewals).
+        if renewer is not None:
+            renewer.cancel()  # it sleeps between renewals
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
+        # Close the connections under the pending XREADGROUP (see RedisLog.stop); cancel it only
+        # if that did not end it.
         if self._aio is not None:
             await self._aio.connection_pool.disconnect()
-        await asyncio.wait(loops, timeout=1.0)
-        for task in loops:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await asyncio.wait({reader}, timeout=1.0)
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader
         if self._aio is not None:
             await self._aio.connection_pool.disconnect()  # fresh ones for the final XACKs
 
