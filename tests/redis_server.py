@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import secrets
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -18,7 +17,9 @@ from pathlib import Path
 
 import pytest
 
-__all__ = ["RedisServer", "redis_missing", "redis_server", "redis_url"]
+from tests.interop.procs import free_port
+
+__all__ = ["RedisServer", "end_process", "fresh_prefix", "redis_missing", "redis_server", "redis_url"]
 
 
 def redis_missing() -> str | None:
@@ -32,10 +33,19 @@ def redis_missing() -> str | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def end_process(proc: subprocess.Popen[bytes], *, graceful: bool) -> None:
+    """SIGTERM (``graceful``; SIGKILL after 10 s) or SIGKILL at once, then reap ``proc``."""
+    if proc.poll() is not None:
+        return
+    if graceful:
+        proc.terminate()
+        try:
+            proc.wait(10)
+            return
+        except subprocess.TimeoutExpired:
+            pass
+    proc.kill()
+    proc.wait(10)
 
 
 class RedisServer:
@@ -44,7 +54,7 @@ class RedisServer:
     def __init__(self, directory: Path, *, appendonly: bool = False, appendfsync: str = "everysec") -> None:
         """Prepare (not start) a server on a free loopback port."""
         self.directory = directory
-        self.port = _free_port()
+        self.port = free_port()
         self.appendonly = appendonly
         self.appendfsync = appendfsync
         self.proc: subprocess.Popen[bytes] | None = None
@@ -89,20 +99,14 @@ class RedisServer:
 
     def kill(self) -> None:
         """SIGKILL the process (a crash: no final fsync) and reap it."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
+        if self.proc is not None:
+            end_process(self.proc, graceful=False)
         self.proc = None
 
     def stop(self) -> None:
         """SIGTERM (a clean shutdown: Redis fsyncs its AOF) and reap it."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        if self.proc is not None:
+            end_process(self.proc, graceful=True)
         self.proc = None
 
 

@@ -59,6 +59,7 @@ from monitor.core.protocol import Task, stamp_event_id
 from monitor.server.engine import ForeignRowsListener
 from monitor.server.idempotency import StoredAnswer
 from monitor.server.log import LogRecord, LogWriteError, MemoryLog, new_epoch
+from monitor.server.tasks import tasks_from_json
 
 __all__ = ["RedisAnswers", "RedisLog", "RedisOwners", "RedisTaskStorage", "cancel_requested"]
 
@@ -519,13 +520,7 @@ class RedisTaskStorage:
 
     def load(self) -> list[Task]:
         """Every stored task (rows that no longer validate are skipped)."""
-        out: list[Task] = []
-        for text in self._log._sync.hvals(self._log._keys[2]):
-            try:
-                out.append(Task.model_validate_json(text))
-            except ValueError:
-                continue
-        return out
+        return tasks_from_json(cast(list[str], self._log._sync.hvals(self._log._keys[2])))
 
     def save(self, task: Task) -> None:
         """Store ``task`` with the next event (or at the next flush)."""

@@ -30,6 +30,7 @@ from monitor.server.log import (
     _WindowMixin,
     new_epoch,
 )
+from monitor.server.tasks import tasks_from_json
 
 __all__ = ["SqliteCommandStorage", "SqliteLog", "SqliteTaskStorage", "wal_header_problem"]
 
@@ -469,13 +470,7 @@ class SqliteTaskStorage:
     def load(self) -> list[Task]:
         """Every stored task, oldest first. Rows that no longer validate are skipped."""
         rows = self._log._db.execute("SELECT json FROM tasks ORDER BY created_at, id").fetchall()
-        out: list[Task] = []
-        for (text,) in rows:
-            try:
-                out.append(Task.model_validate_json(text))
-            except ValueError:
-                continue
-        return out
+        return tasks_from_json(text for (text,) in rows)
 
     def save(self, task: Task) -> None:
         """Insert or replace one task."""

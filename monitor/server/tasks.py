@@ -49,7 +49,7 @@ import logging
 import secrets
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Final, Protocol, TypeVar
 
 from monitor.core.lifecycle import ACTION_STATES, ACTIVE_STATES, action_applies
@@ -81,6 +81,7 @@ __all__ = [
     "TaskService",
     "TaskStorage",
     "event_task_id",
+    "tasks_from_json",
 ]
 
 _log = logging.getLogger(__name__)
@@ -157,6 +158,17 @@ class TaskStorage(Protocol):
     def delete(self, task_id: str) -> None:
         """Forget ``task_id`` (no error if absent)."""
         ...
+
+
+def tasks_from_json(texts: Iterable[str]) -> list[Task]:
+    """Tasks from stored JSON rows; a row that no longer validates (an older schema) is skipped."""
+    out: list[Task] = []
+    for text in texts:
+        try:
+            out.append(Task.model_validate_json(text))
+        except ValueError:
+            continue
+    return out
 
 
 class InMemoryTaskStorage:

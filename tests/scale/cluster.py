@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -19,6 +18,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.interop.procs import free_port
+from tests.redis_server import end_process
 from tests.server.test_process import Proc
 
 __all__ = ["HAProxy", "haproxy_missing", "replicas"]
@@ -51,18 +52,12 @@ def haproxy_missing() -> str | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class HAProxy:
     """``haproxy -db -f <tmp>/haproxy.cfg`` in front of ``backends`` (``http://127.0.0.1:port``)."""
 
     def __init__(self, directory: Path, backends: list[str]) -> None:
         """Write the config and start HAProxy; returns once every backend is up behind it."""
-        self.port = _free_port()
+        self.port = free_port()
         servers = "\n".join(
             f"    server r{i} {url.removeprefix('http://')} check inter 200ms fall 1 rise 1"
             for i, url in enumerate(backends)
@@ -90,13 +85,7 @@ class HAProxy:
 
     def close(self) -> None:
         """Stop HAProxy."""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        end_process(self.proc, graceful=True)
         if self.proc.stderr is not None:
             self.proc.stderr.close()
 
