@@ -38,7 +38,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["main"]
+__all__ = ["main", "make_desktop"]
 
 _T0 = 1_790_000_000.0
 
@@ -370,7 +370,11 @@ async def _measure(desktop: Any, server: _Server, a: argparse.Namespace) -> dict
     return out
 
 
-def _run(a: argparse.Namespace) -> None:
+def make_desktop(port: int, config_dir: str) -> tuple[Any, Any]:
+    """The real app, offscreen and without D-Bus, for a server on 127.0.0.1:``port``: (loop, app).
+
+    The qasync loop is set as the current event loop; the caller runs ``app.run()`` on it.
+    """
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
     os.environ.pop("DBUS_SESSION_BUS_ADDRESS", None)  # no desktop notifications daemon here
     import qasync
@@ -378,17 +382,22 @@ def _run(a: argparse.Namespace) -> None:
 
     from monitor.app import DesktopApp, build_parser
 
-    server = _Server(a.tasks)
-    config = tempfile.TemporaryDirectory(prefix="bench-app-")
     qapp = QApplication.instance() or QApplication(["bench_app"])
     assert isinstance(qapp, QApplication)
     qapp.setQuitOnLastWindowClosed(False)
     args = build_parser().parse_args(
-        ["--server", f"http://127.0.0.1:{server.port}", "--config-dir", config.name, "--new-instance"]
+        ["--server", f"http://127.0.0.1:{port}", "--config-dir", config_dir, "--new-instance"]
     )
     loop = qasync.QEventLoop(qapp)
     asyncio.set_event_loop(loop)
-    desktop = DesktopApp(qapp, args)
+    return loop, DesktopApp(qapp, args)
+
+
+def _run(a: argparse.Namespace) -> None:
+
+    server = _Server(a.tasks)
+    config = tempfile.TemporaryDirectory(prefix="bench-app-")
+    loop, desktop = make_desktop(server.port, config.name)
     try:
         with loop:
             results, code = loop.run_until_complete(_both(desktop, server, a))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -40,12 +41,26 @@ if TYPE_CHECKING:
     from monitor.wiring.parts import Parts
     from monitor.wiring.persistence import SettingsKeeper
 
-__all__ = ["APP_ID", "DEMO_INSTANCE", "DesktopApp", "build_parser", "create_qapp", "main"]
+__all__ = [
+    "APP_ID",
+    "DEMO_INSTANCE",
+    "STARTUP_GC_PAUSE_S",
+    "DesktopApp",
+    "build_parser",
+    "create_qapp",
+    "main",
+]
 
 log = logging.getLogger("monitor.app")
 
 #: The single-instance key of ``--demo`` runs (never the demo server's random port).
 DEMO_INSTANCE = "monitor:demo"
+
+#: :func:`main` turns the cyclic GC off until this long after the window is built and the stream
+#: started: start-up creates only long-lived objects (modules, classes, widgets, the first
+#: snapshot), and the ~160 collections it used to trigger were about a seventh of the start-up
+#: time (docs/performance.md, "Bundle and start-up"). Then the heap is frozen and the GC resumes.
+STARTUP_GC_PAUSE_S = 0.5
 
 
 #: The end of ``monitor --help``: the subcommands, in the one help a user reads first.
@@ -85,8 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--self-test",
         action="store_true",
-        help="start offscreen against an in-process demo server, check events arrive and a notification "
-        "is sent, exit 0 (or non-zero with the reason)",
+        help="start offscreen against an in-process demo server (or the one given with --server/--stream), "
+        "check events arrive and a notification is sent, exit 0 (or non-zero with the reason)",
     )
     p.add_argument("--minimized", action="store_true", help="start hidden in the tray (if there is one)")
     p.add_argument("--config-dir", metavar="DIR", help="where settings live (default: the user config dir)")
@@ -142,6 +157,8 @@ class DesktopApp:
         self._started_at = time.perf_counter()
         self._window_shown_at = self._started_at
         self._background: set[asyncio.Future[None]] = set()
+        self._translations: list[str] = []  # the .qm files loaded (the self-test reports them)
+        self._settle: asyncio.TimerHandle | None = None
 
     @property
     def settings(self) -> AppSettings:
@@ -206,7 +223,12 @@ class DesktopApp:
         from monitor.misc.selftest import run_self_test
 
         test = asyncio.ensure_future(
-            run_self_test(parts, started_at=self._started_at, window_shown_at=self._window_shown_at)
+            run_self_test(
+                parts,
+                started_at=self._started_at,
+                window_shown_at=self._window_shown_at,
+                translations=self._translations,
+            )
         )
         quit_wait = asyncio.ensure_future(self._quit.wait())
         await asyncio.wait({test, quit_wait}, return_when=asyncio.FIRST_COMPLETED)
@@ -259,8 +281,9 @@ class DesktopApp:
         from monitor.wiring.activity import wire_activity
         from monitor.wiring.capabilities import wire_capabilities
         from monitor.wiring.commands import start_commands, wire_commands
-        from monitor.wiring.connection import freeze_heap, wire_connection
+        from monitor.wiring.connection import wire_connection
         from monitor.wiring.export import wire_export
+        from monitor.wiring.history import leave_history, open_history, wire_history
         from monitor.wiring.messages import wire_messages
         from monitor.wiring.notifications import wire_notifications
         from monitor.wiring.parts import build_parts
@@ -280,7 +303,9 @@ class DesktopApp:
             keeper.settings = AppSettings.model_validate(
                 {**keeper.settings.model_dump(), "token_env": self.args.token_env}
             )
-        demo = self.args.demo or self.self_test
+        # The self-test watches its own in-process demo server unless it is given a server (the
+        # start-up bench times a cold start against an already running one that way).
+        demo = self.args.demo or (self.self_test and not stream)
         go_on, instance = self._acquire_instance(keeper.settings.server_url)
         if not go_on:
             return False
@@ -292,7 +317,8 @@ class DesktopApp:
         self.keeper = settings_keeper = keeper
         settings = keeper.settings
 
-        install_translator(self.qapp, self.args.locale or settings.language or None)
+        translators = install_translator(self.qapp, self.args.locale or settings.language or None)
+        self._translations = [Path(t.filePath()).name for t in translators]
         apply_theme(self.qapp, settings.theme)
         # On Linux desktop-notifier needs a session bus; without one (offscreen, CI) go straight to
         # the tray balloon / in-window banner instead of logging a D-Bus error per notice.
@@ -309,8 +335,13 @@ class DesktopApp:
         self.parts = parts
         state_path = None if self.self_test else folder / "outbox.json"
 
+        history_on = self._demo is None and not self.self_test
+
         async def reconnect(new: AppSettings, token: str | None) -> None:
+            moved = await leave_history(parts, new)
             await parts.service.reconfigure(new, token=token)
+            if moved and history_on:
+                parts.history = await open_history(parts, folder, new)
             await start_commands(parts, state_path=state_path)
 
         wire_connection(parts)
@@ -321,6 +352,7 @@ class DesktopApp:
         wire_tray(parts, quit_app=self.quit)
         wire_activity(parts)
         wire_export(parts)
+        wire_history(parts)
         wire_settings(parts, settings_keeper, self.qapp, reconnect=reconnect, spawn=self._spawn)
 
         keeper.restore_window(parts)
@@ -332,11 +364,24 @@ class DesktopApp:
         if not (self.args.minimized or settings.start_minimised) or not parts.tray.available:
             parts.window.show()
         self._window_shown_at = time.perf_counter()
+        # The history before the stream: its tasks are listed first, then the server's news.
+        # None with --demo (a new server on a new port each time) and in the self-test.
+        if history_on:
+            parts.history = await open_history(parts, folder, settings)
         await parts.service.start()
         await start_commands(parts, state_path=state_path)
         await parts.launcher.start()
-        freeze_heap()
+        # after the first frame had its chance: the collection freeze_heap() runs takes the loop
+        self._settle = asyncio.get_running_loop().call_later(STARTUP_GC_PAUSE_S, self._settle_heap)
         return True
+
+    def _settle_heap(self) -> None:
+        """End of start-up: freeze the long-lived heap and let the cyclic GC run again."""
+        from monitor.wiring.connection import freeze_heap
+
+        self._settle = None
+        freeze_heap()
+        gc.enable()
 
     def _spawn(self, coro: Awaitable[None]) -> None:
         task = asyncio.ensure_future(coro)
@@ -344,6 +389,8 @@ class DesktopApp:
         task.add_done_callback(self._background.discard)
 
     async def _shutdown(self) -> None:
+        if self._settle is not None:
+            self._settle.cancel()
         parts = self.parts
         if parts is not None:
             if self.keeper is not None:
@@ -373,6 +420,7 @@ async def _close_services(parts: Parts) -> None:
         ("service", parts.service),
         ("notifier", parts.notifier),
         ("launcher", parts.launcher),
+        ("history", parts.history),
     ):
         if part is None:
             continue
@@ -417,16 +465,20 @@ def main(argv: Sequence[str]) -> int:
         print(problem, file=sys.stderr)
         return 2
 
-    import qasync
-
-    qapp = create_qapp()
-    loop = qasync.QEventLoop(qapp)
-    asyncio.set_event_loop(loop)
-    desktop = DesktopApp(qapp, args)
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # until DesktopApp._settle_heap (STARTUP_GC_PAUSE_S after the window is built)
     try:
+        import qasync
+
+        qapp = create_qapp()
+        loop = qasync.QEventLoop(qapp)
+        asyncio.set_event_loop(loop)
+        desktop = DesktopApp(qapp, args)
         with loop:
             return int(loop.run_until_complete(desktop.run()))
     except KeyboardInterrupt:
         return 130
     finally:
         asyncio.set_event_loop(None)
+        if gc_was_enabled:
+            gc.enable()

@@ -247,6 +247,19 @@ async def exports(desktop: DesktopApp, parts: Parts, action: QAction) -> None:
     assert [r[rows[0].index("Name")] for r in rows[1:]] == names
 
 
+async def clears_finished(_d: DesktopApp, parts: Parts, action: QAction) -> None:
+    finished = (TaskState.COMPLETED, TaskState.FAILED, TaskState.CANCELLED)
+    await until(lambda: any(ids_in(parts, s) for s in finished), 20, "a finished task")
+    action.trigger()
+    box = parts.window.findChild(QMessageBox, "clearFinishedQuestion")
+    assert box is not None
+    gone = [i for s in finished for i in ids_in(parts, s)]
+    clear = next(b for b in box.buttons() if b.text() == "Clear")
+    clear.click()
+    assert not any(i in parts.store for i in gone)
+    assert set(gone) <= parts.store.dismissed  # a reconnect's snapshot will not bring them back
+
+
 async def quits(desktop: DesktopApp, _parts: Parts, action: QAction) -> None:
     assert not desktop.stopping
     action.trigger()
@@ -273,6 +286,7 @@ def effects() -> dict[str, Effect | None]:
         "menu:detailPane": toggles_detail,
         "menu:messages": toggles_messages,
         "menu:exportView": exports,
+        "menu:clearFinished": clears_finished,
         "menu:notificationHistory": opens_history,
         "menu:shortcuts": opens_message("Ctrl+R"),
         "menu:about": opens_message("Monitor"),

@@ -725,6 +725,10 @@ class StreamEngine:
             # The server resumed from somewhere else than we asked: events were lost in between.
             _log.info("cursor gap: sent %s, server continues from %s", sent_id, cursor)
             await self._snapshot()
+        if cursor and not self._last_id:
+            # No cursor yet (an empty log's snapshot has none): where the server says this stream
+            # starts is ours, so that a cut before the first event resumes there, not at "now".
+            self._last_id = cursor
         decoder = SSEDecoder(
             max_line_bytes=self.config.max_line_bytes,
             max_event_bytes=self.config.max_event_bytes,

@@ -24,42 +24,12 @@ from typing import Any, Final
 from monitor.core.messages import ChatMessage, decode_message
 from monitor.core.news import MESSAGE_EVENT_TYPES, TaskPatch, normalize, patch_from_task
 from monitor.core.protocol import TASK_EVENT_TYPES, EventType, Snapshot
+from monitor.core.text import json_safe, terminal_safe
 
 __all__ = ["NAME_CAPACITY", "EventFormatter", "decoded_data", "json_line", "terminal_safe"]
 
 #: Task names remembered (id -> name) for events that carry only an id (progress deltas).
 NAME_CAPACITY: Final = 10_000
-#: Longest piece of server text on one human line (characters, before escaping).
-MAX_FIELD: Final = 500
-
-_BIDI: Final = (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
-_SEPARATORS: Final = (0x2028, 0x2029)
-_NAMED: Final = {0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"}
-
-
-def _hex(code: int) -> str:
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
-
-
-# C0, DEL, C1, bidi controls and line/paragraph separators: shown as escapes, never obeyed.
-_TERMINAL_TABLE: Final = {
-    code: _NAMED.get(code, _hex(code)) for code in (*range(0x20), *range(0x7F, 0xA0), *_BIDI, *_SEPARATORS)
-}
-# json.dumps escapes C0 itself; the rest goes out as JSON \u escapes (the same value once decoded).
-_JSON_TABLE: Final = {code: f"\\u{code:04x}" for code in (*range(0x7F, 0xA0), *_BIDI, *_SEPARATORS)}
-
-
-def terminal_safe(text: str, limit: int | None = MAX_FIELD) -> str:
-    """``text`` with every control, bidi override and separator shown as an escape.
-
-    Args:
-        text: A string from the network.
-        limit: Longest text kept (characters, before escaping; longer ends with an ellipsis).
-            None keeps everything.
-    """
-    if limit is not None and len(text) > limit:
-        text = text[: limit - 1] + "\u2026"
-    return text.translate(_TERMINAL_TABLE)
 
 
 def json_line(value: Any) -> str:
@@ -68,7 +38,7 @@ def json_line(value: Any) -> str:
     Raises:
         ValueError: ``value`` holds NaN or an infinity (not JSON).
     """
-    return json.dumps(value, ensure_ascii=False, allow_nan=False).translate(_JSON_TABLE)
+    return json_safe(json.dumps(value, ensure_ascii=False, allow_nan=False))
 
 
 _NOT_JSON: Final = object()

@@ -87,7 +87,7 @@ def _task_json(rec: TaskRecord) -> dict[str, Any]:
         "worker": rec.worker,
         "error": None if rec.error is None else rec.error.model_dump(mode="json"),
         "result": rec.result,
-        "metadata": rec.metadata,
+        "metadata": dict(rec.metadata),
     }
 
 

@@ -73,7 +73,7 @@ def task_from_record(rec: TaskRecord) -> Task:
         worker=rec.worker,
         error=rec.error,
         result=rec.result,
-        metadata=rec.metadata,
+        metadata=dict(rec.metadata),
     )
 
 

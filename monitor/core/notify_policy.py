@@ -48,6 +48,7 @@ from enum import StrEnum
 from monitor.core.messages import ChatMessage, MessageKind
 from monitor.core.protocol import MessagePriority
 from monitor.core.settings import NotificationSettings
+from monitor.core.text import display_line, display_text
 
 __all__ = [
     "MAX_NAMES_IN_BODY",
@@ -382,8 +383,8 @@ class NotificationPolicy:
         )
         return Notice(
             kind=kind,
-            title=title,
-            body=body,
+            title=display_line(title, None),  # names and texts are the server's: controls shown
+            body=display_text(body),
             task_ids=ids,
             critical=critical,
             timeout_s=None if critical else self._settings.success_timeout_s,

@@ -43,6 +43,9 @@ from monitor.core.profile import ConnectionProfile, ReconnectConfig, new_client_
 __all__ = [
     "DEFAULT_PROFILE",
     "DEFAULT_SERVER_URL",
+    "DEFAULT_TASK_LIMIT",
+    "MAX_TASK_LIMIT",
+    "MIN_TASK_LIMIT",
     "MONITOR_STREAM_PATH",
     "SCHEMA_VERSION",
     "TEMPORARY_PROFILE",
@@ -67,6 +70,12 @@ _log = logging.getLogger(__name__)
 #: Bumped when a field changes meaning; older files are migrated or reset field by field.
 #: 2: ``server_url`` + ``reconnect`` became ``profiles`` + ``active_profile``.
 SCHEMA_VERSION: Final = 2
+
+#: Tasks the app keeps by default (about 50 MB; issue 13: 100k tasks once took 265 MB).
+DEFAULT_TASK_LIMIT: Final = 50_000
+#: The range the settings accept for the task limit.
+MIN_TASK_LIMIT: Final = 100
+MAX_TASK_LIMIT: Final = 10_000_000
 
 #: Where ``monitor serve`` listens by default.
 DEFAULT_SERVER_URL: Final = "http://127.0.0.1:8765"
@@ -223,6 +232,10 @@ class AppSettings(_Model):
     do_not_disturb: bool = False
     #: Server messages kept in the messages view (the oldest go first).
     messages_limit: Annotated[int, Field(ge=10, le=100_000)] = 1000
+    #: Tasks kept in the list: past it the oldest finished ones go (active ones never do).
+    task_limit: Annotated[int, Field(ge=MIN_TASK_LIMIT, le=MAX_TASK_LIMIT)] = DEFAULT_TASK_LIMIT
+    #: Days finished tasks are kept in the local history (0: no local history).
+    history_days: Annotated[int, Field(ge=0, le=3650)] = 30
     #: Locale for translations ("" = the system's).
     language: Annotated[str, Field(max_length=16)] = ""
 
@@ -342,6 +355,17 @@ class UiState(_Model):
     filters: dict[str, str | list[str]] = Field(default_factory=dict)
     splitter: list[Annotated[int, Field(ge=0)]] = Field(default_factory=list)
     detail_pane_visible: bool = True
+
+    @field_validator("column_widths", mode="before")
+    @classmethod
+    def _clamp_widths(cls, value: Any) -> Any:
+        # A width saved while a long name or stage had widened its column (30,702 px, issue 13
+        # item 7) is clamped, rather than dropped with a warning about an invalid value.
+        if not isinstance(value, dict):
+            return value
+        return {
+            key: min(max(width, 0), 10000) if type(width) is int else width for key, width in value.items()
+        }
 
     @field_validator("geometry", "window_state")
     @classmethod

@@ -86,8 +86,11 @@ class HistoryService(QObject):
         self._lock = threading.Lock()
         self._pending: dict[str, str] = {}  # task id -> task JSON, to write
         self._clear = False  # delete this server's rows before writing the pending ones
+        self._forget: set[str] = set()  # rows to delete
         self._dismiss: dict[str, bool] = {}  # task id -> dismissed (True) or shown again (False)
         self._flusher: asyncio.Task[None] | None = None
+        #: Ids the user removed from the list (read at start, kept up to date by the wiring).
+        self.removed_by_user: set[str] = set()
         self._started = False
         self._closed = False
 
@@ -153,6 +156,8 @@ class HistoryService(QObject):
         if self.retention.days is not None:
             oldest = self._clock() - self.retention.days * 86_400
             db.execute("DELETE FROM tasks WHERE server = ? AND saved_at < ?", (self.server, oldest))
+            # A removal older than the history is moot: the server forgot that task long ago.
+            db.execute("DELETE FROM dismissed WHERE server = ? AND at < ?", (self.server, oldest))
         db.execute(
             "DELETE FROM tasks WHERE server = ? AND id NOT IN "
             "(SELECT id FROM tasks WHERE server = ? ORDER BY saved_at DESC LIMIT ?)",
@@ -164,6 +169,13 @@ class HistoryService(QObject):
     def record(self, items: Iterable[tuple[str, str]]) -> None:
         """Keep these finished tasks ((id, task JSON)); written within :data:`FLUSH_S`."""
         self._pending.update(items)
+        self._schedule()
+
+    def forget(self, ids: Iterable[str]) -> None:
+        """The server removed these tasks: they leave the history too."""
+        for task_id in ids:
+            self._pending.pop(task_id, None)
+            self._forget.add(task_id)
         self._schedule()
 
     def dismiss(self, ids: Iterable[str], *, dismissed: bool = True) -> None:
@@ -193,12 +205,13 @@ class HistoryService(QObject):
         pending, self._pending = self._pending, {}
         dismiss, self._dismiss = self._dismiss, {}
         clear, self._clear = self._clear, False
-        if (pending or dismiss or clear) and self._db is not None:
-            problem = await asyncio.to_thread(self._write, pending, dismiss, clear)
+        forget, self._forget = self._forget, set()
+        if (pending or dismiss or clear or forget) and self._db is not None:
+            problem = await asyncio.to_thread(self._write, pending, dismiss, clear, forget)
             if problem:
                 self.problem.emit(problem)
 
-    def _write(self, pending: dict[str, str], dismiss: dict[str, bool], clear: bool) -> str:
+    def _write(self, pending: dict[str, str], dismiss: dict[str, bool], clear: bool, forget: set[str]) -> str:
         db = self._db
         if db is None:
             return ""
@@ -208,6 +221,9 @@ class HistoryService(QObject):
                 db.execute("BEGIN")
                 if clear:
                     db.execute("DELETE FROM tasks WHERE server = ?", (self.server,))
+                db.executemany(
+                    "DELETE FROM tasks WHERE server = ? AND id = ?", [(self.server, i) for i in forget]
+                )
                 db.executemany(
                     "INSERT OR REPLACE INTO tasks(server, id, saved_at, task) VALUES (?, ?, ?, ?)",
                     [(self.server, i, now, text) for i, text in pending.items()],

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import SIGNAL, QObject, Signal
 
 from monitor.client.config import ClientConfig
 from monitor.client.engine import IncomingEvent, StreamEngine, TokenProvider
@@ -220,8 +220,13 @@ class SSEService(QObject):
         self._publish(self.store.apply([patch_from_task(task, received_at=self._clock(), source="query")]))
 
     def forget(self, ids: list[str]) -> None:
-        """Remove tasks from the list locally (the server is not told)."""
-        self._publish(self.store.remove(ids))
+        """Remove tasks from the list locally (the server is not told); they stay removed when a
+        reconnect's snapshot lists them again, until they are active again."""
+        self._publish(self.store.dismiss(ids))
+
+    def set_task_limit(self, limit: int) -> None:
+        """Keep at most ``limit`` tasks (the oldest finished go first, now if already over)."""
+        self._publish(self.store.set_limit(limit))
 
     async def wait_changed(self) -> None:
         """Wait until the next event or status change (the self-test and tests use it)."""
@@ -318,16 +323,25 @@ class SSEService(QObject):
         if not changes:
             return
         self.tasks_changed.emit(changes)
+        # One signal per id is 100,000 emissions for a big snapshot, and a thousand a second on a
+        # busy stream: none when nobody listens (the app's own wiring takes tasks_changed).
+        added_heard = self.receivers(SIGNAL("task_added(QString)")) > 0
+        updated_heard = self.receivers(SIGNAL("task_updated(QString)")) > 0
+        progress_heard = self.receivers(SIGNAL("task_progressed(QString,double)")) > 0
         for change in changes:
             if isinstance(change, Added):
+                if not (added_heard or live):
+                    continue
                 for task_id in change.ids:
-                    self.task_added.emit(task_id)
+                    if added_heard:
+                        self.task_added.emit(task_id)
                     record = self.store.get(task_id)
                     if live and record is not None and record.state in _TERMINAL_SIGNALS:
                         self._terminal(task_id, record.state)
             elif isinstance(change, Updated):
-                self.task_updated.emit(change.id)
-                if "progress" in change.fields:
+                if updated_heard:
+                    self.task_updated.emit(change.id)
+                if progress_heard and "progress" in change.fields:
                     record = self.store.get(change.id)
                     if record is not None:
                         self.task_progressed.emit(change.id, float(record.progress))

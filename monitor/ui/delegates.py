@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from monitor.core.protocol import TaskState
-from monitor.ui.task_model import TaskRole
+from monitor.ui.task_model import TaskRole, progress_label
 
 __all__ = ["ProgressDelegate", "progress_label"]
 
@@ -24,11 +24,6 @@ _GREY = frozenset({TaskState.PAUSED.value, TaskState.FAILED.value, TaskState.CAN
 
 
 _FINISHED = frozenset({TaskState.COMPLETED.value, TaskState.FAILED.value, TaskState.CANCELLED.value})
-
-
-def progress_label(progress: float, stage: str | None) -> str:
-    """ "42% · transcribing" (plain text)."""
-    return f"{progress:.0f}%" + (f" · {stage}" if stage else "")
 
 
 class ProgressDelegate(QStyledItemDelegate):

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from monitor.core.protocol import TERMINAL_STATES, TaskState
 from monitor.core.store import LogEntry, TaskRecord
+from monitor.core.text import display_line, display_text
 from monitor.ui.plaintext import plain_tooltip
 from monitor.ui.task_model import clock_text, state_text
 
@@ -84,6 +85,9 @@ class ElidedLabel(QLabel):
             self.setText(shown)
         self.setToolTip(plain_tooltip(self._full) if shown != self._full else "")
 
+
+#: A name or stage longer than this also shows whole in the Full text tab (the fields cut it).
+_FULL_TEXT_OVER = 60
 
 _FIELDS = (
     "id",
@@ -262,6 +266,8 @@ class TaskDetail(QWidget):
         self.timeline = self._text(self.tr("Timeline"))
         self.log = self._text(self.tr("Events"))
         self.result = self._text(self.tr("Result"))
+        # A name or stage too long for its line above, in full: wrapped and scrollable.
+        self.full_text = self._text(self.tr("Full text"))
         page_layout.addWidget(self.tabs, 1)
         self.task_page = task_page
         self.pages.addWidget(task_page)
@@ -342,7 +348,8 @@ class TaskDetail(QWidget):
             "finished_at": _when(rec.finished_at),
         }
         for key, text in texts.items():
-            self.values[key].set_full_text(text)
+            # Server strings: controls and bidi overrides shown as escapes, never obeyed.
+            self.values[key].set_full_text(display_text(text))
         err = ""
         if rec.error is not None:
             err = rec.error.message + ("\n\n" + rec.error.detail if rec.error.detail else "")
@@ -354,16 +361,24 @@ class TaskDetail(QWidget):
         self._set(self.log, "\n".join(self.event_text(entry) for entry in rec.log))
         result = result_text(rec.result)
         self._set(self.result, result)
-        self._show_tabs_with_text(err, result)
+        labels = self._labels
+        # The whole name and stage, where the fields above had to cut or escape them.
+        shortened = any(
+            len(text) > _FULL_TEXT_OVER or display_line(text, None) != text
+            for text in (rec.name, rec.stage or "")
+        )
+        full = f"{labels['name']}\n{rec.name}\n\n{labels['stage']}\n{rec.stage}" if shortened else ""
+        self._set(self.full_text, full)
+        self._show_tabs_with_text(err, result, full)
 
-    def _show_tabs_with_text(self, error: str, result: str) -> None:
-        """Error and Result show only when they have something to say.
+    def _show_tabs_with_text(self, error: str, result: str, full: str) -> None:
+        """Error, Result and Full text show only when they have something to say.
 
         Four tabs do not fit the pane's default width (Result sat behind scroll arrows at 1280
         px) and an empty first tab told nothing; a task rarely has both an error and a result.
         An error that appears is what to read first, so its tab comes forward.
         """
-        for edit, text in ((self.error, error), (self.result, result)):
+        for edit, text in ((self.error, error), (self.result, result), (self.full_text, full)):
             index = self.tabs.indexOf(edit)
             appeared = bool(text) and not self.tabs.isTabVisible(index)
             self.tabs.setTabVisible(index, bool(text))
@@ -411,5 +426,6 @@ class TaskDetail(QWidget):
 
     @staticmethod
     def _set(edit: QPlainTextEdit, text: str) -> None:
+        text = display_text(text)  # the server's strings: controls shown as escapes
         if edit.toPlainText() != text:  # keep the scroll position when nothing changed
             edit.setPlainText(text)

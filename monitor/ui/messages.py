@@ -57,6 +57,7 @@ from monitor.core.messages import (
     decode_message,
 )
 from monitor.core.protocol import MessagePriority
+from monitor.core.text import display_line, display_text
 from monitor.services.notifier import Notifier
 from monitor.services.sse_service import SSEService
 from monitor.ui.plaintext import plain_tooltip
@@ -125,13 +126,8 @@ def _to_text(message: ChatMessage) -> str:
     if message.audience is Audience.DIRECT:
         return QCoreApplication.translate("MessageTableModel", "You")
     if message.audience is Audience.OTHER:
-        return message.target or ""
+        return display_line(message.target or "")
     return QCoreApplication.translate("MessageTableModel", "Everyone")
-
-
-def _one_line(text: str) -> str:
-    line = text.replace("\r", " ").replace("\n", " ")
-    return line if len(line) <= 300 else line[:299] + "\u2026"
 
 
 class MessageTableModel(QAbstractTableModel):
@@ -191,12 +187,12 @@ class MessageTableModel(QAbstractTableModel):
                 else message.type_name,
                 MessageColumn.PRIORITY: _priority_text(message.priority),
                 MessageColumn.TIME: _time_text(message.time),
-                MessageColumn.SOURCE: message.source,
+                MessageColumn.SOURCE: display_line(message.source),
                 MessageColumn.TO: _to_text(message),
-                MessageColumn.TEXT: _one_line(message.text),
+                MessageColumn.TEXT: display_line(message.text),  # server text: controls shown
             }[column]
         if role == Qt.ItemDataRole.ToolTipRole and column is MessageColumn.TEXT:
-            return plain_tooltip(message.text)
+            return plain_tooltip(display_text(message.text))
         if role == Qt.ItemDataRole.FontRole and not message.read:
             return self._bold
         if role == Qt.ItemDataRole.UserRole:
@@ -422,7 +418,7 @@ class MessagesPanel(QWidget):
 
     def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         message = self.model.message_at(current.row())
-        self.detail.setPlainText("" if message is None else message.text)
+        self.detail.setPlainText("" if message is None else display_text(message.text))
 
 
 def connect_messages(

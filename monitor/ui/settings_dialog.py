@@ -32,6 +32,8 @@ from PySide6.QtWidgets import (
 )
 
 from monitor.core.settings import (
+    MAX_TASK_LIMIT,
+    MIN_TASK_LIMIT,
     AppSettings,
     ConfirmSettings,
     NotificationSettings,
@@ -307,6 +309,29 @@ class SettingsDialog(QDialog):
                 box.setToolTip(self.tr("No system tray is available on this desktop"))
             form.addRow("", box)
         form.addRow(self._confirm_group(s.confirm, page))
+        self.task_limit = QSpinBox(page)
+        self.task_limit.setRange(MIN_TASK_LIMIT, MAX_TASK_LIMIT)
+        self.task_limit.setSingleStep(1000)
+        self.task_limit.setGroupSeparatorShown(True)
+        self.task_limit.setValue(s.task_limit)
+        named(self.task_limit, "taskLimit", self.tr("Tasks kept in the list"))
+        self.task_limit.setToolTip(
+            self.tr("Past this number the oldest finished tasks leave the list; active tasks always stay.")
+        )
+        form.addRow(self.tr("Tasks &kept in the list:"), self.task_limit)
+        self.history_days = QSpinBox(page)
+        self.history_days.setRange(0, 3650)
+        self.history_days.setSuffix(self.tr(" days"))
+        self.history_days.setSpecialValueText(self.tr("Off"))
+        self.history_days.setValue(s.history_days)
+        named(self.history_days, "historyDays", self.tr("Keep finished tasks on this computer"))
+        self.history_days.setToolTip(
+            self.tr(
+                "Finished tasks are kept on this computer, across restarts and after the server "
+                "forgets them. Off keeps nothing. Takes effect at the next start."
+            )
+        )
+        form.addRow(self.tr("Keep finished tasks &for:"), self.history_days)
         return page
 
     def _confirm_group(self, c: ConfirmSettings, page: QWidget) -> QGroupBox:
@@ -461,6 +486,8 @@ class SettingsDialog(QDialog):
             confirm=self._original.confirm.model_copy(
                 update={"cancel": self.confirm_cancel.isChecked(), "bulk": self.confirm_bulk.isChecked()}
             ).model_dump(),
+            task_limit=self.task_limit.value(),
+            history_days=self.history_days.value(),
         )
         return AppSettings.model_validate(data).with_profile(
             profile.model_copy(update={"reconnect": reconnect})

@@ -52,10 +52,26 @@ from monitor.ui.sidebar import StateSidebar
 from monitor.ui.task_model import COLUMN_VIEWS, OrderHold, TaskColumn, TaskTableModel, clock_text
 from monitor.ui.tray import TaskCounts
 
-__all__ = ["NAME_MIN_WIDTH", "TaskView", "task_counts"]
+__all__ = ["COLUMN_MAX_WIDTH", "COLUMN_MIN_WIDTH", "NAME_MIN_WIDTH", "TaskTable", "TaskView", "task_counts"]
 
 #: The Name column never shrinks below this when it stretches to fill the table.
 NAME_MIN_WIDTH = 140
+#: The widest a column gets from its content (double-click on a divider) or from a saved layout:
+#: a 4,000-character stage must not make a column, and then the window, 30,000 px wide.
+COLUMN_MAX_WIDTH = 800
+#: The narrowest a saved width is taken as (a column saved at 0 px would look missing).
+COLUMN_MIN_WIDTH = 20
+
+
+class TaskTable(QTableView):
+    """The task table: a QTableView whose content never asks for more than COLUMN_MAX_WIDTH.
+
+    Signals: those of QTableView.
+    """
+
+    def sizeHintForColumn(self, column: int) -> int:
+        """The content's width (what "resize to contents" uses), capped."""
+        return min(super().sizeHintForColumn(column), COLUMN_MAX_WIDTH)
 
 
 def task_counts(store: TaskStore) -> TaskCounts:
@@ -141,7 +157,7 @@ class TaskView(QWidget):
         self.clear_filter.setSizePolicy(policy)
 
         self.sidebar = StateSidebar()
-        self.table = QTableView()
+        self.table = TaskTable()
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -295,8 +311,8 @@ class TaskView(QWidget):
                 self.table.setColumnHidden(col, col not in visible and col is not TaskColumn.NAME)
         for key, width in state.column_widths.items():
             sized = TaskColumn.from_key(key)
-            if sized is not None and 10 <= width <= 5000:
-                header.resizeSection(sized, width)
+            if sized is not None:
+                header.resizeSection(sized, max(COLUMN_MIN_WIDTH, min(width, COLUMN_MAX_WIDTH)))
         sort_col = TaskColumn.from_key(state.sort.column)
         if sort_col is not None:
             order = Qt.SortOrder.DescendingOrder if state.sort.descending else Qt.SortOrder.AscendingOrder

@@ -24,6 +24,7 @@ from monitor.core.notify_history import NoticeAction
 from monitor.core.protocol import CommandAction, TaskState
 from monitor.core.settings import ConfirmSettings
 from monitor.core.store import TaskStore
+from monitor.core.text import display_line
 from monitor.services.command_service import CommandService
 from monitor.ui.confirm import ActionConfirmer, ConfirmKind, UndoOffer, describe
 from monitor.wiring.parts import Parts
@@ -173,7 +174,10 @@ async def start_commands(parts: Parts, *, state_path: Path | None) -> None:
     commands = CommandService(engine.config, engine=engine, state_path=state_path)
     parts.messages.set_client_id(engine.config.client_id)  # "To: You" for direct messages
     commands.pending_changed.connect(view.set_pending)
-    commands.command_failed.connect(lambda _ids, text: window.statusBar().showMessage(text, 15_000))
+    # The reason may be the server's words: controls shown, one line.
+    commands.command_failed.connect(
+        lambda _ids, text: window.statusBar().showMessage(display_line(text), 15_000)
+    )
     commands.task_reported.connect(service.apply_task)  # F5 on a selection: the answer counts
     service.tasks_changed.connect(commands.note_changes)
     parts.commands = commands

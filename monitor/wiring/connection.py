@@ -5,10 +5,13 @@ from __future__ import annotations
 import gc
 import logging
 
+from PySide6.QtCore import QCoreApplication
+
 from monitor.core.connection import ConnectionState, ConnectionStatus
+from monitor.core.store import Change, Evicted
 from monitor.wiring.parts import Parts
 
-__all__ = ["freeze_heap", "wire_connection"]
+__all__ = ["eviction_text", "freeze_heap", "wire_connection"]
 
 log = logging.getLogger("monitor.app")
 
@@ -27,6 +30,17 @@ def freeze_heap() -> None:
     gc.freeze()
 
 
+def eviction_text(evicted: Evicted) -> str:
+    """What the status bar says when finished tasks were evicted (plain text, translated)."""
+    count = len(evicted.ids)  # a variable: pyside6-lupdate skips a call with a call as its argument
+    return QCoreApplication.translate(
+        "DesktopApp",
+        "Over the limit of {limit} tasks: %n oldest finished removed (Settings > Appearance)",
+        "",
+        count,
+    ).format(limit=f"{evicted.limit:,}")
+
+
 def wire_connection(parts: Parts) -> None:
     """Stream -> table model, indicator, tray icon; Retry now / Remove -> the service."""
     service, window, view, tray = parts.service, parts.window, parts.view, parts.tray
@@ -38,6 +52,14 @@ def wire_connection(parts: Parts) -> None:
 
     service.connection_state_changed.connect(on_status)
     service.tasks_changed.connect(view.model.note_changes)
+
+    def on_changes(changes: list[Change]) -> None:
+        # The store puts an eviction last in a list of changes: no scan of a big list.
+        if changes and isinstance(last := changes[-1], Evicted):
+            log.info("evicted %d finished tasks (limit %d)", len(last.ids), last.limit)
+            window.statusBar().showMessage(eviction_text(last), 30_000)
+
+    service.tasks_changed.connect(on_changes)
     service.event_received.connect(lambda _type: window.indicator.note_event())
     service.error_occurred.connect(lambda text: log.info("stream: %s", text))
     service.snapshot_applied.connect(lambda n: freeze_heap() if n >= _FREEZE_AFTER_TASKS else None)

@@ -10,6 +10,7 @@ from monitor.core.settings import AppSettings
 from monitor.core.store import TaskStore
 from monitor.services.capabilities import CapabilityService
 from monitor.services.command_service import CommandService
+from monitor.services.history import HistoryService
 from monitor.services.launcher import LauncherEntry
 from monitor.services.notifier import Notifier, translate_policy
 from monitor.services.sse_service import SSEService
@@ -39,6 +40,7 @@ class Parts:
         instance: The single-instance lock (None with ``--new-instance`` or the self-test).
         commands: The command service (None until the stream's engine exists; rebuilt when the
             server changes).
+        history: The local history of finished tasks (None when it is off).
     """
 
     store: TaskStore
@@ -52,6 +54,7 @@ class Parts:
     launcher: LauncherEntry
     instance: SingleInstance | None = None
     commands: CommandService | None = None
+    history: HistoryService | None = None
 
 
 def build_parts(
@@ -76,6 +79,7 @@ def build_parts(
         desktop_id: The desktop file's id (taskbar progress names the app by it).
     """
     store = TaskStore()
+    store.set_limit(settings.task_limit)  # empty: nothing to evict yet
     tray = TrayController(available=tray_available)
     window = MainWindow(settings, tray_available=tray.available)
     window.set_server_url(settings.server_url)

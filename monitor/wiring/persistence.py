@@ -130,6 +130,8 @@ def wire_settings(
         parts.notifier.set_dnd(settings.do_not_disturb)
         parts.tray.set_dnd(settings.do_not_disturb)
         parts.messages.set_capacity(settings.messages_limit)
+        if settings.task_limit != old.task_limit:
+            parts.service.set_task_limit(settings.task_limit)  # a lower limit evicts at once
         if settings.theme != old.theme:
             apply_theme(qapp, settings.theme)
         token = read_token(settings, session)

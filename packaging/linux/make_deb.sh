@@ -49,7 +49,8 @@ for size in (16, 24, 32, 48, 64, 128, 256, 512):
 PYEOF
 
 # Libraries the bundle still takes from the system (PyInstaller leaves out libc, libGL/libEGL,
-# libxcb.so.1 and libwayland-*; fontconfig-config avoids "Cannot load default config file").
+# libxcb.so.1 and libwayland-*; packaging/bundle_rules.py SYSTEM_LIBS leaves out the desktop base
+# libraries from libstdc++6 to libgpg-error0; fontconfig-config avoids "Cannot load default config file").
 cat > "$STAGE/DEBIAN/control" <<CTRL
 Package: monitor
 Version: $VERSION
@@ -57,7 +58,9 @@ Architecture: amd64
 Maintainer: Monitor developers <monitor@example.invalid>
 Section: utils
 Priority: optional
-Depends: libc6 (>= 2.36), libgl1, libegl1, libxcb1, libfontconfig1, fontconfig-config, libdbus-1-3
+Depends: libc6 (>= 2.36), libgl1, libegl1, libxcb1, libfontconfig1, fontconfig-config, libdbus-1-3,
+ libstdc++6, libgcc-s1, libglib2.0-0, libx11-6, libfreetype6, libexpat1, zlib1g, libuuid1, libcom-err2,
+ libgpg-error0
 Recommends: libwayland-client0, libwayland-cursor0, libwayland-egl1, fonts-dejavu-core, dbus-user-session
 Installed-Size: $(du -sk "$STAGE" | cut -f1)
 Homepage: https://example.invalid/monitor

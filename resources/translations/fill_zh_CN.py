@@ -513,10 +513,32 @@ ZH: dict[str, str] = {
     "Export the listed tasks": "导出列出的任务",
     "Could not export to %1: %2": "无法导出到 %1：%2",
     "Exported %n task(s) to %1": "已导出 %n 个任务到 %1",
+    # lead (issue 15): local history
+    " days": " 天",
+    "Off": "关闭",
+    "Keep finished tasks on this computer": "在这台电脑上保留已结束的任务",
+    "Finished tasks are kept on this computer, across restarts and after the server forgets them. Off keeps nothing. Takes effect at the next start.": "已结束的任务保留在这台电脑上，重启后以及服务器忘记它们之后仍然保留。“关闭”则不保留。下次启动时生效。",
+    "Keep finished tasks &for:": "已结束任务保留(&F)：",
+    "C&lear finished tasks…": "清除已结束的任务(&L)…",
+    "No finished tasks to clear.": "没有可清除的已结束任务。",
+    "Remove %n finished task(s) from the list and from this computer's history?": "要从列表和这台电脑的历史中移除 %n 个已结束的任务吗？",
+    "Clear finished tasks": "清除已结束的任务",
+    "Clear": "清除",
     # H32 audit12 (issue 12): the way back from "Don't ask again" (Settings > Appearance)
     "Ask first": "先询问",
     "Before cancelling tasks": "取消任务之前",
     "Before acting on several tasks (and Pause all / Resume all)": "对多个任务操作之前（以及全部暂停/全部继续）",
+    # H30 speed-core (issue 13 item 6): the task limit, its setting and the eviction notice
+    "Tasks kept in the list": "列表中保留的任务数",
+    "Past this number the oldest finished tasks leave the list; active tasks always stay.": (
+        "超过此数量时，最早结束的任务将移出列表；进行中的任务始终保留。"
+    ),
+    "Tasks &kept in the list:": "列表中保留的任务数(&K)：",
+    "Over the limit of {limit} tasks: %n oldest finished removed (Settings > Appearance)": (
+        "超过 {limit} 个任务的上限：已移除最早结束的 %n 个任务（设置 > 外观）"
+    ),
+    # H25 text (issue 13 item 7): the detail tab with a long name and stage in full
+    "Full text": "全文",
 }
 
 

@@ -427,6 +427,11 @@
             <source>Settings not saved: {0}</source>
             <translation>设置未保存：{0}</translation>
         </message>
+        <message>
+            <source>Over the limit of {limit} tasks: %n oldest finished removed (Settings &gt; Appearance)</source>
+            <extracomment>Snapshots at least this large move the heap out of the GC's reach afterwards.</extracomment>
+            <translation>超过 {limit} 个任务的上限：已移除最早结束的 %n 个任务（设置 &gt; 外观）</translation>
+        </message>
     </context>
     <context>
         <name>Duration</name>
@@ -1035,7 +1040,7 @@ Watch server tasks live.</source>
         <name>Query</name>
         <message>
             <source>Missing closing quote for the quote at {at}</source>
-            <extracomment>The Name column never shrinks below this when it stretches to fill the table. The parser's messages (``monitor.core.query``), listed for lupdate; translated at display.</extracomment>
+            <extracomment>The Name column never shrinks below this when it stretches to fill the table. The widest a column gets from its content (double-click on a divider) or from a saved layout: a 4,000-character stage must not make a column, and then the window, 30,000 px wide. The narrowest a saved width is taken as (a column saved at 0 px would look missing). The parser's messages (``monitor.core.query``), listed for lupdate; translated at display.</extracomment>
             <translation>第 {at} 个字符处的引号没有闭合</translation>
         </message>
         <message>
@@ -1341,6 +1346,38 @@ Watch server tasks live.</source>
             <translation>此桌面没有可用的系统托盘</translation>
         </message>
         <message>
+            <source>Tasks kept in the list</source>
+            <translation>列表中保留的任务数</translation>
+        </message>
+        <message>
+            <source>Past this number the oldest finished tasks leave the list; active tasks always stay.</source>
+            <translation>超过此数量时，最早结束的任务将移出列表；进行中的任务始终保留。</translation>
+        </message>
+        <message>
+            <source>Tasks &amp;kept in the list:</source>
+            <translation>列表中保留的任务数(&amp;K)：</translation>
+        </message>
+        <message>
+            <source> days</source>
+            <translation> 天</translation>
+        </message>
+        <message>
+            <source>Off</source>
+            <translation>关闭</translation>
+        </message>
+        <message>
+            <source>Keep finished tasks on this computer</source>
+            <translation>在这台电脑上保留已结束的任务</translation>
+        </message>
+        <message>
+            <source>Finished tasks are kept on this computer, across restarts and after the server forgets them. Off keeps nothing. Takes effect at the next start.</source>
+            <translation>已结束的任务保留在这台电脑上，重启后以及服务器忘记它们之后仍然保留。“关闭”则不保留。下次启动时生效。</translation>
+        </message>
+        <message>
+            <source>Keep finished tasks &amp;for:</source>
+            <translation>已结束任务保留(&amp;F)：</translation>
+        </message>
+        <message>
             <source>Ask first</source>
             <translation>先询问</translation>
         </message>
@@ -1537,7 +1574,7 @@ Watch server tasks live.</source>
         <name>TaskDetail</name>
         <message>
             <source>No task selected</source>
-            <extracomment>A result value longer than this is elided (the pane is not a viewer; Copy-able text stays short).</extracomment>
+            <extracomment>A name or stage longer than this also shows whole in the Full text tab (the fields cut it). A result value longer than this is elided (the pane is not a viewer; Copy-able text stays short).</extracomment>
             <translation>未选择任务</translation>
         </message>
         <message>
@@ -1617,6 +1654,10 @@ Watch server tasks live.</source>
             <translation>事件</translation>
         </message>
         <message>
+            <source>Full text</source>
+            <translation>全文</translation>
+        </message>
+        <message>
             <source>{stage} (when it stopped)</source>
             <translation>{stage}（停止时）</translation>
         </message>
@@ -1685,7 +1726,7 @@ Watch server tasks live.</source>
         <name>TaskTableModel</name>
         <message>
             <source>Queued</source>
-            <extracomment>Flush period: 10 Hz is smooth to the eye and leaves the main thread idle most of the time. Called with a literal context at each site so that pyside6-lupdate finds the strings.</extracomment>
+            <extracomment>Flush period: 10 Hz is smooth to the eye and leaves the main thread idle most of the time. Up to this many changed rows per flush get one ``dataChanged`` each (a few microseconds per row); more go as spans, whose full repaint is then cheaper than the signals. Called with a literal context at each site so that pyside6-lupdate finds the strings.</extracomment>
             <translation>排队中</translation>
         </message>
         <message>

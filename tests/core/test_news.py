@@ -227,6 +227,30 @@ def test_decode_news_batch_equals_one_by_one_with_errors_at_their_index() -> Non
     assert errors  # the cases include bad events, which must not cost the good ones
 
 
+def test_decode_news_batch_of_valid_mixed_news_equals_one_by_one() -> None:
+    """Progress deltas and whole tasks each validated in one call: the same patches, in order."""
+    task = TASK | {"state": "running", "metadata": {"m": [1, 2]}}
+    events = []
+    for i in range(12):
+        events.append(_ev("task_progress", json.dumps({"jobId": f"t{i}", "progress": i, "stage": "s"})))
+        if i % 3 == 0:
+            events.append(_ev("task_updated", json.dumps({"task": task | {"id": f"t{i}", "progress": i}})))
+    events.append(
+        _ev("task_created", json.dumps({"task": task | {"id": "big", "metadata": {"blob": "x" * 20_000}}}))
+    )
+    events.append(_ev("task_created", json.dumps({"task": task | {"id": "t99"}})))
+    patches, errors = decode_news_batch(events, received_at=3.0)
+    want: list[TaskPatch] = []
+    for ev in events:
+        one = decode_news(ev.type, ev.data, received_at=3.0)
+        assert not isinstance(one, NewsError), one
+        want.extend(one)
+    assert errors == []
+    assert patches == want
+    assert [p.full for p in patches].count(True) == 6
+    assert all(p.delta for p in patches if not p.full)
+
+
 def test_decode_news_batch_of_valid_progress_uses_one_pass() -> None:
     events = [_ev("task_progress", json.dumps({"id": f"t{i}", "progress": i, "at": 1.0})) for i in range(50)]
     patches, errors = decode_news_batch(events, received_at=2.0)

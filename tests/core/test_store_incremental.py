@@ -2,19 +2,22 @@
 
 The view keeps a created-order list and the counts keep per-state progress sums between calls;
 both are shortcuts that a random history of adds, updates (also of ``created_at``), progress,
-retries, removals and filter/sort changes must never make visible.
+retries, removals and filter/sort changes must never make visible. The same goes for the fast
+path for progress deltas: the same history without the ``delta`` mark (the general path) must
+leave every record, change and count the same.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
 import pytest
 
 from monitor.core.news import TaskPatch
-from monitor.core.protocol import TaskState
+from monitor.core.protocol import TaskError, TaskState
 from monitor.core.query import parse_query
-from monitor.core.store import SORT_KEYS, StateGroup, TaskStore
+from monitor.core.store import SORT_KEYS, StateGroup, TaskRecord, TaskStore
 
 
 def _reference_view(store: TaskStore) -> list[str]:
@@ -53,6 +56,13 @@ def _random_patch(rng: random.Random, tid: str, now: float) -> TaskPatch:
             eta=rng.choice([None, float(rng.randint(0, 50))]),
             worker=rng.choice([None, "gpu-1", "GPU-2"]),
             attempt=rng.choice([1, 1, 2, 3]),
+            kind=rng.choice([None, "task", "transcribe"]),  # None: not a whole task (general path)
+            finished_at=rng.choice([None, float(rng.randint(0, 30))]),
+            updated_at=rng.choice([None, now, now - 5]),
+            error=rng.choice([None, TaskError(message="boom")]),
+            result=rng.choice([None, [1]]),
+            result_set=rng.random() < 0.5,
+            metadata=rng.choice([{}, {"a": 1}]),
         )
     if kind < 0.8:
         return TaskPatch(
@@ -60,7 +70,10 @@ def _random_patch(rng: random.Random, tid: str, now: float) -> TaskPatch:
             received_at=now,
             source="task_progress",
             progress=float(rng.randint(0, 100)),
+            stage=rng.choice([None, "upload", "transcribe"]),
             eta=rng.choice([None, float(rng.randint(0, 50))]),
+            updated_at=rng.choice([None, now]),
+            delta=True,  # what news gives a progress delta: the store's fast path
         )
     return TaskPatch(id=tid, received_at=now, state=rng.choice(list(TaskState)))
 
@@ -90,3 +103,40 @@ def test_random_history_matches_recomputation(seed: int) -> None:
             assert (got is None) == (want is None), step
             if want is not None:
                 assert got == pytest.approx(want, abs=1e-6), step
+
+
+def _state_of(rec: TaskRecord, now: float) -> tuple[object, ...]:
+    fields = tuple(getattr(rec, name) for name in TaskRecord.__dataclass_fields__ if name != "tracker")
+    return (*fields, rec.eta_reading(now), rec.eta_reading(now + 2.0))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_specialised_paths_equal_the_general_path(seed: int) -> None:
+    rng = random.Random(seed)
+    fast, general = TaskStore(), TaskStore()
+    general._fast = False  # the general path for everything
+    ids = [f"t{i}" for i in range(40)]
+    fast_path_taken = whole_adds = 0
+    for step in range(800):
+        if rng.random() < 0.05:
+            gone = rng.sample(ids, 2)
+            assert fast.remove(gone) == general.remove(gone)
+            continue
+        patches = [_random_patch(rng, rng.choice(ids), float(step)) for _ in range(rng.randint(1, 5))]
+        plain = [dataclasses.replace(p) for p in patches]
+        fast_path_taken += sum(
+            p.delta and (r := fast.get(p.id)) is not None and r.state is TaskState.RUNNING for p in patches
+        )
+        whole_adds += sum(p.full and p.id not in fast for p in patches)
+        assert fast.apply(patches) == general.apply(plain), step
+        assert fast.counts() == general.counts(), step
+        for states in (frozenset({TaskState.RUNNING}), frozenset(TaskState)):
+            assert fast.mean_progress(states) == general.mean_progress(states), step
+    assert fast.ids() == general.ids()
+    for tid in fast.ids():
+        a, b = fast.get(tid), general.get(tid)
+        assert a is not None
+        assert b is not None
+        assert _state_of(a, 800.0) == _state_of(b, 800.0), tid
+    assert fast_path_taken > 100  # the history did exercise the fast paths
+    assert whole_adds > 10

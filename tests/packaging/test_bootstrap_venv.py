@@ -75,13 +75,13 @@ class Bootstrap:
 
 def test_run_after_test_reuses_the_venv_and_only_pyproject_or_missing_extras_rebuild(tmp_path: Path) -> None:
     b = Bootstrap(tmp_path)
-    built = b.setup_venv("[dev]")  # bootstrap.sh test
+    built = b.setup_venv("[dev,celery]")  # bootstrap.sh test
     assert built[0].startswith("-m venv"), built
-    assert any(call.endswith("-e .[dev]") for call in built), built
+    assert any(call.endswith("-e .[dev,celery]") for call in built), built
     assert b.setup_venv("") == []  # bootstrap.sh run after test: reused (the point)
-    assert b.setup_venv("[dev]") == []  # test again: reused
+    assert b.setup_venv("[dev,celery]") == []  # test again: reused
     with (b.repo / "pyproject.toml").open("a") as f:
         f.write("\n# changed\n")
     assert b.setup_venv("")[0].startswith("-m venv")  # a pyproject.toml change rebuilds
     assert b.setup_venv("") == []
-    assert b.setup_venv("[dev]")[0].startswith("-m venv")  # a run-only venv lacks the test extras
+    assert b.setup_venv("[dev,celery]")[0].startswith("-m venv")  # a run-only venv lacks the test extras

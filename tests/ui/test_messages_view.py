@@ -66,7 +66,7 @@ def test_network_strings_stay_plain_text(qtbot: QtBot) -> None:
     qtbot.addWidget(panel)
     evil = "<img src=x><b>bold</b>\nsecond line"
     panel.add_event("text", env("a", "text", {"content": evil}))
-    assert cell(panel, 0, MessageColumn.TEXT) == "<img src=x><b>bold</b> second line"
+    assert cell(panel, 0, MessageColumn.TEXT) == "<img src=x><b>bold</b> \u23ce second line"
     tip = cell(panel, 0, MessageColumn.TEXT, Qt.ItemDataRole.ToolTipRole)
     assert "&lt;img src=x&gt;&lt;b&gt;bold&lt;/b&gt;" in tip
     assert "<img" not in tip
