@@ -205,6 +205,7 @@ def create_app(
         settings=HubSettings.of(config),
         metrics=metrics,
         clock=clock,
+        presence=event_log.presence(),
     )
     tasks = TaskService(hub, clock=clock, store=event_log.task_storage())
     tasks.index_log(event_log)  # GET /api/tasks/{id} reads a task's events by key, never scans

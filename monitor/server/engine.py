@@ -29,11 +29,31 @@ if TYPE_CHECKING:
     from monitor.server.scheduler import CommandStorage
     from monitor.server.tasks import TaskStorage
 
-__all__ = ["ForeignRowsListener", "LogEngine", "OnceLog", "open_engine"]
+__all__ = ["ForeignRowsListener", "LogEngine", "OnceLog", "Presence", "open_engine"]
 
 #: Called with an event another replica logged and the task rows it stored with it (saved tasks,
 #: removed ids), in log order.
 ForeignRowsListener = Callable[[LogRecord, Sequence[Task], Sequence[str]], None]
+
+
+class Presence(Protocol):
+    """Which clients have a stream open on *other* replicas (replicas on Redis).
+
+    Calls are synchronous and quick; a store that cannot be reached answers "not there" and
+    never raises (a stream must open whatever Redis does).
+    """
+
+    def joined(self, client_id: str) -> None:
+        """``client_id`` opened its first stream on this replica."""
+        ...
+
+    def left(self, client_id: str) -> None:
+        """``client_id`` closed its last stream on this replica."""
+        ...
+
+    def elsewhere(self, client_id: str) -> bool:
+        """True if ``client_id`` has a stream open on another live replica."""
+        ...
 
 
 @runtime_checkable
@@ -60,6 +80,10 @@ class LogEngine(EventLog, Protocol):
 
     def idempotency_answers(self) -> SharedAnswers | None:
         """``Idempotency-Key`` answers every replica replays (None: one process)."""
+        ...
+
+    def presence(self) -> Presence | None:
+        """Clients connected to other replicas (None: one process, the hub knows them all)."""
         ...
 
     def add_rollback_listener(self, listener: Callable[[], None]) -> None:

@@ -32,7 +32,7 @@ from monitor.core.protocol import (
     encode_frame,
 )
 from monitor.server.config import ServerConfig
-from monitor.server.engine import OnceLog
+from monitor.server.engine import OnceLog, Presence
 from monitor.server.log import EventLog, LogRecord
 from monitor.server.metrics import Metrics
 
@@ -116,8 +116,13 @@ class Hub:
         metrics: Metrics | None = None,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
+        presence: Presence | None = None,
     ) -> None:
-        """Create a hub over ``log``; call :meth:`start` for the heartbeat timer."""
+        """Create a hub over ``log``; call :meth:`start` for the heartbeat timer.
+
+        ``presence`` (replicas on Redis) tells the other replicas which clients this one serves,
+        and :meth:`is_connected` asks it about clients this one does not.
+        """
         self.log = log
         log.on_commit(self._deliver)
         self.settings = settings or HubSettings()
@@ -129,6 +134,7 @@ class Hub:
         self._timer: asyncio.Task[None] | None = None
         self.closing = False
         self._idle: asyncio.Event | None = None
+        self._presence = presence
 
     # ------------------------------------------------------------------ publish
 
@@ -235,7 +241,10 @@ class Hub:
             last_active_at=now,
         )
         self._conns[conn.connection_id] = conn
-        self._by_client.setdefault(client_id, set()).add(conn)
+        peers = self._by_client.setdefault(client_id, set())
+        if not peers and self._presence is not None:
+            self._presence.joined(client_id)
+        peers.add(conn)
         self.metrics.connections_total += 1
         return conn
 
@@ -247,6 +256,8 @@ class Hub:
             peers.discard(conn)
             if not peers:
                 del self._by_client[conn.client_id]
+                if self._presence is not None:
+                    self._presence.left(conn.client_id)
         if not self._conns and self._idle is not None:
             self._idle.set()
 
@@ -255,8 +266,10 @@ class Hub:
         return sorted(self._conns.values(), key=lambda c: c.created_at)
 
     def is_connected(self, client_id: str) -> bool:
-        """True if ``client_id`` has at least one open stream."""
-        return bool(self._by_client.get(client_id))
+        """True if ``client_id`` has at least one open stream (here, or on another replica)."""
+        if self._by_client.get(client_id):
+            return True
+        return self._presence is not None and self._presence.elsewhere(client_id)
 
     def __len__(self) -> int:
         return len(self._conns)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
 from monitor.core.protocol import Task, stamp_event_id
 
 if TYPE_CHECKING:
+    from monitor.server.engine import Presence
     from monitor.server.idempotency import SharedAnswers
     from monitor.server.identity import SharedOwners
     from monitor.server.tasks import TaskStorage
@@ -224,6 +225,10 @@ class _SingleProcess:
 
     def idempotency_answers(self) -> SharedAnswers | None:
         """One process: stored answers need no sharing."""
+        return None
+
+    def presence(self) -> Presence | None:
+        """One process: the hub knows every stream."""
         return None
 
     async def start(self) -> None:

@@ -61,7 +61,14 @@ from monitor.server.idempotency import StoredAnswer
 from monitor.server.log import LogRecord, LogWriteError, MemoryLog, new_epoch
 from monitor.server.tasks import tasks_from_json
 
-__all__ = ["RedisAnswers", "RedisLog", "RedisOwners", "RedisTaskStorage", "cancel_requested"]
+__all__ = [
+    "RedisAnswers",
+    "RedisLog",
+    "RedisOwners",
+    "RedisPresence",
+    "RedisTaskStorage",
+    "cancel_requested",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -120,6 +127,9 @@ return {epoch, tonumber(redis.call('HGET', meta, 'seq'))}
 _BATCH = 512
 #: How long one ``XREAD`` blocks before the loop checks the epoch and age retention.
 _BLOCK_MS = 2_000
+#: How often a replica says it is alive with the clients it serves, and how long that holds.
+PRESENCE_REFRESH_S = 5.0
+PRESENCE_TTL_S = 30.0
 #: How long :meth:`RedisLog.append_once` remembers a key.
 _IDEM_TTL_MS = 300_000
 
@@ -195,6 +205,8 @@ class RedisLog(MemoryLog):
         self._epoch_listeners: list[Callable[[], None]] = []
         self._follower: asyncio.Task[None] | None = None
         self._stopping = False
+        self._presence: RedisPresence | None = None
+        self._presence_at = 0.0
         #: Entries the XREAD loop handed to the mirror (the rest came with this replica's appends).
         self.followed = 0
         try:
@@ -434,6 +446,13 @@ class RedisLog(MemoryLog):
         """Client-id ownership in ``P:owners``, one answer for every replica."""
         return RedisOwners(self._sync, self._keys[0].rpartition(":")[0] + ":owners")
 
+    def presence(self) -> RedisPresence:
+        """Clients connected to each replica, in ``P:online:<replica>`` (kept fresh by the
+        ``XREAD`` loop, gone 30 s after the replica)."""
+        if self._presence is None:
+            self._presence = RedisPresence(self._sync, self._keys[0].rpartition(":")[0], self.origin)
+        return self._presence
+
     def idempotency_answers(self) -> RedisAnswers:
         """``Idempotency-Key`` answers in ``P:answer:<key>``, replayed by every replica."""
         return RedisAnswers(self._sync, self._keys[0].rpartition(":")[0] + ":answer:")
@@ -479,6 +498,8 @@ class RedisLog(MemoryLog):
         if self._aio is not None:
             await self._aio.aclose()
             self._aio = None
+        if self._presence is not None:
+            self._presence.leave_all()
 
     async def _follow(self) -> None:
         assert self._aio is not None
@@ -497,6 +518,9 @@ class RedisLog(MemoryLog):
                     if epoch != self._epoch:
                         self._connect()
                     self._trim_redis_by_age()
+                if self._presence is not None and time.monotonic() - self._presence_at > PRESENCE_REFRESH_S:
+                    self._presence_at = time.monotonic()
+                    await self._presence.refresh(self._aio)
                 backoff = 0.1
             except Exception as exc:
                 if self._stopping:
@@ -601,3 +625,67 @@ class RedisAnswers:
             self._client.set(self._prefix + key, text, pxat=max(1, int(answer.expires * 1000)))
         except redis.RedisError as exc:
             raise LogWriteError(exc) from exc
+
+
+class RedisPresence:
+    """:class:`~monitor.server.engine.Presence`: one set of client ids per replica, and a sorted
+    set of replicas by when they last said they are alive (a dead replica's clients stop counting
+    after :data:`PRESENCE_TTL_S`)."""
+
+    def __init__(self, client: redis.Redis, prefix: str, origin: str) -> None:
+        """This replica (``origin``) keeps its clients in ``prefix:online:<origin>``."""
+        self._client = client
+        self._replicas = f"{prefix}:replicas"
+        self._online = f"{prefix}:online:"
+        self._origin = origin
+
+    def _alive(self, pipe: Any) -> None:
+        pipe.zadd(self._replicas, {self._origin: time.time()})
+        pipe.expire(self._online + self._origin, int(PRESENCE_TTL_S))
+
+    def joined(self, client_id: str) -> None:
+        """Add ``client_id`` to this replica's set."""
+        try:
+            pipe = self._client.pipeline(transaction=False)
+            pipe.sadd(self._online + self._origin, client_id)
+            self._alive(pipe)
+            pipe.execute()
+        except redis.RedisError as exc:
+            _log.warning("Redis presence: %s not announced: %s", client_id, exc)
+
+    def left(self, client_id: str) -> None:
+        """Remove ``client_id`` from this replica's set."""
+        try:
+            self._client.srem(self._online + self._origin, client_id)
+        except redis.RedisError as exc:
+            _log.warning("Redis presence: %s not withdrawn: %s", client_id, exc)
+
+    def elsewhere(self, client_id: str) -> bool:
+        """True if a replica seen within the TTL has ``client_id`` in its set."""
+        try:
+            since = time.time() - PRESENCE_TTL_S
+            others = [
+                o for o in self._client.zrangebyscore(self._replicas, since, "+inf") if o != self._origin
+            ]
+            if not others:
+                return False
+            pipe = self._client.pipeline(transaction=False)
+            for other in others:
+                pipe.sismember(self._online + str(other), client_id)
+            return any(pipe.execute())
+        except redis.RedisError:
+            return False
+
+    async def refresh(self, client: aioredis.Redis) -> None:
+        """Say this replica is alive (the ``XREAD`` loop calls it every few seconds)."""
+        pipe = client.pipeline(transaction=False)
+        self._alive(pipe)
+        await pipe.execute()
+
+    def leave_all(self) -> None:
+        """This replica stops: its clients are nowhere (a killed one's expire after the TTL)."""
+        with contextlib.suppress(redis.RedisError):
+            pipe = self._client.pipeline(transaction=False)
+            pipe.delete(self._online + self._origin)
+            pipe.zrem(self._replicas, self._origin)
+            pipe.execute()

@@ -269,3 +269,31 @@ async def test_idempotency_keys_and_client_ids_hold_across_replicas(redis_url: s
         assert resent["eventId"] == sent["eventId"]
         logged = alice2.get("/api/tasks/poll", params={"after": "earliest", "limit": 1000}).json()["events"]
         assert [e["id"] for e in logged if e["type"] == "text"] == [sent["eventId"]]
+
+
+@pytest.mark.asyncio
+async def test_a_direct_message_reaches_a_client_connected_to_another_replica(redis_url: str) -> None:
+    """``POST /api/direct/{id}`` on replica two for a client streaming from replica one is
+    delivered (not 404), and is 404 again once that client has gone."""
+    from monitor.server.app import create_app
+    from monitor.server.config import ServerConfig
+    from monitor.server.runner import ServerThread
+    from tests.server.sse_helpers import RawSSE
+    from tests.server.test_app import QUIET, http
+
+    config = ServerConfig(store=redis_url, store_prefix=fresh_prefix(), **QUIET)  # type: ignore[arg-type]
+    one, two = ServerThread(create_app(config)), ServerThread(create_app(config))
+    with one, two, http(two.url) as client:
+        assert client.post("/api/direct/zed", json={"payload": {"n": 0}}).status_code == 404
+        async with RawSSE(one.url, headers={"X-Client-Id": "zed"}) as sse:
+            sent = client.post("/api/direct/zed", json={"payload": {"n": 1}})
+            assert sent.status_code == 200
+            ev = await sse.next_event(timeout=5)
+            while ev is not None and ev.id != sent.json()["eventId"]:
+                ev = await sse.next_event(timeout=5)
+            assert ev is not None
+            assert ev.json()["payload"] == {"n": 1}
+        await until(
+            lambda: client.post("/api/direct/zed", json={"payload": {"n": 2}}).status_code == 404,
+            what="replica two to see that zed left replica one",
+        )
