@@ -258,6 +258,7 @@ def create_app(
         intake=shared or scheduler,
         sole_principal=broadcast_acks,
         elsewhere=shared.view if shared is not None else None,
+        cancel_elsewhere=shared.cancel if shared is not None else None,
     )
     register_executor_handlers(scheduler, tasks, state.executors)
 

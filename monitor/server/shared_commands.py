@@ -8,7 +8,8 @@ replica, which hands it to its local :class:`~monitor.server.scheduler.CommandSc
 timeouts, retries, cancellation as before) and ``XACK``\\s it once the final ack is out. The acks
 are events in the shared log, so they reach the client whichever replica holds its stream.
 ``GET /api/commands/{id}`` on a replica that does not hold the command answers from
-``P:cmdview:<id>`` (``accepted``, then the final state; kept 24 h).
+``P:cmdview:<id>`` (``accepted``, then the final state; kept 24 h); ``DELETE`` there publishes the
+id on ``P:cancel``, and the replica holding the command cancels it.
 
 **Lease.** A replica renews the entries it runs every third of the lease (``XCLAIM ... JUSTID``
 resets their idle time). Every replica looks for entries idle longer than the lease
@@ -88,6 +89,7 @@ class SharedCommands:
         self._stream = f"{prefix}:commands"
         self._dedupe = f"{prefix}:cmd:"
         self._views = f"{prefix}:cmdview:"
+        self._cancels = f"{prefix}:cancel"
         self._scheduler = scheduler
         self._slots = asyncio.Semaphore(slots)
         self._lease_ms = lease_ms
@@ -97,6 +99,8 @@ class SharedCommands:
         self._reader: asyncio.Task[None] | None = None
         self._renewer: asyncio.Task[None] | None = None
         self._runs: dict[str, asyncio.Task[None]] = {}
+        self._cancelling: set[asyncio.Task[bool]] = set()
+        self._listener: asyncio.Task[None] | None = None
         self._stopping = False
         #: Entries this replica took over from a replica that stopped renewing them.
         self.taken_over = 0
@@ -150,6 +154,51 @@ class SharedCommands:
             return None
         return CommandView.model_validate_json(text) if text else None
 
+    async def cancel(self, command_id: str) -> None:
+        """Ask every replica to cancel ``command_id`` (the one holding it does; ``PUBLISH``, so a
+        command no replica has claimed yet is not cancelled: it runs when claimed).
+
+        Raises:
+            LogWriteError: Redis is unreachable.
+        """
+        try:
+            await self._client().publish(self._cancels, command_id)
+        except redis.RedisError as exc:
+            raise LogWriteError(exc) from exc
+
+    async def _listen(self) -> None:
+        """Cancel requests for commands this replica holds (one subscription per replica)."""
+        backoff = 0.1
+        while not self._stopping:
+            try:
+                async with self._client().pubsub() as pubsub:
+                    await pubsub.subscribe(self._cancels)
+                    backoff = 0.1
+                    while not self._stopping:
+                        # A short wait, so that a stop is seen within it (cancelling redis-py
+                        # mid-command is what RedisLog.stop avoids).
+                        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.2)
+                        if message is not None:
+                            self._cancel_here(str(message["data"]))
+            except Exception as exc:
+                if self._stopping:
+                    return
+                if cancel_requested():
+                    raise asyncio.CancelledError from exc
+                _log.warning("shared commands: cancel channel failed (%s); again in %.1f s", exc, backoff)
+                await asyncio.sleep(backoff)  # a retry timer while Redis is away
+                backoff = min(backoff * 2, 5.0)
+
+    def _cancel_here(self, command_id: str) -> None:
+        record = self._scheduler.get(command_id)
+        if record is None or record.status.is_final:
+            return  # another replica's, or done already
+        task = asyncio.get_running_loop().create_task(
+            self._scheduler.cancel(command_id), name=f"monitor-cancel-{command_id}"
+        )
+        self._cancelling.add(task)
+        task.add_done_callback(self._cancelling.discard)
+
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
@@ -164,6 +213,7 @@ class SharedCommands:
         loop = asyncio.get_running_loop()
         self._reader = loop.create_task(self._read(), name="monitor-commands-read")
         self._renewer = loop.create_task(self._renew(), name="monitor-commands-renew")
+        self._listener = loop.create_task(self._listen(), name="monitor-commands-cancels")
 
     async def _join(self, client: aioredis.Redis) -> None:
         """Create the stream and the consumer group unless another replica did."""
@@ -172,8 +222,8 @@ class SharedCommands:
 
     async def stop_reading(self) -> None:
         """Claim nothing more (a graceful stop; the scheduler then cancels what runs)."""
-        reader, renewer = self._reader, self._renewer
-        self._reader = self._renewer = None
+        reader, renewer, listener = self._reader, self._renewer, self._listener
+        self._reader = self._renewer = self._listener = None
         if reader is None:
             return
         self._stopping = True
@@ -181,6 +231,11 @@ class SharedCommands:
             renewer.cancel()  # it sleeps between renewals
             with contextlib.suppress(asyncio.CancelledError):
                 await renewer
+        if listener is not None:
+            await asyncio.wait({listener}, timeout=1.0)  # it looks at _stopping every 0.2 s
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listener
         # Close the connections under the pending XREADGROUP (see RedisLog.stop); cancel it only
         # if that did not end it.
         if self._aio is not None:
@@ -195,7 +250,7 @@ class SharedCommands:
     async def aclose(self) -> None:
         """Stop reading, wait for the runs to finish (the scheduler's aclose ends them), close."""
         await self.stop_reading()
-        runs = list(self._runs.values())
+        runs = [*self._runs.values(), *self._cancelling]
         if runs:
             await asyncio.gather(*runs, return_exceptions=True)
         if self._aio is not None:

@@ -57,6 +57,7 @@ class ServerState:
             Redis) the shared queue any replica's scheduler claims from.
         elsewhere: Replicas on Redis: where a command this replica does not hold is (None: no
             other replica).
+        cancel_elsewhere: Replicas on Redis: asks the replica holding a command to cancel it.
         delivered: Answers already given per message id (oldest first, bounded), so that a message
             sent twice with the same id is delivered once.
         command_owners: The principal that sent each recent command (oldest first, bounded).
@@ -72,6 +73,7 @@ class ServerState:
     intake: CommandIntake
     sole_principal: bool = True
     elsewhere: Callable[[str], Awaitable[CommandView | None]] | None = None
+    cancel_elsewhere: Callable[[str], Awaitable[None]] | None = None
     delivered: OrderedDict[str, MessageSent] = field(default_factory=OrderedDict)
     command_owners: OrderedDict[str, str] = field(default_factory=OrderedDict)
     executors: ExecutorRegistry = field(default_factory=ExecutorRegistry)

@@ -6,6 +6,7 @@ here are the Redis-only promises from monitor/server/redis_log.py's docstring.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -297,3 +298,53 @@ async def test_a_direct_message_reaches_a_client_connected_to_another_replica(re
             lambda: client.post("/api/direct/zed", json={"payload": {"n": 2}}).status_code == 404,
             what="replica two to see that zed left replica one",
         )
+
+
+@pytest.mark.asyncio
+async def test_a_command_is_cancelled_from_a_replica_that_does_not_hold_it(redis_url: str) -> None:
+    """DELETE /api/commands/{id} on the replica that did not claim a running command asks the one
+    that did (202); that one cancels it and the client gets the final ``cancelled`` ack."""
+    from monitor.core.protocol import CommandAction
+    from monitor.server.app import create_app
+    from monitor.server.config import ServerConfig
+    from monitor.server.runner import ServerThread
+    from monitor.server.scheduler import CommandRecord
+    from tests.server.sse_helpers import RawSSE
+    from tests.server.test_app import QUIET, http
+
+    async def endless(_: CommandRecord) -> None:
+        await asyncio.Event().wait()  # runs until cancelled
+
+    config = ServerConfig(store=redis_url, store_prefix=fresh_prefix(), **QUIET)  # type: ignore[arg-type]
+    apps = [create_app(config), create_app(config)]
+    for app in apps:
+        app.scheduler.register_handler(CommandAction.EXECUTE, endless)
+    one, two = ServerThread(apps[0]), ServerThread(apps[1])
+    with one, two, http(one.url) as c1, http(two.url) as c2:
+        async with RawSSE(one.url, headers={"X-Client-Id": "yan"}) as sse:
+            body = {"action": "execute", "command_id": "c-slow"}
+            assert c1.post("/api/commands", json=body, headers={"X-Client-Id": "yan"}).status_code == 202
+
+            def holder() -> int | None:
+                for i, app in enumerate(apps):
+                    record = app.scheduler.get("c-slow")
+                    if record is not None and record.status.value == "running":
+                        return i
+                return None
+
+            await until(lambda: holder() is not None, what="a replica to run the command")
+            other = (c2, c1)[holder() or 0]
+            asked = other.delete("/api/commands/c-slow")
+            assert asked.status_code == 202
+            statuses: list[str] = []
+            while not statuses or statuses[-1] in ("accepted", "running"):
+                ev = await sse.next_event(timeout=10)
+                assert ev is not None
+                if ev.type == "ack" and ev.json()["payload"]["command_id"] == "c-slow":
+                    statuses.append(ev.json()["payload"]["status"])
+            assert statuses == ["accepted", "cancelled"]
+        await until(
+            lambda: other.get("/api/commands/c-slow").json().get("status") == "cancelled",
+            what="the other replica to report the command cancelled",
+        )
+        assert other.delete("/api/commands/c-slow").status_code == 409

@@ -67,6 +67,17 @@ def _known(state: ServerState, command_id: str, principal: Principal) -> Command
     return record
 
 
+async def _cancel_elsewhere(state: ServerState, view: CommandView) -> JSONResponse:
+    """Replicas on Redis: ask whichever replica holds the command to cancel it (``202``)."""
+    if view.status.is_final:
+        detail = view.model_dump(mode="json")
+        raise HTTPError(409, f"command {view.command_id!r} already {view.status.value}", detail=detail)
+    assert state.cancel_elsewhere is not None
+    await state.cancel_elsewhere(view.command_id)
+    # Its replica sends the final ack as an event, like any cancel that takes its time.
+    return JSONResponse(view.model_dump(mode="json"), status_code=202)
+
+
 def _view_response(record: CommandRecord, status: int) -> JSONResponse:
     return JSONResponse(command_view(record).model_dump(mode="json"), status_code=status)
 
@@ -135,6 +146,10 @@ async def command_cancel(command_id: str, state: StateDep, principal: PrincipalD
     The final ``cancelled`` ack still travels to the sender as an event; this answer only
     saves the caller a round trip through the stream.
     """
+    if state.scheduler.get(command_id) is None and state.cancel_elsewhere is not None:
+        view = await state.elsewhere(command_id) if state.elsewhere is not None else None
+        if view is not None and state.may_see_command(view, principal):
+            return await _cancel_elsewhere(state, view)
     record = _known(state, command_id, principal)
     if record.status.is_final:
         raise HTTPError(
