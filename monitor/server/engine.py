@@ -126,13 +126,21 @@ class OnceLog(Protocol):
 def open_engine(config: ServerConfig) -> LogEngine:
     """The engine the config asks for.
 
-    ``store`` ``redis://...`` (or ``rediss://``, ``unix://``) -> :class:`RedisLog`; else ``db``
+    ``store`` ``redis://...`` (or ``rediss://``, ``unix://``) -> :class:`RedisLog` (LogOpenError
+    when the extra is missing or Redis cannot be reached); else ``db``
     ``:memory:`` -> :class:`MemoryLog`; else a :class:`SqliteLog` at ``db`` or the default path.
     """
     from monitor.server.config import default_db_path
 
     if config.store is not None:
-        from monitor.server.redis_log import RedisLog  # the [redis] extra
+        try:
+            from monitor.server.redis_log import RedisLog  # the [redis] extra
+        except ImportError as exc:
+            from monitor.server.log import LogOpenError
+
+            raise LogOpenError(
+                f"--store needs redis-py and hiredis ({exc}): pip install 'monitor[redis]'"
+            ) from exc
 
         return RedisLog(
             config.store,

@@ -58,7 +58,7 @@ from redis.retry import Retry
 from monitor.core.protocol import Task, stamp_event_id
 from monitor.server.engine import ForeignRowsListener
 from monitor.server.idempotency import StoredAnswer
-from monitor.server.log import LogRecord, LogWriteError, MemoryLog, new_epoch
+from monitor.server.log import LogOpenError, LogRecord, LogWriteError, MemoryLog, new_epoch
 from monitor.server.tasks import tasks_from_json
 
 __all__ = [
@@ -143,6 +143,13 @@ def _entries(reply: object) -> _Entries:
     return cast(_Entries, reply or [])
 
 
+def _redacted(url: str) -> str:
+    """``url`` without its password (``redis://:secret@host`` is how Redis URLs carry one)."""
+    scheme, sep, rest = url.partition("://")
+    creds, at, host = rest.rpartition("@")
+    return f"{scheme}{sep}{'***@' if at else ''}{host}" if creds or at else url
+
+
 def cancel_requested() -> bool:
     """True if the running task is being cancelled.
 
@@ -175,7 +182,7 @@ class RedisLog(MemoryLog):
         """Connect, check or rotate the epoch, and load the retained window into the mirror.
 
         Raises:
-            LogWriteError: Redis is unreachable or refused the set-up.
+            LogOpenError: Redis is unreachable or refused the set-up (one line saying which).
         """
         super().__init__(max_events=max_events, max_age_s=max_age_s, clock=clock, epoch="-")
         self.url = url
@@ -212,7 +219,9 @@ class RedisLog(MemoryLog):
         try:
             self._connect()
         except redis.RedisError as exc:
-            raise LogWriteError(exc) from exc
+            raise LogOpenError(
+                f"cannot use the Redis store {_redacted(url)}: {exc} (is redis-server running there?)"
+            ) from exc
 
     # ------------------------------------------------------------------ set-up and epoch
 

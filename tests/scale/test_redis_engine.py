@@ -348,3 +348,17 @@ async def test_a_command_is_cancelled_from_a_replica_that_does_not_hold_it(redis
             what="the other replica to report the command cancelled",
         )
         assert other.delete("/api/commands/c-slow").status_code == 409
+
+
+def test_serve_without_reachable_redis_says_so_in_one_line_and_exits_3(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from monitor.server.cli import main
+    from tests.interop.procs import free_port
+
+    url = f"redis://:s3cret@127.0.0.1:{free_port()}/0"  # nothing listens there
+    assert main(["--store", url, "--port", "0", "--log-level", "warning"]) == 3
+    err = capsys.readouterr().err
+    assert err.startswith("monitor serve: cannot use the Redis store redis://***@127.0.0.1:")
+    assert "s3cret" not in err
+    assert len(err.strip().splitlines()) == 1
