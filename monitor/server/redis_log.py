@@ -320,7 +320,10 @@ class RedisLog(MemoryLog):
             if not entries:
                 self._last_seq = upto  # trimmed meanwhile: nothing left to mirror
                 return
+            before = self._last_seq
             self._ingest(entries)
+            if self._last_seq == before:  # only another epoch's entries: never loop on them
+                self._last_seq = _seq_of(entries[-1][0])
 
     # ------------------------------------------------------------------ EventLog
 
