@@ -24,7 +24,7 @@ from monitor.core.protocol import EPOCH_HEADER, CommandAck, EventType, Message, 
 from monitor.server.auth import TokenChecker, token_checker
 from monitor.server.config import ServerConfig
 from monitor.server.engine import LogEngine, open_engine
-from monitor.server.executors import register_executor_handlers
+from monitor.server.executors import ExecutorRegistry, register_executor_handlers
 from monitor.server.hub import Hub, HubSettings
 from monitor.server.idempotency import IdempotencyCache, SharedAnswers
 from monitor.server.identity import ClientRegistry, SqlTable
@@ -66,6 +66,15 @@ OPEN_PATHS = frozenset({"/healthz"})
 def open_log(config: ServerConfig) -> LogEngine:
     """The engine the config asks for (:func:`monitor.server.engine.open_engine`)."""
     return open_engine(config)
+
+
+def _executors(log: LogEngine, config: ServerConfig) -> ExecutorRegistry:
+    """External executors' offers: in this process, or (replicas on Redis) in Redis."""
+    if config.store is None or getattr(log, "url", None) != config.store:
+        return ExecutorRegistry()
+    from monitor.server.shared_executors import SharedExecutors
+
+    return SharedExecutors(config.store, prefix=config.store_prefix)
 
 
 def _shared_commands(
@@ -259,6 +268,7 @@ def create_app(
         sole_principal=broadcast_acks,
         elsewhere=shared.view if shared is not None else None,
         cancel_elsewhere=shared.cancel if shared is not None else None,
+        executors=_executors(event_log, config),
     )
     register_executor_handlers(scheduler, tasks, state.executors)
 
@@ -286,6 +296,8 @@ def create_app(
             await scheduler.aclose()
             if shared is not None:
                 await shared.aclose()
+            state.executors.close()
+            await state.executors.aclose()
             hub.begin_shutdown()
             await hub.wait_idle(config.drain_timeout_s)
             await hub.aclose()

@@ -362,3 +362,35 @@ def test_serve_without_reachable_redis_says_so_in_one_line_and_exits_3(
     assert err.startswith("monitor serve: cannot use the Redis store redis://***@127.0.0.1:")
     assert "s3cret" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.asyncio
+async def test_an_executor_polling_one_replica_decides_a_command_run_by_another(redis_url: str) -> None:
+    """The bridge long-polls replica two; a cancel for its task is posted to replica one (and runs
+    on whichever replica claims it): the executor gets it, says ok, and the task is changed."""
+    from monitor.server.app import create_app
+    from monitor.server.config import ServerConfig
+    from monitor.server.runner import ServerThread
+    from tests.server.test_app import QUIET, http
+
+    config = ServerConfig(store=redis_url, store_prefix=fresh_prefix(), **QUIET)  # type: ignore[arg-type]
+    one, two = ServerThread(create_app(config)), ServerThread(create_app(config))
+    with one, two, http(one.url) as c1, http(two.url) as c2:
+        task = c1.post("/api/tasks", json={"name": "job", "metadata": {"executor": "celery"}}).json()
+        assert c2.get("/api/executors/celery/commands", params={"wait": 0}).json() == {"commands": []}
+        claim = asyncio.ensure_future(
+            asyncio.to_thread(c2.get, "/api/executors/celery/commands", params={"wait": 10})
+        )
+        body = {"action": "cancel", "task_id": task["id"], "command_id": "c-e"}
+        assert c1.post("/api/commands", json=body).status_code == 202
+        offered = (await claim).json()["commands"]
+        assert [(c["command_id"], c["action"]) for c in offered] == [("c-e", "cancel")]
+        verdict = c2.post("/api/executors/celery/commands/c-e", json={"ok": True})
+        assert verdict.status_code == 200
+        assert verdict.json()["state"] == "cancelled"  # a queued task is cancelled at once
+        assert c2.post("/api/executors/celery/commands/c-e", json={"ok": True}).status_code == 404
+        for client in (c1, c2):
+            await until(
+                lambda client=client: client.get("/api/commands/c-e").json().get("status") == "succeeded",
+                what="both replicas to report the command succeeded",
+            )
