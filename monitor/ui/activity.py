@@ -26,6 +26,10 @@ _FAILED = QColor(229, 57, 53)
 _REPAINT_MS = 500
 
 
+def _clock_text(at: float) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(at))
+
+
 class _Throttled(QWidget):
     """A widget that repaints at most every ``_REPAINT_MS`` however often data changes."""
 
@@ -168,21 +172,31 @@ class ProgressChart(_Throttled):
         return list(self._source()[0])
 
     def paintEvent(self, _event: QPaintEvent) -> None:
-        """Axes at 0 and 100 %, then the line."""
+        """Axes at 0 and 100 % (labelled), the first and last sample's times, then the line."""
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         palette = self.palette()
-        margin = 6.0
-        rect = QRectF(self.rect()).adjusted(margin, margin, -margin, -margin)
+        metrics = painter.fontMetrics()
+        label_w = float(metrics.horizontalAdvance("100%")) + 6
+        line_h = float(metrics.height())
+        rect = QRectF(self.rect()).adjusted(label_w, line_h / 2 + 2, -8, -(line_h + 4))
+        muted = palette.color(QPalette.ColorRole.PlaceholderText)
         painter.setPen(QPen(palette.color(QPalette.ColorRole.Mid), 1, Qt.PenStyle.DotLine))
         painter.drawLine(rect.topLeft(), rect.topRight())
         painter.drawLine(rect.bottomLeft(), rect.bottomRight())
+        painter.setPen(muted)
+        right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        for value, y in (("100%", rect.top()), ("0%", rect.bottom())):
+            painter.drawText(QRectF(0, y - line_h / 2, label_w - 4, line_h), right, value)
         samples, running = self._source()
         trail = list(samples)
         if running and trail:
             trail.append((max(self._clock(), trail[-1][0]), trail[-1][1]))
         if len(trail) >= 2:
             t0, t1 = trail[0][0], trail[-1][0]
+            below = QRectF(rect.left(), rect.bottom() + 2, rect.width(), line_h)
+            painter.drawText(below, Qt.AlignmentFlag.AlignLeft, _clock_text(t0))
+            painter.drawText(below, Qt.AlignmentFlag.AlignRight, _clock_text(t1))
             span = max(t1 - t0, 1e-6)
             line = QPolygonF(
                 [
@@ -196,6 +210,5 @@ class ProgressChart(_Throttled):
             painter.setPen(QPen(palette.color(QPalette.ColorRole.Highlight), 2))
             painter.drawPolyline(line)
         else:
-            painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
             painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self.tr("No progress reported yet"))
         painter.end()

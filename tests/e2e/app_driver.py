@@ -18,7 +18,9 @@ stdin commands, one per line: ``dump``, ``shot PATH`` (window grab), ``screen PA
 screen), ``select ID``, ``detail on|off`` (View > Detail pane), ``messages on|off`` (View >
 Messages, the dock), ``resize W H`` (window size, for screenshots), ``theme light|dark``, ``settings
 PATH`` (open the settings dialog and grab it), ``cancel PATH`` (trigger Cancel on the selection,
-grab the question it asks, answer "Go back"), ``history`` (the notification history), ``quit``.
+grab the question it asks, answer "Go back"), ``history`` (the notification history),
+``historydialog PATH`` (View > Notification history, grabbed), ``tab NAME`` (the detail pane's
+tab; answers with the Progress chart's point count), ``quit``.
 Each command answers with one JSON line.
 This is test scaffolding, not product code.
 """
@@ -30,7 +32,10 @@ import json
 import sys
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from monitor.wiring.parts import Parts
 
 __all__ = ["main"]
 
@@ -126,10 +131,50 @@ class Driver:
 
         asyncio.get_running_loop().call_later(0.5, grab)
 
+    def _tab(self, parts: Parts, arg: str) -> None:
+        from monitor.ui.activity import ProgressChart
+
+        tabs = parts.view.detail.tabs
+        index = next((i for i in range(tabs.count()) if tabs.tabText(i).replace("&", "") == arg), -1)
+        tabs.setCurrentIndex(index)
+        chart = parts.view.detail.findChild(ProgressChart)
+        _emit({"ev": "tab", "index": index, "points": len(chart.points()) if chart is not None else 0})
+
+    def _history_dialog(self, parts: Parts, arg: str) -> None:
+        action = next(a for a in parts.window.view_menu.actions() if a.objectName() == "notificationHistory")
+        action.trigger()
+
+        def grab_history() -> None:
+            from monitor.ui.notify_history import NotificationHistoryDialog
+
+            dialog = parts.window.findChild(NotificationHistoryDialog)
+            ok = dialog is not None and dialog.grab().save(arg)
+            if dialog is not None:
+                dialog.close()
+            _emit({"ev": "shot", "path": arg, "ok": bool(ok)})
+
+        asyncio.get_running_loop().call_later(0.5, grab_history)
+
+    def _history(self, parts: Parts, _arg: str) -> None:
+        entries = parts.notifier.history.entries
+        _emit(
+            {
+                "ev": "history",
+                "entries": [
+                    {"title": e.title, "path": e.path, "outcome": e.outcome.value, "tasks": list(e.task_ids)}
+                    for e in entries
+                ],
+            }
+        )
+
     def command(self, line: str) -> None:
         parts = self.desktop.parts
         assert parts is not None
         cmd, _, arg = line.strip().partition(" ")
+        more = {"tab": self._tab, "historydialog": self._history_dialog, "history": self._history}
+        if cmd in more:
+            more[cmd](parts, arg)
+            return
         if cmd == "dump":
             store, service = parts.store, parts.service
             stats = service.stats()
@@ -209,22 +254,6 @@ class Driver:
             asyncio.get_running_loop().call_later(0.5, grab)
         elif cmd == "cancel":
             self._cancel_question(arg)
-        elif cmd == "history":
-            entries = parts.notifier.history.entries
-            _emit(
-                {
-                    "ev": "history",
-                    "entries": [
-                        {
-                            "title": e.title,
-                            "path": e.path,
-                            "outcome": e.outcome.value,
-                            "tasks": list(e.task_ids),
-                        }
-                        for e in entries
-                    ],
-                }
-            )
         elif cmd == "quit":
             self.desktop.quit(0)
         else:

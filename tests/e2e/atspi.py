@@ -219,7 +219,7 @@ class Atspi:
         return headers, grid
 
 
-class Announcements:
+class Announcements(Atspi):
     """What a screen reader is told to speak: AT-SPI ``object:announcement`` events.
 
     Toolkits send events only for kinds a listener has registered with the registry (Qt's bridge
@@ -232,8 +232,7 @@ class Announcements:
     """
 
     def __init__(self, address: str, timeout: float = 5) -> None:
-        self.conn = open_dbus_connection(address)
-        self._timeout = timeout
+        super().__init__(address, timeout)
         rule = MatchRule(type="signal", interface=_EVENT_OBJECT, member="Announcement")
         _unwrap(self.conn, message_bus.AddMatch(rule), timeout)
         self._filter = self.conn.filter(rule, bufsize=256)
@@ -264,4 +263,4 @@ class Announcements:
     def close(self) -> None:
         """Stop listening and close the connection."""
         self._filter.__exit__(None, None, None)
-        self.conn.close()
+        super().close()

@@ -293,6 +293,20 @@ class Desktop:
         """Run ``dunstctl`` against this desktop's dunst."""
         return self._run(["dunstctl", *args])
 
+    def focus_window(self, title_regex: str) -> str:
+        """Give the keyboard focus to the first visible window whose title matches (xdotool), as a
+        click on it would; returns its X id."""
+        found = subprocess.run(
+            ["xdotool", "search", "--sync", "--onlyvisible", "--name", title_regex],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=15,
+            check=True,
+        ).stdout.split()[0]
+        subprocess.run(["xdotool", "windowfocus", "--sync", found], env=self.env, timeout=15, check=True)
+        return found
+
     def screenshot(self, path: str | Path) -> bool:
         """Grab the whole virtual screen to ``path`` (PNG); False if ``import`` is missing or failed."""
         if shutil.which("import") is None:

@@ -1,6 +1,6 @@
 """Make the README screenshots (issues 4, 5 and 12) in a private desktop, from one command::
 
-    .venv/bin/python -m tests.e2e.screenshots docs/img            # all eleven
+    .venv/bin/python -m tests.e2e.screenshots docs/img            # all thirteen
     .venv/bin/python -m tests.e2e.screenshots docs/img --skip-installed
     .venv/bin/python -m tests.e2e.screenshots docs/img --only-installed --no-build   # reuse /tmp/dist
 
@@ -11,6 +11,9 @@ failed), then writes:
 
 * ``main-light.png`` / ``main-dark.png``: the main window (1280x760) in each theme,
 * ``detail-failed.png``: a failed task selected, its error in the detail pane,
+* ``notification-history.png``: View > Notification history after that failure,
+* ``progress.png``: the detail pane's Progress tab on a running task (issue 15's chart; the
+  status bar's finished-per-minute chart is in every window shot),
 * ``settings.png``: the settings dialog,
 * ``notification.png``: the top-right of the screen while dunst shows a failure notice,
 * ``confirm-cancel.png``: the question Cancel asks for a running task (answered "Go back"),
@@ -230,6 +233,16 @@ def app_shots(out: Path, *, speed: float, settle_s: float) -> None:
             )
             _shrink(out / "notification.png")
             desk.dunstctl("close-all")
+            _shot(app, "historydialog", out / "notification-history.png")
+
+            # The detail pane's Progress tab on a running task (its trail grows while we wait).
+            running = _running(app)
+            _select(app, running)
+            wait_until(
+                lambda: bool(app and app.ask("tab Progress", "tab")["points"] >= 4), 30, "a progress trail"
+            )
+            _shot(app, "shot", out / "progress.png")
+            app.ask("tab Timeline", "tab")
 
             _shot(app, "settings", out / "settings.png")
 

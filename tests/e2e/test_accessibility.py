@@ -174,15 +174,7 @@ def test_table_chip_banner_and_detail_are_read_over_atspi(
         assert not any("<" in d for d in buttons.values()), buttons
 
         # The banner: with the window focused, a failure goes to the in-window banner.
-        win = subprocess.run(
-            ["xdotool", "search", "--sync", "--onlyvisible", "--name", "^Monitor"],
-            env=desk.env,
-            capture_output=True,
-            text=True,
-            timeout=15,
-            check=True,
-        ).stdout.split()[0]
-        subprocess.run(["xdotool", "windowfocus", "--sync", win], env=desk.env, timeout=15, check=True)
+        desk.focus_window("^Monitor")
         spoken = Announcements(address)
         try:
             failed_id = server.fail_task(FAILED_NAME, FAILED_MESSAGE)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -109,15 +108,7 @@ def test_progress_count_and_urgent_reach_the_dock(desktop: Desktop, tmp_path: Pa
         # A failure while the window is in the background: urgent, until the window is focused.
         server.fail_task("taskbar-urgent.wav", "disk full")
         dock.until(lambda v: v["urgent"], 20, "urgent after a background failure")
-        win = subprocess.run(
-            ["xdotool", "search", "--sync", "--onlyvisible", "--name", "^Monitor"],
-            env=desktop.env,
-            capture_output=True,
-            text=True,
-            timeout=15,
-            check=True,
-        ).stdout.split()[0]
-        subprocess.run(["xdotool", "windowfocus", "--sync", win], env=desktop.env, timeout=15, check=True)
+        desktop.focus_window("^Monitor")
         dock.until(lambda v: not v["urgent"], 20, "urgent cleared once the window is focused")
 
         # Quitting clears the icon (a dock would otherwise keep the last progress forever).
