@@ -22,6 +22,7 @@ milliseconds (int), as in seed 004.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import re
@@ -32,11 +33,13 @@ from pydantic import (
     AfterValidator,
     AliasChoices,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     JsonValue,
     StringConstraints,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
     with_config,
 )
@@ -47,6 +50,8 @@ __all__ = [
     "EPOCH_HEADER",
     "MAX_DATA_BYTES",
     "MAX_ID_LENGTH",
+    "RESERVED_TASK_IDS",
+    "SENDABLE_MESSAGE_TYPES",
     "TASK_EVENT_TYPES",
     "TERMINAL_STATES",
     "BroadcastRequest",
@@ -116,6 +121,22 @@ _Id = TaskId
 PathId = Annotated[
     str,
     StringConstraints(min_length=1, max_length=MAX_ID_LENGTH, pattern=r"^[^\x00-\x1f\x7f/]+$", strict=True),
+]
+#: Ids a new task cannot take: ``/api/tasks/poll`` and ``/api/tasks/stream`` are other resources,
+#: so a task under such an id could never be fetched or deleted.
+RESERVED_TASK_IDS: Final = ("poll", "stream")
+
+
+def _not_reserved_task_id(value: str) -> str:
+    if value in RESERVED_TASK_IDS:
+        raise ValueError(f"task id {value!r} is reserved (it names another resource under /api/tasks/)")
+    return value
+
+
+_NewTaskId = Annotated[
+    PathId,
+    AfterValidator(_not_reserved_task_id),
+    Field(json_schema_extra={"not": {"enum": list(RESERVED_TASK_IDS)}}),
 ]
 _Name = Annotated[str, StringConstraints(min_length=1, max_length=_MAX_NAME, strict=True)]
 _Text = Annotated[str, StringConstraints(max_length=_MAX_TEXT, strict=True)]
@@ -207,6 +228,48 @@ class MessagePriority(IntEnum):
     CRITICAL = 3
 
 
+def _integral(value: Any) -> Any:
+    # JSON Schema's "integer" is any number without a fractional part, 3.0 included (what the
+    # OpenAPI document promises): take such a float as its int. A bool is no integer and stays refused.
+    if type(value) is float and value.is_integer():
+        return int(value)
+    return value
+
+
+def _priority(value: Any) -> MessagePriority:
+    # Lax enum validation takes False for LOW (a bool is an int in Python) and "1" for NORMAL:
+    # take only what the document's integer enum says.
+    value = _integral(value)
+    if type(value) is int or isinstance(value, MessagePriority):
+        with contextlib.suppress(ValueError):
+            return MessagePriority(value)
+    allowed = ", ".join(str(p.value) for p in MessagePriority)
+    raise ValueError(f"priority must be one of the integers {allowed}")
+
+
+# Integers in request bodies: strict (no bool, no string), 3.0 taken as 3 (see ``_integral``).
+_RequestMillis = Annotated[int, Field(ge=0, strict=True), BeforeValidator(_integral)]
+_RequestTimeoutMs = Annotated[int, Field(ge=1, le=3_600_000, strict=True), BeforeValidator(_integral)]
+_RequestAttempt = Annotated[int, Field(ge=1, le=1_000_000, strict=True), BeforeValidator(_integral)]
+#: A priority in a request body: 0-3 as an integer, never a bool.
+_RequestPriority = Annotated[MessagePriority, BeforeValidator(_priority)]
+#: Types a client may send: ``heartbeat`` is the server's own, so the document leaves it out.
+SENDABLE_MESSAGE_TYPES: Final = tuple(t for t in MessageType if t is not MessageType.HEARTBEAT)
+
+
+def _sendable(value: MessageType) -> MessageType:
+    if value not in SENDABLE_MESSAGE_TYPES:
+        raise ValueError(f"type {value.value!r} is reserved for the server's heartbeat events")
+    return value
+
+
+_SendableType = Annotated[
+    MessageType,
+    AfterValidator(_sendable),
+    WithJsonSchema({"type": "string", "enum": [t.value for t in SENDABLE_MESSAGE_TYPES]}),
+]
+
+
 class CommandAction(StrEnum):
     """Seed-004 command actions plus ``retry`` (a failed or cancelled task runs again)."""
 
@@ -240,9 +303,9 @@ class MessageRequest(_Request):
     """
 
     id: _Id | None = None
-    type: MessageType = MessageType.TEXT
-    priority: MessagePriority = MessagePriority.NORMAL
-    timestamp: Annotated[int, Field(ge=0, strict=True)] | None = None
+    type: _SendableType = MessageType.TEXT
+    priority: _RequestPriority = MessagePriority.NORMAL
+    timestamp: _RequestMillis | None = None
     source: _Short | None = None
     target: _Short | None = None
     payload: _Payload = None
@@ -535,13 +598,13 @@ class CommandRequest(_Request):
     task_id: TaskId | None = Field(default=None, validation_alias=AliasChoices("task_id", "taskId"))
     command_id: PathId | None = Field(default=None, validation_alias=AliasChoices("command_id", "commandId"))
     params: dict[str, JsonValue] = Field(default_factory=dict)
-    timeout_ms: Annotated[int, Field(ge=1, le=3_600_000, strict=True)] | None = Field(
+    timeout_ms: _RequestTimeoutMs | None = Field(
         default=None, validation_alias=AliasChoices("timeout_ms", "timeout")
     )
     require_ack: Annotated[bool, Field(strict=True)] = Field(
         default=True, validation_alias=AliasChoices("require_ack", "requireAck")
     )
-    priority: MessagePriority = MessagePriority.HIGH
+    priority: _RequestPriority = MessagePriority.HIGH
     client_id: _Short | None = Field(default=None, validation_alias=AliasChoices("client_id", "clientId"))
 
     @field_validator("params")
@@ -572,7 +635,7 @@ class CommandAck(_Event):
 class TaskSubmit(_Request):
     """Body of ``POST /api/tasks``: a job system announces a task."""
 
-    id: PathId | None = None
+    id: _NewTaskId | None = None
     name: _Name
     kind: Annotated[str, StringConstraints(max_length=64, strict=True)] = "task"
     metadata: dict[str, JsonValue] = Field(default_factory=dict)
@@ -607,7 +670,7 @@ class WorkerReport(_Request):
     error: TaskError | None = None
     #: The attempt the worker is on, for job systems that retry on their own (Celery's
     #: ``self.retry()``); a higher one than the task's starts a new attempt, a lower one is ignored.
-    attempt: Annotated[int, Field(ge=1, le=1_000_000, strict=True)] | None = None
+    attempt: _RequestAttempt | None = None
 
     @field_validator("result")
     @classmethod

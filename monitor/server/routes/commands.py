@@ -14,7 +14,6 @@ from monitor.core.protocol import (
     CommandRequest,
     CommandStatus,
     CommandView,
-    Message,
     MessageType,
 )
 from monitor.server.auth import Principal
@@ -28,11 +27,25 @@ __all__ = ["BODY_SCHEMAS", "command_view", "router"]
 
 # The body is read by hand (two shapes), so FastAPI does not know its models: their schemas go to
 # the document's components (build_api adds BODY_SCHEMAS) and the body refers to them there.
-_BODY_REFS, _DEFS = models_json_schema(
-    [(CommandRequest, "validation"), (Message, "validation")], ref_template="#/components/schemas/{model}"
-)
+_COMPONENTS = "#/components/schemas/"
+_BODY_REFS, _DEFS = models_json_schema([(CommandRequest, "validation")], ref_template=_COMPONENTS + "{model}")
+# The envelope as the handler reads it: type "command" and the command in its payload. A whole
+# seed-004 Message (any type) would promise more: {"type": "ack", ...} is refused.
+_ENVELOPE: dict[str, Any] = {
+    "title": "CommandEnvelope",
+    "description": "A seed-004 message of type `command` whose `payload` is the command; "
+    "`source` names the acks' client when neither `clientId` nor `X-Client-Id` does. "
+    "Other envelope fields are not read.",
+    "type": "object",
+    "required": ["type", "payload"],
+    "properties": {
+        "type": {"const": MessageType.COMMAND.value},
+        "payload": {"$ref": _COMPONENTS + "CommandRequest"},
+    },
+}
+_BODY_ONE_OF = [*_BODY_REFS.values(), {"$ref": _COMPONENTS + "CommandEnvelope"}]
 #: Component schemas the ``POST /api/commands`` body refers to.
-BODY_SCHEMAS: dict[str, Any] = _DEFS["$defs"]
+BODY_SCHEMAS: dict[str, Any] = {**_DEFS["$defs"], "CommandEnvelope": _ENVELOPE}
 
 router = APIRouter(tags=["commands"], responses=documented(*ANY_ROUTE))
 
@@ -89,7 +102,11 @@ def _view_response(record: CommandRecord, status: int) -> JSONResponse:
     responses=documented(*WRITES),
     openapi_extra={
         "requestBody": {
-            "content": {"application/json": {"schema": {"oneOf": list(_BODY_REFS.values())}}},
+            "content": {
+                "application/json": {
+                    "schema": {"oneOf": [*_BODY_REFS.values(), {"$ref": _COMPONENTS + "CommandEnvelope"}]}
+                }
+            },
             "required": True,
         }
     },

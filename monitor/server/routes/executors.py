@@ -27,7 +27,7 @@ def _own(state: StateDep, name: str, principal: PrincipalDep) -> None:
         raise HTTPError(403, f"executor {name!r} belongs to another principal; choose another name")
 
 
-@router.get("/api/executors/{name}/commands")
+@router.get("/api/executors/{name}/commands", responses=documented(422))
 async def claim(
     name: PathId, state: StateDep, principal: PrincipalDep, wait: float = Query(default=25.0, ge=0, le=60)
 ) -> ExecutorClaim:

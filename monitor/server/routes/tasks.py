@@ -6,10 +6,12 @@ import json
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
+from starlette.convertors import StringConvertor, register_url_convertor
 
 from monitor.core.protocol import (
     EPOCH_HEADER,
     MAX_ID_LENGTH,
+    RESERVED_TASK_IDS,
     EventRecord,
     PollResponse,
     Snapshot,
@@ -29,6 +31,17 @@ __all__ = ["event_record", "router"]
 router = APIRouter(tags=["tasks"], responses=documented(*ANY_ROUTE))
 
 
+class _TaskIdConvertor(StringConvertor):
+    """A ``{task_id}`` segment: any segment but the reserved words (``/api/tasks/poll`` is the poll,
+    not a task; without this, ``DELETE /api/tasks/poll`` was routed and ``OPTIONS`` answered
+    ``Allow: GET, DELETE``)."""
+
+    regex = "(?!(?:" + "|".join(RESERVED_TASK_IDS) + ")(?:/|$))[^/]+"
+
+
+register_url_convertor("task_id", _TaskIdConvertor())
+
+
 def event_record(rec: LogRecord) -> EventRecord:
     """A logged event as the poll and detail answers carry it (data parsed back to JSON)."""
     try:
@@ -46,7 +59,7 @@ async def snapshot(state: StateDep, response: Response) -> Snapshot:
     return Snapshot(tasks=state.tasks.all(), cursor=log.last_id, epoch=log.epoch)
 
 
-@router.get("/api/tasks/poll")
+@router.get("/api/tasks/poll", responses=documented(422))
 async def poll(
     state: StateDep,
     request: Request,
@@ -79,7 +92,7 @@ async def poll(
     return PollResponse(events=visible, last_event_id=last)
 
 
-@router.get("/api/tasks/{task_id}", responses=documented(404, 422))
+@router.get("/api/tasks/{task_id:task_id}", responses=documented(404, 422))
 async def task_detail(task_id: str, state: StateDep) -> TaskDetail:
     """One task and its newest logged events (at most 200).
 
@@ -109,7 +122,7 @@ async def create_task(submit: TaskSubmit, state: StateDep) -> Task:
     return task
 
 
-@router.post("/api/tasks/{task_id}/events", responses=documented(404, 409, *WRITES))
+@router.post("/api/tasks/{task_id:task_id}/events", responses=documented(404, 409, *WRITES))
 async def report(task_id: str, body: WorkerReport, state: StateDep) -> Task:
     """A worker reports progress or an outcome."""
     try:
@@ -122,7 +135,7 @@ async def report(task_id: str, body: WorkerReport, state: StateDep) -> Task:
     return task
 
 
-@router.delete("/api/tasks/{task_id}", status_code=204, responses=documented(404, *WRITES))
+@router.delete("/api/tasks/{task_id:task_id}", status_code=204, responses=documented(404, *WRITES))
 async def remove(task_id: str, state: StateDep) -> Response:
     """Forget a task (publishes ``task_removed``)."""
     if state.tasks.get(task_id) is None:
