@@ -68,11 +68,15 @@ _LINE_END = re.compile(rb"\r\n|\r|\n")
 _MAX_DEFER = 4096  # longest run of complete lines held back waiting for their blank line
 
 # A common whole block: optional "id", optional "event", one "data" line, blank line (groups:
-# id flag, id value, event flag, event, data); otherwise any single line with its LF (group 6).
-# Every line start matches one of the two, so findall covers the text contiguously. An id with NUL
-# fails the first alternative and goes through the generic path (which ignores it).
+# id flag, id value, event flag, event, data); otherwise one non-blank line with its LF, or a whole
+# run of blank lines (group 6). Every line start matches one of the alternatives, so findall covers
+# the text contiguously. An id with NUL fails the first alternative and goes through the generic
+# path (which ignores it). A run of blank lines is one token because the second and later blank
+# lines of a run change nothing (the first one dispatched or dropped the block and reset the event
+# type, the retry and the last event id from the id buffer, which a blank line leaves alone): a
+# gzip "newline bomb" (16 MiB of LF from 16 KB on the wire) then costs a few tokens per read.
 _TOKENS = re.compile(
-    r"(?:(id:) ?([^\n\x00]*)\n)?(?:(event:) ?([^\n]*)\n)?data: ?([^\n]*)\n\n|([^\n]*\n)"
+    r"(?:(id:) ?([^\n\x00]*)\n)?(?:(event:) ?([^\n]*)\n)?data: ?([^\n]*)\n\n|([^\n]+\n|\n+)"
 ).findall
 
 _new = tuple.__new__
@@ -289,11 +293,10 @@ class SSEDecoder:
                 self._pending_id = pending
                 self._last_id = last_id
                 if line:
-                    raw_line = line[:-1]
-                    if raw_line:
-                        self._text_line(raw_line)
-                    else:
+                    if line[0] == "\n":  # one blank line or a run of them: dispatch once
                         self._dispatch(out)
+                    else:
+                        self._text_line(line[:-1])
                 else:
                     # A block already in progress (or a possibly oversized one): apply its lines
                     # one by one.

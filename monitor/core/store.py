@@ -83,9 +83,11 @@ _STATE_ORDER: Final = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class LogEntry:
+class LogEntry(NamedTuple):
     """One line of a task's event log (or timeline).
+
+    The record keeps its entries as plain tuples of these fields (see :data:`_Stored`) and
+    builds these only when read.
 
     Attributes:
         at: Local Unix time the news arrived.
@@ -100,6 +102,33 @@ class LogEntry:
     text: str
     server_at: float | None = None
     fields: tuple[str, ...] = ()
+
+
+# How a record keeps its log and timeline: one bare entry, or a tuple of entries; an entry is a
+# plain tuple of LogEntry's fields (``fields`` left out when empty). Plain tuples of atoms are
+# ones the cyclic GC stops tracking at its first pass over them, where a LogEntry (a class
+# instance, or a tuple subclass) stays tracked for life: with 4.8 entries per task that was 55 %
+# of the objects each full collection walked on the ingest stream (docs/performance.md, R1).
+_Entry = tuple[Any, ...]
+_Stored = _Entry | tuple[_Entry, ...]
+
+
+def _read_entries(stored: _Stored) -> tuple[LogEntry, ...]:
+    if not stored:
+        return ()
+    if not isinstance(stored[0], tuple):  # one bare entry (its first field is a time)
+        return (LogEntry(*stored),)
+    return tuple(LogEntry(*entry) for entry in stored)
+
+
+def _appended(stored: _Stored, entry: _Entry, limit: int | None = None) -> _Stored:
+    if not stored:
+        return entry
+    if not isinstance(stored[0], tuple):
+        return (stored, entry)
+    if limit is not None and len(stored) >= limit:
+        return (*stored[1 - limit :], entry)
+    return (*stored, entry)
 
 
 #: A finished task's ETA reading (also what a record without a tracker reads).
@@ -137,21 +166,19 @@ class TaskRecord:
     metadata: Mapping[str, JsonValue] = field(default_factory=lambda: _NO_METADATA)  # shared
     placeholder: bool = False
     seq: int = 0  # arrival order, the last tie-break
-    timeline_entries: LogEntry | tuple[LogEntry, ...] = ()  # see timeline
-    log_entries: LogEntry | tuple[LogEntry, ...] = ()  # see log
+    timeline_entries: _Stored = ()  # see timeline
+    log_entries: _Stored = ()  # see log
     tracker: EtaTracker | None = None
 
     @property
     def timeline(self) -> tuple[LogEntry, ...]:
         """The task's states as the app saw them arrive, oldest first."""
-        entries = self.timeline_entries
-        return (entries,) if isinstance(entries, LogEntry) else entries
+        return _read_entries(self.timeline_entries)
 
     @property
     def log(self) -> tuple[LogEntry, ...]:
         """The last :data:`EVENT_LOG_LIMIT` meaningful changes, oldest first."""
-        entries = self.log_entries
-        return (entries,) if isinstance(entries, LogEntry) else entries
+        return _read_entries(self.log_entries)
 
     def eta_reading(self, now: float) -> EtaReading:
         """The smoothed ETA at ``now``."""
@@ -275,14 +302,8 @@ def _feed_tracker(rec: TaskRecord, p: TaskPatch) -> None:
         )
 
 
-def _append_log(rec: TaskRecord, entry: LogEntry) -> None:
-    log = rec.log_entries
-    if isinstance(log, LogEntry):
-        rec.log_entries = (log, entry)
-    elif log:
-        rec.log_entries = (*log[1:], entry) if len(log) >= EVENT_LOG_LIMIT else (*log, entry)
-    else:
-        rec.log_entries = entry
+def _append_log(rec: TaskRecord, entry: _Entry) -> None:
+    rec.log_entries = _appended(rec.log_entries, entry, EVENT_LOG_LIMIT)
 
 
 def _eviction_order(rec: TaskRecord) -> tuple[float, int]:
@@ -661,7 +682,7 @@ class TaskStore:
             self._progress_sum[state] = 0.0  # no float drift survives an empty state
 
     def _log(self, rec: TaskRecord, patch: TaskPatch, text: str) -> None:
-        _append_log(rec, LogEntry(patch.received_at, patch.source, text, patch.updated_at))
+        _append_log(rec, (patch.received_at, patch.source, text, patch.updated_at))
 
     def _apply_delta(self, rec: TaskRecord, p: TaskPatch) -> Updated | None:
         """:meth:`_apply_one` for a progress delta (``p.delta``) to a running, started task.
@@ -760,7 +781,7 @@ class TaskStore:
             )
             self._tasks[p.id] = rec
             self._counts[state] += 1
-            rec.timeline_entries = LogEntry(p.received_at, p.source, state.value, p.updated_at)
+            rec.timeline_entries = (p.received_at, p.source, state.value, p.updated_at)
             self._merge(rec, p, new=True)
         if rec.state is not state:
             self._counts[state] -= 1
@@ -793,7 +814,7 @@ class TaskStore:
         )  # fmt: skip
         self._tasks[p.id] = rec
         self._counts[state] += 1
-        rec.timeline_entries = LogEntry(p.received_at, p.source, state.value, p.updated_at)
+        rec.timeline_entries = (p.received_at, p.source, state.value, p.updated_at)
         changed = {n for n, v, blank in zip(_NEW_FIELDS, _NEW_VALUES(p), _BLANK, strict=True) if v != blank}
         if p.result_set:
             changed.add("result")
@@ -866,8 +887,8 @@ class TaskStore:
     def _log_changes(self, rec: TaskRecord, p: TaskPatch, changed: set[str], new: bool) -> None:
         """Write a meaningful change to the event log, and a new state to the timeline."""
         if "state" in changed and not new:
-            entry = LogEntry(p.received_at, p.source, rec.state.value, p.updated_at)
-            rec.timeline_entries = (*rec.timeline, entry)
+            entry = (p.received_at, p.source, rec.state.value, p.updated_at)
+            rec.timeline_entries = _appended(rec.timeline_entries, entry)
         key = (p.source, frozenset(changed))
         shared = self._log_texts.get(key)
         if shared is None:
@@ -875,7 +896,7 @@ class TaskStore:
             shared = (fields, f"{p.source or 'news'}: {', '.join(fields) or 'no change'}")
             if len(self._log_texts) < _LOG_TEXTS_MAX:
                 self._log_texts[key] = shared
-        _append_log(rec, LogEntry(p.received_at, p.source, shared[1], p.updated_at, shared[0]))
+        _append_log(rec, (p.received_at, p.source, shared[1], p.updated_at, shared[0]))
 
     # ------------------------------------------------------------------ the view
 

@@ -189,8 +189,6 @@ def test_decode_news_agrees_with_normalize_on_generated_data(event: str, data: d
 
 def test_patch_from_task_maps_every_field_by_name() -> None:
     # patch_from_task passes fields by position: a reordered TaskPatch must fail here.
-    from dataclasses import fields
-
     from monitor.core.news import patch_from_task
     from monitor.core.protocol import Task
 
@@ -200,11 +198,13 @@ def test_patch_from_task_maps_every_field_by_name() -> None:
            "attempt": 2, "worker": "w", "error": {"message": "m"}, "result": [1], "metadata": {"a": 1}}
     )  # fmt: skip
     patch = patch_from_task(task, received_at=9.0, source="src")
-    for f in fields(patch):
-        if f.name in Task.model_fields:
-            assert getattr(patch, f.name) == getattr(task, f.name), f.name
+    for name in patch._fields:
+        if name in Task.model_fields:
+            assert getattr(patch, name) == getattr(task, name), name
     assert (patch.received_at, patch.source, patch.full, patch.removed) == (9.0, "src", True, False)
     assert patch.result_set is True
+    assert len(patch) == len(TaskPatch._fields)  # built from a tuple: none left out
+    assert (patch.delta, patch.metadata) == (False, {"a": 1})
 
 
 def _ev(event_type: str, data: str) -> SSEEvent:
@@ -285,3 +285,56 @@ def test_stamp_event_id_puts_the_id_first() -> None:
     assert json.loads(stamp_event_id("{ }", "e-2")) == {"id": "e-2"}
     with pytest.raises(ValueError, match="JSON object"):
         stamp_event_id("[1]", "e-3")
+
+
+_TASK_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 2_000_000),
+    st.floats(allow_nan=False),
+    st.text(max_size=3),
+    st.sampled_from(["queued", "running", "completed", "failed", "x" * 600, "a\x00b", ""]),
+    st.just({"message": "m"}),
+    st.just({"message": 1}),
+    st.just({"k": [1, {"x": None}]}),
+    st.just([1, 2]),
+)
+_TASK_KEYS = [
+    "id", "name", "kind", "state", "progress", "stage", "eta", "created_at", "started_at",
+    "finished_at", "updated_at", "attempt", "worker", "result", "error", "metadata", "other",
+]  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    event=st.sampled_from(["task_created", "task_updated", "task_complete", "task_failed", "task_cancelled"]),
+    changes=st.dictionaries(st.sampled_from(_TASK_KEYS), _TASK_VALUES, max_size=4),
+    drop=st.sets(st.sampled_from(_TASK_KEYS), max_size=3),
+    outer=st.dictionaries(
+        st.sampled_from(["jobId", "job_id", "result", "error", "x"]), _TASK_VALUES, max_size=2
+    ),
+)
+def test_whole_task_batch_equals_the_models_one_by_one(
+    event: str, changes: dict[str, object], drop: set[str], outer: dict[str, object]
+) -> None:
+    # The batch validates whole tasks into plain dicts (TypedDict twins of Task and
+    # TaskSnapshotEvent); each event alone goes through the models. Same patches, same errors.
+    task = {k: v for k, v in (TASK | changes).items() if k not in drop}
+    events = [_ev(event, json.dumps(outer | {"task": task})), _ev(event, json.dumps({"task": TASK}))]
+    patches, errors = decode_news_batch(events, received_at=7.0)
+    want = [decode_news(ev.type, ev.data, received_at=7.0) for ev in events]
+    assert patches == [p for one in want if not isinstance(one, NewsError) for p in one]
+    assert errors == [(i, one) for i, one in enumerate(want) if isinstance(one, NewsError)]
+
+
+def test_the_plain_twins_cover_every_rule_of_their_models() -> None:
+    # The twins carry fields, types, constraints and aliases, not validators: the models may have
+    # only the size checks the batch path proves unneeded (json_text_context).
+    from monitor.core.protocol import Task, TaskSnapshotEvent
+
+    for model in (Task, TaskSnapshotEvent):
+        decorators = model.__pydantic_decorators__
+        assert set(decorators.field_validators) == {"_limit"}, model
+        assert not decorators.model_validators, model
+        assert not decorators.validators, model
+        assert not decorators.root_validators, model

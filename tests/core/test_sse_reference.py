@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.core.sse import SSEDecoder
+from monitor.core.sse import SSEDecoder, SSEEvent
 
 Result = tuple[list[tuple[str, str, str, int | None]], str, int | None]
 
@@ -132,3 +133,24 @@ def test_tcp_sized_chunks_of_a_long_stream() -> None:
         events.extend(dec.feed(body[i : i + 1448]))
     assert [e.last_event_id for e in events] == [str(i) for i in range(3000)]
     assert all(e.type == "task_progress" and e.data == f'{{"seq": {e.last_event_id}}}' for e in events)
+
+
+def test_a_run_of_blank_lines_is_one_dispatch(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A gzip "newline bomb" (16 MiB of LF from 16 KB on the wire) cost 27 s of CPU when every blank
+    # line was dispatched on its own (docs/reliability.md); the second and later blank lines of a
+    # run change nothing, so a run is one dispatch. The events and ids stay the reference's.
+    calls = 0
+    dispatch = SSEDecoder._dispatch
+
+    def counting(self: SSEDecoder, out: list[SSEEvent]) -> None:
+        nonlocal calls
+        calls += 1
+        dispatch(self, out)
+
+    monkeypatch.setattr(SSEDecoder, "_dispatch", counting)
+    stream = b"id: 1\nevent: t\ndata: a\n" + b"\n" * 65_536 + b"id: 2\ndata: b\n\n" + b"\r\n" * 1000
+    dec = SSEDecoder()
+    events = [(e.type, e.data, e.last_event_id, e.retry) for e in dec.feed(stream)]
+    assert calls <= 3
+    assert (events, dec.last_event_id, dec.retry) == _reference(stream, final=False)
+    assert events == [("t", "a", "1", None), ("message", "b", "2", None)]
