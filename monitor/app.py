@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
     from monitor.core.settings import AppSettings
     from monitor.server.runner import ServerThread
+    from monitor.services.servers import TokenOf
     from monitor.ui.single_instance import SingleInstance
     from monitor.wiring.parts import Parts
     from monitor.wiring.persistence import SettingsKeeper
@@ -280,14 +281,15 @@ class DesktopApp:
         from monitor.ui.settings_dialog import apply_theme
         from monitor.wiring.activity import wire_activity
         from monitor.wiring.capabilities import wire_capabilities
-        from monitor.wiring.commands import start_commands, wire_commands
+        from monitor.wiring.commands import wire_commands
         from monitor.wiring.connection import wire_connection
         from monitor.wiring.export import wire_export
         from monitor.wiring.history import leave_history, open_history, wire_history
         from monitor.wiring.messages import wire_messages
         from monitor.wiring.notifications import wire_notifications
         from monitor.wiring.parts import build_parts
-        from monitor.wiring.persistence import SettingsKeeper, read_token, wire_settings
+        from monitor.wiring.persistence import SettingsKeeper, token_reader, wire_settings
+        from monitor.wiring.servers import wire_servers
         from monitor.wiring.tray import wire_tray
         from monitor.wiring.view import wire_view
 
@@ -325,7 +327,8 @@ class DesktopApp:
         on_linux = sys.platform.startswith("linux")
         parts = build_parts(
             settings,
-            token=read_token(settings),
+            token_of=token_reader(settings),
+            state_dir=None if self.self_test else folder,
             tray_available=False if self.self_test else None,
             use_dbus=bool(os.environ.get("DBUS_SESSION_BUS_ADDRESS")) or not on_linux,
             icon_path=resources_dir() / "icons" / "monitor-128.png",
@@ -333,18 +336,17 @@ class DesktopApp:
             desktop_id=APP_ID,
         )
         self.parts = parts
-        state_path = None if self.self_test else folder / "outbox.json"
-
         history_on = self._demo is None and not self.self_test
 
-        async def reconnect(new: AppSettings, token: str | None) -> None:
-            moved = await leave_history(parts, new)
-            await parts.service.reconfigure(new, token=token)
-            if moved and history_on:
+        async def reconnect(new: AppSettings, token_of: TokenOf) -> None:
+            # The history is one server's: it closes when that server changes or others join.
+            await leave_history(parts, new)
+            await parts.servers.reconfigure(new, token_of)
+            if history_on and parts.history is None and len(new.active_profiles) == 1:
                 parts.history = await open_history(parts, folder, new)
-            await start_commands(parts, state_path=state_path)
 
         wire_connection(parts)
+        wire_servers(parts)
         wire_commands(parts, settings_keeper)
         wire_capabilities(parts)
         wire_notifications(parts)
@@ -365,11 +367,11 @@ class DesktopApp:
             parts.window.show()
         self._window_shown_at = time.perf_counter()
         # The history before the stream: its tasks are listed first, then the server's news.
-        # None with --demo (a new server on a new port each time) and in the self-test.
-        if history_on:
+        # None with --demo (a new server on a new port each time), in the self-test, and with
+        # several servers (it is one server's).
+        if history_on and len(settings.active_profiles) == 1:
             parts.history = await open_history(parts, folder, settings)
-        await parts.service.start()
-        await start_commands(parts, state_path=state_path)
+        await parts.servers.start()
         await parts.launcher.start()
         # after the first frame had its chance: the collection freeze_heap() runs takes the loop
         self._settle = asyncio.get_running_loop().call_later(STARTUP_GC_PAUSE_S, self._settle_heap)
@@ -415,9 +417,7 @@ class DesktopApp:
 async def _close_services(parts: Parts) -> None:
     """Close the services in order; one that fails is logged and the others still close."""
     for name, part in (
-        ("capabilities", parts.capabilities),
-        ("commands", parts.commands),
-        ("service", parts.service),
+        ("servers", parts.servers),  # each: capabilities, commands, then its stream
         ("notifier", parts.notifier),
         ("launcher", parts.launcher),
         ("history", parts.history),

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from monitor.core.servers import local_id, server_of, split_task_id
 from monitor.core.store import TaskColumn, TaskRecord
 
 __all__ = ["EXPORT_VERSION", "export_csv", "export_json", "spreadsheet_safe"]
@@ -43,11 +44,12 @@ _CSV_VALUES: Final[dict[TaskColumn, Callable[[TaskRecord, float], str]]] = {
     TaskColumn.ELAPSED: lambda r, now: _number(r.elapsed(now)),
     TaskColumn.STARTED: lambda r, _now: _iso(r.started_at),
     TaskColumn.FINISHED: lambda r, _now: _iso(r.finished_at),
-    TaskColumn.ID: lambda r, _now: r.id,
+    TaskColumn.ID: lambda r, _now: local_id(r.id),
     TaskColumn.WORKER: lambda r, _now: r.worker or "",
     TaskColumn.ATTEMPT: lambda r, _now: str(r.attempt),
     TaskColumn.ERROR: lambda r, _now: r.error.message if r.error is not None else "",
     TaskColumn.KIND: lambda r, _now: r.kind,
+    TaskColumn.SERVER: lambda r, _now: server_of(r.id),
 }
 
 
@@ -71,8 +73,10 @@ def export_csv(
 
 
 def _task_json(rec: TaskRecord) -> dict[str, Any]:
-    return {
-        "id": rec.id,
+    server, task_id = split_task_id(rec.id)
+    # Several servers: which one (its profile's name); one server: the document's "server" says.
+    return ({"server": server} if server else {}) | {
+        "id": task_id,
         "name": rec.name,
         "kind": rec.kind,
         "state": rec.state.value,

@@ -178,11 +178,15 @@ class ConnectionProfile(BaseModel):
         dialect: The server family (default: Monitor's own protocol; discovery says what a
             server lacks and the UI offers only what it has).
         reconnect: Reconnect, heartbeat and polling timing.
+        active: Watched by the desktop app (several profiles may be active at once; when none
+            is, the app watches ``AppSettings.active_profile``).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
-    name: Annotated[str, Field(max_length=128)] = "default"
+    #: No control characters: the name is also the server's part of a task's id in a table
+    #: merged from several servers (``monitor.core.servers``), after a control-character separator.
+    name: Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")] = "default"
     stream_url: str
     api_base: str | None = None
     snapshot_url: str | None = None
@@ -197,6 +201,7 @@ class ConnectionProfile(BaseModel):
     resume_query_name: Annotated[str, Field(min_length=1, max_length=64)] = "lastEventId"
     dialect: ServerDialect = ServerDialect.MONITOR
     reconnect: ReconnectConfig = Field(default_factory=ReconnectConfig)
+    active: bool = False
 
     @field_validator("stream_url", "api_base", "snapshot_url", "poll_url", "commands_url")
     @classmethod

@@ -2,7 +2,8 @@
 
 Plain words match a substring of the task's name or id (case-insensitive). Qualifiers narrow by
 field: ``state:`` (a state or a group such as ``active``), ``name:``, ``id:``, ``worker:``,
-``kind:``. Double quotes keep spaces (``name:"my file.wav"``); a leading ``-`` negates a term.
+``kind:``, ``server:`` (the name of the server a task came from, when several are watched).
+Double quotes keep spaces (``name:"my file.wav"``); a leading ``-`` negates a term.
 All terms must match. :func:`parse_query` never raises: a syntax error is a :class:`QuerySyntaxError`
 with a message the UI shows inline and the query made of the terms that did parse
 (:attr:`QuerySyntaxError.partial`), which the table keeps filtering by while the user types on.
@@ -15,11 +16,12 @@ from dataclasses import dataclass
 from typing import Final, Protocol
 
 from monitor.core.protocol import TaskState
+from monitor.core.servers import server_of
 
 __all__ = ["QUALIFIERS", "STATE_GROUPS", "Query", "QuerySyntaxError", "QueryTarget", "Term", "parse_query"]
 
 #: Field qualifiers the language knows.
-QUALIFIERS: Final = ("state", "name", "id", "worker", "kind")
+QUALIFIERS: Final = ("state", "name", "id", "worker", "kind", "server")
 
 #: State groups (sidebar entries) by lower-case name; ``all`` has every state.
 STATE_GROUPS: Final[dict[str, frozenset[TaskState]]] = {
@@ -119,6 +121,8 @@ def _term_matches(term: Term, task: QueryTarget) -> bool:
         return term.value in task.id.casefold()
     if f == "worker":
         return task.worker is not None and term.value in task.worker.casefold()
+    if f == "server":
+        return term.value in server_of(task.id).casefold()
     return term.value in task.kind.casefold()
 
 

@@ -6,10 +6,13 @@ them apart means a broken UI-state file never costs the user their server URL, a
 
 The connection is a :class:`~monitor.core.profile.ConnectionProfile` (stream URL, API endpoints,
 auth placement, client id, resume mode, dialect, reconnect timing). The settings hold a list of
-profiles and the name of the active one. Files written before profiles existed (``server_url`` +
-``reconnect`` at the top level) are migrated on load into one profile named ``default`` whose
-stream URL is ``<server_url>/api/tasks/stream``; the result says so (``upgraded``), and the app
-saves the file at once so that the profile's generated client id stays the same from then on.
+profiles and the name of the one the settings dialog edits (``active_profile``); each profile's
+``active`` flag says whether the app watches it, and several may be watched at once
+(:attr:`AppSettings.active_profiles`; a file from before the flag flags ``active_profile``).
+Files written before profiles existed (``server_url`` + ``reconnect`` at the top level) are
+migrated on load into one profile named ``default`` whose stream URL is
+``<server_url>/api/tasks/stream``; the result says so (``upgraded``), and the app saves the file
+at once so that the profile's generated client id stays the same from then on.
 Reconnect parameters keep seed 000's names (``reconnectInterval`` -> ``reconnect_interval_ms``...)
 and defaults; the JSON accepts both spellings.
 
@@ -61,6 +64,7 @@ __all__ = [
     "load_ui_state",
     "monitor_stream_url",
     "save_model",
+    "server_url_of",
     "stream_url_from_input",
     "validate_server_url",
 ]
@@ -69,7 +73,9 @@ _log = logging.getLogger(__name__)
 
 #: Bumped when a field changes meaning; older files are migrated or reset field by field.
 #: 2: ``server_url`` + ``reconnect`` became ``profiles`` + ``active_profile``.
-SCHEMA_VERSION: Final = 2
+#: 3: profiles carry an ``active`` flag (several servers at once); a file without one gets it on
+#: the profile named by ``active_profile``.
+SCHEMA_VERSION: Final = 3
 
 #: Tasks the app keeps by default (about 50 MB; issue 13: 100k tasks once took 265 MB).
 DEFAULT_TASK_LIMIT: Final = 50_000
@@ -137,7 +143,8 @@ def stream_url_from_input(text: str) -> str:
     return text
 
 
-def _server_url_of(profile: ConnectionProfile) -> str:
+def server_url_of(profile: ConnectionProfile) -> str:
+    """A profile's server for display and as the key of its token (see ``AppSettings.server_url``)."""
     url = profile.stream_url
     return url[: -len(MONITOR_STREAM_PATH)] if url.endswith(MONITOR_STREAM_PATH) else url
 
@@ -280,13 +287,18 @@ class AppSettings(_Model):
         return next((p for p in self.profiles if p.name == self.active_profile), self.profiles[0])
 
     @property
+    def active_profiles(self) -> list[ConnectionProfile]:
+        """The profiles the app watches at once: those flagged ``active``, else :attr:`profile`."""
+        return [p for p in self.profiles if p.active] or [self.profile]
+
+    @property
     def server_url(self) -> str:
         """The active server, for display and as the key of its token and single-instance lock.
 
         A Monitor stream URL gives its server's root URL (what earlier versions stored, so tokens
         saved by them are still found); any other stream URL is itself.
         """
-        return _server_url_of(self.profile)
+        return server_url_of(self.profile)
 
     @property
     def reconnect(self) -> ReconnectConfig:
@@ -315,10 +327,14 @@ class AppSettings(_Model):
                 stream_url=stream_url,
                 client_id=base.client_id,
                 reconnect=base.reconnect,
+                active=True,
             )
         except ValidationError as exc:
             raise ValueError(f"invalid stream URL {stream_url!r}: {exc.errors()[0]['msg']}") from None
-        profiles = [p for p in self.profiles if p.name != TEMPORARY_PROFILE] + [temporary]
+        # For this run the temporary server is the only one watched (never saved: see below).
+        profiles = [
+            p.model_copy(update={"active": False}) for p in self.profiles if p.name != TEMPORARY_PROFILE
+        ] + [temporary]
         return self.model_copy(update={"profiles": profiles, "active_profile": TEMPORARY_PROFILE})
 
     def without_temporary(self, saved: AppSettings) -> AppSettings:
@@ -432,7 +448,19 @@ def _upgrade_settings(raw: dict[str, Any]) -> tuple[bool, list[str]]:
         if isinstance(profile, dict) and not (profile.get("client_id") or profile.get("clientId")):
             profile["client_id"] = new_client_id()  # generated once, then saved
             changed = True
+    changed = _flag_active(raw) or changed
     return changed, warnings
+
+
+def _flag_active(raw: dict[str, Any]) -> bool:
+    """Schema 2 -> 3: the profile in use becomes the one ``active`` profile (True: changed)."""
+    profiles = [p for p in raw.get("profiles") or () if isinstance(p, dict)]
+    if not profiles or any("active" in p for p in profiles):
+        return False
+    names = [p.get("name", DEFAULT_PROFILE) for p in profiles]
+    wanted = raw.get("active_profile", DEFAULT_PROFILE)
+    profiles[names.index(wanted) if wanted in names else 0]["active"] = True
+    return True
 
 
 def _load(path: Path, model: type[_M], upgrade: _Upgrade | None = None) -> LoadResult[_M]:

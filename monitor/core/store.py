@@ -29,6 +29,7 @@ from monitor.core.eta import EtaKind, EtaReading, EtaTracker
 from monitor.core.news import PATCH_FIELDS, TaskPatch, patch_from_task
 from monitor.core.protocol import TERMINAL_STATES, Task, TaskError, TaskState
 from monitor.core.query import STATE_GROUPS, Query
+from monitor.core.servers import local_id, server_of
 
 __all__ = [
     "CREATED_ORDER",
@@ -384,6 +385,8 @@ class TaskColumn(IntEnum):
     ATTEMPT = _key(attrgetter("attempt"), "attempt")
     ERROR = _key(lambda r: r.error.message.casefold() if r.error else None, "error", nullable=True)
     KIND = _key(lambda r: r.kind.casefold(), "kind")
+    #: The server a task came from (several servers at once: ``monitor.core.servers``).
+    SERVER = _key(lambda r: server_of(r.id).casefold(), "id")
 
     @property
     def key(self) -> str:
@@ -489,26 +492,37 @@ class TaskStore:
         """Whether the record is from a previous server lifetime (see :meth:`begin_lifetime`)."""
         return task_id in self._old_lifetime
 
-    def begin_lifetime(self) -> None:
+    def begin_lifetime(self, scope: str = "") -> None:
         """A new server lifetime began and no snapshot follows: every record becomes "old".
 
         Old records stay visible until the new lifetime speaks of their id; then the new task
         replaces the old record whole (the "finished never goes back" rule holds within one
         lifetime only: a new server's ``task-1`` is not the old one retried).
-        """
-        self._old_lifetime = set(self._tasks)
 
-    def replace_all(self, tasks: Sequence[Task], *, received_at: float) -> list[Change]:
+        Args:
+            scope: Only the records whose id starts with this (one server's namespace when
+                several share the store, ``monitor.core.servers``); "" is every record.
+        """
+        self._old_lifetime.update(self.ids_in(scope))
+
+    def replace_all(self, tasks: Sequence[Task], *, received_at: float, scope: str = "") -> list[Change]:
         """Rebuild the store from a new lifetime's snapshot: every old record goes, then the new.
 
         Unlike :meth:`apply_snapshot`, nothing is merged with what the old server said. Records
         kept locally (:meth:`keep`) stay, as the old lifetime's: a new task with the same id
-        replaces one whole.
+        replaces one whole. ``scope`` limits the old records to one server's namespace (see
+        :meth:`begin_lifetime`); ``tasks`` must already carry that namespace's ids.
         """
-        changes = self.remove([i for i in self._tasks if i not in self._kept])
-        self._old_lifetime = set(self._kept)
+        in_scope = self.ids_in(scope)
+        changes = self.remove([i for i in in_scope if i not in self._kept])
+        self._old_lifetime.difference_update(in_scope)
+        self._old_lifetime.update(i for i in in_scope if i in self._kept)
         changes.extend(self.apply(patch_from_task(t, received_at=received_at) for t in tasks))
         return changes
+
+    def ids_in(self, scope: str) -> list[str]:
+        """The ids that start with ``scope``, in arrival order (every id for "")."""
+        return list(self._tasks) if not scope else [i for i in self._tasks if i.startswith(scope)]
 
     @property
     def limit(self) -> int | None:
@@ -604,11 +618,14 @@ class TaskStore:
             changes.append(Added(tuple(added)))
         return changes
 
-    def apply_snapshot(self, tasks: Sequence[Task], *, received_at: float) -> list[Change]:
-        """Reconcile with a full snapshot: add, update, and remove tasks the server no longer has."""
+    def apply_snapshot(self, tasks: Sequence[Task], *, received_at: float, scope: str = "") -> list[Change]:
+        """Reconcile with a full snapshot: add, update, and remove tasks the server no longer has.
+
+        ``scope``: only the records of that namespace can go (see :meth:`begin_lifetime`).
+        """
         present = {t.id for t in tasks}
         kept = self._kept
-        gone = tuple(tid for tid in self._tasks if tid not in present and tid not in kept)
+        gone = tuple(tid for tid in self.ids_in(scope) if tid not in present and tid not in kept)
         changes = self._apply(patch_from_task(t, received_at=received_at) for t in tasks)
         if gone:
             self._drop(gone)
@@ -773,7 +790,7 @@ class TaskStore:
             )
             rec = TaskRecord(
                 id=p.id,
-                name=p.name if p.name is not None else p.id,
+                name=p.name if p.name is not None else local_id(p.id),  # the server's id, not ours
                 state=state,
                 created_at=p.created_at if p.created_at is not None else p.received_at,
                 placeholder=p.name is None,

@@ -29,11 +29,13 @@ from monitor.core.news import (
     normalize,
     patch_from_task,
 )
+from monitor.core.profile import ConnectionProfile
 from monitor.core.protocol import TASK_EVENT_TYPES, Snapshot, Task, TaskState
+from monitor.core.servers import scoped_patches, scoped_tasks
 from monitor.core.settings import AppSettings
 from monitor.core.store import Added, Change, Removed, TaskStore, Updated
 
-__all__ = ["SSEService", "client_config"]
+__all__ = ["SSEService", "TaskFeed", "client_config"]
 
 _log = logging.getLogger(__name__)
 
@@ -43,9 +45,11 @@ _GC_PAUSE_TASKS = 1_000
 _QUIET_EVENTS = frozenset({"heartbeat", "reset", "shutdown"})
 
 
-def client_config(settings: AppSettings, *, token: str | None = None) -> ClientConfig:
-    """The engine's configuration: the active connection profile (as saved, client id included)."""
-    return ClientConfig(profile=settings.profile, auth_token=token)
+def client_config(
+    settings: AppSettings, *, token: str | None = None, profile: ConnectionProfile | None = None
+) -> ClientConfig:
+    """The engine's configuration: ``profile`` (default: the profile in use), as saved."""
+    return ClientConfig(profile=profile or settings.profile, auth_token=token)
 
 
 class _Keep:
@@ -55,8 +59,9 @@ class _Keep:
 _KEEP = _Keep()
 
 
-class SSEService(QObject):
-    """The live task feed as Qt signals.
+class TaskFeed(QObject):
+    """The signals of a live task feed: one server's :class:`SSEService`, or every watched
+    server's at once (``monitor.services.servers.ServerSet``, which re-emits its servers').
 
     Signals:
         connection_state_changed(object): A :class:`~monitor.core.connection.ConnectionStatus`.
@@ -79,15 +84,6 @@ class SSEService(QObject):
             no longer holds (a new server lifetime, a reset, the user's F5).
         resync_finished(object): The same :class:`Resync`, once the store holds the new
             lifetime's list (after its snapshot, or at once when none follows).
-
-    Args:
-        settings: Server URL and reconnect parameters.
-        store: The task store to feed (shared with the table model).
-        token: Bearer token, if the server needs one.
-        token_provider: Called for a fresh token after a 401/403 (once per failure).
-        engine_factory: Builds the engine from a config (tests inject configured engines).
-        clock: Unix-seconds clock stamped on arriving news.
-        parent: Qt parent.
     """
 
     connection_state_changed = Signal(object)
@@ -106,6 +102,27 @@ class SSEService(QObject):
     resync_started = Signal(object)
     resync_finished = Signal(object)
 
+
+class SSEService(TaskFeed):
+    """One server's live task feed as Qt signals.
+
+    Signals:
+        Those of :class:`TaskFeed`.
+
+    Args:
+        settings: Server URL and reconnect parameters.
+        store: The task store to feed (shared with the table model).
+        token: Bearer token, if the server needs one.
+        token_provider: Called for a fresh token after a 401/403 (once per failure).
+        engine_factory: Builds the engine from a config (tests inject configured engines).
+        clock: Unix-seconds clock stamped on arriving news.
+        profile: The server to watch (default: ``settings.profile``, the profile in use).
+        namespace: Prefix of this server's task ids in the store when it shares the store with
+            other servers (``monitor.core.servers.server_prefix``); "" for a single server. Every
+            id this service puts in the store, and every id its signals carry, has it.
+        parent: Qt parent.
+    """
+
     def __init__(
         self,
         settings: AppSettings,
@@ -115,11 +132,15 @@ class SSEService(QObject):
         token_provider: TokenProvider | None = None,
         engine_factory: Callable[[ClientConfig], StreamEngine] | None = None,
         clock: Callable[[], float] = time.time,
+        profile: ConnectionProfile | None = None,
+        namespace: str = "",
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.store = store
+        self.namespace = namespace
         self._settings = settings
+        self._profile = profile
         self._token = token
         self._token_provider = token_provider
         self._factory = engine_factory or (lambda cfg: StreamEngine(cfg, token_provider=self._token_provider))
@@ -155,7 +176,7 @@ class SSEService(QObject):
         await self._start_engine()
 
     async def _start_engine(self) -> None:
-        engine = self._factory(client_config(self._settings, token=self._token))
+        engine = self._factory(client_config(self._settings, token=self._token, profile=self._profile))
         engine.on_batch(self._on_batch)
         engine.on_status(self._on_status)
         engine.on_snapshot(self._on_snapshot)
@@ -171,18 +192,30 @@ class SSEService(QObject):
         if engine is not None:
             await engine.aclose()
 
-    async def reconfigure(self, settings: AppSettings, *, token: str | _Keep | None = _KEEP) -> None:
+    @property
+    def profile(self) -> ConnectionProfile:
+        """The server watched."""
+        return self._profile or self._settings.profile
+
+    async def reconfigure(
+        self,
+        settings: AppSettings,
+        *,
+        token: str | _Keep | None = _KEEP,
+        profile: ConnectionProfile | None = None,
+    ) -> None:
         """Apply new settings: a new engine against the (maybe new) server, resuming if same."""
-        same_server = settings.profile.stream_url == self._settings.profile.stream_url
+        same_server = (profile or settings.profile).stream_url == self.profile.stream_url
         last_id = self._engine.stats().last_event_id if (self._engine and same_server) else None
         self._settings = settings
+        self._profile = profile
         if not isinstance(token, _Keep):
             self._token = token
         old, self._engine = self._engine, None
         if old is not None:
             await old.aclose()
         if not same_server:
-            changes = self.store.remove(self.store.ids())
+            changes = self.store.remove(self.store.ids_in(self.namespace))
             self._publish(changes)
         if not self._closed and self._started:
             await self._start_engine()
@@ -217,7 +250,8 @@ class SSEService(QObject):
 
     def apply_task(self, task: Task) -> None:
         """Apply a task the server reported outside the stream (the answer to F5 on a selection)."""
-        self._publish(self.store.apply([patch_from_task(task, received_at=self._clock(), source="query")]))
+        patch = patch_from_task(task, received_at=self._clock(), source="query")
+        self._publish(self.store.apply(scoped_patches([patch], self.namespace)))
 
     def forget(self, ids: list[str]) -> None:
         """Remove tasks from the list locally (the server is not told); they stay removed when a
@@ -248,17 +282,18 @@ class SSEService(QObject):
         if resync.snapshot_follows:
             self._resync = resync  # the snapshot replaces the store, then it is finished
             return
-        self.store.begin_lifetime()
+        self.store.begin_lifetime(self.namespace)
         self.resync_finished.emit(resync)
 
     def _on_snapshot(self, snapshot: Snapshot) -> None:
         resync, self._resync = self._resync, None
         # Half of a 100,000-task apply was the GC walking the growing heap (2.1 s -> 1.1 s).
         with gc_paused(len(snapshot.tasks) >= _GC_PAUSE_TASKS):
+            tasks, scope = scoped_tasks(snapshot.tasks, self.namespace), self.namespace
             if resync is not None:  # a new lifetime: nothing of the old list survives
-                changes = self.store.replace_all(snapshot.tasks, received_at=self._clock())
+                changes = self.store.replace_all(tasks, received_at=self._clock(), scope=scope)
             else:
-                changes = self.store.apply_snapshot(snapshot.tasks, received_at=self._clock())
+                changes = self.store.apply_snapshot(tasks, received_at=self._clock(), scope=scope)
         # Tasks first seen in a snapshot finished long ago: no "completed" for history. A task we
         # knew that finished while we were away is an Updated change and does notify.
         self._publish(changes, live=False)
@@ -289,7 +324,7 @@ class SSEService(QObject):
         for index, error in errors:
             self._malformed(f"event {events[index].id or '?'} skipped: {error.reason}")
         if patches:
-            self._publish(self.store.apply(patches))
+            self._publish(self.store.apply(scoped_patches(patches, self.namespace)))
 
     def _on_other_event(self, event: IncomingEvent) -> None:
         etype = event.type
@@ -312,7 +347,7 @@ class SSEService(QObject):
             # A seed-004 envelope that is not task news (a text or json message).
             self.message_received.emit(etype, data)
             return
-        self._publish(self.store.apply(news))
+        self._publish(self.store.apply(scoped_patches(news, self.namespace)))
 
     def _malformed(self, text: str) -> None:
         self.malformed += 1

@@ -23,6 +23,7 @@ from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from monitor.core.lifecycle import ACTION_STATES, TERMINAL_STATES
 from monitor.core.profile import Capabilities
 from monitor.core.protocol import CommandAction, TaskState
+from monitor.core.servers import local_id
 from monitor.ui.plaintext import plain_tooltip
 
 __all__ = ["SHORTCUT_HELP", "ActionRule", "TaskActions", "shortcut_rows"]
@@ -263,6 +264,6 @@ class TaskActions(QObject):
             self.pause_requested.emit(self.eligible("pause"))
 
     def _copy(self) -> None:
-        ids = [tid for tid, _ in self._selection]
+        ids = [local_id(tid) for tid, _ in self._selection]  # as the server knows them
         if ids:
             QGuiApplication.clipboard().setText("\n".join(ids))

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from monitor.core.protocol import TERMINAL_STATES, TaskState
+from monitor.core.servers import local_id
 from monitor.core.store import LogEntry, TaskRecord
 from monitor.core.text import display_line, display_text
 from monitor.ui.plaintext import plain_tooltip
@@ -335,7 +336,7 @@ class TaskDetail(QWidget):
             return
         self.pages.setCurrentWidget(self.task_page)
         texts = {
-            "id": rec.id,
+            "id": local_id(rec.id),  # as its server knows it (the Server column names the server)
             "name": rec.name,
             "kind": rec.kind,
             "state": state_text(rec.state),

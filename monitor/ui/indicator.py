@@ -14,7 +14,8 @@ signal let the task model grey its rows (D1's ``set_stale`` hook).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
@@ -23,7 +24,7 @@ from monitor.core.connection import ConnectionState, ConnectionStatus, FailureKi
 from monitor.core.reasons import plain_reason
 from monitor.ui.plaintext import plain_tooltip
 
-__all__ = ["ConnectionIndicator", "format_clock", "reason_text", "translate_reason"]
+__all__ = ["ConnectionIndicator", "ServerState", "format_clock", "reason_text", "translate_reason"]
 
 # The phrases of monitor.core.reasons, listed so that pyside6-lupdate extracts them (the mapping
 # lives in the Qt-free core and receives translate_reason as its translate function).
@@ -74,6 +75,21 @@ _COLOURS = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class ServerState:
+    """One watched server's line in the indicator's tooltip (several servers at once).
+
+    Attributes:
+        name: The server's name (its connection profile's).
+        url: Its address (reasons name it).
+        status: Its connection status.
+    """
+
+    name: str
+    url: str
+    status: ConnectionStatus
+
+
 def format_clock(ts: float) -> str:
     """Local ``hh:mm`` of a Unix time."""
     return time.strftime("%H:%M", time.localtime(ts))
@@ -102,6 +118,7 @@ class ConnectionIndicator(QWidget):
         self._clock = clock
         self._status = ConnectionStatus(ConnectionState.DISCONNECTED, ConnectionState.DISCONNECTED, "")
         self._server_url = ""
+        self._servers: list[ServerState] = []
         self._last_event_at: float | None = None
         self._stale_since: float | None = None
         self._ever_live = False
@@ -137,10 +154,17 @@ class ConnectionIndicator(QWidget):
 
     # ------------------------------------------------------------------ inputs
 
-    def set_status(self, status: ConnectionStatus) -> None:
-        """Show a new connection state."""
+    def set_status(self, status: ConnectionStatus, *, live: bool | None = None) -> None:
+        """Show a new connection state (with several servers: the worst one's).
+
+        Args:
+            status: The state shown.
+            live: Whether the shown data is current (default: whether ``status`` is live; with
+                several servers, whether any is: then the data is stale only when none is).
+        """
         self._status = status
-        live = status.state in (ConnectionState.CONNECTED, ConnectionState.POLLING)
+        if live is None:
+            live = status.state in (ConnectionState.CONNECTED, ConnectionState.POLLING)
         if live:
             self._ever_live = True
             self._set_stale(None)
@@ -152,6 +176,22 @@ class ConnectionIndicator(QWidget):
         else:
             self._timer.stop()
         self._refresh()
+
+    def set_servers(self, servers: Sequence[ServerState]) -> None:
+        """Several servers: the tooltip lists each one's state and reason ([]: one server)."""
+        self._servers = list(servers)
+        self._refresh()
+
+    def server_lines(self) -> list[str]:
+        """One line per server, "name: state" and the reason when it is not live ([]: one server)."""
+        lines = []
+        for server in self._servers:
+            text = self._describe(server.status)[0]
+            line = self.tr("%1: %2").replace("%1", server.name).replace("%2", text)
+            if server.status.reason and not server.status.state.is_live:
+                line += " — " + reason_text(server.status.reason, server.url)
+            lines.append(line)
+        return lines
 
     def set_server_url(self, url: str) -> None:
         """The URL shown in the tooltip."""
@@ -194,7 +234,10 @@ class ConnectionIndicator(QWidget):
     def tooltip_text(self) -> str:
         """Server URL, age of the last event, attempts and reason, one per line."""
         st = self._status
-        lines = [self.tr("Server: %1").replace("%1", self._server_url or "-")]
+        if self._servers:  # several servers: each one's state instead of the one URL
+            lines = [self.tr("Servers:"), *self.server_lines()]
+        else:
+            lines = [self.tr("Server: %1").replace("%1", self._server_url or "-")]
         if self._last_event_at is None:
             lines.append(self.tr("No events received yet"))
         else:
@@ -202,7 +245,7 @@ class ConnectionIndicator(QWidget):
             lines.append(self.tr("Last event %n s ago", "", age))
         if st.attempt:
             lines.append(self.tr("Attempt %n", "", st.attempt))
-        if st.reason:
+        if st.reason and not self._servers:
             lines.append(self.tr("Reason: %1").replace("%1", reason_text(st.reason, self._server_url)))
         if self._stale_since is not None:
             lines.append(self.tr("Data as of %1").replace("%1", format_clock(self._stale_since)))
@@ -216,7 +259,20 @@ class ConnectionIndicator(QWidget):
             self.stale_changed.emit(since)
 
     def _refresh(self) -> None:
-        st = self._status
+        text, colour, retry, settings = self._describe(self._status)
+        if self._stale_since is not None:  # never while live (set_status clears it)
+            # Offline data is frozen: say how old it is in words a glance catches, not a tooltip.
+            text = self.tr("%1 · as of %2").replace("%2", format_clock(self._stale_since)).replace("%1", text)
+        self._label.setText(text)
+        self._dot.setStyleSheet(f"color: {_COLOURS[colour]};")
+        self._retry.setVisible(retry)
+        self._settings.setVisible(settings)
+        tip = self.tooltip_text()
+        self.setToolTip(plain_tooltip(tip))
+        self.setAccessibleDescription(f"{text}. {tip}")
+
+    def _describe(self, st: ConnectionStatus) -> tuple[str, str, bool, bool]:
+        """(chip text, colour, offer Retry now, offer Settings) for one status."""
         retry = settings = False
         if st.state is ConnectionState.CONNECTED:
             text, colour = self.tr("Live"), "live"
@@ -243,16 +299,7 @@ class ConnectionIndicator(QWidget):
             else:
                 text, colour = self.tr("Offline since %1").replace("%1", format_clock(since)), "offline"
             retry = True  # whatever stopped us, trying again by hand is always allowed
-        if self._stale_since is not None:  # never while live (set_status clears it)
-            # Offline data is frozen: say how old it is in words a glance catches, not a tooltip.
-            text = self.tr("%1 · as of %2").replace("%2", format_clock(self._stale_since)).replace("%1", text)
-        self._label.setText(text)
-        self._dot.setStyleSheet(f"color: {_COLOURS[colour]};")
-        self._retry.setVisible(retry)
-        self._settings.setVisible(settings)
-        tip = self.tooltip_text()
-        self.setToolTip(plain_tooltip(tip))
-        self.setAccessibleDescription(f"{text}. {tip}")
+        return text, colour, retry, settings
 
     def event(self, e: QEvent) -> bool:
         """Recompute the tooltip when it is about to show, so the event age is current."""

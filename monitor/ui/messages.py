@@ -59,7 +59,7 @@ from monitor.core.messages import (
 from monitor.core.protocol import MessagePriority
 from monitor.core.text import display_line, display_text
 from monitor.services.notifier import Notifier
-from monitor.services.sse_service import SSEService
+from monitor.services.sse_service import TaskFeed
 from monitor.ui.plaintext import plain_tooltip
 
 __all__ = ["MessageColumn", "MessageTableModel", "MessagesPanel", "connect_messages", "kind_text"]
@@ -422,7 +422,7 @@ class MessagesPanel(QWidget):
 
 
 def connect_messages(
-    service: SSEService,
+    service: TaskFeed,
     panel: MessagesPanel,
     notifier: Notifier | None = None,
     *,
@@ -432,7 +432,7 @@ def connect_messages(
     system / error / critical messages to desktop notifications.
 
     Args:
-        service: The ``SSEService`` (its ``message_received(str, object)`` signal).
+        service: The live feed (its ``message_received(str, object)`` signal).
         panel: The messages view.
         notifier: The app's ``Notifier``; None: no notifications.
         retitle: Called with :meth:`MessagesPanel.tab_title` whenever the unread count changes

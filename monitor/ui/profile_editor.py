@@ -29,10 +29,10 @@ from PySide6.QtWidgets import (
 )
 
 from monitor.core.profile import ConnectionProfile, ResumeMode, ServerDialect
-from monitor.core.settings import stream_url_from_input
+from monitor.core.settings import server_url_of, stream_url_from_input
 from monitor.ui.forms import choice_combo, named, plain_label
 
-__all__ = ["ProfileEditor"]
+__all__ = ["ProfileEditor", "ServerList"]
 
 _ERROR_STYLE = "color: #c62828;"
 _WARNING_STYLE = "color: #a15c00;"
@@ -257,3 +257,107 @@ class ProfileEditor(QGroupBox):
         if self._profile is None:
             raise ValueError("; ".join(self._problems) or "invalid connection profile")
         return self._profile
+
+
+class ServerList(QGroupBox):
+    """The other servers to watch at the same time, and a way to add one (issue 15 item 2).
+
+    One checkbox per saved profile besides the one the editor shows ("name — server"), checked
+    when the profile is active; below them a name and a URL to add a server (a new profile,
+    active, with the defaults and a fresh client id). The profile the editor shows is always
+    watched.
+
+    Signals:
+        changed(): A box was ticked or a server was added.
+
+    Args:
+        profiles: The saved profiles.
+        current: The name of the one the editor shows (not listed here).
+        parent: Qt parent.
+
+    Attributes:
+        boxes: Profile name -> its checkbox.
+        name_edit, url_edit, add_button: Adding a server; ``add_error`` says why it cannot be.
+    """
+
+    changed = Signal()
+
+    def __init__(
+        self, profiles: list[ConnectionProfile], current: str, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setTitle(self.tr("Also watch these servers"))
+        self.setObjectName("serverList")
+        self._profiles = [p for p in profiles if p.name != current]
+        self._taken = {p.name for p in profiles}
+        self._column = QVBoxLayout(self)
+        self.boxes: dict[str, QCheckBox] = {}
+        for profile in self._profiles:
+            self._add_box(profile)
+        row = QHBoxLayout()
+        self.name_edit = QLineEdit(self)
+        named(self.name_edit, "newServerName", self.tr("Name of the server to add"))
+        self.name_edit.setPlaceholderText(self.tr("Name"))
+        self.url_edit = QLineEdit(self)
+        named(self.url_edit, "newServerUrl", self.tr("Address of the server to add"))
+        self.url_edit.setPlaceholderText("https://tasks.example.org")
+        self.add_button = QPushButton(self.tr("Add server"), self)
+        named(self.add_button, "addServer", self.tr("Add this server and watch it too"))
+        for widget in (self.name_edit, self.url_edit, self.add_button):
+            row.addWidget(widget)
+        self._column.addLayout(row)
+        self.add_error = _hidden_label(self, "addServerError", _ERROR_STYLE)
+        self._column.addWidget(self.add_error)
+        self.name_edit.textChanged.connect(self._check_new)
+        self.url_edit.textChanged.connect(self._check_new)
+        self.add_button.clicked.connect(self._add)
+        self._check_new()
+
+    def _add_box(self, profile: ConnectionProfile) -> None:
+        box = QCheckBox(f"{profile.name} — {server_url_of(profile)}", self)
+        named(box, f"watch_{profile.name}", self.tr("Watch %1 too").replace("%1", profile.name))
+        box.setChecked(profile.active)
+        box.toggled.connect(lambda _on: self.changed.emit())
+        self._column.insertWidget(len(self.boxes), box)
+        self.boxes[profile.name] = box
+
+    def _new_profile(self) -> ConnectionProfile | str:
+        """The profile the add fields describe, or why there is none (plain text)."""
+        name = self.name_edit.text().strip()
+        if not name:
+            return self.tr("Give the server a name.")
+        if name in self._taken:
+            return self.tr("There is already a server named %1.").replace("%1", name)
+        try:
+            return ConnectionProfile(
+                name=name, stream_url=stream_url_from_input(self.url_edit.text()), active=True
+            )
+        except ValidationError as exc:
+            return "; ".join(_message(e) for e in exc.errors())
+
+    def _check_new(self) -> None:
+        found = self._new_profile()
+        typed = bool(self.name_edit.text().strip() or self.url_edit.text().strip())
+        self.add_button.setEnabled(isinstance(found, ConnectionProfile))
+        text = found if isinstance(found, str) and typed else ""
+        self.add_error.setText(text)
+        self.add_error.setVisible(bool(text))
+
+    def _add(self) -> None:
+        found = self._new_profile()
+        if not isinstance(found, ConnectionProfile):
+            return
+        self._profiles.append(found)
+        self._taken.add(found.name)
+        self._add_box(found)
+        self.name_edit.clear()
+        self.url_edit.clear()
+        self.changed.emit()
+
+    def profiles(self) -> list[ConnectionProfile]:
+        """The listed profiles (the added ones last), each active as its box says."""
+        return [p.model_copy(update={"active": self.boxes[p.name].isChecked()}) for p in self._profiles]
+
+    def any_active(self) -> bool:
+        """Whether another server is ticked (the shown profile is then flagged active too)."""
+        return any(box.isChecked() for box in self.boxes.values())

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 from monitor.core.settings import (
     MAX_TASK_LIMIT,
     MIN_TASK_LIMIT,
+    TEMPORARY_PROFILE,
     AppSettings,
     ConfirmSettings,
     NotificationSettings,
@@ -42,7 +43,7 @@ from monitor.core.settings import (
 )
 from monitor.services.secrets import NoKeyringError, SecretStoreError, TokenStore, unset_token_env
 from monitor.ui.forms import choice_combo, named, plain_label
-from monitor.ui.profile_editor import ProfileEditor
+from monitor.ui.profile_editor import ProfileEditor, ServerList
 
 __all__ = ["SettingsDialog", "apply_theme", "dark_palette", "effective_theme"]
 
@@ -157,6 +158,11 @@ class SettingsDialog(QDialog):
         self.profile_editor.changed.connect(self._validate)
         self.url_edit = self.profile_editor.stream_edit
         form.addRow(self.profile_editor)
+        # Several servers at once (issue 15): the other saved profiles, and adding one.
+        saved = [p for p in s.profiles if p.name != TEMPORARY_PROFILE]
+        self.server_list = ServerList(saved, s.profile.name, page)
+        self.server_list.changed.connect(self._validate)
+        form.addRow(self.server_list)
 
         self.token_edit = QLineEdit(page)
         named(self.token_edit, "token", self.tr("Access token"))
@@ -475,6 +481,10 @@ class SettingsDialog(QDialog):
         shown = self._reconnect_settings().model_dump(exclude_unset=True)
         reconnect = profile.reconnect.model_copy(update=shown)
         data = self._original.model_dump()
+        listed = {p.name: p for p in self.server_list.profiles()}
+        data["profiles"] = [
+            listed.pop(p["name"]).model_dump() if p["name"] in listed else p for p in data["profiles"]
+        ] + [p.model_dump() for p in listed.values()]
         data.update(
             token_env=self.token_env_edit.text().strip() or None,
             notifications=notifications.model_dump(),
@@ -489,8 +499,9 @@ class SettingsDialog(QDialog):
             task_limit=self.task_limit.value(),
             history_days=self.history_days.value(),
         )
+        watched = profile.active or self.server_list.any_active()  # the shown one is always watched
         return AppSettings.model_validate(data).with_profile(
-            profile.model_copy(update={"reconnect": reconnect})
+            profile.model_copy(update={"reconnect": reconnect, "active": watched})
         )
 
     @property

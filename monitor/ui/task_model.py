@@ -37,6 +37,7 @@ from monitor.core.eta import EtaKind, EtaReading
 from monitor.core.lifecycle import PendingAction
 from monitor.core.news import TaskPatch
 from monitor.core.protocol import TaskState
+from monitor.core.servers import local_id, server_of
 from monitor.core.store import Change, Removed, TaskColumn, TaskRecord, TaskStore, Updated
 from monitor.core.text import display_line, display_text, isolate
 from monitor.ui.i18n import duration_text
@@ -191,6 +192,8 @@ class TaskTableModel(QAbstractTableModel):
         self._timer = QTimer(self)
         self._timer.setInterval(FLUSH_INTERVAL_MS)
         self._timer.timeout.connect(self.flush)
+        #: The Server cell of ids without a server's name (one server watched: its profile's name).
+        self.server_name = ""
         #: Counters for tests and benchmarks.
         self.layout_changes = 0
         self.data_changed_spans = 0
@@ -575,7 +578,7 @@ class TaskTableModel(QAbstractTableModel):
             return translate("TaskTableModel", "Offline: as of {time}").format(time=as_of)
         if self._store.is_old_lifetime(rec.id):
             return translate("TaskTableModel", "From before the server restarted")
-        return display_text(f"{rec.name}\n{rec.id}")
+        return display_text(f"{rec.name}\n{local_id(rec.id)}")
 
     def accessible_summary(self, rec: TaskRecord) -> str:
         """ "name, running, 42 percent, 3m 00s left" for screen readers."""
@@ -703,7 +706,7 @@ COLUMN_VIEWS: Final[dict[TaskColumn, ColumnView]] = {
     TaskColumn.ID: ColumnView(
         QT_TRANSLATE_NOOP("TaskTableModel", "ID"),
         QT_TRANSLATE_NOOP("TaskTableModel", "Server task id"),
-        lambda _m, rec: display_line(rec.id),
+        lambda _m, rec: display_line(local_id(rec.id)),  # as its server knows it, without its name
         opt_in=True,
     ),
     TaskColumn.WORKER: ColumnView(
@@ -730,6 +733,13 @@ COLUMN_VIEWS: Final[dict[TaskColumn, ColumnView]] = {
         QT_TRANSLATE_NOOP("TaskTableModel", "Kind of job"),
         lambda _m, rec: display_line(rec.kind),
         opt_in=True,
+    ),
+    TaskColumn.SERVER: ColumnView(
+        QT_TRANSLATE_NOOP("TaskTableModel", "Server"),
+        QT_TRANSLATE_NOOP("TaskTableModel", "The server the task runs on (its connection profile)"),
+        lambda m, rec: display_line(server_of(rec.id) or m.server_name),
+        width=110,
+        opt_in=True,  # shown by default when several servers are watched (monitor.wiring.servers)
     ),
 }
 

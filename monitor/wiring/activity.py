@@ -24,7 +24,7 @@ def wire_activity(
     Returns:
         The two charts (the status bar's and the detail pane's).
     """
-    service, store, view = parts.service, parts.store, parts.view
+    service, store, view = parts.servers, parts.store, parts.view
     throughput = Throughput()
     trails = ProgressTrails()
     bar = ThroughputChart(throughput.buckets, clock, parts.window)

@@ -1,38 +1,35 @@
-"""Capability wiring: discover what the server can do, and offer only that.
+"""Capability wiring: offer only what the servers of the tasks in hand can do.
 
-Discovery runs once per connection configuration: when the stream (or polling) is first up with
-a configuration not probed yet, which covers the first connection and every profile or token
-change (``SSEService.reconfigure`` builds a new engine with a new configuration). While a new
-configuration is not connected yet, the old server's capabilities are forgotten.
+Each server's capabilities are discovered by the :class:`~monitor.services.servers.ServerSet`
+(once per connection configuration, when its stream or polling is first up). The task actions
+get the capabilities of the selected tasks' servers (every server's with nothing selected), so
+that a server without commands greys Cancel only for its own tasks; the tray's commands follow
+every server's.
 """
 
 from __future__ import annotations
 
-from monitor.core.connection import ConnectionState, ConnectionStatus
 from monitor.core.profile import Capabilities
 from monitor.wiring.parts import Parts
 
 __all__ = ["wire_capabilities"]
 
-_UP = frozenset({ConnectionState.CONNECTED, ConnectionState.POLLING})
-
 
 def wire_capabilities(parts: Parts) -> None:
-    """Connection status -> discovery; its result -> the task actions and the tray's commands."""
-    service, caps, actions, tray = parts.service, parts.capabilities, parts.view.task_actions, parts.tray
+    """Discovered capabilities and the selection -> the task actions and the tray's commands."""
+    servers, actions, tray, view = parts.servers, parts.view.task_actions, parts.tray, parts.view
+    offered: list[Capabilities | None] = [None]
 
-    def on_status(status: ConnectionStatus) -> None:
-        engine = service.engine
-        if engine is None or engine.config == caps.config:
+    def offer(*_args: object) -> None:
+        found = servers.capabilities_for(view.selected_ids() if servers.several else [])
+        if found == offered[0]:
             return
-        if status.state in _UP:
-            caps.discover(engine.config)
-        else:
-            caps.reset()
-
-    def offer(found: Capabilities | None) -> None:
+        offered[0] = found
         actions.set_capabilities(found)
         tray.set_commands_unavailable(actions.no_commands_reason)
 
-    service.connection_state_changed.connect(on_status)
-    caps.capabilities_changed.connect(offer)
+    servers.capabilities_changed.connect(offer)
+    servers.servers_changed.connect(offer)
+    # After the view's own handlers (connected when it was built): the selection is current.
+    view.table.selectionModel().selectionChanged.connect(offer)
+    view.model.flushed.connect(offer)

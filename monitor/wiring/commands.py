@@ -1,7 +1,8 @@
 """Command wiring: task actions and the tray's Pause all / Resume all -> the command service.
 
-The command service is rebuilt when the server changes (it belongs to one engine), so the
-intents are connected once, here, to functions that look up the *current* service.
+Each server has its own command service (``monitor.services.servers``), rebuilt when its
+connection changes; the intents are connected once, here, to the server set, which sends each
+task's command to that task's own server.
 
 Acting safely (issue 12): a cancel, and any action on several tasks, first asks
 (:class:`~monitor.ui.confirm.ActionConfirmer`, "Don't ask again" saved in
@@ -14,9 +15,6 @@ running limit back to the queue.
 
 from __future__ import annotations
 
-import contextlib
-from pathlib import Path
-
 from PySide6.QtCore import QCoreApplication
 
 from monitor.core.lifecycle import undo_action
@@ -25,12 +23,11 @@ from monitor.core.protocol import CommandAction, TaskState
 from monitor.core.settings import ConfirmSettings
 from monitor.core.store import TaskStore
 from monitor.core.text import display_line
-from monitor.services.command_service import CommandService
 from monitor.ui.confirm import ActionConfirmer, ConfirmKind, UndoOffer, describe
 from monitor.wiring.parts import Parts
 from monitor.wiring.persistence import SettingsKeeper
 
-__all__ = ["start_commands", "wire_commands"]
+__all__ = ["wire_commands"]
 
 
 def _ids_in(store: TaskStore, *states: TaskState) -> list[str]:
@@ -64,8 +61,8 @@ class _Acting:
             self.keeper.update(settings.model_copy(update={"confirm": confirm}))
 
     def send(self, action: CommandAction, ids: list[str]) -> None:
-        if self.parts.commands is not None and ids:
-            self.parts.commands.send(action, ids)
+        if ids:
+            self.parts.servers.send(action, ids)  # each task to its own server
 
     def act(
         self, action: CommandAction, ids: list[str], *, everything: bool = False, detail: str = ""
@@ -141,6 +138,16 @@ def wire_commands(parts: Parts, keeper: SettingsKeeper | None = None) -> None:
     ):
         signal.connect(lambda ids, action=action: acting.act(action, ids))
     actions.query_requested.connect(lambda ids: acting.send(CommandAction.QUERY, ids))
+    servers, view, window = parts.servers, parts.view, parts.window
+    servers.pending_changed.connect(view.set_pending)
+    # The reason may be the server's words: controls shown, one line.
+    servers.command_failed.connect(
+        lambda _ids, text: window.statusBar().showMessage(display_line(text), 15_000)
+    )
+    # "To: You" for direct messages: the client id the first server knows us by.
+    servers.servers_changed.connect(
+        lambda: parts.messages.set_client_id(parts.servers.links[0].service.profile.client_id)
+    )
     parts.tray.pause_all_requested.connect(acting.pause_all)
     parts.tray.resume_all_requested.connect(acting.resume_all)
     # A notification's Retry button: the same path as the toolbar's Retry.
@@ -151,34 +158,3 @@ def wire_commands(parts: Parts, keeper: SettingsKeeper | None = None) -> None:
             else None
         )
     )
-
-
-async def start_commands(parts: Parts, *, state_path: Path | None) -> None:
-    """(Re)build the command service on the stream's current engine and start it.
-
-    Args:
-        parts: The app's parts; ``parts.commands`` is replaced.
-        state_path: Where unsent commands persist (None: nowhere, the self-test).
-    """
-    service, view, window = parts.service, parts.view, parts.window
-    old, parts.commands = parts.commands, None
-    if old is not None:
-        with contextlib.suppress(RuntimeError, TypeError):
-            service.tasks_changed.disconnect(old.note_changes)
-        await old.aclose()
-        view.set_pending(list(old.pending()), None)  # the old server will not answer them
-    engine = service.engine
-    if engine is None:
-        return
-    # The engine's own config: same server, token and client id, so acks come back to us.
-    commands = CommandService(engine.config, engine=engine, state_path=state_path)
-    parts.messages.set_client_id(engine.config.client_id)  # "To: You" for direct messages
-    commands.pending_changed.connect(view.set_pending)
-    # The reason may be the server's words: controls shown, one line.
-    commands.command_failed.connect(
-        lambda _ids, text: window.statusBar().showMessage(display_line(text), 15_000)
-    )
-    commands.task_reported.connect(service.apply_task)  # F5 on a selection: the answer counts
-    service.tasks_changed.connect(commands.note_changes)
-    parts.commands = commands
-    await commands.start()

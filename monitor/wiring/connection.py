@@ -9,6 +9,7 @@ from PySide6.QtCore import QCoreApplication
 
 from monitor.core.connection import ConnectionState, ConnectionStatus
 from monitor.core.store import Change, Evicted
+from monitor.ui.indicator import ServerState
 from monitor.wiring.parts import Parts
 
 __all__ = ["eviction_text", "freeze_heap", "wire_connection"]
@@ -42,16 +43,24 @@ def eviction_text(evicted: Evicted) -> str:
 
 
 def wire_connection(parts: Parts) -> None:
-    """Stream -> table model, indicator, tray icon; Retry now / Remove -> the service."""
-    service, window, view, tray = parts.service, parts.window, parts.view, parts.tray
+    """Every server's feed -> table model; their states -> indicator and tray icon (the worst,
+    with each server's own in the indicator's tooltip); Retry now / Remove -> the servers."""
+    servers, window, view, tray = parts.servers, parts.window, parts.view, parts.tray
 
     def on_status(status: ConnectionStatus) -> None:
-        live = status.state in (ConnectionState.CONNECTED, ConnectionState.POLLING)
-        window.indicator.set_status(status)
-        tray.set_connected(live)
+        window.indicator.set_status(status, live=servers.live)
+        tray.set_connected(status.state in (ConnectionState.CONNECTED, ConnectionState.POLLING))
 
-    service.connection_state_changed.connect(on_status)
-    service.tasks_changed.connect(view.model.note_changes)
+    def show_servers(*_args: object) -> None:
+        several = servers.several
+        window.indicator.set_servers(
+            [ServerState(link.name, link.url, link.status) for link in servers.links] if several else []
+        )
+
+    servers.connection_state_changed.connect(on_status)
+    servers.server_status_changed.connect(show_servers)
+    servers.servers_changed.connect(show_servers)
+    servers.tasks_changed.connect(view.model.note_changes)
 
     def on_changes(changes: list[Change]) -> None:
         # The store puts an eviction last in a list of changes: no scan of a big list.
@@ -59,16 +68,16 @@ def wire_connection(parts: Parts) -> None:
             log.info("evicted %d finished tasks (limit %d)", len(last.ids), last.limit)
             window.statusBar().showMessage(eviction_text(last), 30_000)
 
-    service.tasks_changed.connect(on_changes)
-    service.event_received.connect(lambda _type: window.indicator.note_event())
-    service.error_occurred.connect(lambda text: log.info("stream: %s", text))
-    service.snapshot_applied.connect(lambda n: freeze_heap() if n >= _FREEZE_AFTER_TASKS else None)
+    servers.tasks_changed.connect(on_changes)
+    servers.event_received.connect(lambda _type: window.indicator.note_event())
+    servers.error_occurred.connect(lambda text: log.info("stream: %s", text))
+    servers.snapshot_applied.connect(lambda n: freeze_heap() if n >= _FREEZE_AFTER_TASKS else None)
     window.indicator.stale_changed.connect(view.set_stale)
     window.indicator.stale_changed.connect(tray.set_stale)
     # A new lifetime without a snapshot greys the old rows (no change record says so).
-    service.resync_finished.connect(lambda _resync: view.model.repaint_all())
-    window.retry_now_requested.connect(service.reconnect)
-    view.task_actions.remove_requested.connect(service.forget)
+    servers.resync_finished.connect(lambda _resync: view.model.repaint_all())
+    window.retry_now_requested.connect(servers.reconnect)
+    view.task_actions.remove_requested.connect(servers.forget)
     # F5 / Refresh with nothing selected rebuilds the whole list (a selection is queried instead,
     # see monitor.wiring.commands).
-    view.task_actions.query_requested.connect(lambda ids: None if ids else service.resync())
+    view.task_actions.query_requested.connect(lambda ids: None if ids else servers.resync())

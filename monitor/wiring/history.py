@@ -60,9 +60,14 @@ async def open_history(parts: Parts, folder: Path, settings: AppSettings) -> His
 
 async def leave_history(parts: Parts, new: AppSettings) -> bool:
     """Before the server changes: close the old server's history (the list is emptied next, and
-    that must not erase it). Returns True if a history was closed and another should open."""
+    that must not erase it). Returns True if a history was closed and another should open.
+
+    The history is one server's: it also closes when other servers join (several servers at
+    once have no local history yet).
+    """
     history = parts.history
-    if history is None or history.server == server_key(new.server_url):
+    same = history is not None and history.server == server_key(new.server_url)
+    if history is None or (same and len(new.active_profiles) == 1):
         return False
     parts.history = None
     await history.aclose()
@@ -96,7 +101,7 @@ def record_changes(parts: Parts, changes: Sequence[Change]) -> None:
 
 def wire_history(parts: Parts) -> QAction:
     """Record finished tasks and removals; add File > Clear finished tasks…."""
-    store, service, window = parts.store, parts.service, parts.window
+    store, service, window = parts.store, parts.servers, parts.window
 
     def on_changes(changes: Sequence[Change]) -> None:
         record_changes(parts, changes)

@@ -50,5 +50,5 @@ def wire_messages(parts: Parts) -> QDockWidget:
 
     panel.message_added.connect(first_message)
     dock.visibilityChanged.connect(first_shown)
-    connect_messages(parts.service, panel, parts.notifier, retitle=dock.setWindowTitle)
+    connect_messages(parts.servers, panel, parts.notifier, retitle=dock.setWindowTitle)
     return dock

@@ -61,7 +61,7 @@ def notice_actions(parts: Parts, notice: Notice) -> tuple[NoticeAction, ...]:
     if len(notice.task_ids) != 1 or (record := parts.store.get(notice.task_ids[0])) is None:
         return ()
     actions: list[NoticeAction] = []
-    caps = parts.capabilities.capabilities
+    caps = parts.servers.capabilities_for([record.id])  # the task's own server's
     if (
         notice.kind is NotifyEvent.FAILED
         and action_applies(CommandAction.RETRY, record.state)
@@ -117,7 +117,7 @@ def wire_history(parts: Parts) -> None:
 def wire_notifications(parts: Parts) -> None:
     """Finished tasks, connection changes and the active count feed the policy; clicks select."""
     service, store, notifier, window, view = (
-        parts.service,
+        parts.servers,
         parts.store,
         parts.notifier,
         parts.window,

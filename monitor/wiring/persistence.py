@@ -8,12 +8,14 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 
-from monitor.core.settings import AppSettings, load_settings, load_ui_state, save_model
+from monitor.core.profile import ConnectionProfile
+from monitor.core.settings import AppSettings, load_settings, load_ui_state, save_model, server_url_of
 from monitor.services.secrets import SecretStoreError, SessionTokens, TokenStore, unset_token_env
+from monitor.services.servers import TokenOf
 from monitor.ui.settings_dialog import SettingsDialog, apply_theme
 from monitor.wiring.parts import Parts
 
-__all__ = ["SettingsKeeper", "read_token", "wire_settings"]
+__all__ = ["SettingsKeeper", "read_token", "token_reader", "wire_settings"]
 
 log = logging.getLogger("monitor.app")
 
@@ -21,14 +23,29 @@ SETTINGS_FILE = "settings.json"
 UI_STATE_FILE = "ui-state.json"
 
 
-def read_token(settings: AppSettings, session: SessionTokens | None = None) -> str | None:
-    """The bearer token for ``settings.server_url`` (environment, this session's, keyring), or None."""
+def read_token(
+    settings: AppSettings, session: SessionTokens | None = None, profile: ConnectionProfile | None = None
+) -> str | None:
+    """The bearer token for ``profile``'s server (default: the profile in use), or None.
+
+    From the environment (``token_env``: for the profile in use only, so one server's token is
+    never sent to another), this session's tokens, or the keyring.
+    """
+    profile = profile or settings.profile
+    primary = profile.name == settings.profile.name
     try:
-        return TokenStore(settings.server_url, token_env=settings.token_env, session=session).get()
+        return TokenStore(
+            server_url_of(profile), token_env=settings.token_env if primary else None, session=session
+        ).get()
     except SecretStoreError as exc:
         # No keyring is normal on a bare machine: the server may not need a token at all.
         log.info("no token: %s", exc)
         return None
+
+
+def token_reader(settings: AppSettings, session: SessionTokens | None = None) -> TokenOf:
+    """The token of each profile's server under ``settings`` (see :func:`read_token`)."""
+    return lambda profile: read_token(settings, session, profile)
 
 
 class SettingsKeeper:
@@ -98,7 +115,7 @@ def wire_settings(
     keeper: SettingsKeeper,
     qapp: QApplication,
     *,
-    reconnect: Callable[[AppSettings, str | None], Awaitable[None]],
+    reconnect: Callable[[AppSettings, TokenOf], Awaitable[None]],
     spawn: Callable[[Awaitable[None]], None],
 ) -> None:
     """The settings dialog, its effects, and do-not-disturb persistence.
@@ -107,7 +124,7 @@ def wire_settings(
         parts: The app's parts.
         keeper: Where settings live.
         qapp: For the theme.
-        reconnect: Switches the stream (and commands) to new connection settings.
+        reconnect: Applies new connection settings (the servers, and what depends on them).
         spawn: Runs a coroutine owned by the app (cancelled at shutdown).
     """
     window = parts.window
@@ -134,10 +151,10 @@ def wire_settings(
             parts.service.set_task_limit(settings.task_limit)  # a lower limit evicts at once
         if settings.theme != old.theme:
             apply_theme(qapp, settings.theme)
-        token = read_token(settings, session)
-        if (settings.profile, token) != (old.profile, parts.service.token):
-            window.set_server_url(settings.server_url)
-            spawn(reconnect(settings, token))
+        # The servers keep what did not change (ServerSet.reconfigure compares each server's
+        # profile and token) and reconnect the rest.
+        window.set_server_url(settings.server_url)
+        spawn(reconnect(settings, token_reader(settings, session)))
 
     def open_dialog() -> None:
         settings = keeper.settings

@@ -55,7 +55,7 @@ def wire_tray(parts: Parts, *, quit_app: Callable[[], None]) -> None:
             on_counts(last[0])
 
     parts.view.counts_changed.connect(on_counts)
-    parts.service.task_failed.connect(on_failed)
+    parts.servers.task_failed.connect(on_failed)
     window.focus_changed.connect(on_focus)
     tray.show_hide_requested.connect(window.toggle_visible)
     window.visibility_changed.connect(tray.set_window_visible)

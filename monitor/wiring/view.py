@@ -16,7 +16,7 @@ def wire_view(parts: Parts) -> None:
     """
     window, view = parts.window, parts.view
     # The empty table says "Waiting for the server…" until the stream was live once.
-    parts.service.connection_state_changed.connect(lambda status: view.set_live(status.state.is_live))
+    parts.servers.connection_state_changed.connect(lambda _status: view.set_live(parts.servers.live))
     menu = window.columns_menu
     view.fill_column_menu(menu)
     # Refilled on opening: the header's own menu may have changed the columns meanwhile.

@@ -539,6 +539,20 @@ ZH: dict[str, str] = {
     ),
     # H25 text (issue 13 item 7): the detail tab with a long name and stage in full
     "Full text": "全文",
+    # H33 (issue 15 item 2): several servers at once ("Server" and "%1: %2" are translated above)
+    "The server the task runs on (its connection profile)": "任务所在的服务器（其连接配置）",
+    "Servers": "服务器",
+    "Servers:": "服务器：",
+    "Server {name}: {n} tasks": "服务器 {name}：{n} 个任务",
+    "Not connected to the server of these tasks.": "尚未连接到这些任务所在的服务器。",
+    "Also watch these servers": "同时监视这些服务器",
+    "Name of the server to add": "要添加的服务器名称",
+    "Address of the server to add": "要添加的服务器地址",
+    "Add server": "添加服务器",
+    "Add this server and watch it too": "添加此服务器并一并监视",
+    "Watch %1 too": "同时监视 %1",
+    "Give the server a name.": "请为服务器命名。",
+    "There is already a server named %1.": "已有名为 %1 的服务器。",
 }
 
 

@@ -343,6 +343,14 @@
             <translation>连接状态</translation>
         </message>
         <message>
+            <source>%1: %2</source>
+            <translation>%1：%2</translation>
+        </message>
+        <message>
+            <source>Servers:</source>
+            <translation>服务器：</translation>
+        </message>
+        <message>
             <source>Server: %1</source>
             <translation>服务器：%1</translation>
         </message>
@@ -526,6 +534,7 @@ Watch server tasks live.</source>
         </message>
         <message>
             <source>Monitor — %1</source>
+            <extracomment>The servers' counts are recounted at most this often (a walk over every task id).</extracomment>
             <translation>Monitor — %1</translation>
         </message>
         <message>
@@ -1156,6 +1165,53 @@ Watch server tasks live.</source>
         </message>
     </context>
     <context>
+        <name>ServerList</name>
+        <message>
+            <source>Also watch these servers</source>
+            <translation>同时监视这些服务器</translation>
+        </message>
+        <message>
+            <source>Name of the server to add</source>
+            <translation>要添加的服务器名称</translation>
+        </message>
+        <message>
+            <source>Name</source>
+            <translation>名称</translation>
+        </message>
+        <message>
+            <source>Address of the server to add</source>
+            <translation>要添加的服务器地址</translation>
+        </message>
+        <message>
+            <source>Add server</source>
+            <translation>添加服务器</translation>
+        </message>
+        <message>
+            <source>Add this server and watch it too</source>
+            <translation>添加此服务器并一并监视</translation>
+        </message>
+        <message>
+            <source>Watch %1 too</source>
+            <translation>同时监视 %1</translation>
+        </message>
+        <message>
+            <source>Give the server a name.</source>
+            <translation>请为服务器命名。</translation>
+        </message>
+        <message>
+            <source>There is already a server named %1.</source>
+            <translation>已有名为 %1 的服务器。</translation>
+        </message>
+    </context>
+    <context>
+        <name>ServerSet</name>
+        <message>
+            <source>Not connected to the server of these tasks.</source>
+            <extracomment>The bearer token for a profile's server (None: none). The SSEService signals the set re-emits unchanged (their ids are already the store's).</extracomment>
+            <translation>尚未连接到这些任务所在的服务器。</translation>
+        </message>
+    </context>
+    <context>
         <name>SettingsDialog</name>
         <message>
             <source>Monitor settings</source>
@@ -1446,6 +1502,7 @@ Watch server tasks live.</source>
         <name>StateSidebar</name>
         <message>
             <source>All</source>
+            <extracomment>The item data role holding a server entry's server name.</extracomment>
             <translation>全部</translation>
         </message>
         <message>
@@ -1483,6 +1540,14 @@ Watch server tasks live.</source>
         <message>
             <source>{group}: {n} tasks</source>
             <translation>{group}：{n} 个任务</translation>
+        </message>
+        <message>
+            <source>Servers</source>
+            <translation>服务器</translation>
+        </message>
+        <message>
+            <source>Server {name}: {n} tasks</source>
+            <translation>服务器 {name}：{n} 个任务</translation>
         </message>
     </context>
     <context>
@@ -1814,6 +1879,14 @@ Watch server tasks live.</source>
             <translation>作业类型</translation>
         </message>
         <message>
+            <source>Server</source>
+            <translation>服务器</translation>
+        </message>
+        <message>
+            <source>The server the task runs on (its connection profile)</source>
+            <translation>任务所在的服务器（其连接配置）</translation>
+        </message>
+        <message>
             <source>Name</source>
             <extracomment>The Qt half of every column, keyed by the store's registry (:class:`TaskColumn`).</extracomment>
             <translation>名称</translation>
@@ -1864,7 +1937,7 @@ Watch server tasks live.</source>
         </message>
         <message>
             <source>Offline: as of {time}</source>
-            <extracomment>Counters for tests and benchmarks.</extracomment>
+            <extracomment>The Server cell of ids without a server's name (one server watched: its profile's name). Counters for tests and benchmarks.</extracomment>
             <translation>离线：数据截至 {time}</translation>
         </message>
         <message>

@@ -141,13 +141,13 @@ class _RecordingStore(TaskStore):
         self.gc_during: bool | None = None
         self.fail = fail
 
-    def apply_snapshot(self, tasks: Any, *, received_at: float) -> Any:
+    def apply_snapshot(self, tasks: Any, *, received_at: float, scope: str = "") -> Any:
         import gc
 
         self.gc_during = gc.isenabled()
         if self.fail:
             raise RuntimeError("boom")
-        return super().apply_snapshot(tasks, received_at=received_at)
+        return super().apply_snapshot(tasks, received_at=received_at, scope=scope)
 
 
 @pytest.mark.parametrize(("n", "paused"), [(10, False), (1_000, True)])

@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from monitor.core.servers import scoped_patches, server_prefix
 from monitor.core.settings import UiState
 from monitor.core.store import SORT_ORDERS, TaskColumn, TaskStore
 from monitor.ui.task_model import COLUMN_VIEWS, TaskRole
@@ -23,7 +24,8 @@ def _store() -> TaskStore:
     rng = random.Random(11)
     store = TaskStore()
     patches = [random_full_patch(rng, i, created_at=float(i)) for i in range(40)]
-    store.apply(patches)
+    # From three servers (the Server column's order differs from the creation order too).
+    store.apply(scoped_patches([p], server_prefix(rng.choice("xyz")))[0] for p in patches)
     return store
 
 

@@ -62,7 +62,12 @@ def test_model_drops_evicted_rows_and_keeps_the_others(qtbot: QtBot, qtmodeltest
 
 def test_status_bar_says_when_tasks_are_evicted(qtbot: QtBot) -> None:
     parts = build_parts(
-        AppSettings(task_limit=100), token=None, tray_available=False, use_dbus=False, instance=None
+        AppSettings(task_limit=100),
+        token_of=lambda _profile: None,
+        state_dir=None,
+        tray_available=False,
+        use_dbus=False,
+        instance=None,
     )
     qtbot.addWidget(parts.window)
     wire_connection(parts)
