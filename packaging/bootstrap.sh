@@ -34,7 +34,8 @@ TEST_PKGS=(
   dunst trayer haskell-status-notifier-item-utils haskell-gtk-sni-tray-utils
   imagemagick xdotool desktop-file-utils binutils curl
   at-spi2-core  # the accessibility bus (at-spi-bus-launcher) tests/e2e/test_accessibility.py reads
-  redis-server  # the Celery broker tests/bridge starts (monitor bridge celery)
+  redis-server  # the Celery broker tests/bridge starts (monitor bridge celery), and tests/scale's Redis
+  haproxy  # tests/scale: replicas of monitor serve --store behind a real load balancer
 )
 # node + npm run the seeds' JavaScript (seed 004's Express server, the seed-000 client) and
 # better-sse in tests/interop; the tests `npm ci` their pinned packages themselves. Debian 12's

@@ -15,18 +15,19 @@ import contextlib
 import secrets
 import time
 from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
 from monitor.core.protocol import EPOCH_HEADER, CommandAck, EventType, Message, MessageType
 from monitor.server.auth import TokenChecker, token_checker
-from monitor.server.config import ServerConfig, default_db_path
-from monitor.server.executors import register_executor_handlers
+from monitor.server.config import ServerConfig
+from monitor.server.engine import LogEngine, open_engine
+from monitor.server.executors import ExecutorRegistry, register_executor_handlers
 from monitor.server.hub import Hub, HubSettings
-from monitor.server.idempotency import IdempotencyCache
-from monitor.server.identity import ClientRegistry
-from monitor.server.log import EventLog, MemoryLog
+from monitor.server.idempotency import IdempotencyCache, SharedAnswers
+from monitor.server.identity import ClientRegistry, SqlTable
 from monitor.server.metrics import Metrics
 from monitor.server.middleware import (
     ASGIApp,
@@ -37,8 +38,10 @@ from monitor.server.middleware import (
 )
 from monitor.server.routes import build_api
 from monitor.server.scheduler import CommandScheduler, register_task_handlers
-from monitor.server.sqlite_log import SqliteLog
 from monitor.server.state import ServerState
+
+if TYPE_CHECKING:
+    from monitor.server.shared_commands import SharedCommands
 from monitor.server.stream import Receive, Scope, Send, StreamEndpoint
 from monitor.server.tasks import TaskService
 
@@ -60,15 +63,34 @@ CANCEL_WAIT_S = 5.0
 OPEN_PATHS = frozenset({"/healthz"})
 
 
-def open_log(config: ServerConfig) -> EventLog:
-    """The log the config asks for: ``:memory:`` -> MemoryLog, else SqliteLog (default path)."""
-    if config.db == ":memory:":
-        return MemoryLog(max_events=config.log_max_events, max_age_s=config.log_max_age_s)
-    return SqliteLog(
-        config.db or default_db_path(),
-        max_events=config.log_max_events,
-        max_age_s=config.log_max_age_s,
-        quarantine_bad_wal=config.quarantine_bad_wal,
+def open_log(config: ServerConfig) -> LogEngine:
+    """The engine the config asks for (:func:`monitor.server.engine.open_engine`)."""
+    return open_engine(config)
+
+
+def _executors(log: LogEngine, config: ServerConfig) -> ExecutorRegistry:
+    """External executors' offers: in this process, or (replicas on Redis) in Redis."""
+    if config.store is None or getattr(log, "url", None) != config.store:
+        return ExecutorRegistry()
+    from monitor.server.shared_executors import SharedExecutors
+
+    return SharedExecutors(config.store, prefix=config.store_prefix)
+
+
+def _shared_commands(
+    log: LogEngine, config: ServerConfig, scheduler: CommandScheduler
+) -> SharedCommands | None:
+    """The shared command queue when the log is shared (replicas on Redis), else None."""
+    if config.store is None or getattr(log, "url", None) != config.store:
+        return None
+    from monitor.server.shared_commands import SharedCommands
+
+    return SharedCommands(
+        config.store,
+        prefix=config.store_prefix,
+        scheduler=scheduler,
+        slots=config.command_max_concurrent,
+        lease_ms=config.command_lease_ms,
     )
 
 
@@ -91,8 +113,16 @@ class MonitorApp:
         idempotency: Stored ``Idempotency-Key`` answers.
     """
 
-    def __init__(self, state: ServerState, api: FastAPI, checker: TokenChecker) -> None:
-        """Assemble; use :func:`create_app`."""
+    def __init__(
+        self,
+        state: ServerState,
+        api: FastAPI,
+        checker: TokenChecker,
+        table: SqlTable | None = None,
+        shared_answers: SharedAnswers | None = None,
+    ) -> None:
+        """Assemble; use :func:`create_app` (``table`` / ``shared_answers``: where idempotency
+        answers are kept)."""
         self.state = state
         self.config = state.config
         self.log = state.log
@@ -113,8 +143,9 @@ class MonitorApp:
         self.idempotency = IdempotencyCache(
             ttl=config.idempotency_ttl_s,
             max_entries=config.idempotency_max_entries,
-            table=log if isinstance(log, SqliteLog) else None,
+            table=table,
             flush=log.flush,
+            shared=shared_answers,
         )
         chain: ASGIApp = IdempotencyMiddleware(self._call_api, self.idempotency, metrics)
         chain = BodyLimitMiddleware(
@@ -156,13 +187,17 @@ class MonitorApp:
 
 
 def create_app(
-    config: ServerConfig | None = None, *, log: EventLog | None = None, clock: Callable[[], float] = time.time
+    config: ServerConfig | None = None,
+    *,
+    log: LogEngine | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> MonitorApp:
     """Build the server.
 
     Args:
         config: Settings (defaults if None).
-        log: Event log to use; by default :func:`open_log` (SQLite unless ``db=":memory:"``).
+        log: Log engine to use; by default :func:`open_log` (SQLite unless ``db=":memory:"`` or
+            a ``store``).
             A log passed in is flushed but not closed on shutdown (the caller owns it).
         clock: Unix-seconds clock for tasks and heartbeats.
 
@@ -179,17 +214,19 @@ def create_app(
         settings=HubSettings.of(config),
         metrics=metrics,
         clock=clock,
+        presence=event_log.presence(),
     )
-    store = event_log.task_storage() if isinstance(event_log, SqliteLog) else None
-    tasks = TaskService(hub, clock=clock, store=store)
+    tasks = TaskService(hub, clock=clock, store=event_log.task_storage())
     tasks.index_log(event_log)  # GET /api/tasks/{id} reads a task's events by key, never scans
-    if isinstance(event_log, SqliteLog):
-        event_log.add_rollback_listener(tasks.reload)
+    event_log.add_rollback_listener(tasks.reload)
+    event_log.on_foreign_rows(tasks.adopt)
+    event_log.on_epoch_change(hub.end_streams)
 
     registry = ClientRegistry(
         enabled=checker.enabled,
-        table=event_log if isinstance(event_log, SqliteLog) else None,
+        table=event_log.sql_table(),
         flush=event_log.flush,
+        shared=event_log.client_owners(),
     )
     # An ack goes to the client id that sent the command (which its principal owns). A command
     # sent without one has nobody to address: its acks are broadcast only where every stream is
@@ -215,19 +252,35 @@ def create_app(
         default_timeout_ms=config.command_timeout_ms,
         max_retries=config.command_max_retries,
         enable_priority=config.command_enable_priority,
-        store=event_log.command_storage() if isinstance(event_log, SqliteLog) else None,
+        store=event_log.command_storage(),
         commit=event_log.flush,
     )
     register_task_handlers(scheduler, tasks)
-    state = ServerState(config, hub, tasks, scheduler, CANCEL_WAIT_S, registry, sole_principal=broadcast_acks)
+    shared = _shared_commands(event_log, config, scheduler)
+    state = ServerState(
+        config=config,
+        hub=hub,
+        tasks=tasks,
+        scheduler=scheduler,
+        cancel_wait_s=CANCEL_WAIT_S,
+        registry=registry,
+        intake=shared or scheduler,
+        sole_principal=broadcast_acks,
+        elsewhere=shared.view if shared is not None else None,
+        cancel_elsewhere=shared.cancel if shared is not None else None,
+        executors=_executors(event_log, config),
+    )
     register_executor_handlers(scheduler, tasks, state.executors)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         demo = None
+        await event_log.start()
         await hub.start()
         await scheduler.start()
         await scheduler.recover()  # commands a crash interrupted get their final ack now
+        if shared is not None:
+            await shared.start()
         try:
             if config.demo:
                 from monitor.server.demo import DemoWorkload
@@ -238,13 +291,26 @@ def create_app(
         finally:
             if demo is not None:
                 await demo.aclose()
+            if shared is not None:
+                await shared.stop_reading()
             await scheduler.aclose()
+            if shared is not None:
+                await shared.aclose()
+            state.executors.close()
+            await state.executors.aclose()
             hub.begin_shutdown()
             await hub.wait_idle(config.drain_timeout_s)
             await hub.aclose()
+            await event_log.stop()
             if own_log:
                 event_log.close()
             else:
                 event_log.flush()
 
-    return MonitorApp(state, build_api(state, lifespan), checker)
+    return MonitorApp(
+        state,
+        build_api(state, lifespan),
+        checker,
+        table=event_log.sql_table(),
+        shared_answers=event_log.idempotency_answers(),
+    )

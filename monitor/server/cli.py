@@ -28,6 +28,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--db", default=None, help="SQLite file (default: user data dir); ':memory:' keeps the log in memory"
     )
+    p.add_argument(
+        "--store",
+        default=None,
+        metavar="URL",
+        help="share the log, tasks and commands with other replicas in Redis (redis://host:port/db)",
+    )
     p.add_argument("--config", default=None, metavar="FILE", help="TOML settings file")
     p.add_argument("--demo", action="store_true", default=None, help="run the built-in demo workload")
     p.add_argument(
@@ -76,6 +82,7 @@ def main(argv: Sequence[str], *, prepare: Callable[[MonitorApp], None] | None = 
                 "host": args.host,
                 "port": args.port,
                 "db": args.db,
+                "store": args.store,
                 "demo": args.demo,
                 "tokens": args.token,
                 "tokens_file": args.tokens_file,

@@ -48,6 +48,16 @@ class ServerConfig(BaseModel):
     db: str | None = Field(
         default=None, description="SQLite file; ':memory:' = in-memory log; None = default path"
     )
+    store: str | None = Field(
+        default=None,
+        description="Shared store for several replicas: redis://host:port/db (None = the SQLite file)",
+    )
+    store_prefix: str = Field(
+        default="{monitor}",
+        min_length=1,
+        max_length=64,
+        description="Prefix of every Redis key (the braces keep them in one Redis Cluster slot)",
+    )
     tokens: list[str] = Field(
         default_factory=list, description="Bearer tokens, each its own principal token-<n>; empty = auth off"
     )
@@ -90,10 +100,24 @@ class ServerConfig(BaseModel):
     command_timeout_ms: int = Field(default=60_000, ge=1)
     command_max_retries: int = Field(default=3, ge=0)
     command_enable_priority: bool = True
+    command_lease_ms: int = Field(
+        default=10_000,
+        ge=100,
+        description="Replicas on Redis: a command whose replica stops renewing it is taken over after this",
+    )
     demo: bool = False
     demo_speed: float = Field(default=1.0, gt=0)
     demo_concurrency: int = Field(default=3, ge=1)
     log_level: str = "info"
+
+    @field_validator("store")
+    @classmethod
+    def _redis_url(cls, store: str | None) -> str | None:
+        if store is not None and not store.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(
+                f"{store!r} is not a Redis URL: use redis://host:port/db (or rediss://, unix://)"
+            )
+        return store
 
     @field_validator("cors_origins")
     @classmethod

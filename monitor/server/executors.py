@@ -76,6 +76,9 @@ class ExecutorRegistry:
         for wake in self._wake.values():
             wake.set()
 
+    async def aclose(self) -> None:
+        """Release what the registry holds (nothing here; a shared one closes its connection)."""
+
     def connected(self, name: str) -> bool:
         """Whether executor ``name`` claims commands now (or did within ``presence_s``)."""
         if self._claiming[name] > 0:

@@ -30,9 +30,9 @@ from monitor.core.protocol import (
     ShutdownNotice,
     encode_comment,
     encode_frame,
-    stamp_event_id,
 )
 from monitor.server.config import ServerConfig
+from monitor.server.engine import OnceLog, Presence
 from monitor.server.log import EventLog, LogRecord
 from monitor.server.metrics import Metrics
 
@@ -116,8 +116,13 @@ class Hub:
         metrics: Metrics | None = None,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
+        presence: Presence | None = None,
     ) -> None:
-        """Create a hub over ``log``; call :meth:`start` for the heartbeat timer."""
+        """Create a hub over ``log``; call :meth:`start` for the heartbeat timer.
+
+        ``presence`` (replicas on Redis) tells the other replicas which clients this one serves,
+        and :meth:`is_connected` asks it about clients this one does not.
+        """
         self.log = log
         log.on_commit(self._deliver)
         self.settings = settings or HubSettings()
@@ -129,6 +134,7 @@ class Hub:
         self._timer: asyncio.Task[None] | None = None
         self.closing = False
         self._idle: asyncio.Event | None = None
+        self._presence = presence
 
     # ------------------------------------------------------------------ publish
 
@@ -142,11 +148,23 @@ class Hub:
         self, event_type: str, data: str, *, target: str | None = None, stamp_id: bool = False
     ) -> LogRecord:
         """Synchronous :meth:`publish` (never awaits); returns the logged record."""
-        if stamp_id:
-            data = stamp_event_id(data, self.log.next_id)
-        rec = self.log.append(event_type, data, target)
+        rec = self.log.append(event_type, data, target, stamp_id=stamp_id)
         self.metrics.events_published_total += 1
         return rec
+
+    def publish_once(self, event_type: str, data: str, *, target: str | None, key: str) -> tuple[str, bool]:
+        """Publish unless ``key`` was published lately; returns the event id and whether it is new.
+
+        A shared log (:class:`~monitor.server.engine.OnceLog`) checks the key and appends in one
+        atomic step, on every replica; a one-process log has no other writer, and its caller
+        remembers the key itself.
+        """
+        if isinstance(self.log, OnceLog):
+            rec, new = self.log.append_once(event_type, data, target, key=key)
+            if new:
+                self.metrics.events_published_total += 1
+            return rec.id, new
+        return self.publish_nowait(event_type, data, target=target).id, True
 
     def _deliver(self, records: Sequence[LogRecord]) -> None:
         """Queue durable records to the live streams they are for (the log's commit listener).
@@ -223,7 +241,10 @@ class Hub:
             last_active_at=now,
         )
         self._conns[conn.connection_id] = conn
-        self._by_client.setdefault(client_id, set()).add(conn)
+        peers = self._by_client.setdefault(client_id, set())
+        if not peers and self._presence is not None:
+            self._presence.joined(client_id)
+        peers.add(conn)
         self.metrics.connections_total += 1
         return conn
 
@@ -235,6 +256,8 @@ class Hub:
             peers.discard(conn)
             if not peers:
                 del self._by_client[conn.client_id]
+                if self._presence is not None:
+                    self._presence.left(conn.client_id)
         if not self._conns and self._idle is not None:
             self._idle.set()
 
@@ -243,8 +266,10 @@ class Hub:
         return sorted(self._conns.values(), key=lambda c: c.created_at)
 
     def is_connected(self, client_id: str) -> bool:
-        """True if ``client_id`` has at least one open stream."""
-        return bool(self._by_client.get(client_id))
+        """True if ``client_id`` has at least one open stream (here, or on another replica)."""
+        if self._by_client.get(client_id):
+            return True
+        return self._presence is not None and self._presence.elsewhere(client_id)
 
     def __len__(self) -> int:
         return len(self._conns)
@@ -331,8 +356,16 @@ class Hub:
         if self.closing:
             return
         self.closing = True
+        self.end_streams()
+
+    def end_streams(self) -> None:
+        """Send ``shutdown`` to every open stream and end it; new streams are still accepted.
+
+        The log engine calls this when its epoch changed under the server (a shared Redis lost
+        its data): the clients come back with their old cursors and get a ``reset``.
+        """
         for conn in list(self._conns.values()):
-            if conn.dropped:
+            if conn.dropped or conn.closing:
                 continue
             self._push(conn, 0, self.shutdown_frame())
             conn.closing = True

@@ -20,13 +20,13 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from monitor.server.identity import SqlTable
 from monitor.server.log import LogWriteError
 from monitor.server.stream import Send, send_error
 
-__all__ = ["KEY_REUSED", "IdempotencyCache", "StoredAnswer", "request_hash"]
+__all__ = ["KEY_REUSED", "IdempotencyCache", "SharedAnswers", "StoredAnswer", "request_hash"]
 
 #: The 422 answer to a key sent again with another request body.
 KEY_REUSED = "Idempotency-Key already used with a different request body; use a new key for a new request"
@@ -65,6 +65,22 @@ class _Running:
     )
 
 
+class SharedAnswers(Protocol):
+    """Stored answers shared by several replicas (Redis), each kept until its ``expires``."""
+
+    def get(self, key: str) -> StoredAnswer | None:
+        """The answer stored under ``key``, if any."""
+        ...
+
+    def put(self, key: str, answer: StoredAnswer) -> None:
+        """Store ``answer`` under ``key`` until ``answer.expires``.
+
+        Raises:
+            LogWriteError: The store is unreachable.
+        """
+        ...
+
+
 class IdempotencyCache:
     """Stored answers per scoped key (memory, or a SQLite table), plus the requests in flight."""
 
@@ -76,8 +92,9 @@ class IdempotencyCache:
         table: SqlTable | None = None,
         flush: Callable[[], None] | None = None,
         clock: Callable[[], float] = time.time,
+        shared: SharedAnswers | None = None,
     ) -> None:
-        """An empty cache, or the one stored in ``table``.
+        """An empty cache, or the one stored in ``table`` (or ``shared``).
 
         Args:
             ttl: Seconds an answer is replayed.
@@ -85,10 +102,13 @@ class IdempotencyCache:
             table: The server's database (None: memory only).
             flush: Commits ``table``'s pending writes (the log's ``flush``).
             clock: Unix-seconds clock (stored expiry times survive restarts).
+            shared: Replicas on Redis: answers every replica replays (instead of ``table``; a
+                repeat racing the first request on another replica is not held back).
         """
         self.ttl = ttl
         self.max_entries = max_entries
         self._table = table
+        self._shared = shared
         self._flush = flush
         self._clock = clock
         self._memory: OrderedDict[str, StoredAnswer] = OrderedDict()
@@ -106,7 +126,9 @@ class IdempotencyCache:
 
     def _get(self, key: str) -> StoredAnswer | None:
         now = self._clock()
-        if self._table is None:
+        if self._shared is not None:
+            found = self._shared.get(key)
+        elif self._table is None:
             found = self._memory.get(key)
         else:
             rows = self._table.query(
@@ -127,6 +149,9 @@ class IdempotencyCache:
         return found if found is not None and found.expires > now else None
 
     def _put(self, key: str, answer: StoredAnswer) -> None:
+        if self._shared is not None:
+            self._shared.put(key, answer)
+            return
         if self._table is None:
             self._memory[key] = answer
             self._memory.move_to_end(key)

@@ -31,6 +31,7 @@ __all__ = [
     "PRINCIPAL_SCOPE_KEY",
     "ClientRegistry",
     "PrincipalDep",
+    "SharedOwners",
     "SqlTable",
     "foreign_client_id",
     "request_principal",
@@ -44,6 +45,22 @@ CREATE TABLE IF NOT EXISTS client_owners (
     client_id TEXT PRIMARY KEY, principal TEXT NOT NULL, claimed REAL NOT NULL
 );
 """
+
+
+class SharedOwners(Protocol):
+    """Client-id ownership shared by several replicas (Redis): first claim wins, everywhere."""
+
+    def claim(self, client_id: str, principal: str) -> str:
+        """Register ``client_id`` for ``principal`` unless someone has; return its owner.
+
+        Raises:
+            LogWriteError: The store is unreachable.
+        """
+        ...
+
+    def owner(self, client_id: str) -> str | None:
+        """The owner of ``client_id``, if anyone claimed it (None when the store is unreachable)."""
+        ...
 
 
 class SqlTable(Protocol):
@@ -89,6 +106,7 @@ class ClientRegistry:
         flush: Callable[[], None] | None = None,
         max_per_principal: int = 1_000,
         clock: Callable[[], float] = time.time,
+        shared: SharedOwners | None = None,
     ) -> None:
         """Load the stored registrations.
 
@@ -98,12 +116,15 @@ class ClientRegistry:
             flush: Commits ``table``'s pending writes (the log's ``flush``).
             max_per_principal: Ids kept per principal; its oldest beyond this are forgotten.
             clock: Unix-seconds clock for the stored claim time.
+            shared: Replicas on Redis: the ownership every replica checks (memory then only
+                caches it; the per-principal bound applies to that cache).
         """
         self.enabled = enabled
         self._table = table
         self._flush = flush
         self._max = max_per_principal
         self._clock = clock
+        self._shared = shared
         self._owner: dict[str, str] = {}
         self._by_principal: dict[str, OrderedDict[str, None]] = {}
         if table is not None and enabled:
@@ -123,7 +144,12 @@ class ClientRegistry:
 
     def owner(self, client_id: str) -> str | None:
         """The name of the principal that owns ``client_id`` (None: nobody yet, or auth off)."""
-        return self._owner.get(client_id)
+        owner = self._owner.get(client_id)
+        if owner is None and self._shared is not None and self.enabled:
+            owner = self._shared.owner(client_id)  # claimed on another replica
+            if owner is not None:
+                self._remember(client_id, owner)
+        return owner
 
     def claim(self, client_id: str, principal: Principal) -> bool:
         """Register ``client_id`` for ``principal`` if nobody has; True if it is ``principal``'s.
@@ -142,6 +168,10 @@ class ClientRegistry:
                 return False
             self._by_principal[owner].move_to_end(client_id)
             return True
+        if self._shared is not None:
+            owner = self._shared.claim(client_id, principal.name)  # one answer for every replica
+            self._remember(client_id, owner)
+            return owner == principal.name
         forgotten = self._remember(client_id, principal.name)
         if self._table is None:
             return True

@@ -18,7 +18,15 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Final, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
+
+from monitor.core.protocol import Task, stamp_event_id
+
+if TYPE_CHECKING:
+    from monitor.server.engine import Presence
+    from monitor.server.idempotency import SharedAnswers
+    from monitor.server.identity import SharedOwners
+    from monitor.server.tasks import TaskStorage
 
 __all__ = [
     "EARLIEST",
@@ -150,8 +158,14 @@ class EventLog(Protocol):
         """The id the next :meth:`append` will give (appends never await, so it cannot change)."""
         ...
 
-    def append(self, event_type: str, data: str, target: str | None = None) -> LogRecord:
+    def append(
+        self, event_type: str, data: str, target: str | None = None, *, stamp_id: bool = False
+    ) -> LogRecord:
         """Store one event and return it with its id.
+
+        ``stamp_id`` puts the id into ``data`` (a JSON object) as its first member ``id``
+        (:func:`~monitor.core.protocol.stamp_event_id`): only the log knows the id, and with a
+        shared log only at the moment it appends.
 
         Raises:
             LogWriteError: Storage failed; nothing of the current burst was kept.
@@ -196,8 +210,36 @@ class EventLog(Protocol):
         ...
 
 
-class _WindowMixin:
-    """What both logs share, everything but the storage: ids and cursor resolution."""
+class _SingleProcess:
+    """The :class:`~monitor.server.engine.LogEngine` hooks that a one-process log never fires."""
+
+    def on_foreign_rows(self, listener: Callable[[LogRecord, Sequence[Task], Sequence[str]], None]) -> None:
+        """No other replica writes here."""
+
+    def on_epoch_change(self, listener: Callable[[], None]) -> None:
+        """The epoch of a one-process log never changes under a running server."""
+
+    def client_owners(self) -> SharedOwners | None:
+        """One process: client-id ownership needs no sharing."""
+        return None
+
+    def idempotency_answers(self) -> SharedAnswers | None:
+        """One process: stored answers need no sharing."""
+        return None
+
+    def presence(self) -> Presence | None:
+        """One process: the hub knows every stream."""
+        return None
+
+    async def start(self) -> None:
+        """Nothing to follow."""
+
+    async def stop(self) -> None:
+        """Nothing to stop."""
+
+
+class _WindowMixin(_SingleProcess):
+    """What the logs share, everything but the storage: ids and cursor resolution."""
 
     _epoch: str
     _last_seq: int
@@ -277,8 +319,12 @@ class MemoryLog(_WindowMixin):
     def _first_seq(self) -> int:
         return self._events[0].seq if self._events else self._last_seq + 1
 
-    def append(self, event_type: str, data: str, target: str | None = None) -> LogRecord:
+    def append(
+        self, event_type: str, data: str, target: str | None = None, *, stamp_id: bool = False
+    ) -> LogRecord:
         """Store one event."""
+        if stamp_id:
+            data = stamp_event_id(data, self.next_id)
         self._last_seq += 1
         rec = LogRecord(
             seq=self._last_seq,
@@ -333,6 +379,23 @@ class MemoryLog(_WindowMixin):
 
     def flush(self) -> None:
         """Nothing to flush in memory."""
+
+    def task_storage(self) -> TaskStorage:
+        """Task rows in a dict, gone with the process like the events."""
+        from monitor.server.tasks import InMemoryTaskStorage
+
+        return InMemoryTaskStorage()
+
+    def add_rollback_listener(self, listener: Callable[[], None]) -> None:
+        """Memory never rolls back."""
+
+    def command_storage(self) -> None:
+        """Commands stay in the scheduler's memory."""
+        return None
+
+    def sql_table(self) -> None:
+        """No SQL database: other modules keep their tables in memory."""
+        return None
 
     def close(self) -> None:
         """Nothing to release."""

@@ -369,6 +369,13 @@ class CommandScheduler:
             await self._finish(record, CommandStatus.CANCELLED, error=reason)
         return record.status is CommandStatus.CANCELLED
 
+    async def wait_final(self, command_id: str) -> CommandRecord | None:
+        """Wait until the command has its final ack out; None if the id is unknown."""
+        record = self._records.get(command_id)
+        if record is not None:
+            await record._done.wait()
+        return record
+
     def get(self, command_id: str) -> CommandRecord | None:
         """Return the record of a live or recently finished command."""
         return self._records.get(command_id)

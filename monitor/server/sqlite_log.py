@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
-from monitor.core.protocol import Task
+from monitor.core.protocol import Task, stamp_event_id
 from monitor.server.log import (
     GONE,
     CommitListener,
@@ -30,6 +30,7 @@ from monitor.server.log import (
     _WindowMixin,
     new_epoch,
 )
+from monitor.server.tasks import tasks_from_json
 
 __all__ = ["SqliteCommandStorage", "SqliteLog", "SqliteTaskStorage", "wal_header_problem"]
 
@@ -335,8 +336,12 @@ class SqliteLog(_WindowMixin):
         row = self._db.execute("SELECT MIN(seq) FROM events").fetchone()
         return int(row[0]) if row[0] is not None else self._last_seq + 1
 
-    def append(self, event_type: str, data: str, target: str | None = None) -> LogRecord:
+    def append(
+        self, event_type: str, data: str, target: str | None = None, *, stamp_id: bool = False
+    ) -> LogRecord:
         """Store one event (committed with the rest of this loop iteration's burst)."""
+        if stamp_id:
+            data = stamp_event_id(data, self.next_id)
         seq = self._last_seq + 1
         now = self._clock()
         self._write("INSERT INTO events VALUES (?, ?, ?, ?, ?)", (seq, event_type, data, target, now))
@@ -442,6 +447,10 @@ class SqliteLog(_WindowMixin):
         """A :class:`SqliteTaskStorage` over this file, sharing this log's transactions."""
         return SqliteTaskStorage(self)
 
+    def sql_table(self) -> SqliteLog:
+        """This file (``add_schema`` / ``write`` / ``query``) for other modules' tables."""
+        return self
+
     def command_storage(self) -> SqliteCommandStorage:
         """A :class:`SqliteCommandStorage` over this file, sharing this log's transactions."""
         return SqliteCommandStorage(self)
@@ -461,13 +470,7 @@ class SqliteTaskStorage:
     def load(self) -> list[Task]:
         """Every stored task, oldest first. Rows that no longer validate are skipped."""
         rows = self._log._db.execute("SELECT json FROM tasks ORDER BY created_at, id").fetchall()
-        out: list[Task] = []
-        for (text,) in rows:
-            try:
-                out.append(Task.model_validate_json(text))
-            except ValueError:
-                continue
-        return out
+        return tasks_from_json(text for (text,) in rows)
 
     def save(self, task: Task) -> None:
         """Insert or replace one task."""

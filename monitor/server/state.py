@@ -8,12 +8,13 @@ is looked up by string key.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
 
-from monitor.core.protocol import MessageSent
+from monitor.core.protocol import CommandRequest, CommandView, MessageSent
 from monitor.server.auth import Principal
 from monitor.server.config import ServerConfig
 from monitor.server.executors import ExecutorRegistry
@@ -23,10 +24,20 @@ from monitor.server.log import EventLog
 from monitor.server.scheduler import CommandRecord, CommandScheduler
 from monitor.server.tasks import TaskService
 
-__all__ = ["MAX_REMEMBERED_MESSAGES", "ServerState", "StateDep", "server_state"]
+__all__ = ["MAX_REMEMBERED_MESSAGES", "CommandIntake", "ServerState", "StateDep", "server_state"]
 
 #: How many message ids ``POST /api/messages`` remembers for its once-only delivery.
 MAX_REMEMBERED_MESSAGES = 10_000
+
+
+class CommandIntake(Protocol):
+    """Where ``POST /api/commands`` hands a command: the local
+    :class:`~monitor.server.scheduler.CommandScheduler`, or (replicas on Redis)
+    :class:`~monitor.server.shared_commands.SharedCommands`."""
+
+    async def submit(self, request: CommandRequest, *, client_id: str | None) -> str:
+        """Accept ``request`` for running; return its command id."""
+        ...
 
 
 @dataclass(slots=True)
@@ -42,6 +53,11 @@ class ServerState:
             before it answers ``202`` (cancellation requested, still running).
         registry: Which principal owns which client id.
         sole_principal: True when one principal is all there is (auth off, or one token).
+        intake: Where ``POST /api/commands`` submits: the scheduler itself, or (replicas on
+            Redis) the shared queue any replica's scheduler claims from.
+        elsewhere: Replicas on Redis: where a command this replica does not hold is (None: no
+            other replica).
+        cancel_elsewhere: Replicas on Redis: asks the replica holding a command to cancel it.
         delivered: Answers already given per message id (oldest first, bounded), so that a message
             sent twice with the same id is delivered once.
         command_owners: The principal that sent each recent command (oldest first, bounded).
@@ -54,7 +70,10 @@ class ServerState:
     scheduler: CommandScheduler
     cancel_wait_s: float
     registry: ClientRegistry
+    intake: CommandIntake
     sole_principal: bool = True
+    elsewhere: Callable[[str], Awaitable[CommandView | None]] | None = None
+    cancel_elsewhere: Callable[[str], Awaitable[None]] | None = None
     delivered: OrderedDict[str, MessageSent] = field(default_factory=OrderedDict)
     command_owners: OrderedDict[str, str] = field(default_factory=OrderedDict)
     executors: ExecutorRegistry = field(default_factory=ExecutorRegistry)
@@ -76,8 +95,10 @@ class ServerState:
         while len(self.command_owners) > MAX_REMEMBERED_MESSAGES:
             self.command_owners.popitem(last=False)
 
-    def may_see_command(self, record: CommandRecord, principal: Principal) -> bool:
+    def may_see_command(self, record: CommandRecord | CommandView, principal: Principal) -> bool:
         """True if ``principal`` sent the command (or may not be told apart from who did).
+
+        ``record`` is this replica's, or (replicas on Redis) another replica's view of it.
 
         The sender is the recorded principal, else the owner of the command's client id (a
         command from before a restart); one of neither is everybody's when one principal is all

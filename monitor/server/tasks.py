@@ -49,7 +49,7 @@ import logging
 import secrets
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Final, Protocol, TypeVar
 
 from monitor.core.lifecycle import ACTION_STATES, ACTIVE_STATES, action_applies
@@ -68,7 +68,7 @@ from monitor.core.protocol import (
     WorkerReport,
     WorkerReportKind,
 )
-from monitor.server.log import EventLog, Publisher, parse_cursor
+from monitor.server.log import EventLog, LogRecord, LogWriteError, Publisher, parse_cursor
 
 __all__ = [
     "EVENTS_PER_TASK",
@@ -81,6 +81,7 @@ __all__ = [
     "TaskService",
     "TaskStorage",
     "event_task_id",
+    "tasks_from_json",
 ]
 
 _log = logging.getLogger(__name__)
@@ -157,6 +158,17 @@ class TaskStorage(Protocol):
     def delete(self, task_id: str) -> None:
         """Forget ``task_id`` (no error if absent)."""
         ...
+
+
+def tasks_from_json(texts: Iterable[str]) -> list[Task]:
+    """Tasks from stored JSON rows; a row that no longer validates (an older schema) is skipped."""
+    out: list[Task] = []
+    for text in texts:
+        try:
+            out.append(Task.model_validate_json(text))
+        except ValueError:
+            continue
+    return out
 
 
 class InMemoryTaskStorage:
@@ -280,6 +292,19 @@ class TaskService:
         loaded = sorted(self._store.load(), key=lambda t: t.created_at)
         self._tasks = {t.id: t for t in loaded}
 
+    def adopt(self, event: LogRecord, saved: Sequence[Task], removed: Sequence[str]) -> None:
+        """Take over changes another replica made with ``event`` (stored and published there, in
+        log order).
+
+        Only the cache follows: nothing is stored, published or validated again here.
+        """
+        for task in saved:
+            self._tasks[task.id] = task
+            self._note_published(task.id, event.id)  # its event, for GET /api/tasks/{id}
+        for task_id in removed:
+            self._tasks.pop(task_id, None)
+            self._event_seqs.pop(task_id, None)
+
     def add_listener(self, listener: TaskListener) -> Callable[[], None]:
         """Call ``listener(new, old)`` after every change; returns a function that unsubscribes."""
         return _subscribe(self._listeners, listener)
@@ -359,9 +384,8 @@ class TaskService:
             self._store.delete(task_id)
             del self._tasks[task_id]
             self._event_seqs.pop(task_id, None)
-            await self._publisher.publish(
-                EventType.TASK_REMOVED.value, TaskRemoved(id=task_id).model_dump_json(), stamp_id=True
-            )
+            data = TaskRemoved(id=task_id).model_dump_json()
+            await self._publish_or_restore(EventType.TASK_REMOVED, data, task_id, old)
         _call_each(self._removal_listeners, "task removal listener", old)
 
     # ------------------------------------------------------------------ internals
@@ -455,7 +479,20 @@ class TaskService:
             ).model_dump_json()
         else:
             data = TaskSnapshotEvent.of(new, kind)
-        self._note_published(new.id, await self._publisher.publish(kind.value, data, stamp_id=True))
+        self._note_published(new.id, await self._publish_or_restore(kind, data, new.id, old))
+
+    async def _publish_or_restore(self, kind: EventType, data: str, task_id: str, old: Task | None) -> str:
+        """Publish and return the event id; if the log refuses, memory goes back to ``old`` (the
+        storage did not keep the change either: a shared log writes the row with the event, in
+        one script)."""
+        try:
+            return await self._publisher.publish(kind.value, data, stamp_id=True)
+        except LogWriteError:
+            if old is None:
+                self._tasks.pop(task_id, None)
+            else:
+                self._tasks[task_id] = old
+            raise
 
     def _notify(self, new: Task, old: Task | None) -> None:
         _call_each(self._listeners, "task listener", new, old)

@@ -37,8 +37,8 @@ def make(**kw: Any) -> tuple[MonitorApp, ServerThread]:
 
 
 @pytest.fixture
-def served() -> Iterator[tuple[MonitorApp, ServerThread, httpx.Client]]:
-    app, server = make()
+def served(engine_settings: dict[str, Any]) -> Iterator[tuple[MonitorApp, ServerThread, httpx.Client]]:
+    app, server = make(**engine_settings)  # every engine: memory, SQLite, Redis (conftest.py)
     with server, http(server.url) as client:
         yield app, server, client
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -15,8 +16,8 @@ from tests.server.test_app import http, make
 
 
 @pytest.fixture
-def served() -> Iterator[tuple[MonitorApp, ServerThread, httpx.Client]]:
-    app, server = make()
+def served(engine_settings: dict[str, Any]) -> Iterator[tuple[MonitorApp, ServerThread, httpx.Client]]:
+    app, server = make(**engine_settings)  # every engine: memory, SQLite, Redis
     with server, http(server.url) as client:
         yield app, server, client
 

@@ -28,17 +28,18 @@ def http(url: str, token: str) -> httpx.Client:
 
 
 def server(db: Path | str = ":memory:", **kw: Any) -> ServerThread:
-    return ServerThread(create_app(ServerConfig(db=str(db), principals=PRINCIPALS, **QUIET, **kw)))  # type: ignore[arg-type]
+    settings = {"db": str(db), **kw}
+    return ServerThread(create_app(ServerConfig(principals=PRINCIPALS, **QUIET, **settings)))  # type: ignore[arg-type]
 
 
 def names(client: httpx.Client) -> list[str]:
     return sorted(t["name"] for t in client.get("/api/tasks").json()["tasks"])
 
 
-def test_one_key_from_two_principals_runs_twice() -> None:
+def test_one_key_from_two_principals_runs_twice(engine_settings: dict[str, Any]) -> None:
     """Bob reusing Alice's key (no client id on either) creates his own task, not hers replayed."""
     key = {"Idempotency-Key": "k-shared"}
-    with server() as srv, http(srv.url, ALICE) as alice, http(srv.url, BOB) as bob:
+    with server(**engine_settings) as srv, http(srv.url, ALICE) as alice, http(srv.url, BOB) as bob:
         mine = alice.post("/api/tasks", json={"name": "alice.wav"}, headers=key)
         theirs = bob.post("/api/tasks", json={"name": "bob.wav"}, headers=key)
         assert (mine.status_code, theirs.status_code) == (201, 201)
@@ -50,9 +51,9 @@ def test_one_key_from_two_principals_runs_twice() -> None:
         assert names(alice) == ["alice.wav", "bob.wav"]
 
 
-def test_one_key_with_another_body_is_422_and_runs_nothing() -> None:
+def test_one_key_with_another_body_is_422_and_runs_nothing(engine_settings: dict[str, Any]) -> None:
     key = {"Idempotency-Key": "k-body", "X-Client-Id": "alice-laptop"}
-    with server() as srv, http(srv.url, ALICE) as alice:
+    with server(**engine_settings) as srv, http(srv.url, ALICE) as alice:
         first = alice.post("/api/tasks", json={"name": "a.wav"}, headers=key)
         assert first.status_code == 201
         other = alice.post("/api/tasks", json={"name": "b.wav"}, headers=key)

@@ -1,19 +1,17 @@
-"""One conformance suite for both event logs (MemoryLog and SqliteLog)."""
+"""One conformance suite for every event log engine (memory, SQLite, Redis: see conftest.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from monitor.core.protocol import Task
-from monitor.server.log import EARLIEST, GONE, EventLog, MemoryLog, parse_cursor
+from monitor.server.log import EARLIEST, GONE, parse_cursor
 from monitor.server.sqlite_log import SqliteLog
-
-LogFactory = Callable[..., EventLog]
+from tests.server.conftest import LogFactory
 
 
 class FakeClock:
@@ -24,24 +22,6 @@ class FakeClock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-def make_log(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LogFactory]:
-    made: list[EventLog] = []
-
-    def factory(**kw: object) -> EventLog:
-        log: EventLog
-        if request.param == "memory":
-            log = MemoryLog(**kw)  # type: ignore[arg-type]
-        else:
-            log = SqliteLog(tmp_path / f"log{len(made)}.sqlite3", **kw)  # type: ignore[arg-type]
-        made.append(log)
-        return log
-
-    yield factory
-    for log in made:
-        log.close()
 
 
 def test_ids_are_epoch_seq_and_monotonic(make_log: LogFactory) -> None:

@@ -10,12 +10,12 @@ import asyncio
 import json
 import socket
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from monitor.core.protocol import Heartbeat, ResetNotice, ShutdownNotice
 from monitor.server.runner import ServerThread
+from tests.server.conftest import LogFactory
 from tests.server.sse_helpers import HubApp, RawSSE, until
 
 
@@ -282,20 +282,15 @@ async def test_stop_sends_shutdown_with_retry_to_every_stream() -> None:
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize("backend", ["memory", "sqlite"])
-async def test_reconnects_during_continuous_publishing_lose_and_double_nothing(
-    backend: str, tmp_path: Path
-) -> None:
+async def test_reconnects_during_continuous_publishing_lose_and_double_nothing(make_log: LogFactory) -> None:
     """Publishing never pauses while a client drops and resumes three times (small replay pages,
     so replay and live delivery overlap): the union of what it saw is every event exactly once."""
     import threading
 
-    from monitor.server.log import EARLIEST, EventLog, MemoryLog
-    from monitor.server.sqlite_log import SqliteLog
+    from monitor.server.log import EARLIEST
 
-    log: EventLog = MemoryLog() if backend == "memory" else SqliteLog(tmp_path / "ev.sqlite3")
     app = HubApp(
-        log,
+        make_log(),
         replay_page=7,
         heartbeat_interval_ms=60_000,
         keepalive_interval_ms=60_000,
@@ -355,7 +350,7 @@ async def test_reconnects_during_continuous_publishing_lose_and_double_nothing(
                         seen.append(ev.json()["n"])
     finally:
         stop.set()
-        log.close()
+        app.log.close()
     assert replays_during_publish >= 3  # the resumes really overlapped publishing
     assert app.hub.metrics.replays_total >= 4
     assert seen == list(range(len(published)))  # no gap, no duplicate, in order

@@ -80,6 +80,17 @@ def _known(state: ServerState, command_id: str, principal: Principal) -> Command
     return record
 
 
+async def _cancel_elsewhere(state: ServerState, view: CommandView) -> JSONResponse:
+    """Replicas on Redis: ask whichever replica holds the command to cancel it (``202``)."""
+    if view.status.is_final:
+        detail = view.model_dump(mode="json")
+        raise HTTPError(409, f"command {view.command_id!r} already {view.status.value}", detail=detail)
+    assert state.cancel_elsewhere is not None
+    await state.cancel_elsewhere(view.command_id)
+    # Its replica sends the final ack as an event, like any cancel that takes its time.
+    return JSONResponse(view.model_dump(mode="json"), status_code=202)
+
+
 def _view_response(record: CommandRecord, status: int) -> JSONResponse:
     return JSONResponse(command_view(record).model_dump(mode="json"), status_code=status)
 
@@ -119,7 +130,7 @@ async def command(request: Request, state: StateDep, principal: PrincipalDep) ->
     client_id = req.client_id or request_client_id(request.scope) or source
     if client_id is not None and not state.registry.claim(client_id, principal):
         raise HTTPError(403, foreign_client_id(client_id))
-    command_id = await state.scheduler.submit(req, client_id=client_id)
+    command_id = await state.intake.submit(req, client_id=client_id)
     state.own_command(command_id, principal)
     return JSONResponse(CommandAccepted(command_id=command_id).model_dump(mode="json"), status_code=202)
 
@@ -130,6 +141,11 @@ async def command_status(command_id: str, state: StateDep, principal: PrincipalD
 
     Only its sender's principal sees it; to others it is 404 like an unknown id.
     """
+    record = state.scheduler.get(command_id)
+    if record is None and state.elsewhere is not None:
+        view = await state.elsewhere(command_id)  # posted to or run by another replica
+        if view is not None and state.may_see_command(view, principal):
+            return view
     return command_view(_known(state, command_id, principal))
 
 
@@ -147,6 +163,10 @@ async def command_cancel(command_id: str, state: StateDep, principal: PrincipalD
     The final ``cancelled`` ack still travels to the sender as an event; this answer only
     saves the caller a round trip through the stream.
     """
+    if state.scheduler.get(command_id) is None and state.cancel_elsewhere is not None:
+        view = await state.elsewhere(command_id) if state.elsewhere is not None else None
+        if view is not None and state.may_see_command(view, principal):
+            return await _cancel_elsewhere(state, view)
     record = _known(state, command_id, principal)
     if record.status.is_final:
         raise HTTPError(

@@ -50,7 +50,10 @@ async def _deliver(state: ServerState, msg: Message, target: str | None, princip
     hub = state.hub
     if target is not None and not hub.is_connected(target):
         raise HTTPError(404, f"target client {target!r} is not connected")
-    event_id = await hub.publish(msg.type.value, msg.model_dump_json(exclude_none=True), target=target)
+    # Replicas on Redis: the key makes a repeat sent to another replica a no-op there too.
+    event_id, _ = hub.publish_once(
+        msg.type.value, msg.model_dump_json(exclude_none=True), target=target, key="msg:" + once
+    )
     hub.log.flush()  # a 2xx answer means the event is durable
     sent = MessageSent(success=True, message_id=msg.id, event_id=event_id)
     state.remember(once, sent)
