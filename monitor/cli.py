@@ -27,8 +27,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return serve_main(args[1:])
     if args[:1] == ["bridge"]:
-        from monitor.bridge.cli import main as bridge_main
-
+        try:
+            from monitor.bridge.cli import main as bridge_main
+        except ImportError:  # the frozen app leaves the bridges out (packaging/bundle_rules.py)
+            sys.stderr.write(
+                "monitor bridge: not part of this build; run it from a Python install: "
+                "pip install 'monitor[celery]'\n"
+            )
+            return 2
         return bridge_main(args[1:])
     if args[:1] == ["watch"]:
         from monitor.client.watch import main as watch_main

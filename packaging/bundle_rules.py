@@ -64,6 +64,13 @@ EXCLUDED_MODULES = {
     ],
     # httpx imports its command-line tool when it can; the app never runs it (ImportError is fine)
     "httpx's CLI helpers (rich, pygments, markdown-it)": ["rich", "pygments", "markdown_it", "mdurl"],
+    # `monitor bridge celery` and `monitor serve --store redis://` are server-side tools run from a
+    # Python install with the `celery` / `redis` extras; the desktop app never imports them, and
+    # both say what to install when they are missing.
+    "the Celery bridge and the Redis engine (extras)": [
+        "monitor.bridge", "celery", "kombu", "billiard", "vine", "amqp", "click", "click_didyoumean",
+        "click_repl", "click_plugins", "prompt_toolkit", "wcwidth", "dateutil", "redis", "hiredis",
+    ],
 }  # fmt: skip
 
 #: Libraries every desktop Linux has, so the bundle takes them from the system: the ones in our

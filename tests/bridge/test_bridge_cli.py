@@ -39,3 +39,12 @@ def test_the_broker_password_is_not_printed() -> None:
     assert _redact("redis://:s3cret@redis.local:6379/0") == "redis://:***@redis.local:6379/0"
     assert _redact("redis://user:s3cret@h/0") == "redis://user:***@h/0"
     assert _redact("redis://h:6379/0") == "redis://h:6379/0"
+
+
+def test_a_build_without_the_bridges_says_so(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The frozen app leaves monitor.bridge out (packaging/bundle_rules.py): one line, exit 2.
+    monkeypatch.setitem(sys.modules, "monitor.bridge.cli", None)
+    assert monitor_main(["bridge", "celery", "--broker", "redis://127.0.0.1:1/0"]) == 2
+    assert "not part of this build" in capsys.readouterr().err
