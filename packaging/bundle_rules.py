@@ -66,9 +66,9 @@ EXCLUDED_MODULES = {
     "httpx's CLI helpers (rich, pygments, markdown-it)": ["rich", "pygments", "markdown_it", "mdurl"],
     # `monitor bridge celery` and `monitor serve --store redis://` are server-side tools run from a
     # Python install with the `celery` / `redis` extras; the desktop app never imports them, and
-    # both say what to install when they are missing.
+    # both say what to install when they are missing. (click stays: uvicorn imports it.)
     "the Celery bridge and the Redis engine (extras)": [
-        "monitor.bridge", "celery", "kombu", "billiard", "vine", "amqp", "click", "click_didyoumean",
+        "monitor.bridge", "celery", "kombu", "billiard", "vine", "amqp", "click_didyoumean",
         "click_repl", "click_plugins", "prompt_toolkit", "wcwidth", "dateutil", "redis", "hiredis",
     ],
 }  # fmt: skip
