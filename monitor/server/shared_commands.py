@@ -13,10 +13,12 @@ id on ``P:cancel``, and the replica holding the command cancels it.
 
 **Lease.** A replica renews the entries it runs every third of the lease (``XCLAIM ... JUSTID``
 resets their idle time). Every replica looks for entries idle longer than the lease
-(``XAUTOCLAIM``): those of a replica that died (kill -9, a lost machine) are taken over and run
-again there (``attempt`` counts on, the client gets a second ``accepted``). So a command whose
-replica died gets its final ack within about a lease plus its run time; a command is run at
-least once and, short of a replica dying mid-run, exactly once.
+(``XAUTOCLAIM``, before each blocking read of up to half a lease): those of a replica that died
+(kill -9, a lost machine) are taken over and run again there (the client gets a second
+``accepted``; ``attempt`` starts at 1 there again). So a command whose replica died gets its
+final ack within about one and a half leases plus its run time (tests/scale/test_replicas.py
+kills a replica mid-run); a command is run at least once and, short of a replica dying
+mid-run, exactly once.
 
 A replica that stops gracefully stops reading first, then cancels what it runs (``cancelled``,
 "server shutting down") as a single server does.

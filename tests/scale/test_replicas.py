@@ -7,6 +7,7 @@ speaking HTTP to the load balancer. Each test checks exact sequences: every even
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from monitor.core.protocol import EventType
+from monitor.core.protocol import CommandStatus, EventType
 from monitor.server.log import parse_cursor
 from tests.redis_server import fresh_prefix, redis_missing
 from tests.scale.cluster import HAProxy, haproxy_missing, replicas
@@ -231,4 +232,77 @@ async def test_a_command_claimed_by_a_dead_replica_is_taken_over_after_the_lease
             )
         finally:
             lb.close()
+            r.close()
+
+
+@pytest.mark.asyncio
+async def test_kill_9_of_the_replica_running_a_command_hands_it_to_another_within_the_lease(
+    redis_url: str, tmp_path: Path
+) -> None:
+    """A cancel on an external executor's task runs (waiting for the executor's verdict) on one of
+    two replica processes; that replica is killed -9. The other takes the command over once the
+    lease (1.5 s here) has run out, offers it to the executor again, and the command ends
+    ``succeeded`` exactly once: in its ``GET /api/commands/{id}`` and as one final ack on a client
+    stream connected to it. (With the takeover switched off the offer never comes back.)"""
+    import redis
+
+    lease_s = 1.5
+    # Taken over once the lease has run out since the holder's last renewal (up to lease/3
+    # before the kill), at the other replica's next look (every lease/2), then offered again:
+    # at most about 1.5 leases after the kill; the bound leaves room for a loaded machine.
+    bound_s = 2 * lease_s + 1
+    prefix = fresh_prefix()
+    env = {"MONITOR_SERVER_COMMAND_LEASE_MS": str(int(lease_s * 1000))}
+    with replicas(tmp_path, redis_url, prefix, 2, env=env) as procs:
+        task = procs[0].client.post("/api/tasks", json={"name": "job", "metadata": {"executor": "x"}})
+        task_id = task.json()["id"]
+
+        def claim(p: Proc, wait_s: float) -> list[dict[str, Any]]:
+            r = p.client.get("/api/executors/x/commands", params={"wait": wait_s})
+            assert r.status_code == 200, r.text
+            return list(r.json()["commands"])
+
+        assert claim(procs[0], 0) == []  # the executor is connected (for every replica)
+        body = {"action": "cancel", "task_id": task_id, "command_id": "c-kill"}
+        assert (
+            procs[1].client.post("/api/commands", json=body, headers={"X-Client-Id": "erin"}).status_code
+            == 202
+        )
+        offered = await asyncio.to_thread(claim, procs[0], 10)
+        assert [c["command_id"] for c in offered] == ["c-kill"]
+
+        def statuses() -> list[str]:
+            return [p.client.get("/api/commands/c-kill").json()["status"] for p in procs]
+
+        # The replica running it says "running"; the other answers from Redis ("accepted").
+        await until(lambda: sorted(statuses()) == ["accepted", "running"], what="one replica to run it")
+        holder = statuses().index("running")
+        a, b = procs[holder], procs[1 - holder]
+        async with RawSSE(b.url, headers={"X-Client-Id": "erin"}) as sse:
+            assert sse.status == 200
+            a.popen.send_signal(signal.SIGKILL)  # mid-run: no renewal, no ack, no cleanup
+            a.popen.wait(10)
+            killed = time.monotonic()
+            again = await asyncio.to_thread(claim, b, bound_s)
+            taken_after = time.monotonic() - killed
+            assert [c["command_id"] for c in again] == ["c-kill"], "not taken over within the bound"
+            assert taken_after < bound_s, taken_after
+            assert b.client.get("/api/commands/c-kill").json()["status"] == "running"
+            verdict = b.client.post("/api/executors/x/commands/c-kill", json={"ok": True})
+            assert verdict.status_code == 200, verdict.text
+            assert verdict.json()["state"] == "cancelled"
+            acks = await _acks(sse, "c-kill")
+            b.client.post("/api/tasks", json={"name": "sentinel"})
+            assert await _acks(sse, "c-kill", stop_at_task="sentinel") == []  # no second final
+        finals = [x for x in acks if CommandStatus(x["status"]).is_final]
+        assert [x["status"] for x in finals] == ["succeeded"], acks
+        assert [x["status"] for x in acks] == ["accepted", "succeeded"]  # the takeover's run
+        view = b.client.get("/api/commands/c-kill").json()
+        assert view["status"] == "succeeded"
+        assert b.client.get(f"/api/tasks/{task_id}").json()["task"]["state"] == "cancelled"
+        assert claim(b, 0) == []  # nothing offered a third time
+        r = redis.Redis.from_url(redis_url)
+        try:
+            assert r.xpending(f"{prefix}:commands", "runners")["pending"] == 0  # acknowledged
+        finally:
             r.close()
