@@ -1,11 +1,24 @@
-"""Waiting on a condition inside an async test (no sleeps as synchronisation)."""
+"""Waiting in tests: on a condition inside an async test (no sleeps as synchronisation), and on a
+child process to stop."""
 
 from __future__ import annotations
 
 import asyncio
+import subprocess
 from collections.abc import Callable
 
-__all__ = ["until"]
+__all__ = ["stop_process", "until"]
+
+
+def stop_process(proc: subprocess.Popen[bytes] | subprocess.Popen[str], grace: float = 10.0) -> int:
+    """SIGTERM, then SIGKILL if ``proc`` has not exited within ``grace`` seconds; its exit code."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            return proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    return proc.wait(5)
 
 
 async def until(predicate: Callable[[], object], timeout: float = 5.0, what: str = "condition") -> None:

@@ -27,6 +27,8 @@ from typing import Any, BinaryIO
 import httpx
 import pytest
 
+from tests.waiting import stop_process
+
 pytest.importorskip(
     "celery", reason="celery is not installed (the 'celery' extra: pip install -e '.[celery]')"
 )
@@ -73,13 +75,7 @@ def _wait(
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+    stop_process(proc, 15)
     if proc.stdout is not None:
         proc.stdout.close()
 

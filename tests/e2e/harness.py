@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 
 from tests.e2e.desktop import Desktop
+from tests.waiting import stop_process
 
 __all__ = ["ROOT", "AppProcess", "ServerProcess", "free_port", "wait_until"]
 
@@ -112,13 +113,8 @@ class ServerProcess:
 
     def stop(self) -> None:
         """SIGTERM (graceful drain), SIGKILL if it does not exit."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        if self.proc is not None:
+            stop_process(self.proc)
 
 
 class AppProcess:

@@ -50,6 +50,7 @@ import httpx
 
 from tests.e2e.desktop import Desktop
 from tests.e2e.harness import ROOT, AppProcess, ServerProcess, free_port, wait_until
+from tests.waiting import stop_process
 
 __all__ = ["main"]
 
@@ -377,12 +378,7 @@ def installed_shot(out: Path, *, dist: Path, settle_s: float, build: bool = True
                     raise RuntimeError("import -window root failed")
                 _shrink(path)
             finally:
-                proc.terminate()
-                try:
-                    proc.wait(15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(5)
+                stop_process(proc, 15)
                 log.close()
     finally:
         subprocess.run(["apt-get", "purge", "-y", "monitor"], check=True)

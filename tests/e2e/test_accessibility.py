@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -31,6 +30,7 @@ from tests.e2e.atspi import (
 )
 from tests.e2e.desktop import Desktop, missing_tools
 from tests.e2e.harness import AppProcess, ServerProcess, free_port, wait_until
+from tests.waiting import stop_process
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -62,12 +62,7 @@ def a11y_desktop(tmp_path: Path) -> Iterator[tuple[Desktop, str]]:
                 pytest.skip(f"the accessibility bus did not start ({exc}); launcher log: {log}")
             yield desk, address
         finally:
-            launcher.terminate()
-            try:
-                launcher.wait(5)
-            except subprocess.TimeoutExpired:
-                launcher.kill()
-                launcher.wait(5)
+            stop_process(launcher, 5)
 
 
 def _read_app(bus: Atspi) -> Node | None:

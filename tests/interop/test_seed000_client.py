@@ -27,6 +27,7 @@ import pytest
 
 from tests.interop.conftest import NodeModules
 from tests.server.test_process import Proc
+from tests.waiting import stop_process
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(sys.platform == "win32", reason="POSIX subprocesses")]
 
@@ -101,13 +102,7 @@ class SeedClient:
             return "".join(self.output[-20:])
 
     def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        stop_process(self.proc)
         self._reader.join(10)
         if self.proc.stdout is not None:
             self.proc.stdout.close()
