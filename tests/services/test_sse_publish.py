@@ -7,11 +7,13 @@ a big snapshot), and must still arrive, all of them, for a listener.
 
 from __future__ import annotations
 
+from PySide6.QtCore import SIGNAL
 from pytestqt.qtbot import QtBot
 
 from monitor.core.protocol import Task, TaskState
 from monitor.core.settings import AppSettings
 from monitor.core.store import TaskStore, Updated
+from monitor.services.servers import ServerSet
 from monitor.services.sse_service import SSEService
 
 
@@ -49,3 +51,18 @@ def test_without_listeners_the_changes_still_go_out_and_terminal_signals_too(qtb
     assert len(changes) == 2
     assert isinstance(changes[1][0], Updated)
     assert completed == ["t1"]
+
+
+def test_the_server_set_forwards_per_task_signals_only_once_heard(qtbot: QtBot) -> None:
+    """The set of watched servers must not make every SSEService pay for per-task signals that
+    nobody hears (it re-emits the services' signals): it connects those only on demand."""
+    servers = ServerSet(AppSettings(), store=TaskStore(), token_of=lambda _p: None)
+    service = servers.links[0].service
+    heard = service.receivers(SIGNAL("task_progressed(QString,double)"))
+    assert heard == 0  # nobody listens: the service skips the emits
+    progressed: list[tuple[str, float]] = []
+    servers.task_progressed.connect(lambda tid, p: progressed.append((tid, p)))
+    assert service.receivers(SIGNAL("task_progressed(QString,double)")) == 1
+    service.apply_task(_task(10.0))
+    service.apply_task(_task(40.0))
+    assert progressed == [("t1", 40.0)]
