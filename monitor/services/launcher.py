@@ -176,7 +176,9 @@ class LauncherEntry(QObject):
         if self._bus is not None:
             bus, self._bus = self._bus, None
             bus.disconnect()
+            # Bounded, as the notifier's: at shutdown (SIGTERM) the bus may never confirm, and the
+            # app must still exit (an unbounded wait hung the frozen app's SIGTERM half the time).
             try:
-                await bus.wait_for_disconnect()
-            except Exception:  # noqa: BLE001 - the bus went away first: nothing left to close
+                await asyncio.wait_for(bus.wait_for_disconnect(), 2)
+            except Exception:  # noqa: BLE001 - gone first, or no answer: nothing left to close
                 _log.debug("session bus closed with an error", exc_info=True)
